@@ -1,0 +1,1 @@
+"""Custom integrations (lets pytest-homeassistant-custom-component find ours)."""

@@ -1,0 +1,3 @@
+"""The Google Calendar Sync integration."""
+
+from __future__ import annotations

@@ -1,0 +1,24 @@
+"""Constants for the Google Calendar Sync integration."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAIN: Final = "google_calendar_sync"
+
+OAUTH2_SCOPES: Final = ["https://www.googleapis.com/auth/calendar"]
+
+EVENT_CHANGED: Final = f"{DOMAIN}_event_changed"
+
+CONF_CALENDARS: Final = "calendars"
+CONF_SYNC_WINDOW_DAYS: Final = "sync_window_days"
+CONF_PUSH_ENABLED: Final = "push_enabled"
+CONF_POLL_INTERVAL_MINUTES: Final = "poll_interval_minutes"
+CONF_SAFETY_NET_HOURS: Final = "safety_net_hours"
+CONF_EXPORT_SOURCES: Final = "export_sources"
+CONF_EXPORT_TARGET: Final = "export_target"
+CONF_WEBHOOK_ID: Final = "webhook_id"
+
+DEFAULT_SYNC_WINDOW_DAYS: Final = 365
+DEFAULT_POLL_INTERVAL_MINUTES: Final = 15
+DEFAULT_SAFETY_NET_HOURS: Final = 6
