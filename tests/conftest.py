@@ -2,14 +2,153 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from datetime import datetime
+import time
+from typing import Any
+
+from homeassistant.components.application_credentials import (
+    ClientCredential,
+    async_import_client_credential,
+)
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
 # Importing our package first makes pytest-homeassistant-custom-component find the
 # integration instead of reporting "Integration not found".
 import custom_components  # noqa: F401
-import pytest
+from custom_components.google_calendar_sync.api import ENV_ENDPOINT
+from custom_components.google_calendar_sync.const import (
+    CONF_CALENDARS,
+    CONF_POLL_INTERVAL_MINUTES,
+    CONF_PUSH_ENABLED,
+    CONF_SAFETY_NET_HOURS,
+    CONF_SYNC_WINDOW_DAYS,
+    CONF_WEBHOOK_ID,
+    DOMAIN,
+)
+from google_calendar_emulator import GoogleCalendarEmulator
 
 pytest_plugins = ["google_calendar_emulator.pytest_plugin"]
+
+ACCOUNT = "user@example.com"
+CLIENT_ID = "test-client-id"
+CLIENT_SECRET = "test-client-secret"
+WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load integrations from custom_components."""
+
+
+@pytest.fixture
+def emulator_endpoint(
+    calendar_emulator: GoogleCalendarEmulator, monkeypatch: pytest.MonkeyPatch
+) -> GoogleCalendarEmulator:
+    """Point the integration at the emulator instead of Google."""
+    monkeypatch.setenv(ENV_ENDPOINT, calendar_emulator.base_url)
+    return calendar_emulator
+
+
+@pytest.fixture
+async def setup_credentials(hass: HomeAssistant, emulator_endpoint: Any) -> None:
+    """Register application credentials for the integration."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(
+        hass, DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET), DOMAIN
+    )
+
+
+@pytest.fixture
+def entry_options() -> dict[str, Any]:
+    """Return the options of the test entry (push off: polling only)."""
+    return {
+        CONF_CALENDARS: [ACCOUNT],
+        CONF_SYNC_WINDOW_DAYS: 365,
+        CONF_PUSH_ENABLED: False,
+        CONF_POLL_INTERVAL_MINUTES: 15,
+        CONF_SAFETY_NET_HOURS: 6,
+    }
+
+
+@pytest.fixture
+def config_entry(
+    calendar_emulator: GoogleCalendarEmulator, entry_options: dict[str, Any]
+) -> MockConfigEntry:
+    """Return a config entry carrying a token minted by the emulator."""
+    token = calendar_emulator.issue_tokens(ACCOUNT, CLIENT_ID)
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=ACCOUNT,
+        unique_id=ACCOUNT,
+        data={
+            "auth_implementation": DOMAIN,
+            "token": {**token, "expires_at": time.time() + token["expires_in"]},
+            CONF_WEBHOOK_ID: WEBHOOK_ID,
+        },
+        options=entry_options,
+    )
+
+
+@pytest.fixture
+async def setup_integration(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    config_entry: MockConfigEntry,
+) -> AsyncGenerator[MockConfigEntry]:
+    """Set up the integration against the emulator and unload it afterwards."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED
+    yield config_entry
+    if config_entry.state is ConfigEntryState.LOADED:
+        assert await hass.config_entries.async_unload(config_entry.entry_id)
+        await hass.async_block_till_done()
+
+
+type GetEvents = Callable[[datetime, datetime], Awaitable[list[dict[str, Any]]]]
+
+
+@pytest.fixture
+def calendar_entity_id(hass: HomeAssistant) -> Callable[[str], str]:
+    """Return a helper giving the entity id of a synced calendar."""
+
+    def _entity_id(calendar_id: str = ACCOUNT) -> str:
+        entity_id = er.async_get(hass).async_get_entity_id(
+            "calendar", DOMAIN, f"{ACCOUNT}-{calendar_id}"
+        )
+        assert entity_id is not None
+        return entity_id
+
+    return _entity_id
+
+
+@pytest.fixture
+def get_events(
+    hass: HomeAssistant, calendar_entity_id: Callable[[str], str]
+) -> GetEvents:
+    """Return a helper reading the primary calendar through calendar.get_events."""
+
+    async def _get_events(start: datetime, end: datetime) -> list[dict[str, Any]]:
+        entity_id = calendar_entity_id(ACCOUNT)
+        response = await hass.services.async_call(
+            "calendar",
+            "get_events",
+            {
+                "entity_id": entity_id,
+                "start_date_time": start,
+                "end_date_time": end,
+            },
+            blocking=True,
+            return_response=True,
+        )
+        assert response is not None
+        return response[entity_id]["events"]  # type: ignore[index,return-value]
+
+    return _get_events

@@ -1,3 +1,197 @@
 """The Google Calendar Sync integration."""
 
 from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+)
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.config_entry_oauth2_flow import (
+    ImplementationUnavailableError,
+    OAuth2Session,
+    async_get_config_entry_implementation,
+)
+from homeassistant.helpers.typing import ConfigType
+
+from .api import (
+    ConfigEntryAuth,
+    GoogleAuthError,
+    GoogleCalendarApi,
+    GoogleCalendarApiError,
+    endpoints_from_environment,
+)
+from .const import CONF_CALENDARS, DOMAIN
+from .coordinator import (
+    CalendarSyncCoordinator,
+    GoogleCalendarSyncConfigEntry,
+    GoogleCalendarSyncData,
+    calendar_unique_id,
+)
+from .export import async_start_auto_export
+from .intent import async_setup_intents
+from .push import async_remove_push, async_setup_push
+from .services import async_setup_services
+from .store import SyncStore
+
+_LOGGER = logging.getLogger(__name__)
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+PLATFORMS: list[Platform] = [Platform.CALENDAR]
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool | None:
+    """Register the integration's actions and intents."""
+    async_setup_services(hass)
+    async_setup_intents(hass)
+    return True
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: GoogleCalendarSyncConfigEntry
+) -> bool:
+    """Set up one Google account from a config entry."""
+    try:
+        implementation = await async_get_config_entry_implementation(hass, entry)
+    except ImplementationUnavailableError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="oauth_implementation_unavailable",
+        ) from err
+    auth = ConfigEntryAuth(OAuth2Session(hass, entry, implementation))
+    api = await GoogleCalendarApi.async_create(
+        async_get_clientsession(hass), auth, endpoints_from_environment()
+    )
+    account = str(entry.unique_id)
+    try:
+        await auth.async_get_access_token()
+        calendars = {
+            calendar["id"]: calendar for calendar in await api.list_calendars()
+        }
+    except GoogleAuthError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="auth_failed",
+            translation_placeholders={"account": account},
+        ) from err
+    except GoogleCalendarApiError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
+
+    store = SyncStore(hass, entry.entry_id)
+    stored = await store.async_load()
+    selected: list[str] = entry.options.get(CONF_CALENDARS, [])
+    coordinators: dict[str, CalendarSyncCoordinator] = {}
+    for calendar_id in selected:
+        if (calendar := calendars.get(calendar_id)) is None:
+            _LOGGER.warning(
+                "Calendar %s is no longer in the calendar list of %s; skipping it",
+                calendar_id,
+                account,
+            )
+            continue
+        coordinators[calendar_id] = CalendarSyncCoordinator(
+            hass,
+            entry,
+            api=api,
+            account=account,
+            calendar=calendar,
+            store=store,
+            stored=stored,
+        )
+    # Forget what was synced for calendars that are no longer synced.
+    if stale := set(stored.calendars) - set(coordinators):
+        for calendar_id in stale:
+            del stored.calendars[calendar_id]
+        store.async_delay_save(lambda: stored)
+
+    entry.runtime_data = GoogleCalendarSyncData(
+        api=api,
+        store=store,
+        stored=stored,
+        account=account,
+        coordinators=coordinators,
+    )
+    results = await asyncio.gather(
+        *(
+            coordinator.async_config_entry_first_refresh()
+            for coordinator in coordinators.values()
+        ),
+        return_exceptions=True,
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+    _async_remove_stale_entities(hass, entry, account, coordinators)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    await async_start_auto_export(hass, entry)
+    # After the first refresh: a notification then only ever needs an incremental sync.
+    await async_setup_push(hass, entry)
+    return True
+
+
+def _async_remove_stale_entities(
+    hass: HomeAssistant,
+    entry: GoogleCalendarSyncConfigEntry,
+    account: str,
+    coordinators: dict[str, Any],
+) -> None:
+    """Remove entities and devices of calendars no longer synced."""
+    entity_registry = er.async_get(hass)
+    wanted = {calendar_unique_id(account, calendar_id) for calendar_id in coordinators}
+    for entity_entry in er.async_entries_for_config_entry(
+        entity_registry, entry.entry_id
+    ):
+        if entity_entry.unique_id not in wanted:
+            entity_registry.async_remove(entity_entry.entity_id)
+    device_registry = dr.async_get(hass)
+    for device_entry in dr.async_entries_for_config_entry(
+        device_registry, entry.entry_id
+    ):
+        if (DOMAIN, account) not in device_entry.identifiers:
+            device_registry.async_update_device(
+                device_entry.id, remove_config_entry_id=entry.entry_id
+            )
+
+
+async def async_unload_entry(
+    hass: HomeAssistant, entry: GoogleCalendarSyncConfigEntry
+) -> bool:
+    """Unload a config entry and write the store at once."""
+    data = entry.runtime_data
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        if data.push is not None:
+            # Stops every channel: Google would otherwise post for up to a week.
+            await data.push.async_stop()
+        await data.store.async_save(data.stored)
+    return unloaded
+
+
+async def async_remove_entry(
+    hass: HomeAssistant, entry: GoogleCalendarSyncConfigEntry
+) -> None:
+    """Remove the synced copy of the account's calendars."""
+    await async_remove_push(hass, entry)
+    await SyncStore(hass, entry.entry_id).async_remove()
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant,
+    entry: GoogleCalendarSyncConfigEntry,
+    device_entry: dr.DeviceEntry,
+) -> bool:
+    """Allow removing a device only when it is not the account's device."""
+    return (DOMAIN, str(entry.unique_id)) not in device_entry.identifiers

@@ -1,0 +1,342 @@
+"""Config flow for Google Calendar Sync: OAuth, then the calendars to sync."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import logging
+from typing import Any, override
+
+from homeassistant.components import webhook
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    ConfigEntryState,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import CONF_ACCESS_TOKEN, CONF_TOKEN
+from homeassistant.core import callback
+from homeassistant.helpers import config_entry_oauth2_flow
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
+import probatio
+
+from .api import (
+    GoogleAuthError,
+    GoogleCalendarApi,
+    GoogleCalendarApiError,
+    StaticTokenAuth,
+    endpoints_from_environment,
+)
+from .const import (
+    CONF_CALENDARS,
+    CONF_POLL_INTERVAL_MINUTES,
+    CONF_PUSH_ENABLED,
+    CONF_SAFETY_NET_HOURS,
+    CONF_SYNC_WINDOW_DAYS,
+    CONF_WEBHOOK_ID,
+    DEFAULT_POLL_INTERVAL_MINUTES,
+    DEFAULT_SAFETY_NET_HOURS,
+    DEFAULT_SYNC_WINDOW_DAYS,
+    DOMAIN,
+    OAUTH2_SCOPES,
+)
+from .coordinator import WRITABLE_ROLES, GoogleCalendarSyncConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_OPTIONS: dict[str, Any] = {
+    CONF_SYNC_WINDOW_DAYS: DEFAULT_SYNC_WINDOW_DAYS,
+    CONF_PUSH_ENABLED: True,
+    CONF_POLL_INTERVAL_MINUTES: DEFAULT_POLL_INTERVAL_MINUTES,
+    CONF_SAFETY_NET_HOURS: DEFAULT_SAFETY_NET_HOURS,
+}
+
+
+def _calendar_name(calendar: Mapping[str, Any]) -> str:
+    """Return how the user knows a calendar."""
+    return str(
+        calendar.get("summaryOverride") or calendar.get("summary") or calendar["id"]
+    )
+
+
+def _calendars_schema(
+    calendars: list[dict[str, Any]], default: list[str]
+) -> probatio.Schema:
+    """Return a form to pick calendars from the account's calendar list."""
+    return probatio.Schema(
+        {
+            probatio.Required(CONF_CALENDARS, default=default): SelectSelector(
+                SelectSelectorConfig(
+                    options=[
+                        SelectOptionDict(
+                            value=calendar["id"], label=_calendar_name(calendar)
+                        )
+                        for calendar in calendars
+                    ],
+                    multiple=True,
+                    mode=SelectSelectorMode.LIST,
+                )
+            )
+        }
+    )
+
+
+def _default_selection(calendars: list[dict[str, Any]]) -> list[str]:
+    """Return the writable calendars plus the primary one."""
+    return [
+        calendar["id"]
+        for calendar in calendars
+        if calendar.get("primary") or calendar.get("accessRole") in WRITABLE_ROLES
+    ]
+
+
+class OAuth2FlowHandler(
+    config_entry_oauth2_flow.AbstractOAuth2FlowHandler, domain=DOMAIN
+):
+    """Link a Google account and choose the calendars to sync."""
+
+    DOMAIN = DOMAIN
+
+    def __init__(self) -> None:
+        """Initialize the flow."""
+        super().__init__()
+        self._data: dict[str, Any] = {}
+        self._account: str | None = None
+        self._calendars: list[dict[str, Any]] = []
+
+    @property
+    @override
+    def logger(self) -> logging.Logger:
+        """Return the logger of the flow."""
+        return _LOGGER
+
+    @property
+    @override
+    def extra_authorize_data(self) -> dict[str, Any]:
+        """Ask for calendar access and a refresh token."""
+        return {
+            "scope": " ".join(OAUTH2_SCOPES),
+            # Offline access and forced consent make Google issue a refresh token.
+            "access_type": "offline",
+            "prompt": "consent",
+        }
+
+    @staticmethod
+    @callback
+    @override
+    def async_get_options_flow(
+        config_entry: GoogleCalendarSyncConfigEntry,
+    ) -> GoogleCalendarSyncOptionsFlow:
+        """Return the options flow."""
+        return GoogleCalendarSyncOptionsFlow()
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Start reauthentication after Google refused the token."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask the user to sign in to Google again."""
+        if user_input is None:
+            return self.async_show_form(
+                step_id="reauth_confirm",
+                description_placeholders={
+                    "account": str(self._get_reauth_entry().unique_id)
+                },
+            )
+        return await self.async_step_user()
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the calendars again, signing in only if the entry is not loaded."""
+        entry: GoogleCalendarSyncConfigEntry = self._get_reconfigure_entry()
+        if entry.state is not ConfigEntryState.LOADED:
+            return await self.async_step_user()
+        self._account = entry.unique_id
+        try:
+            self._calendars = await entry.runtime_data.api.list_calendars()
+        except GoogleAuthError:
+            return self.async_abort(reason="invalid_auth")
+        except GoogleCalendarApiError as err:
+            _LOGGER.debug("Listing calendars failed: %s", err)
+            return self.async_abort(reason="cannot_connect")
+        return await self.async_step_calendars()
+
+    @override
+    async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
+        """Identify the account, then continue to the calendar choice."""
+        api = await GoogleCalendarApi.async_create(
+            async_get_clientsession(self.hass),
+            StaticTokenAuth(data[CONF_TOKEN][CONF_ACCESS_TOKEN]),
+            endpoints_from_environment(),
+        )
+        try:
+            primary = await api.get_calendar("primary")
+            calendars = await api.list_calendars()
+        except GoogleAuthError:
+            return self.async_abort(reason="invalid_auth")
+        except GoogleCalendarApiError as err:
+            _LOGGER.debug("Reading the calendar list failed: %s", err)
+            return self.async_abort(reason="cannot_connect")
+        account = str(primary["id"])
+        await self.async_set_unique_id(account)
+        if self.source == SOURCE_REAUTH:
+            self._abort_if_unique_id_mismatch(
+                reason="wrong_account",
+                description_placeholders={
+                    "account": str(self._get_reauth_entry().unique_id)
+                },
+            )
+            return self.async_update_reload_and_abort(
+                self._get_reauth_entry(), data_updates=data
+            )
+        if self.source == SOURCE_RECONFIGURE:
+            self._abort_if_unique_id_mismatch(
+                reason="wrong_account",
+                description_placeholders={
+                    "account": str(self._get_reconfigure_entry().unique_id)
+                },
+            )
+        else:
+            self._abort_if_unique_id_configured()
+        if not calendars:
+            return self.async_abort(reason="no_calendars")
+        self._data = data
+        self._account = account
+        self._calendars = calendars
+        return await self.async_step_calendars()
+
+    async def async_step_calendars(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Let the user choose the calendars to sync."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            known = {calendar["id"] for calendar in self._calendars}
+            selected = [cid for cid in user_input[CONF_CALENDARS] if cid in known]
+            if not selected:
+                errors["base"] = "no_calendars_selected"
+            elif self.source == SOURCE_RECONFIGURE:
+                entry = self._get_reconfigure_entry()
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data_updates=self._data,
+                    options={**entry.options, CONF_CALENDARS: selected},
+                )
+            else:
+                return self.async_create_entry(
+                    title=str(self._account),
+                    data={
+                        **self._data,
+                        CONF_WEBHOOK_ID: webhook.async_generate_id(),
+                    },
+                    options={**DEFAULT_OPTIONS, CONF_CALENDARS: selected},
+                )
+        if self.source == SOURCE_RECONFIGURE:
+            default = list(
+                self._get_reconfigure_entry().options.get(CONF_CALENDARS, [])
+            )
+        else:
+            default = _default_selection(self._calendars)
+        return self.async_show_form(
+            step_id="calendars",
+            data_schema=_calendars_schema(self._calendars, default),
+            description_placeholders={"account": str(self._account)},
+            errors=errors,
+        )
+
+
+class GoogleCalendarSyncOptionsFlow(OptionsFlowWithReload):
+    """Change the synced calendars, the sync window and push or polling."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show and store the options."""
+        entry: GoogleCalendarSyncConfigEntry = self.config_entry
+        options = {**DEFAULT_OPTIONS, **entry.options}
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if not user_input.get(CONF_CALENDARS):
+                errors["base"] = "no_calendars_selected"
+            else:
+                # Keep options owned by other steps, such as the export settings.
+                return self.async_create_entry(data={**entry.options, **user_input})
+        selected: list[str] = list(options.get(CONF_CALENDARS, []))
+        calendars: list[dict[str, Any]] = []
+        if entry.state is ConfigEntryState.LOADED:
+            calendars = [
+                coordinator.calendar
+                for coordinator in entry.runtime_data.coordinators.values()
+            ]
+            try:
+                calendars = await entry.runtime_data.api.list_calendars()
+            except GoogleCalendarApiError as err:
+                _LOGGER.debug("Listing calendars failed, offering synced ones: %s", err)
+        known = {calendar["id"] for calendar in calendars}
+        calendars.extend({"id": cid} for cid in selected if cid not in known)
+        schema = _calendars_schema(calendars, selected).extend(
+            {
+                probatio.Required(
+                    CONF_SYNC_WINDOW_DAYS, default=options[CONF_SYNC_WINDOW_DAYS]
+                ): probatio.All(
+                    NumberSelector(
+                        NumberSelectorConfig(
+                            min=1,
+                            max=3650,
+                            step=1,
+                            mode=NumberSelectorMode.BOX,
+                            unit_of_measurement="d",
+                        )
+                    ),
+                    probatio.Coerce(int),
+                ),
+                probatio.Required(
+                    CONF_PUSH_ENABLED, default=options[CONF_PUSH_ENABLED]
+                ): BooleanSelector(),
+                probatio.Required(
+                    CONF_POLL_INTERVAL_MINUTES,
+                    default=options[CONF_POLL_INTERVAL_MINUTES],
+                ): probatio.All(
+                    NumberSelector(
+                        NumberSelectorConfig(
+                            min=1,
+                            max=1440,
+                            step=1,
+                            mode=NumberSelectorMode.BOX,
+                            unit_of_measurement="min",
+                        )
+                    ),
+                    probatio.Coerce(int),
+                ),
+                probatio.Required(
+                    CONF_SAFETY_NET_HOURS, default=options[CONF_SAFETY_NET_HOURS]
+                ): probatio.All(
+                    NumberSelector(
+                        NumberSelectorConfig(
+                            min=1,
+                            max=168,
+                            step=1,
+                            mode=NumberSelectorMode.BOX,
+                            unit_of_measurement="h",
+                        )
+                    ),
+                    probatio.Coerce(int),
+                ),
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)

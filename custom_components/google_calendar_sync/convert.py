@@ -1,0 +1,477 @@
+"""Convert Home Assistant calendar input to Google event bodies and write them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+import logging
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrule, rrulestr
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    GoogleCalendarApiError,
+    GoogleNotFoundError,
+    GooglePreconditionFailedError,
+)
+from .const import DOMAIN
+
+if TYPE_CHECKING:
+    from .api import GoogleCalendarApi
+    from .coordinator import CalendarSyncCoordinator
+
+_LOGGER = logging.getLogger(__name__)
+
+# What Home Assistant's calendar panel sends for "this and all following events".
+RANGE_THIS_AND_FUTURE = "THISANDFUTURE"
+
+_RRULE_PREFIX = "RRULE:"
+_UTC_SUFFIX_FORMAT = "%Y%m%dT%H%M%SZ"
+_DATE_SUFFIX_FORMAT = "%Y%m%d"
+
+
+class InvalidRecurrenceError(ValueError):
+    """Raised when a recurrence rule cannot be parsed or never occurs."""
+
+
+def google_time(value: date | datetime, time_zone: str) -> dict[str, str]:
+    """Return the Google start/end object for a date or an aware datetime."""
+    if not isinstance(value, datetime):
+        return {"date": value.isoformat()}
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt_util.get_time_zone(time_zone) or UTC)
+    zone = value.tzinfo
+    # Google needs an IANA name for recurring events; fixed offsets fall back.
+    name = zone.key if isinstance(zone, ZoneInfo) else time_zone
+    return {"dateTime": value.isoformat(), "timeZone": name}
+
+
+def parse_google_time(value: Mapping[str, Any]) -> date | datetime:
+    """Return the date or aware datetime of a Google start/end object."""
+    if "date" in value:
+        return date.fromisoformat(value["date"])
+    parsed = datetime.fromisoformat(value["dateTime"])
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(
+            tzinfo=dt_util.get_time_zone(value.get("timeZone", "UTC")) or UTC
+        )
+    return parsed
+
+
+def normalize_rrule(value: str) -> str:
+    """Return a rule without the RRULE: prefix (the form Home Assistant uses)."""
+    value = value.strip()
+    if value.upper().startswith(_RRULE_PREFIX):
+        value = value[len(_RRULE_PREFIX) :]
+    return value
+
+
+def _anchor(value: date | datetime) -> datetime:
+    """Return the datetime a rule starts at (midnight for all-day events)."""
+    return value if isinstance(value, datetime) else datetime.combine(value, time())
+
+
+def _rule(value: str, dtstart: date | datetime) -> rrule:
+    """Parse a rule anchored at dtstart."""
+    parsed = rrulestr(normalize_rrule(value), dtstart=_anchor(dtstart))
+    if not isinstance(parsed, rrule):  # pragma: no cover - rrulestr without rruleset
+        raise InvalidRecurrenceError(value)
+    return parsed
+
+
+def validate_rrule(value: str, dtstart: date | datetime) -> str:
+    """Return the normalized rule, or raise if it is malformed or never occurs.
+
+    An impossible rule (30 February) makes dateutil scan to year 9999: call this in
+    the executor.
+    """
+    try:
+        rule = _rule(value, dtstart)
+        first = rule.after(_anchor(dtstart), inc=True)
+    except (ValueError, TypeError) as err:
+        raise InvalidRecurrenceError(str(err)) from err
+    if first is None:
+        raise InvalidRecurrenceError(value)
+    return normalize_rrule(value)
+
+
+def event_body(
+    event: Mapping[str, Any], *, time_zone: str, recurring: bool = True
+) -> dict[str, Any]:
+    """Return a Google event body for a Home Assistant calendar event dict.
+
+    The dict is what calendar entities receive: summary, start, end, and
+    optionally description, location and rrule.
+    """
+    body: dict[str, Any] = {
+        "summary": event.get("summary", ""),
+        "description": event.get("description") or "",
+        "location": event.get("location") or "",
+        "start": google_time(event["start"], time_zone),
+        "end": google_time(event["end"], time_zone),
+    }
+    if recurring:
+        rule = event.get("rrule")
+        body["recurrence"] = [_RRULE_PREFIX + normalize_rrule(rule)] if rule else []
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class EventTarget:
+    """Which Google event an entity call means."""
+
+    event_id: str
+    master_id: str | None = None
+    original_start: date | datetime | None = None
+
+    @property
+    def is_instance(self) -> bool:
+        """Return True when the target is one instance of a recurring event."""
+        return self.master_id is not None
+
+
+def parse_suffix(suffix: str) -> date | datetime | None:
+    """Return the original start encoded in an instance id suffix."""
+    for fmt in (_UTC_SUFFIX_FORMAT, _DATE_SUFFIX_FORMAT):
+        try:
+            parsed = datetime.strptime(suffix, fmt)  # noqa: DTZ007
+        except ValueError:
+            continue
+        if fmt == _DATE_SUFFIX_FORMAT:
+            return parsed.date()
+        return parsed.replace(tzinfo=UTC)
+    return None
+
+
+def instance_suffix(value: date | datetime) -> str:
+    """Return the instance id suffix Google uses for an original start."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime(_UTC_SUFFIX_FORMAT)
+    return value.strftime(_DATE_SUFFIX_FORMAT)
+
+
+def resolve_target(uid: str, recurrence_id: str | None) -> EventTarget:
+    """Map Home Assistant's uid and recurrence_id to Google ids.
+
+    Accepts both the series id with the instance suffix as recurrence_id and the
+    full instance id ("master_20250101T100000Z") as uid. Base32hex ids never hold
+    an underscore, so one marks an instance id.
+    """
+    if recurrence_id:
+        master = uid
+        if uid.endswith(f"_{recurrence_id}"):
+            master = uid[: -len(recurrence_id) - 1]
+        elif "_" in recurrence_id:
+            # The full instance id was passed as recurrence id.
+            master, _, recurrence_id = recurrence_id.rpartition("_")
+        return EventTarget(
+            event_id=f"{master}_{recurrence_id}",
+            master_id=master,
+            original_start=parse_suffix(recurrence_id),
+        )
+    master, sep, suffix = uid.rpartition("_")
+    if sep and master and parse_suffix(suffix) is not None:
+        # An instance id without recurrence id: "all events" of that series.
+        return EventTarget(event_id=master)
+    return EventTarget(event_id=uid)
+
+
+def trim_recurrence(
+    recurrence: list[str], series_start: date | datetime, cut: date | datetime
+) -> list[str] | None:
+    """Return the recurrence ending before cut, or None when nothing is left."""
+    if _as_datetime(cut) <= _as_datetime(series_start):
+        return None
+    if isinstance(cut, datetime):
+        until = (
+            (cut - timedelta(seconds=1)).astimezone(UTC).strftime(_UTC_SUFFIX_FORMAT)
+        )
+    else:
+        until = (cut - timedelta(days=1)).strftime(_DATE_SUFFIX_FORMAT)
+    trimmed: list[str] = []
+    for line in recurrence:
+        if not line.upper().startswith(_RRULE_PREFIX):
+            trimmed.append(line)
+            continue
+        parts = [
+            part
+            for part in normalize_rrule(line).split(";")
+            if part and part.split("=")[0].upper() not in ("UNTIL", "COUNT")
+        ]
+        parts.append(f"UNTIL={until}")
+        trimmed.append(_RRULE_PREFIX + ";".join(parts))
+    return trimmed
+
+
+def remaining_recurrence(
+    recurrence: list[str], series_start: date | datetime, cut: date | datetime
+) -> list[str]:
+    """Return the rule for the series continuing at cut (COUNT reduced)."""
+    result: list[str] = []
+    for line in recurrence:
+        if not line.upper().startswith(_RRULE_PREFIX):
+            continue  # EXDATE/RDATE lines name dates of the old series
+        parts = normalize_rrule(line).split(";")
+        count = next(
+            (int(p.split("=")[1]) for p in parts if p.upper().startswith("COUNT=")),
+            None,
+        )
+        if count is not None:
+            before = _occurrences_before(line, series_start, cut)
+            parts = [p for p in parts if not p.upper().startswith("COUNT=")]
+            parts.append(f"COUNT={max(count - before, 1)}")
+        result.append(_RRULE_PREFIX + ";".join(parts))
+    return result
+
+
+def _occurrences_before(
+    line: str, series_start: date | datetime, cut: date | datetime
+) -> int:
+    """Count the occurrences of a rule that start before cut."""
+    rule = _rule(line, _naive_in_zone(series_start))
+    limit = _naive_in_zone(cut, series_start)
+    count = 0
+    for occurrence in rule:
+        if occurrence >= limit:
+            break
+        count += 1
+    return count
+
+
+def _naive_in_zone(
+    value: date | datetime, reference: date | datetime | None = None
+) -> datetime:
+    """Return a naive datetime (in the reference's zone) for rule arithmetic."""
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time())
+    zone = (reference or value).tzinfo if isinstance(reference, datetime) else None
+    if zone is not None:
+        value = value.astimezone(zone)
+    return value.replace(tzinfo=None)
+
+
+def _as_datetime(value: date | datetime) -> datetime:
+    """Return an aware datetime for comparisons (dates at UTC midnight)."""
+    if isinstance(value, datetime):
+        return value
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def _translated(key: str, **placeholders: str) -> HomeAssistantError:
+    """Return a translated Home Assistant error."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders or None,
+    )
+
+
+class EventWriter:
+    """Write Home Assistant edits to one Google calendar and store the answers."""
+
+    def __init__(
+        self,
+        api: GoogleCalendarApi,
+        calendar_id: str,
+        *,
+        time_zone: str,
+        lookup: Callable[[str], dict[str, Any] | None],
+        on_write: Callable[[dict[str, Any]], None],
+        on_delete: Callable[[str], None],
+    ) -> None:
+        """Initialize the writer."""
+        self._api = api
+        self._calendar_id = calendar_id
+        self._time_zone = time_zone
+        self._lookup = lookup
+        self._on_write = on_write
+        self._on_delete = on_delete
+
+    @classmethod
+    def for_coordinator(cls, coordinator: CalendarSyncCoordinator) -> EventWriter:
+        """Return a writer for the calendar of a coordinator."""
+
+        def lookup(event_id: str) -> dict[str, Any] | None:
+            return coordinator.snapshot.events.get(event_id)
+
+        return cls(
+            coordinator.api,
+            coordinator.calendar_id,
+            time_zone=coordinator.calendar.get("timeZone")
+            or coordinator.hass.config.time_zone,
+            lookup=lookup,
+            on_write=coordinator.async_apply_remote_write,
+            on_delete=coordinator.async_apply_remote_delete,
+        )
+
+    async def async_insert(
+        self, body: dict[str, Any], *, conference_data_version: int | None = None
+    ) -> dict[str, Any]:
+        """Insert an event body and store Google's answer."""
+        try:
+            created = await self._api.insert_event(
+                self._calendar_id, body, conference_data_version=conference_data_version
+            )
+        except GoogleCalendarApiError as err:
+            raise _translated("api_error", message=str(err)) from err
+        self._on_write(created)
+        return created
+
+    async def async_create(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Create an event from a Home Assistant event dict."""
+        return await self.async_insert(event_body(event, time_zone=self._time_zone))
+
+    async def async_update(
+        self,
+        uid: str,
+        event: Mapping[str, Any],
+        recurrence_id: str | None = None,
+        recurrence_range: str | None = None,
+    ) -> None:
+        """Update an event, one instance, this and following, or the series."""
+        target = resolve_target(uid, recurrence_id)
+        if not target.is_instance:
+            await self._async_patch(
+                target.event_id, event_body(event, time_zone=self._time_zone)
+            )
+            return
+        if recurrence_range == RANGE_THIS_AND_FUTURE:
+            master = await self._async_split(target)
+            if master is None:
+                # The first instance: "this and following" is the whole series.
+                await self._async_patch(
+                    target.master_id or target.event_id,
+                    event_body(event, time_zone=self._time_zone),
+                )
+                return
+            body = event_body(event, time_zone=self._time_zone)
+            if body["recurrence"] and _same_rule(body["recurrence"], master):
+                # The panel resends the series rule; a COUNT must shrink with it.
+                body["recurrence"] = remaining_recurrence(
+                    master.get("recurrence", []),
+                    parse_google_time(master["start"]),
+                    target.original_start or parse_google_time(master["start"]),
+                )
+            await self.async_insert(body)
+            return
+        await self._async_patch(
+            target.event_id,
+            event_body(event, time_zone=self._time_zone, recurring=False),
+        )
+
+    async def async_delete(
+        self,
+        uid: str,
+        recurrence_id: str | None = None,
+        recurrence_range: str | None = None,
+    ) -> None:
+        """Delete an event, one instance, this and following, or the series."""
+        target = resolve_target(uid, recurrence_id)
+        if target.is_instance and recurrence_range == RANGE_THIS_AND_FUTURE:
+            if await self._async_split(target) is not None:
+                return
+            await self._async_delete(target.master_id or target.event_id)
+            return
+        await self._async_delete(target.event_id)
+        if target.is_instance:
+            await self._async_store_cancelled_instance(target)
+
+    async def _async_split(self, target: EventTarget) -> dict[str, Any] | None:
+        """End the series before the instance; None when it is the first one."""
+        if target.master_id is None:  # pragma: no cover - callers pass instances
+            return None
+        master = await self._async_current(target.master_id)
+        series_start = parse_google_time(master["start"])
+        cut = target.original_start or series_start
+        trimmed = trim_recurrence(master.get("recurrence", []), series_start, cut)
+        if trimmed is None:
+            return None
+        await self._async_patch(target.master_id, {"recurrence": trimmed})
+        return master
+
+    async def _async_current(self, event_id: str) -> dict[str, Any]:
+        """Return the stored event, or read it from Google."""
+        if (stored := self._lookup(event_id)) is not None:
+            return stored
+        return await self._async_get(event_id)
+
+    async def _async_get(self, event_id: str) -> dict[str, Any]:
+        """Read an event from Google."""
+        try:
+            return await self._api.get_event(self._calendar_id, event_id)
+        except GoogleNotFoundError as err:
+            raise _translated("event_not_found", event_id=event_id) from err
+        except GoogleCalendarApiError as err:
+            raise _translated("api_error", message=str(err)) from err
+
+    async def _async_patch(self, event_id: str, body: dict[str, Any]) -> None:
+        """Patch an event with If-Match on the stored etag."""
+        stored = self._lookup(event_id)
+        etag = stored.get("etag") if stored else None
+        try:
+            result = await self._api.patch_event(
+                self._calendar_id, event_id, body, etag=etag
+            )
+        except GooglePreconditionFailedError as err:
+            await self._async_refresh(event_id)
+            raise _translated("event_changed_remotely", event_id=event_id) from err
+        except GoogleNotFoundError as err:
+            raise _translated("event_not_found", event_id=event_id) from err
+        except GoogleCalendarApiError as err:
+            raise _translated("api_error", message=str(err)) from err
+        self._on_write(result)
+
+    async def _async_delete(self, event_id: str) -> None:
+        """Delete an event with If-Match on the stored etag."""
+        stored = self._lookup(event_id)
+        etag = stored.get("etag") if stored else None
+        try:
+            await self._api.delete_event(self._calendar_id, event_id, etag=etag)
+        except GooglePreconditionFailedError as err:
+            await self._async_refresh(event_id)
+            raise _translated("event_changed_remotely", event_id=event_id) from err
+        except GoogleNotFoundError as err:
+            raise _translated("event_not_found", event_id=event_id) from err
+        except GoogleCalendarApiError as err:
+            raise _translated("api_error", message=str(err)) from err
+        self._on_delete(event_id)
+
+    async def _async_refresh(self, event_id: str) -> None:
+        """Store Google's current version after a conflict."""
+        try:
+            current = await self._api.get_event(self._calendar_id, event_id)
+        except GoogleCalendarApiError:
+            _LOGGER.debug("Could not re-read %s after a conflict", event_id)
+            return
+        if current.get("status") == "cancelled" and not current.get("recurringEventId"):
+            self._on_delete(event_id)
+        else:
+            self._on_write(current)
+
+    async def _async_store_cancelled_instance(self, target: EventTarget) -> None:
+        """Keep the cancelled exception so the timeline hides that instance."""
+        try:
+            cancelled = await self._api.get_event(self._calendar_id, target.event_id)
+        except GoogleCalendarApiError:
+            cancelled = {"id": target.event_id, "status": "cancelled"}
+        if target.original_start is not None and "originalStartTime" not in cancelled:
+            cancelled["originalStartTime"] = google_time(
+                target.original_start, self._time_zone
+            )
+        cancelled.setdefault("recurringEventId", target.master_id)
+        cancelled["status"] = "cancelled"
+        self._on_write(cancelled)
+
+
+def _same_rule(recurrence: list[str], master: Mapping[str, Any]) -> bool:
+    """Return True when a rule list repeats the master's RRULE lines."""
+    master_rules = [
+        normalize_rrule(line).upper()
+        for line in master.get("recurrence", [])
+        if line.upper().startswith(_RRULE_PREFIX)
+    ]
+    return [normalize_rrule(line).upper() for line in recurrence] == master_rules

@@ -1,0 +1,342 @@
+"""One DataUpdateCoordinator per synced Google calendar."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+import contextlib
+from dataclasses import dataclass
+from datetime import timedelta
+import logging
+from typing import TYPE_CHECKING, Any, override
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    GoogleAuthError,
+    GoogleCalendarApi,
+    GoogleCalendarApiError,
+    GoogleNotFoundError,
+    GoogleRateLimitError,
+)
+from .const import (
+    CONF_POLL_INTERVAL_MINUTES,
+    CONF_SAFETY_NET_HOURS,
+    CONF_SYNC_WINDOW_DAYS,
+    DEFAULT_POLL_INTERVAL_MINUTES,
+    DEFAULT_SAFETY_NET_HOURS,
+    DEFAULT_SYNC_WINDOW_DAYS,
+    DOMAIN,
+    EVENT_CHANGED,
+)
+from .store import StoredData, SyncStore
+from .sync import (
+    CalendarSnapshot,
+    ChangeKind,
+    ChangeSet,
+    EventChange,
+    async_sync_calendar,
+)
+from .timeline import CalendarTimeline
+
+if TYPE_CHECKING:
+    from .push import PushManager
+
+_LOGGER = logging.getLogger(__name__)
+
+WRITABLE_ROLES = frozenset({"owner", "writer"})
+
+
+@dataclass
+class GoogleCalendarSyncData:
+    """Runtime data of one config entry (one Google account)."""
+
+    api: GoogleCalendarApi
+    store: SyncStore
+    stored: StoredData
+    account: str
+    coordinators: dict[str, CalendarSyncCoordinator]
+    push: PushManager | None = None
+
+
+type GoogleCalendarSyncConfigEntry = ConfigEntry[GoogleCalendarSyncData]
+
+
+def calendar_unique_id(account: str, calendar_id: str) -> str:
+    """Return the unique id of the calendar entity of a Google calendar."""
+    return f"{account}-{calendar_id}"
+
+
+def _time_value(moment: Any) -> str | None:
+    """Return the ISO string of a Google start/end object."""
+    if not isinstance(moment, dict):
+        return None
+    value = moment.get("dateTime") or moment.get("date")
+    return str(value) if value is not None else None
+
+
+def _poll_interval(options: Mapping[str, Any]) -> timedelta:
+    """Return the polling interval without push."""
+    return timedelta(
+        minutes=options.get(CONF_POLL_INTERVAL_MINUTES, DEFAULT_POLL_INTERVAL_MINUTES)
+    )
+
+
+def _safety_net_interval(options: Mapping[str, Any]) -> timedelta:
+    """Return the polling interval while push is live."""
+    return timedelta(hours=options.get(CONF_SAFETY_NET_HOURS, DEFAULT_SAFETY_NET_HOURS))
+
+
+class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
+    """Keep one Google calendar in sync and answer reads from a local timeline."""
+
+    config_entry: GoogleCalendarSyncConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        config_entry: GoogleCalendarSyncConfigEntry,
+        *,
+        api: GoogleCalendarApi,
+        account: str,
+        calendar: dict[str, Any],
+        store: SyncStore,
+        stored: StoredData,
+    ) -> None:
+        """Initialize the coordinator of one calendar."""
+        self.api = api
+        self.account = account
+        self.calendar_id: str = calendar["id"]
+        self.calendar = calendar
+        self.writable = calendar.get("accessRole") in WRITABLE_ROLES
+        self._store = store
+        self._stored = stored
+        self._push_active = False
+        self._lock = asyncio.Lock()
+        # Callers arriving while a sync runs share this queued sync's result.
+        self._queued: asyncio.Future[ChangeSet] | None = None
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=config_entry,
+            name=f"{DOMAIN} {self.calendar_id}",
+            update_interval=_poll_interval(config_entry.options),
+        )
+
+    @property
+    def snapshot(self) -> CalendarSnapshot:
+        """Return the stored snapshot of this calendar."""
+        return self._stored.calendars.setdefault(self.calendar_id, CalendarSnapshot())
+
+    @property
+    def push_active(self) -> bool:
+        """Return whether push notifications keep this calendar current."""
+        return self._push_active
+
+    @callback
+    def set_push_active(self, active: bool) -> None:
+        """Poll rarely while push is live and often when it is not."""
+        self._push_active = active
+        options = self.config_entry.options
+        self.update_interval = (
+            _safety_net_interval(options) if active else _poll_interval(options)
+        )
+        # Reschedule now: waiting for the old timer could leave a calendar without
+        # push unpolled for hours.
+        if self._listeners:
+            self._schedule_refresh()
+
+    @override
+    async def _async_update_data(self) -> CalendarTimeline:
+        """Sync the calendar and return its timeline."""
+        await self._async_coalesced_sync()
+        return self._build_timeline()
+
+    async def async_sync(self) -> ChangeSet:
+        """Sync now, coalesced with syncs in flight, and publish the result."""
+        try:
+            changes = await self._async_coalesced_sync()
+        except ConfigEntryAuthFailed as err:
+            self.async_set_update_error(err)
+            self.config_entry.async_start_reauth(self.hass)
+            raise
+        except UpdateFailed as err:
+            self.async_set_update_error(err)
+            raise
+        self.async_set_updated_data(self._build_timeline())
+        return changes
+
+    async def async_request_sync(self) -> None:
+        """Sync in the background; failures are already recorded and logged."""
+        with contextlib.suppress(ConfigEntryAuthFailed, UpdateFailed):
+            await self.async_sync()
+
+    async def _async_coalesced_sync(self) -> ChangeSet:
+        """Run one sync at a time; callers that arrive meanwhile share one more."""
+        if self._queued is not None:
+            return await asyncio.shield(self._queued)
+        queued: asyncio.Future[ChangeSet] = self.hass.loop.create_future()
+        self._queued = queued
+        try:
+            async with self._lock:
+                if self._queued is queued:
+                    self._queued = None
+                changes = await self._async_sync_once()
+        except BaseException as err:
+            if self._queued is queued:
+                self._queued = None
+            if isinstance(err, Exception):
+                queued.set_exception(err)
+                # Mark it retrieved: nobody may be sharing this sync.
+                queued.exception()
+            else:
+                queued.cancel()
+            raise
+        queued.set_result(changes)
+        return changes
+
+    async def _async_sync_once(self) -> ChangeSet:
+        """Fetch changes from Google, store them and announce them."""
+        previous = self.snapshot
+        first_sync = previous.last_synced is None
+        window = timedelta(
+            days=self.config_entry.options.get(
+                CONF_SYNC_WINDOW_DAYS, DEFAULT_SYNC_WINDOW_DAYS
+            )
+        )
+        try:
+            result = await async_sync_calendar(
+                self.api,
+                self.calendar_id,
+                previous,
+                now=dt_util.utcnow(),
+                window=window,
+            )
+        except GoogleAuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="auth_failed",
+                translation_placeholders={"account": self.account},
+            ) from err
+        except GoogleNotFoundError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="calendar_not_found",
+                translation_placeholders={"calendar": self._summary},
+            ) from err
+        except GoogleRateLimitError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                translation_placeholders={"calendar": self._summary},
+            ) from err
+        except GoogleCalendarApiError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="sync_failed",
+                translation_placeholders={
+                    "calendar": self._summary,
+                    "error": str(err),
+                },
+            ) from err
+        self._stored.calendars[self.calendar_id] = result.snapshot
+        self._schedule_save()
+        _LOGGER.debug(
+            "Synced %s (%s, %d requests): %s",
+            self.calendar_id,
+            "full" if result.full_sync else "incremental",
+            result.requests,
+            result.changes.counts(),
+        )
+        # The first listing of a calendar is its initial state, not news.
+        if not first_sync:
+            self._fire_changes(result.changes)
+        return result.changes
+
+    @property
+    def _summary(self) -> str:
+        """Return the calendar's display name."""
+        return str(
+            self.calendar.get("summaryOverride")
+            or self.calendar.get("summary")
+            or self.calendar_id
+        )
+
+    def _build_timeline(self) -> CalendarTimeline:
+        """Index the stored events for reads without I/O."""
+        return CalendarTimeline(
+            self.snapshot.events.values(),
+            default_time_zone=self.calendar.get("timeZone")
+            or self.hass.config.time_zone,
+        )
+
+    @callback
+    def _schedule_save(self) -> None:
+        """Save the store soon, batching bursts of changes."""
+        self._store.async_delay_save(lambda: self._stored)
+
+    @callback
+    def _fire_changes(self, changes: ChangeSet) -> None:
+        """Fire one bus event per change."""
+        entity_id = er.async_get(self.hass).async_get_entity_id(
+            Platform.CALENDAR,
+            DOMAIN,
+            calendar_unique_id(self.account, self.calendar_id),
+        )
+        for change in changes:
+            self.hass.bus.async_fire(EVENT_CHANGED, self._event_data(entity_id, change))
+
+    def _event_data(self, entity_id: str | None, change: EventChange) -> dict[str, Any]:
+        """Return the bus event payload of one change."""
+        event = change.event
+        return {
+            "entity_id": entity_id,
+            "calendar_id": self.calendar_id,
+            "event_id": event.get("id"),
+            "change": str(change.kind),
+            "summary": event.get("summary"),
+            "start": _time_value(event.get("start")),
+            "end": _time_value(event.get("end")),
+            "location": event.get("location"),
+            "description": event.get("description"),
+            "changed_fields": (
+                list(change.changed_fields) if change.kind is ChangeKind.UPDATED else []
+            ),
+        }
+
+    @callback
+    def async_apply_remote_write(self, event: dict[str, Any]) -> None:
+        """Store Google's answer to our own write so reads see it at once."""
+        events = self.snapshot.events
+        if event.get("status") == "cancelled" and not event.get("recurringEventId"):
+            events.pop(event["id"], None)
+        else:
+            events[event["id"]] = event
+        self._async_publish_local_change()
+
+    @callback
+    def async_apply_remote_delete(self, event_id: str) -> None:
+        """Forget an event we deleted, with the exceptions of a recurring one."""
+        events = self.snapshot.events
+        events.pop(event_id, None)
+        for other_id in [
+            other_id
+            for other_id, other in events.items()
+            if other.get("recurringEventId") == event_id
+        ]:
+            del events[other_id]
+        self._async_publish_local_change()
+
+    @callback
+    def _async_publish_local_change(self) -> None:
+        """Save and publish a change made without a sync."""
+        self._schedule_save()
+        # Keep the poll schedule: a local write is not a sync.
+        self.data = self._build_timeline()
+        self.async_update_listeners()

@@ -1,0 +1,539 @@
+"""Idempotent export of Home Assistant appointments into a Google calendar."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+import hashlib
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.calendar import CalendarEntity, CalendarEvent
+from homeassistant.components.calendar.const import DATA_COMPONENT
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.debounce import Debouncer
+from homeassistant.helpers.event import (
+    async_track_state_change_event,
+    async_track_time_interval,
+)
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    BatchOperation,
+    BatchOutcome,
+    GoogleCalendarApi,
+    GoogleCalendarApiError,
+    GoogleConflictError,
+    GoogleGoneError,
+    GoogleNotFoundError,
+)
+from .const import CONF_EXPORT_SOURCES, CONF_EXPORT_TARGET
+from .convert import google_time, parse_google_time
+
+if TYPE_CHECKING:
+    from .coordinator import GoogleCalendarSyncConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+ORIGIN_KEY = "gcs_origin"
+SOURCE_UID_KEY = "gcs_source_uid"
+HASH_KEY = "gcs_hash"
+ORIGIN_SERVICE = "service"
+BATCH_SIZE = 50
+AUTO_EXPORT_DAYS = 365
+AUTO_EXPORT_INTERVAL = timedelta(hours=1)
+# Appointment systems write bursts; one export after the burst is enough.
+AUTO_EXPORT_COOLDOWN = 5.0
+
+type WriteCallback = Callable[[dict[str, Any]], None]
+type DeleteCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Appointment:
+    """One appointment to export, identified by its source uid."""
+
+    uid: str
+    summary: str
+    start: date | datetime
+    end: date | datetime
+    description: str | None = None
+    location: str | None = None
+
+    @classmethod
+    def from_calendar_event(cls, event: CalendarEvent) -> Appointment:
+        """Return the appointment of a Home Assistant calendar event."""
+        uid = event.uid or f"{event.summary}@{event.start.isoformat()}"
+        if event.recurrence_id:
+            uid = f"{uid}/{event.recurrence_id}"
+        return cls(
+            uid=uid,
+            summary=event.summary,
+            start=event.start,
+            end=event.end,
+            description=event.description,
+            location=event.location,
+        )
+
+
+def export_event_id(origin: str, uid: str) -> str:
+    """Return the stable Google event id (base32hex) of an exported appointment."""
+    digest = hashlib.sha256(f"{origin}\0{uid}".encode()).digest()
+    return base64.b32hexencode(digest).decode().rstrip("=").lower()
+
+
+def appointment_body(
+    appointment: Appointment, *, origin: str, time_zone: str
+) -> dict[str, Any]:
+    """Return the Google body of an appointment, tagged with origin and hash."""
+    content: dict[str, Any] = {
+        "summary": appointment.summary,
+        "description": appointment.description or "",
+        "location": appointment.location or "",
+        "start": google_time(appointment.start, time_zone),
+        "end": google_time(appointment.end, time_zone),
+    }
+    content_hash = hashlib.sha256(
+        json.dumps(content, sort_keys=True).encode()
+    ).hexdigest()[:32]
+    content["extendedProperties"] = {
+        "private": {
+            ORIGIN_KEY: origin,
+            SOURCE_UID_KEY: appointment.uid,
+            HASH_KEY: content_hash,
+        }
+    }
+    return content
+
+
+def _private(event: dict[str, Any]) -> dict[str, Any]:
+    """Return the private extended properties of a Google event."""
+    properties: dict[str, Any] = event.get("extendedProperties", {}).get("private", {})
+    return properties
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedWrite:
+    """One operation of an export plan and the appointment it serves."""
+
+    operation: BatchOperation
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportPlan:
+    """What an export must do to make Google match the appointments."""
+
+    creates: tuple[PlannedWrite, ...] = ()
+    updates: tuple[PlannedWrite, ...] = ()
+    removes: tuple[PlannedWrite, ...] = ()
+    unchanged: int = 0
+
+    @property
+    def operations(self) -> list[PlannedWrite]:
+        """Return every write in the order it is sent."""
+        return [*self.creates, *self.updates, *self.removes]
+
+
+def _in_window(event: dict[str, Any], window: tuple[datetime, datetime] | None) -> bool:
+    """Return True when an event starts inside the window (always without one)."""
+    if window is None:
+        return True
+    try:
+        start = parse_google_time(event["start"])
+    except KeyError, ValueError:
+        return False
+    if not isinstance(start, datetime):
+        start = dt_util.start_of_local_day(start)
+    return window[0] <= start < window[1]
+
+
+def plan_export(
+    appointments: Iterable[Appointment],
+    existing: Iterable[dict[str, Any]],
+    *,
+    calendar_id: str,
+    origin: str,
+    time_zone: str,
+    remove_missing: bool = False,
+    window: tuple[datetime, datetime] | None = None,
+) -> ExportPlan:
+    """Compare appointments with the events already exported from one origin."""
+    current = {
+        event["id"]: event
+        for event in existing
+        if _private(event).get(ORIGIN_KEY) == origin
+        and event.get("status") != "cancelled"
+    }
+    creates: list[PlannedWrite] = []
+    updates: list[PlannedWrite] = []
+    unchanged = 0
+    wanted: set[str] = set()
+    for appointment in {item.uid: item for item in appointments}.values():
+        event_id = export_event_id(origin, appointment.uid)
+        wanted.add(event_id)
+        body = appointment_body(appointment, origin=origin, time_zone=time_zone)
+        found = current.get(event_id)
+        if found is None:
+            creates.append(
+                PlannedWrite(
+                    BatchOperation(
+                        "insert", calendar_id, body={"id": event_id, **body}
+                    ),
+                    appointment.summary,
+                )
+            )
+        elif _private(found).get(HASH_KEY) == _private(body)[HASH_KEY]:
+            unchanged += 1
+        else:
+            updates.append(
+                PlannedWrite(
+                    BatchOperation("patch", calendar_id, body=body, event_id=event_id),
+                    appointment.summary,
+                )
+            )
+    removes: list[PlannedWrite] = []
+    if remove_missing:
+        removes.extend(
+            PlannedWrite(
+                BatchOperation("delete", calendar_id, event_id=event_id),
+                str(event.get("summary", event_id)),
+            )
+            for event_id, event in current.items()
+            if event_id not in wanted and _in_window(event, window)
+        )
+    return ExportPlan(tuple(creates), tuple(updates), tuple(removes), unchanged)
+
+
+@dataclass(slots=True)
+class ExportResult:
+    """Counts of one export, with a reason for each failure."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: int = 0
+    failures: list[dict[str, str]] = field(default_factory=list)
+
+    def add_failure(self, label: str, reason: str) -> None:
+        """Record one failed appointment."""
+        self.failed += 1
+        self.failures.append({"appointment": label, "reason": reason})
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the service response form."""
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "failed": self.failed,
+            "failures": list(self.failures),
+        }
+
+
+async def async_list_exported(
+    api: GoogleCalendarApi, calendar_id: str, origin: str
+) -> list[dict[str, Any]]:
+    """Return every event of a calendar exported from one origin."""
+    events: list[dict[str, Any]] = []
+    page_token: str | None = None
+    while True:
+        page = await api.list_events(
+            calendar_id,
+            page_token=page_token,
+            private_extended_property=[f"{ORIGIN_KEY}={origin}"],
+        )
+        events.extend(page.get("items", []))
+        if not (page_token := page.get("nextPageToken")):
+            return events
+
+
+async def async_run_export(
+    api: GoogleCalendarApi,
+    calendar_id: str,
+    appointments: Sequence[Appointment],
+    *,
+    origin: str,
+    time_zone: str,
+    remove_missing: bool = False,
+    window: tuple[datetime, datetime] | None = None,
+    on_write: WriteCallback | None = None,
+    on_delete: DeleteCallback | None = None,
+) -> ExportResult:
+    """Export appointments idempotently through batch requests.
+
+    Errors of single operations are counted, never raised; errors listing the
+    calendar (nothing written yet) are raised.
+    """
+    existing = await async_list_exported(api, calendar_id, origin)
+    plan = plan_export(
+        appointments,
+        existing,
+        calendar_id=calendar_id,
+        origin=origin,
+        time_zone=time_zone,
+        remove_missing=remove_missing,
+        window=window,
+    )
+    result = ExportResult(unchanged=plan.unchanged)
+    writes = plan.operations
+    if not writes:
+        return result
+    outcomes = await api.execute_batch(
+        [write.operation for write in writes], batch_size=BATCH_SIZE
+    )
+    retries: list[PlannedWrite] = []
+    for write, outcome in zip(writes, outcomes, strict=True):
+        if isinstance(outcome.error, GoogleConflictError) and (
+            write.operation.method == "insert"
+        ):
+            # The id exists already (often a cancelled earlier export): revive it.
+            body = dict(write.operation.body or {})
+            event_id = str(body.pop("id"))
+            body["status"] = "confirmed"
+            retries.append(
+                PlannedWrite(
+                    BatchOperation("patch", calendar_id, body=body, event_id=event_id),
+                    write.label,
+                )
+            )
+            continue
+        _count(result, write, outcome, on_write, on_delete)
+    if retries:
+        outcomes = await api.execute_batch(
+            [write.operation for write in retries], batch_size=BATCH_SIZE
+        )
+        for write, outcome in zip(retries, outcomes, strict=True):
+            _count(result, write, outcome, on_write, on_delete)
+    return result
+
+
+def _count(
+    result: ExportResult,
+    write: PlannedWrite,
+    outcome: BatchOutcome,
+    on_write: WriteCallback | None,
+    on_delete: DeleteCallback | None,
+) -> None:
+    """Count one outcome and store what Google answered."""
+    method = write.operation.method
+    if method == "delete":
+        if outcome.error is None or isinstance(
+            outcome.error, GoogleNotFoundError | GoogleGoneError
+        ):
+            result.removed += 1
+            if on_delete is not None and write.operation.event_id:
+                on_delete(write.operation.event_id)
+            return
+    elif outcome.error is None:
+        if method == "insert":
+            result.created += 1
+        else:
+            result.updated += 1
+        if on_write is not None and outcome.result is not None:
+            on_write(outcome.result)
+        return
+    reason = str(outcome.error) if outcome.error else "unknown error"
+    result.add_failure(write.label, reason)
+
+
+def read_window(days: int = AUTO_EXPORT_DAYS) -> tuple[datetime, datetime]:
+    """Return the window of future appointments an export covers by default."""
+    now = dt_util.now()
+    return now, now + timedelta(days=days)
+
+
+def source_calendar(hass: HomeAssistant, entity_id: str) -> CalendarEntity | None:
+    """Return the Home Assistant calendar entity with that id, if loaded."""
+    if (component := hass.data.get(DATA_COMPONENT)) is None:
+        return None
+    entity = component.get_entity(entity_id)
+    return entity if isinstance(entity, CalendarEntity) else None
+
+
+async def async_read_appointments(
+    hass: HomeAssistant, entity: CalendarEntity, start: datetime, end: datetime
+) -> list[Appointment]:
+    """Return the appointments of a calendar entity in a window."""
+    events = await entity.async_get_events(hass, start, end)
+    return [Appointment.from_calendar_event(event) for event in events]
+
+
+class AutoExporter:
+    """Export the future appointments of Home Assistant calendars automatically."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        api: GoogleCalendarApi,
+        calendar_id: str,
+        sources: Sequence[str],
+        *,
+        on_write: WriteCallback | None = None,
+        on_delete: DeleteCallback | None = None,
+        cooldown: float = AUTO_EXPORT_COOLDOWN,
+    ) -> None:
+        """Initialize the exporter."""
+        self._hass = hass
+        self._api = api
+        self._calendar_id = calendar_id
+        self._sources = list(sources)
+        self._on_write = on_write
+        self._on_delete = on_delete
+        self._unsubs: list[CALLBACK_TYPE] = []
+        self._subscriptions: dict[str, CALLBACK_TYPE] = {}
+        self._debouncer = Debouncer(
+            hass,
+            _LOGGER,
+            cooldown=cooldown,
+            immediate=False,
+            function=self.async_export_all,
+        )
+        self.last_results: dict[str, ExportResult] = {}
+
+    async def async_start(self) -> None:
+        """Listen to the sources and schedule the first export."""
+        self._unsubs.append(
+            async_track_state_change_event(
+                self._hass, self._sources, self._async_source_changed
+            )
+        )
+        self._unsubs.append(
+            async_track_time_interval(
+                self._hass,
+                self._async_hourly,
+                AUTO_EXPORT_INTERVAL,
+                name=f"google_calendar_sync export to {self._calendar_id}",
+            )
+        )
+        self._subscribe_sources()
+        if self._hass.is_running:
+            self._debouncer.async_schedule_call()
+        else:
+            self._unsubs.append(
+                self._hass.bus.async_listen_once(
+                    EVENT_HOMEASSISTANT_STARTED, self._async_started
+                )
+            )
+
+    async def async_stop(self) -> None:
+        """Stop listening and cancel a pending export."""
+        for unsub in (*self._unsubs, *self._subscriptions.values()):
+            unsub()
+        self._unsubs.clear()
+        self._subscriptions.clear()
+        self._debouncer.async_shutdown()
+
+    @callback
+    def _async_started(self, _event: Event) -> None:
+        """Export once Home Assistant has loaded every calendar."""
+        self._subscribe_sources()
+        self._debouncer.async_schedule_call()
+
+    @callback
+    def _async_hourly(self, _now: datetime) -> None:
+        """Export as a safety net for changes nobody announced."""
+        self._debouncer.async_schedule_call()
+
+    @callback
+    def _async_source_changed(self, _event: Event[EventStateChangedData]) -> None:
+        """Export after a source calendar changed."""
+        self._subscribe_sources()
+        self._debouncer.async_schedule_call()
+
+    @callback
+    def _async_events_changed(self, _events: Any) -> None:
+        """Export after a source wrote its state, even if the state is the same."""
+        self._debouncer.async_schedule_call()
+
+    @callback
+    def _subscribe_sources(self) -> None:
+        """Follow every loaded source's event list (new appointments far ahead)."""
+        for entity_id in self._sources:
+            if entity_id in self._subscriptions:
+                continue
+            if (entity := source_calendar(self._hass, entity_id)) is None:
+                continue
+            start, end = read_window()
+            self._subscriptions[entity_id] = entity.async_subscribe_events(
+                start, end, self._async_events_changed
+            )
+
+    async def async_export_all(self) -> dict[str, ExportResult]:
+        """Export every loaded source now."""
+        window = read_window()
+        results: dict[str, ExportResult] = {}
+        for entity_id in self._sources:
+            if (entity := source_calendar(self._hass, entity_id)) is None:
+                _LOGGER.debug("Export source %s is not loaded yet", entity_id)
+                continue
+            try:
+                appointments = await async_read_appointments(
+                    self._hass, entity, *window
+                )
+                results[entity_id] = await async_run_export(
+                    self._api,
+                    self._calendar_id,
+                    appointments,
+                    origin=entity_id,
+                    time_zone=self._hass.config.time_zone,
+                    remove_missing=True,
+                    window=window,
+                    on_write=self._on_write,
+                    on_delete=self._on_delete,
+                )
+            except (GoogleCalendarApiError, HomeAssistantError) as err:
+                _LOGGER.warning("Automatic export of %s failed: %s", entity_id, err)
+                continue
+            counts = results[entity_id].as_dict()
+            _LOGGER.debug("Exported %s to %s: %s", entity_id, self._calendar_id, counts)
+            for failure in results[entity_id].failures:
+                _LOGGER.warning(
+                    "Could not export %s from %s: %s",
+                    failure["appointment"],
+                    entity_id,
+                    failure["reason"],
+                )
+        self.last_results = results
+        return results
+
+
+async def async_start_auto_export(
+    hass: HomeAssistant, entry: GoogleCalendarSyncConfigEntry
+) -> AutoExporter | None:
+    """Start the automatic export an entry's options ask for."""
+    sources: list[str] = entry.options.get(CONF_EXPORT_SOURCES) or []
+    target = entry.options.get(CONF_EXPORT_TARGET)
+    if not sources or not target:
+        return None
+    coordinator = entry.runtime_data.coordinators.get(target)
+    if coordinator is None or not coordinator.writable:
+        _LOGGER.warning(
+            "Automatic export needs a synced, writable target calendar; %s is not",
+            target,
+        )
+        return None
+    exporter = AutoExporter(
+        hass,
+        coordinator.api,
+        coordinator.calendar_id,
+        sources,
+        on_write=coordinator.async_apply_remote_write,
+        on_delete=coordinator.async_apply_remote_delete,
+    )
+    await exporter.async_start()
+    entry.async_on_unload(exporter.async_stop)
+    return exporter

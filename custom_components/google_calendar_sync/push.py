@@ -1,0 +1,681 @@
+"""Real-time push: Google watch channels delivered to a Home Assistant webhook."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+import hmac
+from http import HTTPStatus
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+import uuid
+
+from aiohttp.hdrs import METH_POST
+from aiohttp.web import Request, Response
+from homeassistant.components import webhook
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later, async_track_point_in_utc_time
+from homeassistant.helpers.network import NoURLAvailableError, get_url
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    GoogleAuthError,
+    GoogleCalendarApiError,
+    GoogleRateLimitError,
+    GoogleTransientError,
+)
+from .const import CONF_PUSH_ENABLED, CONF_WEBHOOK_ID, DOMAIN
+from .store import StoredChannel
+
+if TYPE_CHECKING:
+    from homeassistant.components.cloud import CloudConnectionState
+
+    from .api import GoogleCalendarApi
+    from .coordinator import CalendarSyncCoordinator, GoogleCalendarSyncConfigEntry
+    from .store import StoredData, SyncStore
+
+_LOGGER = logging.getLogger(__name__)
+
+CONF_CLOUDHOOK_URL = "cloudhook_url"
+
+# Google's default and maximum channel lifetime for calendar events.
+CHANNEL_TTL = timedelta(days=7)
+# Renew a day early so a slow or failing renewal still has many retries left.
+RENEWAL_MARGIN = timedelta(days=1)
+# Retry after Google refused the channel or no public URL exists.
+SETUP_RETRY_INTERVAL = timedelta(hours=1)
+# Retry after a transient failure (network, 5xx, rate limit).
+TRANSIENT_RETRY_INTERVAL = timedelta(minutes=5)
+
+HEADER_CHANNEL_ID = "X-Goog-Channel-ID"
+HEADER_CHANNEL_TOKEN = "X-Goog-Channel-Token"  # noqa: S105 - a header name
+HEADER_RESOURCE_ID = "X-Goog-Resource-ID"
+HEADER_RESOURCE_STATE = "X-Goog-Resource-State"
+HEADER_MESSAGE_NUMBER = "X-Goog-Message-Number"
+
+RESOURCE_STATE_SYNC = "sync"
+
+ISSUE_NO_URL = "push_unavailable"
+ISSUE_WATCH_REFUSED = "push_refused"
+
+REDACTED = "**REDACTED**"
+
+
+def push_issue_id(entry_id: str) -> str:
+    """Return the repair issue id used for an entry's push problems."""
+    return f"push_unavailable_{entry_id}"
+
+
+async def async_setup_push(
+    hass: HomeAssistant, entry: GoogleCalendarSyncConfigEntry
+) -> None:
+    """Start push for a set-up entry unless turned off; polling covers failures."""
+    data = entry.runtime_data
+    if not entry.options.get(CONF_PUSH_ENABLED, True) or not data.coordinators:
+        async_delete_push_issue(hass, entry.entry_id)
+        return
+    coordinators = data.coordinators
+    running: set[str] = set()
+    dirty: set[str] = set()
+
+    async def _async_sync_until_clean(coordinator: CalendarSyncCoordinator) -> None:
+        """Sync until no notification arrived during the last sync."""
+        calendar_id = coordinator.calendar_id
+        try:
+            while calendar_id in dirty:
+                dirty.discard(calendar_id)
+                await coordinator.async_request_sync()
+        finally:
+            running.discard(calendar_id)
+
+    @callback
+    def _async_calendar_changed(calendar_id: str) -> None:
+        """Sync a calendar after Google said it changed."""
+        if (coordinator := coordinators.get(calendar_id)) is None:
+            return
+        # A burst coalesces: one sync runs, and one more follows if anything arrived
+        # meanwhile, so no change is missed and no task piles up per notification.
+        dirty.add(calendar_id)
+        if calendar_id in running:
+            return
+        running.add(calendar_id)
+        entry.async_create_background_task(
+            hass,
+            _async_sync_until_clean(coordinator),
+            f"{DOMAIN} push sync {calendar_id}",
+        )
+
+    @callback
+    def _async_push_state(calendar_id: str, active: bool) -> None:
+        """Poll rarely while push is live and often while it is not."""
+        if (coordinator := coordinators.get(calendar_id)) is not None:
+            coordinator.set_push_active(active)
+
+    data.push = PushManager(
+        hass,
+        entry,
+        data.api,
+        data.stored,
+        _async_calendar_changed,
+        store=data.store,
+        on_push_state=_async_push_state,
+    )
+    await data.push.async_start(coordinators)
+
+
+async def async_remove_push(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """Clean up push leftovers of a removed entry (its channels stopped at unload)."""
+    async_delete_push_issue(hass, entry.entry_id)
+    await async_remove_cloudhook(hass, entry)
+
+
+@callback
+def async_delete_push_issue(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete the push repair issue of an entry (push disabled or entry removed)."""
+    ir.async_delete_issue(hass, DOMAIN, push_issue_id(entry_id))
+
+
+async def async_remove_cloudhook(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """Delete the entry's cloudhook when the entry is removed."""
+    if CONF_CLOUDHOOK_URL not in entry.data or "cloud" not in hass.config.components:
+        return
+    from homeassistant.components import cloud
+
+    try:
+        await cloud.async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
+    except cloud.CloudNotAvailable:
+        _LOGGER.debug("Home Assistant Cloud not available to delete the cloudhook")
+
+
+class PushFailure(StrEnum):
+    """Why push is not live."""
+
+    NO_URL = "no_url"
+    WATCH_REFUSED = "watch_refused"
+    TEMPORARY = "temporary"
+
+
+class ChannelState(StrEnum):
+    """State of a watch channel as shown in diagnostics."""
+
+    LIVE = "live"
+    RENEWAL_DUE = "renewal_due"
+    EXPIRED = "expired"
+
+
+@dataclass(slots=True)
+class _Acceptor:
+    """What a notification for one channel id must carry."""
+
+    calendar_id: str
+    token: str
+    resource_id: str | None  # unknown until the watch answer (sync may come first)
+
+
+class _WatchRefusedError(Exception):
+    """Google refused to open a channel for a reason retrying soon will not fix."""
+
+    def __init__(self, calendar_id: str, error: GoogleCalendarApiError) -> None:
+        """Keep the calendar and Google's error."""
+        super().__init__(str(error))
+        self.calendar_id = calendar_id
+        self.error = error
+
+
+class PushManager:
+    """Own an entry's webhook and its watch channels, one per synced calendar."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry[Any],
+        api: GoogleCalendarApi,
+        store_data: StoredData,
+        on_change: Callable[[str], None],
+        *,
+        store: SyncStore | None = None,
+        on_push_state: Callable[[str, bool], None] | None = None,
+    ) -> None:
+        """Prepare push for an entry; nothing happens before async_start."""
+        self._hass = hass
+        self._entry = entry
+        self._api = api
+        self._store_data = store_data
+        self._on_change = on_change
+        self._store = store
+        self._on_push_state = on_push_state
+        # Only the emulator takes plain-http loopback addresses; Google wants HTTPS.
+        self._allow_insecure = api.endpoints.allow_insecure_webhook
+        self._calendar_ids: list[str] = []
+        self._acceptors: dict[str, _Acceptor] = {}
+        self._renewal_timers: dict[str, CALLBACK_TYPE] = {}
+        self._push_state: dict[str, bool] = {}
+        self._cancel_retry: CALLBACK_TYPE | None = None
+        self._cancel_cloud_listener: CALLBACK_TYPE | None = None
+        self._cancel_config_listener: CALLBACK_TYPE | None = None
+        self._webhook_registered = False
+        self._address_kind: str | None = None
+        self._failure: PushFailure | None = None
+        self._failure_detail: str | None = None
+        self._lock = asyncio.Lock()
+        self._stopped = False
+        self._logged_rejections: set[str] = set()
+        self.notifications_accepted = 0
+        self.syncs_requested = 0
+        self.rejections: Counter[str] = Counter()
+
+    @property
+    def webhook_id(self) -> str:
+        """Return the entry's webhook id."""
+        return str(self._entry.data[CONF_WEBHOOK_ID])
+
+    @property
+    def active(self) -> bool:
+        """Return True while every synced calendar has a live channel."""
+        return bool(self._calendar_ids) and all(
+            self._push_state.get(calendar_id, False)
+            for calendar_id in self._calendar_ids
+        )
+
+    async def async_start(self, calendar_ids: Iterable[str]) -> bool:
+        """Register the webhook and open or reuse channels; True if push is live."""
+        self._stopped = False
+        self._calendar_ids = list(dict.fromkeys(calendar_ids))
+        if CONF_WEBHOOK_ID not in self._entry.data:
+            self._hass.config_entries.async_update_entry(
+                self._entry,
+                data={**self._entry.data, CONF_WEBHOOK_ID: webhook.async_generate_id()},
+            )
+        if not self._webhook_registered:
+            webhook.async_register(
+                self._hass,
+                DOMAIN,
+                f"Google Calendar Sync {self._entry.title}",
+                self.webhook_id,
+                self._async_handle_webhook,
+                local_only=False,
+                allowed_methods=[METH_POST],
+            )
+            self._webhook_registered = True
+        if (
+            self._cancel_cloud_listener is None
+            and "cloud" in self._hass.config.components
+        ):
+            from homeassistant.components import cloud
+
+            self._cancel_cloud_listener = cloud.async_listen_connection_change(
+                self._hass, self._async_cloud_connection_changed
+            )
+        if self._cancel_config_listener is None:
+            # A new external URL may make push possible without waiting an hour.
+            self._cancel_config_listener = self._hass.bus.async_listen(
+                EVENT_CORE_CONFIG_UPDATE, self._async_core_config_updated
+            )
+        return await self._async_setup_channels()
+
+    async def async_stop(self, *, remove_channels: bool = True) -> None:
+        """Stop timers and the webhook; stop every channel unless keeping them."""
+        self._stopped = True
+        self._cancel_pending_retry()
+        for cancel in self._renewal_timers.values():
+            cancel()
+        self._renewal_timers.clear()
+        if self._cancel_cloud_listener is not None:
+            self._cancel_cloud_listener()
+            self._cancel_cloud_listener = None
+        if self._cancel_config_listener is not None:
+            self._cancel_config_listener()
+            self._cancel_config_listener = None
+        async with self._lock:
+            if remove_channels:
+                channels = list(self._store_data.channels.values())
+                self._store_data.channels.clear()
+                await asyncio.gather(
+                    *(self._async_stop_channel(channel) for channel in channels)
+                )
+                await self._async_save()
+            if self._webhook_registered:
+                webhook.async_unregister(self._hass, self.webhook_id)
+                self._webhook_registered = False
+            self._acceptors.clear()
+            for calendar_id in self._calendar_ids:
+                self._set_push_state(calendar_id, active=False)
+        async_delete_push_issue(self._hass, self._entry.entry_id)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return push state and channels with secrets redacted."""
+        now = dt_util.utcnow()
+        channels = []
+        for channel in self._store_data.channels.values():
+            if channel.expiration <= now:
+                state = ChannelState.EXPIRED
+            elif channel.expiration - RENEWAL_MARGIN <= now:
+                state = ChannelState.RENEWAL_DUE
+            else:
+                state = ChannelState.LIVE
+            channels.append(
+                {
+                    "calendar_id": channel.calendar_id,
+                    "channel_id": channel.channel_id,
+                    "resource_id": channel.resource_id,
+                    "token": REDACTED,
+                    "expiration": channel.expiration.isoformat(),
+                    "renews_at": (channel.expiration - RENEWAL_MARGIN).isoformat(),
+                    "state": state.value,
+                }
+            )
+        return {
+            "active": self.active,
+            "webhook_registered": self._webhook_registered,
+            "address_kind": self._address_kind,
+            "failure": self._failure.value if self._failure else None,
+            "failure_detail": self._failure_detail,
+            "synced_calendars": len(self._calendar_ids),
+            "live_calendars": sum(
+                self._push_state.get(calendar_id, False)
+                for calendar_id in self._calendar_ids
+            ),
+            "channels": sorted(channels, key=lambda item: str(item["calendar_id"])),
+            "notifications_accepted": self.notifications_accepted,
+            "syncs_requested": self.syncs_requested,
+            "notifications_rejected": dict(sorted(self.rejections.items())),
+        }
+
+    # Webhook
+
+    async def _async_handle_webhook(
+        self, hass: HomeAssistant, webhook_id: str, request: Request
+    ) -> Response:
+        """Answer a Google notification at once; the sync runs after the answer."""
+        headers = request.headers
+        channel_id = headers.get(HEADER_CHANNEL_ID)
+        state = headers.get(HEADER_RESOURCE_STATE)
+        if not channel_id or not state:
+            return self._reject("missing_headers", HTTPStatus.BAD_REQUEST)
+        if (acceptor := self._acceptors.get(channel_id)) is None:
+            return self._reject("unknown_channel", HTTPStatus.NOT_FOUND)
+        token = headers.get(HEADER_CHANNEL_TOKEN, "")
+        if not hmac.compare_digest(token.encode(), acceptor.token.encode()):
+            return self._reject("bad_token", HTTPStatus.FORBIDDEN)
+        resource_id = headers.get(HEADER_RESOURCE_ID)
+        if acceptor.resource_id is not None and resource_id != acceptor.resource_id:
+            return self._reject("resource_mismatch", HTTPStatus.BAD_REQUEST)
+        self.notifications_accepted += 1
+        if state == RESOURCE_STATE_SYNC:
+            # The handshake sent when a channel opens: nothing changed yet.
+            return Response(status=HTTPStatus.OK)
+        # "exists" covers creation, edits and deletion. Message numbers are not used
+        # to skip anything: the sync is incremental, so duplicates cost one request.
+        self.syncs_requested += 1
+        self._on_change(acceptor.calendar_id)
+        return Response(status=HTTPStatus.OK)
+
+    def _reject(self, reason: str, status: HTTPStatus) -> Response:
+        """Refuse a notification without any API call, logging each reason once."""
+        self.rejections[reason] += 1
+        if reason not in self._logged_rejections:
+            self._logged_rejections.add(reason)
+            _LOGGER.debug(
+                "Refused a push notification for %s (%s); further ones are not logged",
+                self._entry.title,
+                reason,
+            )
+        return Response(status=status)
+
+    # Channels
+
+    async def _async_setup_channels(self) -> bool:
+        """Open, reuse or renew channels for every calendar; True if all are live."""
+        async with self._lock:
+            if self._stopped:
+                return False
+            self._cancel_pending_retry()
+            address = await self._async_get_address()
+            if address is None:
+                for calendar_id in self._calendar_ids:
+                    self._set_push_state(calendar_id, active=False)
+                self._set_failure(PushFailure.NO_URL, None)
+                self._schedule_retry(SETUP_RETRY_INTERVAL)
+                return False
+            for calendar_id in list(self._store_data.channels):
+                if calendar_id not in self._calendar_ids:
+                    await self._async_stop_channel(
+                        self._store_data.channels.pop(calendar_id)
+                    )
+            outcomes = await asyncio.gather(
+                *(
+                    self._async_ensure_channel(calendar_id, address)
+                    for calendar_id in self._calendar_ids
+                ),
+                return_exceptions=True,
+            )
+            await self._async_save()
+            refused: _WatchRefusedError | None = None
+            temporary: BaseException | None = None
+            for calendar_id, outcome in zip(self._calendar_ids, outcomes, strict=True):
+                if isinstance(outcome, _WatchRefusedError):
+                    refused = outcome
+                elif isinstance(outcome, BaseException):
+                    if not isinstance(outcome, Exception):
+                        raise outcome
+                    temporary = outcome
+                self._set_push_state(calendar_id, active=outcome is None)
+            if refused is not None:
+                self._set_failure(PushFailure.WATCH_REFUSED, str(refused.error))
+                self._schedule_retry(SETUP_RETRY_INTERVAL)
+                return False
+            if temporary is not None:
+                self._set_failure(PushFailure.TEMPORARY, str(temporary))
+                self._schedule_retry(TRANSIENT_RETRY_INTERVAL)
+                return False
+            self._set_failure(None, None)
+            return True
+
+    async def _async_ensure_channel(self, calendar_id: str, address: str) -> None:
+        """Reuse a live stored channel, or open a new one and stop the old one."""
+        existing = self._store_data.channels.get(calendar_id)
+        now = dt_util.utcnow()
+        if existing is not None and existing.expiration - RENEWAL_MARGIN > now:
+            self._acceptors[existing.channel_id] = _Acceptor(
+                calendar_id, existing.token, existing.resource_id or None
+            )
+            self._schedule_renewal(existing)
+            return
+        await self._async_open_channel(calendar_id, address)
+        if existing is not None:
+            await self._async_stop_channel(existing)
+
+    async def _async_open_channel(self, calendar_id: str, address: str) -> None:
+        """Open a channel with a fresh id and secret and remember it."""
+        channel_id = str(uuid.uuid4())
+        token = secrets.token_urlsafe(32)
+        # Accept the "sync" handshake, which may arrive before the watch answer.
+        self._acceptors[channel_id] = _Acceptor(calendar_id, token, None)
+        try:
+            answer = await self._api.watch_events(
+                calendar_id,
+                channel_id=channel_id,
+                address=address,
+                token=token,
+                ttl=CHANNEL_TTL,
+            )
+        except GoogleCalendarApiError as err:
+            self._acceptors.pop(channel_id, None)
+            _LOGGER.debug("Watching %s failed: %s", calendar_id, err)
+            if _is_refusal(err):
+                raise _WatchRefusedError(calendar_id, err) from err
+            raise
+        except BaseException:
+            self._acceptors.pop(channel_id, None)
+            raise
+        resource_id = str(answer.get("resourceId", ""))
+        self._acceptors[channel_id].resource_id = resource_id or None
+        channel = StoredChannel(
+            calendar_id=calendar_id,
+            channel_id=channel_id,
+            resource_id=resource_id,
+            token=token,
+            expiration=_parse_expiration(answer.get("expiration")),
+        )
+        self._store_data.channels[calendar_id] = channel
+        self._schedule_renewal(channel)
+        _LOGGER.debug(
+            "Opened channel %s for %s until %s",
+            channel_id,
+            calendar_id,
+            channel.expiration,
+        )
+
+    async def _async_stop_channel(self, channel: StoredChannel) -> None:
+        """Stop a channel at Google; errors are logged, never raised."""
+        self._acceptors.pop(channel.channel_id, None)
+        if (
+            cancel := self._renewal_timers.get(channel.calendar_id)
+        ) is not None and self._store_data.channels.get(channel.calendar_id) in (
+            None,
+            channel,
+        ):
+            cancel()
+            del self._renewal_timers[channel.calendar_id]
+        try:
+            await self._api.stop_channel(channel.channel_id, channel.resource_id)
+        except GoogleCalendarApiError as err:
+            # An expired or already stopped channel is gone anyway.
+            _LOGGER.debug("Stopping channel %s failed: %s", channel.channel_id, err)
+        else:
+            _LOGGER.debug("Stopped channel %s", channel.channel_id)
+
+    @callback
+    def _schedule_renewal(self, channel: StoredChannel) -> None:
+        """Renew a channel a margin before it expires."""
+        if (cancel := self._renewal_timers.pop(channel.calendar_id, None)) is not None:
+            cancel()
+        self._renewal_timers[channel.calendar_id] = async_track_point_in_utc_time(
+            self._hass,
+            self._async_renewal_due,
+            max(channel.expiration - RENEWAL_MARGIN, dt_util.utcnow()),
+        )
+
+    @callback
+    def _async_renewal_due(self, _now: datetime) -> None:
+        """Renew channels in the background when one is due."""
+        self._renewal_timers.clear()
+        self._start_setup_task("renewal")
+
+    # Address, cloud and repair issue
+
+    async def _async_get_address(self) -> str | None:
+        """Return the public URL Google should post to, or None if there is none."""
+        if "cloud" in self._hass.config.components:
+            from homeassistant.components import cloud
+
+            if cloud.async_active_subscription(self._hass):
+                if url := self._entry.data.get(CONF_CLOUDHOOK_URL):
+                    self._address_kind = "cloudhook"
+                    return str(url)
+                if cloud.async_is_connected(self._hass):
+                    try:
+                        url = await cloud.async_get_or_create_cloudhook(
+                            self._hass, self.webhook_id
+                        )
+                    except cloud.CloudNotAvailable as err:
+                        _LOGGER.debug("No cloudhook: %s", err)
+                    else:
+                        self._hass.config_entries.async_update_entry(
+                            self._entry,
+                            data={**self._entry.data, CONF_CLOUDHOOK_URL: url},
+                        )
+                        self._address_kind = "cloudhook"
+                        return str(url)
+        try:
+            if self._allow_insecure:
+                base = get_url(self._hass, allow_cloud=False, prefer_external=True)
+            else:
+                # Google only posts to HTTPS addresses with a valid certificate.
+                base = get_url(
+                    self._hass,
+                    allow_internal=False,
+                    allow_cloud=False,
+                    allow_ip=False,
+                    require_ssl=True,
+                )
+        except NoURLAvailableError:
+            self._address_kind = None
+            return None
+        self._address_kind = "insecure" if self._allow_insecure else "external"
+        return f"{base}{webhook.async_generate_path(self.webhook_id)}"
+
+    async def _async_cloud_connection_changed(
+        self, state: CloudConnectionState
+    ) -> None:
+        """Retry push when Home Assistant Cloud connects."""
+        from homeassistant.components import cloud
+
+        if state is cloud.CloudConnectionState.CLOUD_CONNECTED and not self.active:
+            await self._async_setup_channels()
+
+    @callback
+    def _async_core_config_updated(self, _event: Event[Any]) -> None:
+        """Retry push when the URLs of Home Assistant may have changed."""
+        if not self.active:
+            self._start_setup_task("config update")
+
+    @callback
+    def _set_failure(self, failure: PushFailure | None, detail: str | None) -> None:
+        """Record why push is down and raise or clear the repair issue."""
+        self._failure = failure
+        self._failure_detail = detail
+        issue_id = push_issue_id(self._entry.entry_id)
+        if failure is None:
+            ir.async_delete_issue(self._hass, DOMAIN, issue_id)
+            return
+        if failure is PushFailure.TEMPORARY:
+            # Retried within minutes; not worth bothering the user.
+            _LOGGER.debug("Push for %s failed for now: %s", self._entry.title, detail)
+            return
+        _LOGGER.info(
+            "Push for %s is unavailable (%s); polling instead",
+            self._entry.title,
+            failure,
+        )
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=(
+                ISSUE_NO_URL if failure is PushFailure.NO_URL else ISSUE_WATCH_REFUSED
+            ),
+            translation_placeholders={
+                "title": self._entry.title,
+                "error": detail or "",
+            },
+        )
+
+    @callback
+    def _set_push_state(self, calendar_id: str, *, active: bool) -> None:
+        """Tell the owner when a calendar switches between push and polling."""
+        if self._push_state.get(calendar_id) is active:
+            return
+        self._push_state[calendar_id] = active
+        if self._on_push_state is not None:
+            self._on_push_state(calendar_id, active)
+
+    @callback
+    def _schedule_retry(self, delay: timedelta) -> None:
+        """Try push again later."""
+        self._cancel_pending_retry()
+        self._cancel_retry = async_call_later(self._hass, delay, self._async_retry_due)
+
+    @callback
+    def _async_retry_due(self, _now: datetime) -> None:
+        """Retry push setup in the background."""
+        self._cancel_retry = None
+        self._start_setup_task("retry")
+
+    @callback
+    def _start_setup_task(self, why: str) -> None:
+        """Run channel setup in a task tied to the entry."""
+        if self._stopped:
+            return
+        self._entry.async_create_background_task(
+            self._hass,
+            self._async_setup_channels(),
+            f"{DOMAIN} push {why} {self._entry.entry_id}",
+        )
+
+    @callback
+    def _cancel_pending_retry(self) -> None:
+        """Cancel a scheduled retry."""
+        if self._cancel_retry is not None:
+            self._cancel_retry()
+            self._cancel_retry = None
+
+    async def _async_save(self) -> None:
+        """Persist channels now: a lost channel id cannot be stopped later."""
+        if self._store is not None:
+            await self._store.async_save(self._store_data)
+
+
+def _is_refusal(err: GoogleCalendarApiError) -> bool:
+    """Return True for a 4xx that retrying in minutes will not fix."""
+    if isinstance(err, GoogleTransientError | GoogleRateLimitError | GoogleAuthError):
+        return False
+    return err.status is not None and 400 <= err.status < 500
+
+
+def _parse_expiration(value: Any) -> datetime:
+    """Parse Google's expiration (milliseconds since the epoch, as a string)."""
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+    except TypeError, ValueError:
+        return dt_util.utcnow() + CHANNEL_TTL

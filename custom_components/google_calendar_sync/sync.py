@@ -1,0 +1,382 @@
+"""Incremental sync of Google Calendar events into a local snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+import logging
+from typing import Any, Protocol
+
+from .api import GoogleGoneError
+from .timeline import series_ends_before
+
+_LOGGER = logging.getLogger(__name__)
+
+STATUS_CANCELLED = "cancelled"
+
+# Bookkeeping fields that change on every write but mean nothing to a user.
+NON_USER_FIELDS = frozenset(
+    {"kind", "etag", "updated", "sequence", "created", "htmlLink", "iCalUID", "id"}
+)
+
+
+class EventSource(Protocol):
+    """The part of GoogleCalendarApi the sync engine needs."""
+
+    async def list_events(
+        self,
+        calendar_id: str,
+        *,
+        sync_token: str | None = None,
+        page_token: str | None = None,
+        time_min: datetime | None = None,
+        show_deleted: bool | None = None,
+        max_results: int = 2500,
+    ) -> dict[str, Any]:
+        """Return one page of events.list."""
+
+
+@dataclass(slots=True)
+class CalendarSnapshot:
+    """What we know about one calendar after the last successful sync."""
+
+    sync_token: str | None = None
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    last_synced: datetime | None = None
+
+
+class ChangeKind(StrEnum):
+    """Kind of change found by a sync."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class EventChange:
+    """One changed event."""
+
+    kind: ChangeKind
+    event: dict[str, Any]
+    changed_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeSet:
+    """All changes found by one sync."""
+
+    created: tuple[EventChange, ...] = ()
+    updated: tuple[EventChange, ...] = ()
+    cancelled: tuple[EventChange, ...] = ()
+
+    def __iter__(self) -> Iterator[EventChange]:
+        """Iterate over created, then updated, then cancelled changes."""
+        yield from self.created
+        yield from self.updated
+        yield from self.cancelled
+
+    def __len__(self) -> int:
+        """Return the number of changes."""
+        return len(self.created) + len(self.updated) + len(self.cancelled)
+
+    def counts(self) -> dict[str, int]:
+        """Return the number of changes per kind."""
+        return {
+            ChangeKind.CREATED.value: len(self.created),
+            ChangeKind.UPDATED.value: len(self.updated),
+            ChangeKind.CANCELLED.value: len(self.cancelled),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    """Outcome of one sync: the new snapshot and what changed."""
+
+    snapshot: CalendarSnapshot
+    changes: ChangeSet
+    full_sync: bool
+    requests: int
+
+
+def is_exception(event: Mapping[str, Any]) -> bool:
+    """Return True for an instance exception of a recurring event."""
+    return "recurringEventId" in event
+
+
+def is_cancelled(event: Mapping[str, Any]) -> bool:
+    """Return True if Google marks the event as cancelled."""
+    return event.get("status") == STATUS_CANCELLED
+
+
+def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, ...]:
+    """Return the user-visible top-level fields that differ between two versions."""
+    return tuple(
+        sorted(
+            key
+            for key in old.keys() | new.keys()
+            if key not in NON_USER_FIELDS and old.get(key) != new.get(key)
+        )
+    )
+
+
+def apply_incremental(
+    snapshot: CalendarSnapshot,
+    items: Iterable[dict[str, Any]],
+    sync_token: str | None,
+    now: datetime,
+) -> tuple[CalendarSnapshot, ChangeSet]:
+    """Apply an incremental listing to a snapshot; return a new snapshot and changes."""
+    events = dict(snapshot.events)
+    touched: dict[str, None] = {}
+    removed_masters: set[str] = set()
+    for item in items:
+        event_id = item["id"]
+        touched[event_id] = None
+        if is_cancelled(item) and not is_exception(item):
+            events.pop(event_id, None)
+            removed_masters.add(event_id)
+        else:
+            events[event_id] = item
+    _drop_orphaned_exceptions(events, removed_masters, touched)
+    new_snapshot = CalendarSnapshot(sync_token, events, now)
+    return new_snapshot, diff_events(snapshot.events, events, touched)
+
+
+def apply_full(
+    snapshot: CalendarSnapshot,
+    items: Iterable[dict[str, Any]],
+    sync_token: str | None,
+    now: datetime,
+    time_min: datetime | None = None,
+) -> tuple[CalendarSnapshot, ChangeSet]:
+    """Replace a snapshot by a full listing; return a new snapshot and the changes.
+
+    Events of the old snapshot that end before time_min were outside the listing's
+    window, so they are kept rather than reported cancelled.
+    """
+    events: dict[str, dict[str, Any]] = {}
+    listed: set[str] = set()
+    for item in items:
+        listed.add(item["id"])
+        if not is_cancelled(item) or is_exception(item):
+            events[item["id"]] = item
+    if time_min is not None:
+        # Events that ended before the window are not listed, but still ours.
+        events.update(
+            {
+                event_id: event
+                for event_id, event in snapshot.events.items()
+                if event_id not in listed and _ends_before(event, time_min)
+            }
+        )
+    removed_masters = {
+        event_id
+        for event_id, event in snapshot.events.items()
+        if not is_exception(event) and event_id not in events
+    }
+    removed_masters.update(item_id for item_id in listed if item_id not in events)
+    touched = dict.fromkeys([*events, *snapshot.events])
+    _drop_orphaned_exceptions(events, removed_masters, touched)
+    new_snapshot = CalendarSnapshot(sync_token, events, now)
+    return new_snapshot, diff_events(snapshot.events, events, touched)
+
+
+def diff_events(
+    old: Mapping[str, dict[str, Any]],
+    new: Mapping[str, dict[str, Any]],
+    ids: Iterable[str],
+) -> ChangeSet:
+    """Compare two event maps on the given ids and classify every difference."""
+    created: list[EventChange] = []
+    updated: list[EventChange] = []
+    cancelled: list[EventChange] = []
+    for event_id in ids:
+        before = old.get(event_id)
+        after = new.get(event_id)
+        if after is None:
+            # An exception disappearing with its master is covered by the master;
+            # a cancelled exception disappearing was already reported.
+            if before is None or is_cancelled(before):
+                continue
+            master_id = before.get("recurringEventId")
+            if master_id is not None and master_id not in new and master_id in old:
+                continue
+            cancelled.append(EventChange(ChangeKind.CANCELLED, before))
+        elif before is None:
+            if is_cancelled(after):
+                cancelled.append(
+                    EventChange(ChangeKind.CANCELLED, _describe_cancelled(after, new))
+                )
+            else:
+                created.append(EventChange(ChangeKind.CREATED, after))
+        elif before.get("etag") == after.get("etag") and before.get("etag") is not None:
+            continue
+        elif is_cancelled(after) and not is_cancelled(before):
+            cancelled.append(EventChange(ChangeKind.CANCELLED, {**before, **after}))
+        elif (fields := changed_fields(before, after)) or before.get(
+            "etag"
+        ) != after.get("etag"):
+            updated.append(EventChange(ChangeKind.UPDATED, after, fields))
+    return ChangeSet(tuple(created), tuple(updated), tuple(cancelled))
+
+
+async def async_sync_calendar(
+    api: EventSource,
+    calendar_id: str,
+    snapshot: CalendarSnapshot,
+    *,
+    now: datetime,
+    window: timedelta | None = None,
+) -> SyncResult:
+    """Sync one calendar: incremental with the stored token, full when needed."""
+    counter = _Counter()
+    if snapshot.sync_token is not None:
+        try:
+            items, token = await _async_list_all(
+                api, calendar_id, counter, sync_token=snapshot.sync_token
+            )
+        except GoogleGoneError:
+            _LOGGER.info(
+                "Sync token of calendar %s expired, running a full sync", calendar_id
+            )
+        else:
+            new_snapshot, changes = apply_incremental(snapshot, items, token, now)
+            return SyncResult(new_snapshot, changes, False, counter.value)
+    time_min = now - window if window is not None else None
+    items, token = await _async_list_all(
+        api, calendar_id, counter, time_min=time_min, show_deleted=True
+    )
+    new_snapshot, changes = apply_full(snapshot, items, token, now, time_min)
+    return SyncResult(new_snapshot, changes, True, counter.value)
+
+
+class _Counter:
+    """Count requests, also the ones that end in an error."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+async def _async_list_all(
+    api: EventSource,
+    calendar_id: str,
+    counter: _Counter,
+    *,
+    sync_token: str | None = None,
+    time_min: datetime | None = None,
+    show_deleted: bool | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Fetch every page of one listing; return the items and nextSyncToken."""
+    items: list[dict[str, Any]] = []
+    page_token: str | None = None
+    while True:
+        counter.value += 1
+        page = await api.list_events(
+            calendar_id,
+            sync_token=sync_token,
+            page_token=page_token,
+            time_min=time_min,
+            show_deleted=show_deleted,
+        )
+        items.extend(page.get("items", []))
+        page_token = page.get("nextPageToken")
+        if not page_token:
+            return items, page.get("nextSyncToken")
+
+
+def _drop_orphaned_exceptions(
+    events: dict[str, dict[str, Any]],
+    removed_masters: set[str],
+    touched: dict[str, None],
+) -> None:
+    """Remove the exceptions of deleted recurring events, in place."""
+    if not removed_masters:
+        return
+    for event_id in [
+        event_id
+        for event_id, event in events.items()
+        if event.get("recurringEventId") in removed_masters
+    ]:
+        del events[event_id]
+        touched[event_id] = None
+
+
+def _describe_cancelled(
+    event: dict[str, Any], events: Mapping[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """Fill a bare cancelled instance with its master's texts and its own times."""
+    master = events.get(event["recurringEventId"])
+    original = event.get("originalStartTime")
+    if master is None or original is None:
+        return event
+    described: dict[str, Any] = {
+        key: master[key]
+        for key in ("summary", "description", "location")
+        if key in master
+    }
+    described.update(event)
+    described.setdefault("start", original)
+    if "end" not in described and (end := _shifted_end(master, original)):
+        described["end"] = end
+    return described
+
+
+def _shifted_end(
+    master: Mapping[str, Any], original: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """Return the end of the instance starting at original, from the master's length."""
+    start, end = master.get("start", {}), master.get("end", {})
+    try:
+        if "date" in original and "date" in start and "date" in end:
+            length = date.fromisoformat(end["date"]) - date.fromisoformat(start["date"])
+            return {"date": (date.fromisoformat(original["date"]) + length).isoformat()}
+        if "dateTime" in original and "dateTime" in start and "dateTime" in end:
+            length = datetime.fromisoformat(end["dateTime"]) - datetime.fromisoformat(
+                start["dateTime"]
+            )
+            result: dict[str, Any] = {
+                "dateTime": (
+                    datetime.fromisoformat(original["dateTime"]) + length
+                ).isoformat()
+            }
+            if "timeZone" in original:
+                result["timeZone"] = original["timeZone"]
+            return result
+    except ValueError:
+        _LOGGER.debug("Unparsable times on %s", master.get("id"))
+    return None
+
+
+def _ends_before(event: Mapping[str, Any], bound: datetime) -> bool:
+    """Return True if nothing of the event reaches bound (exclusive)."""
+    if is_exception(event) and is_cancelled(event) and "end" not in event:
+        edge = _time_of(event.get("originalStartTime", {}))
+    else:
+        edge = _time_of(event.get("end", {}))
+    if edge is None:
+        return False
+    if edge > bound:
+        return False
+    if event.get("recurrence"):
+        return series_ends_before(event, bound)
+    return True
+
+
+def _time_of(value: Mapping[str, Any]) -> datetime | None:
+    """Return an aware datetime for a Google start/end (dates at UTC midnight)."""
+    try:
+        if "dateTime" in value:
+            parsed = datetime.fromisoformat(value["dateTime"])
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        if "date" in value:
+            return datetime.combine(
+                date.fromisoformat(value["date"]), datetime.min.time(), UTC
+            )
+    except ValueError:
+        return None
+    return None

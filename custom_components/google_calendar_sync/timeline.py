@@ -1,0 +1,684 @@
+"""Local index of a calendar snapshot: recurrence expansion and range queries."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
+import logging
+import time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.rrule import rrule, rruleset, rrulestr
+
+_LOGGER = logging.getLogger(__name__)
+
+# Single events longer than this live in a short list scanned in full, so the
+# sorted index only needs to look back this far for events overlapping a range.
+_LONG_EVENT = timedelta(days=7).total_seconds()
+# Recurrence instances are expanded and cached in buckets of this many seconds.
+_BUCKET = 86400
+# Give up looking for the next instance after this many hidden ones in a row.
+_MAX_SKIPPED = 10_000
+_SERIES_CACHE_SIZE = 4096
+_SERIES_CACHE: OrderedDict[tuple[str, str, frozenset[float | date], str], _Series] = (
+    OrderedDict()
+)
+# Frequency -> (counted in months, unit length, base period that aligns the grid).
+_PERIOD_UNITS = {
+    "DAILY": (False, 1, 7),
+    "WEEKLY": (False, 7, 7),
+    "MONTHLY": (True, 1, 12),
+    "YEARLY": (True, 12, 12),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """One event or generated instance, ready for Home Assistant."""
+
+    uid: str
+    recurring_event_id: str | None
+    recurrence_id: str | None
+    rrule: str | None
+    summary: str
+    description: str | None
+    location: str | None
+    start: date | datetime
+    end: date | datetime
+    source: dict[str, Any]
+
+
+class _Entry:
+    """An event's bounds as UTC timestamps; the TimelineEvent is built on demand."""
+
+    __slots__ = (
+        "_event",
+        "_local",
+        "_raw",
+        "_series",
+        "_tz",
+        "end_ts",
+        "start_ts",
+        "uid",
+    )
+
+    def __init__(
+        self,
+        start_ts: float,
+        end_ts: float,
+        uid: str,
+        *,
+        raw: dict[str, Any] | None = None,
+        tz: tzinfo = UTC,
+        series: _Series | None = None,
+        local: datetime | None = None,
+    ) -> None:
+        """Store the bounds and what builds the event: a raw event or an instance."""
+        self.start_ts = start_ts
+        self.end_ts = end_ts
+        self.uid = uid
+        self._event: TimelineEvent | None = None
+        self._raw = raw
+        self._tz = tz
+        self._series = series
+        self._local = local
+
+    @property
+    def event(self) -> TimelineEvent:
+        """Return the TimelineEvent, building it the first time."""
+        if self._event is None and self._series is not None and self._local:
+            self._event = self._series.build(self._local, self.uid)
+        if self._event is None:
+            raw = self._raw or {}
+            master_id = raw.get("recurringEventId")
+            self._event = _timeline_event(
+                raw,
+                raw["id"],
+                master_id,
+                _recurrence_suffix(raw.get("originalStartTime", {}))
+                if master_id
+                else None,
+                None,
+                _parse_time(raw["start"], self._tz),
+                _parse_time(raw.get("end", raw["start"]), self._tz),
+            )
+        return self._event
+
+
+class CalendarTimeline:
+    """Answer range queries over a snapshot's events without network access."""
+
+    def __init__(
+        self, events: Iterable[dict[str, Any]], *, default_time_zone: str
+    ) -> None:
+        """Index the events of a snapshot."""
+        self._tz = _zone(default_time_zone) or UTC
+        self._date_bounds: dict[str, float] = {}
+        masters: dict[str, dict[str, Any]] = {}
+        exceptions: list[dict[str, Any]] = []
+        plain: list[dict[str, Any]] = []
+        for event in events:
+            if "recurringEventId" in event:
+                exceptions.append(event)
+            elif event.get("recurrence"):
+                masters[event["id"]] = event
+            elif event.get("status") != "cancelled":
+                plain.append(event)
+        self._series: list[_Series] = []
+        overrides: dict[str, set[float | date]] = {}
+        for event in exceptions:
+            master_id = event["recurringEventId"]
+            if master_id in masters:
+                key = _original_key(event.get("originalStartTime", {}))
+                if key is not None:
+                    overrides.setdefault(master_id, set()).add(key)
+            if event.get("status") != "cancelled":
+                plain.append(event)
+        for master_id, master in masters.items():
+            if master.get("status") == "cancelled":
+                continue
+            try:
+                series = _cached_series(
+                    master, frozenset(overrides.get(master_id, ())), self._tz
+                )
+            except (KeyError, ValueError, TypeError) as err:
+                _LOGGER.warning("Cannot expand recurring event %s: %s", master_id, err)
+                continue
+            self._series.append(series)
+        short: list[_Entry] = []
+        self._long: list[_Entry] = []
+        for event in plain:
+            entry = self._entry(event)
+            if entry is None:
+                continue
+            if entry.end_ts - entry.start_ts > _LONG_EVENT:
+                self._long.append(entry)
+            else:
+                short.append(entry)
+        short.sort(key=_sort_key)
+        self._short = short
+        self._short_starts = [entry.start_ts for entry in short]
+
+    def overlapping(self, start: datetime, end: datetime) -> list[TimelineEvent]:
+        """Return the events overlapping [start, end), sorted by start."""
+        start_ts = self._timestamp(start)
+        end_ts = self._timestamp(end)
+        found: list[_Entry] = []
+        low = bisect_left(self._short_starts, start_ts - _LONG_EVENT)
+        high = bisect_left(self._short_starts, end_ts)
+        found.extend(
+            entry
+            for entry in self._short[low:high]
+            if entry.end_ts > start_ts or (entry.end_ts == entry.start_ts == start_ts)
+        )
+        found.extend(
+            entry
+            for entry in self._long
+            if entry.start_ts < end_ts and entry.end_ts > start_ts
+        )
+        for series in self._series:
+            found.extend(series.overlapping(start_ts, end_ts))
+        found.sort(key=_sort_key)
+        return [entry.event for entry in found]
+
+    def active_or_next(self, now: datetime) -> TimelineEvent | None:
+        """Return the event in progress at now, or else the next one to start."""
+        now_ts = self._timestamp(now)
+        candidates: list[_Entry] = []
+        index = bisect_left(self._short_starts, now_ts - _LONG_EVENT)
+        upcoming = (entry for entry in self._short[index:] if entry.end_ts > now_ts)
+        if (first := next(upcoming, None)) is not None:
+            candidates.append(first)
+        candidates.extend(entry for entry in self._long if entry.end_ts > now_ts)
+        candidates.extend(
+            found
+            for series in self._series
+            if (found := series.first_ending_after(now_ts)) is not None
+        )
+        if not candidates:
+            return None
+        return min(candidates, key=_sort_key).event
+
+    def _timestamp(self, value: datetime) -> float:
+        """Return a UTC timestamp; naive datetimes are in the calendar's zone."""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=self._tz)
+        return value.timestamp()
+
+    def _entry(self, event: dict[str, Any]) -> _Entry | None:
+        """Build the index entry of a single event or exception."""
+        try:
+            start_ts = self._fast_bound(event["start"])
+            end_ts = self._fast_bound(event.get("end", event["start"]))
+            uid = event["id"]
+        except KeyError, ValueError, TypeError:
+            _LOGGER.debug("Skipping event %s without valid times", event.get("id"))
+            return None
+        return _Entry(start_ts, end_ts, uid, raw=event, tz=self._tz)
+
+    def _fast_bound(self, value: Mapping[str, Any]) -> float:
+        """Return the UTC timestamp of a Google start/end, dates memoized."""
+        if (text := value.get("dateTime")) is not None:
+            parsed = datetime.fromisoformat(text)
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=_zone(value.get("timeZone")) or self._tz)
+            return parsed.timestamp()
+        day: str = value["date"]
+        if (cached := self._date_bounds.get(day)) is None:
+            cached = _bound(date.fromisoformat(day), self._tz)
+            self._date_bounds[day] = cached
+        return cached
+
+
+class _Series:
+    """A recurring event with its expansions cached per time bucket."""
+
+    __slots__ = (
+        "_all_day",
+        "_buckets",
+        "_cached_set",
+        "_dtstart",
+        "_exdates",
+        "_exrules",
+        "_length",
+        "_length_ts",
+        "_master",
+        "_overrides",
+        "_period",
+        "_rdates",
+        "_rrule_text",
+        "_rules",
+        "_start_zone",
+        "_tz",
+    )
+
+    def __init__(
+        self, master: dict[str, Any], overrides: frozenset[float | date], tz: tzinfo
+    ) -> None:
+        """Parse the master's start, length and recurrence lines."""
+        self._master = master
+        self._overrides = overrides
+        self._tz = tz
+        start_field = master["start"]
+        end_field = master.get("end", start_field)
+        self._all_day = "date" in start_field
+        self._start_zone: tzinfo = _zone(start_field.get("timeZone")) or tz
+        if self._all_day:
+            first = date.fromisoformat(start_field["date"])
+            self._dtstart = datetime.combine(first, datetime.min.time())
+            self._length = date.fromisoformat(end_field["date"]) - first
+        else:
+            first_dt = datetime.fromisoformat(start_field["dateTime"])
+            if first_dt.tzinfo is None:
+                first_dt = first_dt.replace(tzinfo=self._start_zone)
+            self._dtstart = first_dt.astimezone(self._start_zone)
+            self._length = datetime.fromisoformat(end_field["dateTime"]) - first_dt
+        self._length_ts = self._length.total_seconds()
+        self._rules: list[rrule] = []
+        self._exrules: list[rrule] = []
+        self._rdates: list[datetime] = []
+        self._exdates: list[datetime] = []
+        self._rrule_text: str | None = None
+        rule_params: list[dict[str, str]] = []
+        for line in master.get("recurrence", []):
+            name, _, value = line.partition(":")
+            kind, *params = name.upper().split(";")
+            if kind in ("RRULE", "EXRULE"):
+                normalized = _count_to_until(self._normalize_rule(value), self._dtstart)
+                rule = _parse_rule(normalized, self._dtstart)
+                rule_params.append(
+                    dict(
+                        part.upper().partition("=")[::2]
+                        for part in normalized.split(";")
+                    )
+                )
+                if kind == "RRULE":
+                    self._rules.append(rule)
+                    self._rrule_text = self._rrule_text or value
+                else:
+                    self._exrules.append(rule)
+            elif kind in ("RDATE", "EXDATE"):
+                dates = [self._parse_date(item, params) for item in value.split(",")]
+                (self._rdates if kind == "RDATE" else self._exdates).extend(dates)
+        if not self._rules and not self._rdates:
+            raise ValueError("no RRULE or RDATE")
+        if not self._rules:
+            # Without a rule the start itself is the first instance (RFC 5545).
+            self._rdates.append(self._dtstart)
+        self._period = _repeat_period(rule_params, self._dtstart)
+        self._cached_set: rruleset | None = None
+        self._buckets: dict[int, list[_Entry]] = {}
+
+    def overlapping(self, start_ts: float, end_ts: float) -> list[_Entry]:
+        """Return the generated instances overlapping [start_ts, end_ts)."""
+        first = int((start_ts - self._length_ts) // _BUCKET)
+        last = int(end_ts // _BUCKET)
+        missing = [b for b in range(first, last + 1) if b not in self._buckets]
+        if missing:
+            self._fill(missing[0], missing[-1])
+        return [
+            entry
+            for bucket in range(first, last + 1)
+            for entry in self._buckets[bucket]
+            if entry.start_ts < end_ts
+            and (
+                entry.end_ts > start_ts or (entry.end_ts == entry.start_ts == start_ts)
+            )
+        ]
+
+    def first_ending_after(self, now_ts: float) -> _Entry | None:
+        """Return the earliest instance still running or starting after now."""
+        # The buckets around now are usually filled by the calendar's range query.
+        if running := [
+            entry
+            for entry in self.overlapping(now_ts, now_ts + _BUCKET)
+            if entry.end_ts > now_ts
+        ]:
+            return min(running, key=_sort_key)
+        since = datetime.fromtimestamp(now_ts - self._length_ts, UTC)
+        for count, local_start in enumerate(
+            self._rule_set(since).xafter(self._local(since), inc=True)
+        ):
+            entry = self._instance(local_start)
+            if entry is not None and entry.end_ts > now_ts:
+                return entry
+            if count > _MAX_SKIPPED:
+                break
+        return None
+
+    def _fill(self, first: int, last: int) -> None:
+        """Expand the instances starting in buckets first to last, in one pass."""
+        low_ts, high_ts = first * _BUCKET, (last + 1) * _BUCKET
+        low = datetime.fromtimestamp(low_ts, UTC)
+        high = datetime.fromtimestamp(high_ts, UTC)
+        fresh: dict[int, list[_Entry]] = {}
+        # A day of margin on both sides covers every UTC offset of the rules' zone.
+        for local_start in self._rule_set(low).between(
+            self._local(low - timedelta(days=1)),
+            self._local(high + timedelta(days=1)),
+            inc=True,
+        ):
+            entry = self._instance(local_start)
+            if entry is not None and low_ts <= entry.start_ts < high_ts:
+                fresh.setdefault(int(entry.start_ts // _BUCKET), []).append(entry)
+        for bucket in range(first, last + 1):
+            self._buckets.setdefault(bucket, fresh.get(bucket, []))
+
+    def _instance(self, local_start: datetime) -> _Entry | None:
+        """Index one generated instance unless an exception replaces it."""
+        if self._all_day:
+            day = local_start.date()
+            if day in self._overrides:
+                return None
+            suffix = f"{day.year:04}{day.month:02}{day.day:02}"
+            start_ts = _bound(day, self._tz)
+            end_ts = _bound(day + self._length, self._tz)
+        else:
+            start_ts = local_start.timestamp()
+            if start_ts in self._overrides:
+                return None
+            end_ts = start_ts + self._length_ts
+            suffix = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(start_ts))
+        uid = f"{self._master['id']}_{suffix}"
+        return _Entry(start_ts, end_ts, uid, series=self, local=local_start)
+
+    def build(self, local_start: datetime, uid: str) -> TimelineEvent:
+        """Build the TimelineEvent of a generated instance."""
+        start: date | datetime
+        end: date | datetime
+        if self._all_day:
+            start = local_start.date()
+            end = start + self._length
+        else:
+            start = local_start
+            end = (local_start.astimezone(UTC) + self._length).astimezone(
+                self._start_zone
+            )
+        master_id: str = self._master["id"]
+        return _timeline_event(
+            self._master,
+            uid,
+            master_id,
+            uid[len(master_id) + 1 :],
+            self._rrule_text,
+            start,
+            end,
+        )
+
+    def _rule_set(self, near: datetime) -> rruleset:
+        """Return the rule set, moved close to near when that keeps it identical."""
+        shift = self._shift_to(near)
+        if shift is None and self._cached_set is not None:
+            return self._cached_set
+        rule_set = rruleset(cache=shift is None)
+        for rule in self._rules:
+            rule_set.rrule(rule.replace(dtstart=shift) if shift else rule)
+        for rule in self._exrules:
+            rule_set.exrule(rule.replace(dtstart=shift) if shift else rule)
+        for value in self._rdates:
+            rule_set.rdate(value)
+        for value in self._exdates:
+            rule_set.exdate(value)
+        if shift is None:
+            # Unmovable rules (COUNT, mixed frequencies) iterate from DTSTART:
+            # let dateutil remember what it generated.
+            self._cached_set = rule_set
+        return rule_set
+
+    def _shift_to(self, near: datetime) -> datetime | None:
+        """Return a later DTSTART with the same instances from near on, if any.
+
+        Iterating from the original DTSTART on every query is slow for long series.
+        Rules without COUNT repeat after a whole number of weeks (daily, weekly) or
+        years (monthly, yearly), so moving DTSTART by whole periods of wall-clock
+        time keeps every instance, DST included.
+        """
+        if self._period is None:
+            return None
+        by_months, period = self._period
+        target = self._local(near - timedelta(days=2)).replace(tzinfo=None)
+        naive_start = self._dtstart.replace(tzinfo=None)
+        if by_months:
+            months = (target.year - naive_start.year) * 12 + (
+                target.month - naive_start.month
+            )
+            # One month of slack keeps the moved start before the target.
+            steps = (months - 1) // period
+            if steps <= 0:
+                return None
+            return self._dtstart.replace(year=self._dtstart.year + steps * period // 12)
+        steps = (target - naive_start).days // period
+        if steps <= 0:
+            return None
+        moved = naive_start + timedelta(days=steps * period)
+        return moved.replace(tzinfo=self._dtstart.tzinfo)
+
+    def _local(self, value: datetime) -> datetime:
+        """Express a UTC datetime the way the rules count (local, naive if all-day)."""
+        if self._all_day:
+            return value.astimezone(self._tz).replace(tzinfo=None)
+        return value.astimezone(self._start_zone)
+
+    def _normalize_rule(self, value: str) -> str:
+        """Make UNTIL agree with DTSTART, which dateutil requires."""
+        parts = []
+        for part in value.split(";"):
+            key, _, until = part.partition("=")
+            parts.append(
+                f"UNTIL={self._until(until)}" if key.upper() == "UNTIL" else part
+            )
+        return ";".join(parts)
+
+    def _until(self, value: str) -> str:
+        """Return UNTIL as a date for all-day rules and in UTC for timed ones."""
+        if self._all_day:
+            return value[:8]
+        if "T" not in value:
+            # A date-only UNTIL includes the whole day in the event's zone.
+            value = f"{value}T235959"
+        local = _ical_datetime(value, self._start_zone)
+        return local.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    def _parse_date(self, value: str, params: list[str]) -> datetime:
+        """Parse one RDATE/EXDATE value into the DTSTART's form."""
+        zone: tzinfo = self._start_zone
+        for param in params:
+            key, _, param_value = param.partition("=")
+            if key == "TZID":
+                zone = _zone(param_value) or zone
+        value = value.strip()
+        if "T" not in value:
+            day = date.fromisoformat(value)
+            if self._all_day:
+                return datetime.combine(day, datetime.min.time())
+            value = f"{value}T{self._dtstart.strftime('%H%M%S')}"
+        aware = _ical_datetime(value, zone)
+        if self._all_day:
+            local_day = aware.astimezone(self._tz).date()
+            return datetime.combine(local_day, datetime.min.time())
+        return aware.astimezone(self._start_zone)
+
+
+def _cached_series(
+    master: dict[str, Any], overrides: frozenset[float | date], tz: tzinfo
+) -> _Series:
+    """Return the series of a master, reusing expansions of earlier timelines.
+
+    The timeline is rebuilt after every sync; a series whose master (etag) and
+    exceptions did not change keeps the instances it already expanded.
+    """
+    if (etag := master.get("etag")) is None:
+        return _Series(master, overrides, tz)
+    key = (master["id"], etag, overrides, str(tz))
+    if (series := _SERIES_CACHE.get(key)) is not None:
+        _SERIES_CACHE.move_to_end(key)
+        return series
+    series = _Series(master, overrides, tz)
+    _SERIES_CACHE[key] = series
+    if len(_SERIES_CACHE) > _SERIES_CACHE_SIZE:
+        _SERIES_CACHE.popitem(last=False)
+    return series
+
+
+def _parse_rule(value: str, dtstart: datetime) -> rrule:
+    """Parse one RRULE/EXRULE value with dateutil."""
+    rule = rrulestr(value, dtstart=dtstart)
+    if not isinstance(rule, rrule):
+        raise TypeError(f"unsupported rule {value}")
+    return rule
+
+
+@lru_cache(maxsize=4096)
+def _count_to_until(value: str, dtstart: datetime) -> str:
+    """Replace COUNT by the UNTIL of the last instance, memoized across rebuilds.
+
+    A COUNT rule can only be expanded from its DTSTART; with UNTIL it can start
+    anywhere on its grid, which keeps queries of long series fast.
+    """
+    parts = value.split(";")
+    if not any(part.upper().startswith("COUNT=") for part in parts):
+        return value
+    last = list(_parse_rule(value, dtstart))[-1:]
+    if not last:
+        return value
+    if last[0].tzinfo is None:
+        until = last[0].strftime("%Y%m%dT%H%M%S")
+    else:
+        until = last[0].astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept = [part for part in parts if not part.upper().startswith("COUNT=")]
+    return ";".join([*kept, f"UNTIL={until}"])
+
+
+def series_ends_before(master: Mapping[str, Any], bound: datetime) -> bool:
+    """Return True if no instance of a recurring event ends after bound."""
+    try:
+        series = _Series(dict(master), frozenset(), UTC)
+    except KeyError, ValueError, TypeError:
+        return False
+    return series.first_ending_after(bound.timestamp()) is None
+
+
+def _timeline_event(  # noqa: PLR0917
+    event: dict[str, Any],
+    uid: str,
+    recurring_event_id: str | None,
+    recurrence_id: str | None,
+    rrule_text: str | None,
+    start: date | datetime,
+    end: date | datetime,
+) -> TimelineEvent:
+    """Build a TimelineEvent from a Google event."""
+    return TimelineEvent(
+        uid=uid,
+        recurring_event_id=recurring_event_id,
+        recurrence_id=recurrence_id,
+        rrule=rrule_text,
+        summary=event.get("summary") or "",
+        description=event.get("description"),
+        location=event.get("location"),
+        start=start,
+        end=end,
+        source=event,
+    )
+
+
+def _parse_time(value: Mapping[str, Any], tz: tzinfo) -> date | datetime:
+    """Parse a Google start/end into a date or an aware datetime in its zone."""
+    if "date" in value:
+        return date.fromisoformat(value["date"])
+    parsed = datetime.fromisoformat(value["dateTime"])
+    zone = _zone(value.get("timeZone"))
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=zone or tz)
+    return parsed.astimezone(zone) if zone else parsed
+
+
+def _bound(value: date | datetime, tz: tzinfo) -> float:
+    """Return a UTC timestamp; dates start at midnight in the calendar's zone."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return datetime.combine(value, datetime.min.time(), tz).timestamp()
+
+
+def _original_key(value: Mapping[str, Any]) -> float | date | None:
+    """Return how an exception's originalStartTime matches a generated instance."""
+    try:
+        if "date" in value:
+            return date.fromisoformat(value["date"])
+        if "dateTime" in value:
+            return datetime.fromisoformat(value["dateTime"]).timestamp()
+    except ValueError:
+        return None
+    return None
+
+
+def _recurrence_suffix(value: Mapping[str, Any]) -> str | None:
+    """Return Google's instance id suffix for an originalStartTime."""
+    try:
+        if "date" in value:
+            return date.fromisoformat(value["date"]).strftime("%Y%m%d")
+        if "dateTime" in value:
+            parsed = datetime.fromisoformat(value["dateTime"]).astimezone(UTC)
+            return parsed.strftime("%Y%m%dT%H%M%SZ")
+    except ValueError:
+        return None
+    return None
+
+
+def _ical_datetime(value: str, zone: tzinfo) -> datetime:
+    """Parse an iCalendar date-time; floating values are in zone."""
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    """Return the zone of an IANA name, None if unknown."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except ZoneInfoNotFoundError, ValueError:
+        _LOGGER.debug("Unknown time zone %s", name)
+        return None
+
+
+def _sort_key(entry: _Entry) -> tuple[float, float, str]:
+    """Order entries by start, then end, then uid."""
+    return (entry.start_ts, entry.end_ts, entry.uid)
+
+
+def _repeat_period(
+    rules: list[dict[str, str]], dtstart: datetime
+) -> tuple[bool, int] | None:
+    """Return (in months?, length) after which all rules repeat, None if never."""
+    if not rules:
+        return None
+    units: set[bool] = set()
+    period = 1
+    for params in rules:
+        freq = params.get("FREQ", "")
+        if "COUNT" in params or freq not in _PERIOD_UNITS:
+            return None
+        by_months, unit, base = _PERIOD_UNITS[freq]
+        units.add(by_months)
+        period = _lcm(_lcm(period, base), unit * int(params.get("INTERVAL") or 1))
+    if len(units) != 1:
+        return None
+    by_months = units.pop()
+    if by_months and dtstart.month == 2 and dtstart.day == 29:
+        # Moving a leap day by whole years lands on dates that do not exist.
+        return None
+    return by_months, period
+
+
+def _lcm(first: int, second: int) -> int:
+    """Return the least common multiple of two positive ints."""
+    a, b = first, second
+    while b:
+        a, b = b, a % b
+    return first * second // a

@@ -1,0 +1,159 @@
+"""Demo data: a small, believable account for scripts/develop and the browser test."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .server import GoogleCalendarEmulator
+
+_LOGGER = logging.getLogger(__name__)
+
+DEMO_USER = "demo@example.com"
+FAMILY_CALENDAR = "family.demo@group.calendar.google.com"
+HOLIDAYS_CALENDAR = "en.demo#holiday@group.v.calendar.google.com"
+DEMO_TIME_ZONE = "UTC"
+
+
+def _timed(start: datetime, minutes: int) -> dict[str, Any]:
+    """Return start/end fields of a timed event."""
+    end = start + timedelta(minutes=minutes)
+    return {
+        "start": {"dateTime": start.isoformat(), "timeZone": DEMO_TIME_ZONE},
+        "end": {"dateTime": end.isoformat(), "timeZone": DEMO_TIME_ZONE},
+    }
+
+
+def _instance_id(master_id: str, start: datetime) -> str:
+    """Return Google's id of one instance of a recurring timed event."""
+    return f"{master_id}_{start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
+def seed_demo(
+    emulator: GoogleCalendarEmulator, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """Create the demo user and calendars with events around today; idempotent per run."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    today = now.date()
+    midnight = datetime.combine(today, time(), UTC)
+
+    emulator.add_user(DEMO_USER)
+    emulator.add_calendar(
+        DEMO_USER, "Family", calendar_id=FAMILY_CALENDAR, time_zone=DEMO_TIME_ZONE
+    )
+    emulator.add_calendar(
+        DEMO_USER,
+        "Holidays",
+        calendar_id=HOLIDAYS_CALENDAR,
+        time_zone=DEMO_TIME_ZONE,
+        access_role="reader",
+    )
+
+    primary = DEMO_USER
+    created: dict[str, list[str]] = {
+        primary: [],
+        FAMILY_CALENDAR: [],
+        HOLIDAYS_CALENDAR: [],
+    }
+
+    def insert(calendar_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        event = emulator.insert_event(calendar_id, body)
+        created[calendar_id].append(event["id"])
+        return event
+
+    # A weekly team meeting that started two weeks ago, with one moved and one
+    # cancelled instance so recurrence exceptions show up in the UI.
+    first = midnight - timedelta(days=14) + timedelta(hours=9, minutes=30)
+    weekly = insert(
+        primary,
+        {
+            "id": "demoweekly0001",
+            "summary": "Weekly team sync",
+            "description": "Agenda in the shared doc.",
+            "location": "Room 4.01",
+            **_timed(first, 30),
+            "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=12"],
+        },
+    )
+    moved_start = first + timedelta(weeks=2)
+    emulator.patch_event(
+        primary,
+        _instance_id(weekly["id"], moved_start),
+        {
+            "summary": "Weekly team sync (moved)",
+            **_timed(moved_start + timedelta(hours=2), 30),
+        },
+    )
+    emulator.delete_event(
+        primary, _instance_id(weekly["id"], first + timedelta(weeks=3))
+    )
+
+    insert(
+        primary,
+        {
+            "summary": "Dentist",
+            "location": "Main Street 5",
+            **_timed(midnight + timedelta(hours=15), 45),
+        },
+    )
+    insert(
+        primary,
+        {
+            "summary": "Project review",
+            "description": "Join with Google Meet.",
+            **_timed(midnight + timedelta(days=1, hours=11), 60),
+            "conferenceData": {
+                "createRequest": {
+                    "requestId": "demo-meet-1",
+                    "conferenceSolutionKey": {"type": "hangoutsMeet"},
+                }
+            },
+        },
+    )
+    insert(
+        primary,
+        {"summary": "Breakfast with Sam", **_timed(now - timedelta(hours=3), 60)},
+    )
+    insert(
+        primary,
+        {"summary": "Focus time", **_timed(now + timedelta(hours=1), 90)},
+    )
+    insert(
+        FAMILY_CALENDAR,
+        {
+            "summary": "Grandma's birthday",
+            "start": {"date": (today + timedelta(days=2)).isoformat()},
+            "end": {"date": (today + timedelta(days=3)).isoformat()},
+        },
+    )
+    insert(
+        FAMILY_CALENDAR,
+        {
+            "summary": "Football practice",
+            **_timed(midnight + timedelta(hours=17), 90),
+            "recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=TU,TH"],
+        },
+    )
+    for offset, name in ((5, "Demo Day"), (40, "Founders' Day")):
+        day: date = today + timedelta(days=offset)
+        insert(
+            HOLIDAYS_CALENDAR,
+            {
+                "summary": name,
+                "start": {"date": day.isoformat()},
+                "end": {"date": (day + timedelta(days=1)).isoformat()},
+                "transparency": "transparent",
+            },
+        )
+    _LOGGER.info("Seeded demo data for %s", DEMO_USER)
+    return {
+        "user": DEMO_USER,
+        "calendars": {
+            "primary": primary,
+            "family": FAMILY_CALENDAR,
+            "holidays": HOLIDAYS_CALENDAR,
+        },
+        "events": created,
+    }

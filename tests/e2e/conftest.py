@@ -1,0 +1,282 @@
+"""Fixtures for the browser test: the emulator and Home Assistant as real processes.
+
+Home Assistant runs out of process here (``hass -c TMPDIR``), so the in-process test
+harness of pytest-homeassistant-custom-component is not involved: the fixtures below
+replace the ones that would start it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator, Iterator
+from dataclasses import dataclass
+import json
+import os
+from pathlib import Path
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+import urllib.error
+import urllib.request
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+DOMAIN = "google_calendar_sync"
+CLIENT_ID = "demo-client-id"
+CLIENT_SECRET = "demo-client-secret"  # noqa: S105 - the emulator accepts any client
+HASS_TIME_ZONE = "Europe/Amsterdam"
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 20.0
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations() -> None:
+    """Replace the parent fixture: it would start an in-process Home Assistant."""
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Remember each phase's outcome so fixtures can print logs after a failure."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def _failed(request: pytest.FixtureRequest) -> bool:
+    """Return True if the test's setup or call failed."""
+    return any(
+        getattr(request.node, f"rep_{when}", None) is not None
+        and getattr(request.node, f"rep_{when}").failed
+        for when in ("setup", "call")
+    )
+
+
+def _free_port() -> int:
+    """Return a free loopback TCP port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _http_status(url: str) -> int | None:
+    """Return the HTTP status of a GET (redirects not followed), None if unreachable."""
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(url, timeout=2) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as err:
+        return err.code
+    except OSError:
+        return None
+
+
+@dataclass
+class Process:
+    """A server started for the test, with its log file."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+    url: str
+
+    def wait_until_ready(self, probe: str, timeout: float = START_TIMEOUT) -> None:
+        """Wait until GET probe answers with any HTTP status below 500."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.popen.poll() is not None:
+                pytest.fail(
+                    f"{self.name} exited with {self.popen.returncode}:\n{self.tail()}"
+                )
+            status = _http_status(probe)
+            if status is not None and status < 500:
+                return
+            time.sleep(0.2)
+        pytest.fail(f"{self.name} did not answer {probe} in {timeout}s:\n{self.tail()}")
+
+    def tail(self, lines: int = 60) -> str:
+        """Return the end of the log."""
+        try:
+            text = self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        """Stop the process (SIGTERM, then SIGKILL) and its children."""
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(STOP_TIMEOUT)
+
+
+def _start(
+    name: str, args: list[str], log: Path, url: str, env: dict[str, str] | None = None
+) -> Process:
+    """Start a server in its own process group, output to a log file."""
+    with log.open("wb") as out:
+        popen = subprocess.Popen(  # noqa: S603 - fixed argument lists
+            args,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
+    return Process(name, popen, log, url)
+
+
+@pytest.fixture
+def e2e_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a fresh directory for the servers' files."""
+    return tmp_path_factory.mktemp("e2e")
+
+
+@pytest.fixture
+def emulator_server(
+    socket_enabled: None, e2e_dir: Path, request: pytest.FixtureRequest
+) -> Iterator[Process]:
+    """Run the Google Calendar emulator, seeded with the demo account."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    process = _start(
+        "emulator",
+        [
+            sys.executable,
+            "-m",
+            "google_calendar_emulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--seed",
+            "demo",
+        ],
+        e2e_dir / "emulator.log",
+        url,
+    )
+    try:
+        process.wait_until_ready(url + "emulator/")
+        yield process
+    finally:
+        process.stop()
+        if _failed(request):
+            print(f"--- emulator log (end) ---\n{process.tail()}")
+
+
+def write_hass_config(config_dir: Path, port: int) -> None:
+    """Write a configuration like config/configuration.yaml, credentials included."""
+    config = (REPO / "config" / "configuration.yaml").read_text()
+    (config_dir / "configuration.yaml").write_text(
+        config.replace("8123", str(port))
+    )
+    (config_dir / "custom_components").mkdir()
+    (config_dir / "custom_components" / DOMAIN).symlink_to(
+        REPO / "custom_components" / DOMAIN
+    )
+    storage = config_dir / ".storage"
+    storage.mkdir()
+    # The same application credentials scripts/develop seeds.
+    (storage / "application_credentials").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "minor_version": 1,
+                "key": "application_credentials",
+                "data": {
+                    "items": [
+                        {
+                            "domain": DOMAIN,
+                            "client_id": CLIENT_ID,
+                            "client_secret": CLIENT_SECRET,
+                            "auth_domain": DOMAIN,
+                            "name": "Google Calendar emulator",
+                            "id": f"{DOMAIN}_demo_client_id",
+                        }
+                    ]
+                },
+            }
+        )
+    )
+
+
+@pytest.fixture
+def hass_server(
+    emulator_server: Process, e2e_dir: Path, request: pytest.FixtureRequest
+) -> Iterator[Process]:
+    """Run a real Home Assistant with the integration, pointed at the emulator."""
+    port = _free_port()
+    config_dir = e2e_dir / "hass"
+    config_dir.mkdir()
+    write_hass_config(config_dir, port)
+    hass = Path(sys.executable).with_name("hass")
+    process = _start(
+        "Home Assistant",
+        # --skip-pip: everything is installed; never install into .venv at run time.
+        [str(hass), "-c", str(config_dir), "--skip-pip"],
+        e2e_dir / "hass.log",
+        f"http://127.0.0.1:{port}",
+        env={
+            "GOOGLE_CALENDAR_SYNC_ENDPOINT": emulator_server.url,
+            "PYTHONPATH": str(REPO),
+        },
+    )
+    try:
+        process.wait_until_ready(process.url + "/api/onboarding")
+        yield process
+    finally:
+        process.stop()
+        if _failed(request):
+            log = config_dir / "home-assistant.log"
+            if log.exists():
+                shutil.copy(log, process.log.with_name("home-assistant.log"))
+            print(f"--- Home Assistant log (end) ---\n{process.tail(120)}")
+            print(f"Logs and configuration kept in {e2e_dir}")
+
+
+@pytest.fixture
+async def browser_page(hass_server: Process) -> AsyncGenerator[Any]:
+    """Open Debian's Chromium (never a downloaded browser) on an empty page."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing; run scripts/e2e_setup to install it")
+    playwright_api = pytest.importorskip("playwright.async_api")
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            context = await browser.new_context(
+                viewport={"width": 1280, "height": 860},
+                locale="en-US",
+                timezone_id=HASS_TIME_ZONE,
+            )
+            context.set_default_timeout(20_000)
+            page = await context.new_page()
+            yield page
+        finally:
+            await browser.close()

@@ -1,0 +1,465 @@
+"""Config flow: Google sign-in against the emulator, calendar choice, reauth, options."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from unittest.mock import patch
+
+import aiohttp
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from yarl import URL
+
+from custom_components.google_calendar_sync.api import (
+    GoogleAuthError,
+    GoogleCalendarApi,
+    GoogleTransientError,
+)
+from custom_components.google_calendar_sync.const import (
+    CONF_CALENDARS,
+    CONF_EXPORT_TARGET,
+    CONF_POLL_INTERVAL_MINUTES,
+    CONF_PUSH_ENABLED,
+    CONF_SAFETY_NET_HOURS,
+    CONF_SYNC_WINDOW_DAYS,
+    CONF_WEBHOOK_ID,
+    DOMAIN,
+)
+from google_calendar_emulator import GoogleCalendarEmulator
+
+from .conftest import ACCOUNT, CLIENT_ID, WEBHOOK_ID
+
+REDIRECT_URI = "https://example.com/auth/external/callback"
+OTHER_ACCOUNT = "other@example.com"
+
+type Consent = Callable[[str, str], Awaitable[str]]
+
+pytestmark = pytest.mark.usefixtures("current_request_with_host", "setup_credentials")
+
+
+@pytest.fixture
+def consent(calendar_emulator: GoogleCalendarEmulator) -> Consent:
+    """Return a helper that clicks "Allow" on the emulator's consent page."""
+
+    async def _consent(authorize_url: str, email: str) -> str:
+        """Grant access as `email`; return the Home Assistant callback path."""
+        url = URL(authorize_url)
+        form = {**url.query, "email": email, "action": "allow"}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                url.with_query(None), data=form, allow_redirects=False
+            ) as response,
+        ):
+            assert response.status == 302
+            location = URL(response.headers["Location"])
+        assert str(location.with_query(None)) == REDIRECT_URI
+        return location.path_qs
+
+    return _consent
+
+
+@pytest.fixture
+def calendars(calendar_emulator: GoogleCalendarEmulator) -> dict[str, str]:
+    """Give the account a writable, a read-only and the primary calendar."""
+    family = calendar_emulator.add_calendar(ACCOUNT, "Family")
+    calendar_emulator.add_user(OTHER_ACCOUNT)
+    holidays = calendar_emulator.add_calendar(OTHER_ACCOUNT, "Holidays")
+    calendar_emulator.share_calendar(holidays, ACCOUNT, "reader")
+    return {"primary": ACCOUNT, "family": family, "holidays": holidays}
+
+
+async def _sign_in(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    consent: Consent,
+    result: dict[str, Any],
+    email: str,
+) -> dict[str, Any]:
+    """Complete the external OAuth step of a flow as `email`."""
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    callback = await consent(result["url"], email)
+    client = await hass_client_no_auth()
+    response = await client.get(callback)
+    assert response.status == 200
+    return await hass.config_entries.flow.async_configure(result["flow_id"])
+
+
+async def test_full_flow_creates_entry_for_chosen_calendars(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    calendar_emulator: GoogleCalendarEmulator,
+    consent: Consent,
+    calendars: dict[str, str],
+) -> None:
+    """Sign in, get writable calendars plus primary preselected, and create the entry."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    authorize = URL(result["url"])
+    assert str(authorize.with_query(None)) == calendar_emulator.authorize_url
+    assert authorize.query["scope"] == "https://www.googleapis.com/auth/calendar"
+    assert authorize.query["access_type"] == "offline"
+    assert authorize.query["prompt"] == "consent"
+    assert authorize.query["client_id"] == CLIENT_ID
+
+    result = await _sign_in(hass, hass_client_no_auth, consent, result, ACCOUNT)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "calendars"
+    defaults = result["data_schema"]({})[CONF_CALENDARS]
+    assert set(defaults) == {calendars["primary"], calendars["family"]}
+
+    with patch(
+        "custom_components.google_calendar_sync.async_setup_entry", return_value=True
+    ) as mock_setup:
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {CONF_CALENDARS: [calendars["family"], calendars["holidays"]]},
+        )
+        await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == ACCOUNT
+    entry = result["result"]
+    assert entry.unique_id == ACCOUNT
+    assert entry.data["auth_implementation"] == DOMAIN
+    assert entry.data["token"]["refresh_token"]
+    assert entry.data[CONF_WEBHOOK_ID]
+    assert entry.options == {
+        CONF_CALENDARS: [calendars["family"], calendars["holidays"]],
+        CONF_SYNC_WINDOW_DAYS: 365,
+        CONF_PUSH_ENABLED: True,
+        CONF_POLL_INTERVAL_MINUTES: 15,
+        CONF_SAFETY_NET_HOURS: 6,
+    }
+    assert len(mock_setup.mock_calls) == 1
+
+
+async def test_choosing_no_calendar_is_refused(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    consent: Consent,
+) -> None:
+    """An empty selection shows an error and keeps the form open."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await _sign_in(hass, hass_client_no_auth, consent, result, ACCOUNT)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_CALENDARS: []}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "no_calendars_selected"}
+
+    with patch(
+        "custom_components.google_calendar_sync.async_setup_entry", return_value=True
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_CALENDARS: [ACCOUNT]}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_same_account_twice_aborts(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    consent: Consent,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Adding an account that is already configured aborts."""
+    config_entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await _sign_in(hass, hass_client_no_auth, consent, result, ACCOUNT)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_second_account_is_added_side_by_side(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    consent: Consent,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Another Google account gets its own entry."""
+    config_entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await _sign_in(hass, hass_client_no_auth, consent, result, OTHER_ACCOUNT)
+    assert result["step_id"] == "calendars"
+    with patch(
+        "custom_components.google_calendar_sync.async_setup_entry", return_value=True
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_CALENDARS: [OTHER_ACCOUNT]}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == OTHER_ACCOUNT
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 2
+
+
+async def test_user_denying_access_aborts(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
+) -> None:
+    """Clicking "Deny" on Google's consent page aborts the flow."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    url = URL(result["url"])
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            url.with_query(None),
+            data={**url.query, "action": "deny"},
+            allow_redirects=False,
+        ) as response,
+    ):
+        location = URL(response.headers["Location"])
+    client = await hass_client_no_auth()
+    assert (await client.get(location.path_qs)).status == 200
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "user_rejected_authorize"
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"), [(500, "cannot_connect"), (401, "invalid_auth")]
+)
+async def test_reading_the_account_fails(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    calendar_emulator: GoogleCalendarEmulator,
+    consent: Consent,
+    status: int,
+    reason: str,
+) -> None:
+    """Errors reading the primary calendar abort with a translated reason."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    if status == 401:
+        # Google accepted the grant, then refused the fresh access token.
+        original = GoogleCalendarApi.get_calendar
+
+        async def _get_calendar(api: GoogleCalendarApi, calendar_id: str) -> Any:
+            calendar_emulator.expire_access_tokens()
+            return await original(api, calendar_id)
+
+        context = patch.object(GoogleCalendarApi, "get_calendar", _get_calendar)
+    else:
+        calendar_emulator.faults.fail_next(500, times=10, path_contains="calendarList")
+        context = patch(
+            "custom_components.google_calendar_sync.api.RetryPolicy.delay",
+            return_value=0.0,
+        )
+    with context:
+        result = await _sign_in(hass, hass_client_no_auth, consent, result, ACCOUNT)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+
+
+async def test_account_without_calendars_aborts(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, consent: Consent
+) -> None:
+    """An account whose calendar list is empty cannot be added."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    with patch.object(GoogleCalendarApi, "list_calendars", return_value=[]):
+        result = await _sign_in(hass, hass_client_no_auth, consent, result, ACCOUNT)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_calendars"
+
+
+async def test_reauth_with_same_account_keeps_entry_data(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    consent: Consent,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Reauth stores the new token and keeps the webhook id and the options."""
+    config_entry.add_to_hass(hass)
+    options = dict(config_entry.options)
+    old_refresh_token = config_entry.data["token"]["refresh_token"]
+    result = await config_entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"]["account"] == ACCOUNT
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+
+    with patch(
+        "custom_components.google_calendar_sync.async_setup_entry", return_value=True
+    ):
+        result = await _sign_in(hass, hass_client_no_auth, consent, result, ACCOUNT)
+        await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert config_entry.data["token"]["refresh_token"] != old_refresh_token
+    assert config_entry.data[CONF_WEBHOOK_ID] == WEBHOOK_ID
+    assert dict(config_entry.options) == options
+
+
+async def test_reauth_with_another_account_aborts(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    consent: Consent,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Signing in with a different Google account during reauth is refused."""
+    config_entry.add_to_hass(hass)
+    token = dict(config_entry.data["token"])
+    result = await config_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    result = await _sign_in(hass, hass_client_no_auth, consent, result, OTHER_ACCOUNT)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+    assert config_entry.data["token"] == token
+
+
+async def test_reconfigure_of_loaded_entry_picks_calendars_again(
+    hass: HomeAssistant,
+    calendars: dict[str, str],
+    setup_integration: MockConfigEntry,
+) -> None:
+    """A loaded entry re-picks its calendars without signing in again."""
+    entry = setup_integration
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "calendars"
+    assert result["data_schema"]({})[CONF_CALENDARS] == [ACCOUNT]
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_CALENDARS: [ACCOUNT, calendars["family"]]}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.options[CONF_CALENDARS] == [ACCOUNT, calendars["family"]]
+    assert entry.state is ConfigEntryState.LOADED
+    assert set(entry.runtime_data.coordinators) == {ACCOUNT, calendars["family"]}
+
+
+async def test_reconfigure_of_unloaded_entry_signs_in_first(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    consent: Consent,
+    calendars: dict[str, str],
+    config_entry: MockConfigEntry,
+) -> None:
+    """Without a loaded entry, reconfigure goes through Google sign-in."""
+    config_entry.add_to_hass(hass)
+    result = await config_entry.start_reconfigure_flow(hass)
+    result = await _sign_in(hass, hass_client_no_auth, consent, result, ACCOUNT)
+    assert result["step_id"] == "calendars"
+    with patch(
+        "custom_components.google_calendar_sync.async_setup_entry", return_value=True
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_CALENDARS: [calendars["family"]]}
+        )
+    assert result["reason"] == "reconfigure_successful"
+    assert config_entry.options[CONF_CALENDARS] == [calendars["family"]]
+    assert config_entry.data[CONF_WEBHOOK_ID] == WEBHOOK_ID
+
+
+async def test_reconfigure_with_another_account_aborts(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    consent: Consent,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Reconfigure refuses a different Google account."""
+    config_entry.add_to_hass(hass)
+    result = await config_entry.start_reconfigure_flow(hass)
+    result = await _sign_in(hass, hass_client_no_auth, consent, result, OTHER_ACCOUNT)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (GoogleAuthError(401, "authError", "refused"), "invalid_auth"),
+        (GoogleTransientError(500, "backendError", "down"), "cannot_connect"),
+    ],
+)
+async def test_reconfigure_listing_fails(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    error: Exception,
+    reason: str,
+) -> None:
+    """Reconfigure aborts when the calendar list cannot be read."""
+    with patch.object(GoogleCalendarApi, "list_calendars", side_effect=error):
+        result = await setup_integration.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+
+
+async def test_options_flow_changes_sync_settings(
+    hass: HomeAssistant,
+    calendars: dict[str, str],
+    setup_integration: MockConfigEntry,
+) -> None:
+    """Options change calendars and intervals, keep other keys, and reload."""
+    entry = setup_integration
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_EXPORT_TARGET: ACCOUNT}
+    )
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_CALENDARS: [],
+            CONF_SYNC_WINDOW_DAYS: 30,
+            CONF_PUSH_ENABLED: False,
+            CONF_POLL_INTERVAL_MINUTES: 5,
+            CONF_SAFETY_NET_HOURS: 12,
+        },
+    )
+    assert result["errors"] == {"base": "no_calendars_selected"}
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_CALENDARS: [calendars["family"]],
+            CONF_SYNC_WINDOW_DAYS: 30,
+            CONF_PUSH_ENABLED: False,
+            CONF_POLL_INTERVAL_MINUTES: 5,
+            CONF_SAFETY_NET_HOURS: 12,
+        },
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {
+        CONF_CALENDARS: [calendars["family"]],
+        CONF_SYNC_WINDOW_DAYS: 30,
+        CONF_PUSH_ENABLED: False,
+        CONF_POLL_INTERVAL_MINUTES: 5,
+        CONF_SAFETY_NET_HOURS: 12,
+        CONF_EXPORT_TARGET: ACCOUNT,
+    }
+    assert entry.state is ConfigEntryState.LOADED
+    coordinator = entry.runtime_data.coordinators[calendars["family"]]
+    assert coordinator.update_interval is not None
+    assert coordinator.update_interval.total_seconds() == 300
+
+
+async def test_options_flow_of_unloaded_entry_offers_synced_calendars(
+    hass: HomeAssistant, config_entry: MockConfigEntry
+) -> None:
+    """Without a loaded entry, the options offer the calendars already chosen."""
+    config_entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["data_schema"]({})[CONF_CALENDARS] == [ACCOUNT]

@@ -1,0 +1,571 @@
+"""Tests of the write path: Home Assistant edits become Google writes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from homeassistant.components.calendar import CalendarEvent
+from homeassistant.components.calendar.const import (
+    DATA_COMPONENT,
+    CalendarEntityFeature,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+
+from custom_components.google_calendar_sync.const import (
+    CONF_CALENDARS,
+    CONF_PUSH_ENABLED,
+    CONF_SYNC_WINDOW_DAYS,
+)
+from custom_components.google_calendar_sync.convert import (
+    RANGE_THIS_AND_FUTURE,
+    EventTarget,
+    InvalidRecurrenceError,
+    event_body,
+    google_time,
+    instance_suffix,
+    normalize_rrule,
+    parse_google_time,
+    remaining_recurrence,
+    resolve_target,
+    trim_recurrence,
+    validate_rrule,
+)
+from google_calendar_emulator import GoogleCalendarEmulator
+
+from .conftest import ACCOUNT
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def test_google_time_of_dates_and_datetimes() -> None:
+    """Dates become all-day values, datetimes keep their IANA zone."""
+    assert google_time(date(2025, 3, 1), "UTC") == {"date": "2025-03-01"}
+    assert google_time(datetime(2025, 3, 1, 9, tzinfo=BERLIN), "UTC") == {
+        "dateTime": "2025-03-01T09:00:00+01:00",
+        "timeZone": "Europe/Berlin",
+    }
+    # A naive datetime is read in the calendar's zone; a fixed offset names it.
+    naive = datetime(2025, 3, 1, 9)  # noqa: DTZ001
+    assert google_time(naive, "Europe/Berlin") == {
+        "dateTime": "2025-03-01T09:00:00+01:00",
+        "timeZone": "Europe/Berlin",
+    }
+    assert google_time(datetime(2025, 3, 1, 9, tzinfo=UTC), "Europe/Berlin") == {
+        "dateTime": "2025-03-01T09:00:00+00:00",
+        "timeZone": "Europe/Berlin",
+    }
+
+
+def test_parse_google_time_round_trips() -> None:
+    """Google start/end objects read back as dates or aware datetimes."""
+    assert parse_google_time({"date": "2025-03-01"}) == date(2025, 3, 1)
+    parsed = parse_google_time(
+        {"dateTime": "2025-03-01T09:00:00", "timeZone": "Europe/Berlin"}
+    )
+    assert parsed == datetime(2025, 3, 1, 9, tzinfo=BERLIN)
+
+
+def test_event_body_from_a_home_assistant_event() -> None:
+    """The calendar entity's event dict maps to a Google body."""
+    start = datetime(2025, 3, 1, 9, tzinfo=BERLIN)
+    body = event_body(
+        {
+            "summary": "Standup",
+            "start": start,
+            "end": start + timedelta(minutes=15),
+            "rrule": "FREQ=DAILY;COUNT=5",
+        },
+        time_zone="UTC",
+    )
+    assert body == {
+        "summary": "Standup",
+        "description": "",
+        "location": "",
+        "start": {"dateTime": "2025-03-01T09:00:00+01:00", "timeZone": "Europe/Berlin"},
+        "end": {"dateTime": "2025-03-01T09:15:00+01:00", "timeZone": "Europe/Berlin"},
+        "recurrence": ["RRULE:FREQ=DAILY;COUNT=5"],
+    }
+    single = event_body(
+        {"summary": "x", "start": date(2025, 3, 1), "end": date(2025, 3, 2)},
+        time_zone="UTC",
+        recurring=False,
+    )
+    assert "recurrence" not in single
+
+
+@pytest.mark.parametrize(
+    ("uid", "recurrence_id", "expected"),
+    [
+        ("abc123", None, EventTarget("abc123")),
+        # Instance id without recurrence id: the panel's "all events".
+        ("abc123_20250301T080000Z", None, EventTarget("abc123")),
+        (
+            "abc123_20250301T080000Z",
+            "20250301T080000Z",
+            EventTarget(
+                "abc123_20250301T080000Z",
+                "abc123",
+                datetime(2025, 3, 1, 8, tzinfo=UTC),
+            ),
+        ),
+        (
+            "abc123",
+            "20250301",
+            EventTarget("abc123_20250301", "abc123", date(2025, 3, 1)),
+        ),
+        (
+            "abc123",
+            "abc123_20250301",
+            EventTarget("abc123_20250301", "abc123", date(2025, 3, 1)),
+        ),
+    ],
+)
+def test_resolve_target(
+    uid: str, recurrence_id: str | None, expected: EventTarget
+) -> None:
+    """Both forms Home Assistant may send name the same Google event."""
+    assert resolve_target(uid, recurrence_id) == expected
+    assert expected.is_instance is (expected.master_id is not None)
+
+
+def test_instance_suffix() -> None:
+    """Suffixes are UTC for timed events and plain dates for all-day events."""
+    assert instance_suffix(datetime(2025, 3, 1, 9, tzinfo=BERLIN)) == "20250301T080000Z"
+    assert instance_suffix(date(2025, 3, 1)) == "20250301"
+
+
+def test_trim_recurrence_ends_the_series_before_the_cut() -> None:
+    """COUNT and UNTIL give way to an UNTIL one second (or day) before the cut."""
+    start = datetime(2025, 3, 1, 9, tzinfo=BERLIN)
+    cut = datetime(2025, 3, 4, 8, tzinfo=UTC)
+    assert trim_recurrence(
+        ["RRULE:FREQ=DAILY;COUNT=10", "EXDATE:20250302T080000Z"], start, cut
+    ) == ["RRULE:FREQ=DAILY;UNTIL=20250304T075959Z", "EXDATE:20250302T080000Z"]
+    assert trim_recurrence(
+        ["RRULE:FREQ=WEEKLY;UNTIL=20260101"], date(2025, 3, 1), date(2025, 3, 15)
+    ) == ["RRULE:FREQ=WEEKLY;UNTIL=20250314"]
+    # Cutting at the first instance leaves nothing.
+    assert trim_recurrence(["RRULE:FREQ=DAILY"], start, start) is None
+
+
+def test_remaining_recurrence_reduces_the_count() -> None:
+    """The new series keeps the rule with the occurrences still to come."""
+    start = datetime(2025, 3, 1, 9, tzinfo=BERLIN)
+    cut = datetime(2025, 3, 4, 8, tzinfo=UTC)
+    assert remaining_recurrence(
+        ["RRULE:FREQ=DAILY;COUNT=10", "EXDATE:20250302T080000Z"], start, cut
+    ) == ["RRULE:FREQ=DAILY;COUNT=7"]
+    assert remaining_recurrence(
+        ["RRULE:FREQ=WEEKLY;BYDAY=MO"], date(2025, 3, 3), date(2025, 3, 17)
+    ) == ["RRULE:FREQ=WEEKLY;BYDAY=MO"]
+
+
+def test_validate_rrule() -> None:
+    """Rules are normalized; malformed and impossible rules are refused."""
+    assert normalize_rrule(" RRULE:FREQ=DAILY ") == "FREQ=DAILY"
+    assert validate_rrule("RRULE:FREQ=DAILY;COUNT=3", date(2025, 3, 1)) == (
+        "FREQ=DAILY;COUNT=3"
+    )
+    with pytest.raises(InvalidRecurrenceError):
+        validate_rrule("FREQ=SOMETIMES", date(2025, 3, 1))
+    with pytest.raises(InvalidRecurrenceError):
+        validate_rrule("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", date(2025, 3, 1))
+
+
+# Writes through the calendar entity, the way the Home Assistant panel sends them.
+
+
+@pytest.fixture
+def entity_id(
+    setup_integration: MockConfigEntry, calendar_entity_id: Callable[[str], str]
+) -> str:
+    """Return the entity id of the primary calendar, set up against the emulator."""
+    return calendar_entity_id(ACCOUNT)
+
+
+@pytest.fixture
+async def ws(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator
+) -> Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]:
+    """Return a helper sending one websocket command and returning its answer."""
+    client = await hass_ws_client(hass)
+
+    async def _send(message: dict[str, Any]) -> dict[str, Any]:
+        await client.send_json_auto_id(message)
+        answer: dict[str, Any] = await client.receive_json()
+        return answer
+
+    return _send
+
+
+def _coordinator(entry: MockConfigEntry, calendar_id: str = ACCOUNT) -> Any:
+    return entry.runtime_data.coordinators[calendar_id]
+
+
+async def _entity_events(
+    hass: HomeAssistant, entity_id: str, days: int = 30
+) -> list[CalendarEvent]:
+    """Read the entity's events (with uid and recurrence id), no sync involved."""
+    entity = hass.data[DATA_COMPONENT].get_entity(entity_id)
+    start = dt_util.now() - timedelta(days=1)
+    events: list[CalendarEvent] = await entity.async_get_events(
+        hass, start, start + timedelta(days=days)
+    )
+    return events
+
+
+def _tomorrow_at(hour: int) -> datetime:
+    return (dt_util.now() + timedelta(days=1)).replace(
+        hour=hour, minute=0, second=0, microsecond=0
+    )
+
+
+async def _create(
+    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    entity_id: str,
+    **event: Any,
+) -> dict[str, Any]:
+    return await ws(
+        {"type": "calendar/event/create", "entity_id": entity_id, "event": event}
+    )
+
+
+async def test_create_timed_event_shows_before_sync_and_sync_reports_nothing(
+    hass: HomeAssistant,
+    entity_id: str,
+    setup_integration: MockConfigEntry,
+    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """A created event is stored from Google's answer; the next sync sees no news."""
+    start = _tomorrow_at(9)
+    answer = await _create(
+        ws,
+        entity_id,
+        summary="Dentist",
+        dtstart=start.isoformat(),
+        dtend=(start + timedelta(hours=1)).isoformat(),
+        location="Main street",
+    )
+    assert answer["success"], answer
+    [stored] = calendar_emulator.events(ACCOUNT)
+    assert stored["summary"] == "Dentist"
+    assert stored["location"] == "Main street"
+    assert stored["start"]["timeZone"] == hass.config.time_zone
+    [shown] = await _entity_events(hass, entity_id)
+    assert (shown.summary, shown.uid, shown.start) == ("Dentist", stored["id"], start)
+    changes = await _coordinator(setup_integration).async_sync()
+    assert len(changes) == 0
+
+
+async def test_create_update_delete_all_day_event(
+    hass: HomeAssistant,
+    entity_id: str,
+    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """All-day events keep dates; updates patch and deletes remove them."""
+    day = (dt_util.now() + timedelta(days=2)).date()
+    answer = await _create(
+        ws,
+        entity_id,
+        summary="Holiday",
+        dtstart=day.isoformat(),
+        dtend=(day + timedelta(days=1)).isoformat(),
+    )
+    assert answer["success"], answer
+    [stored] = calendar_emulator.events(ACCOUNT)
+    assert stored["start"] == {"date": day.isoformat()}
+
+    answer = await ws(
+        {
+            "type": "calendar/event/update",
+            "entity_id": entity_id,
+            "uid": stored["id"],
+            "event": {
+                "summary": "Long holiday",
+                "dtstart": day.isoformat(),
+                "dtend": (day + timedelta(days=3)).isoformat(),
+            },
+        }
+    )
+    assert answer["success"], answer
+    [stored] = calendar_emulator.events(ACCOUNT)
+    assert stored["summary"] == "Long holiday"
+    assert stored["end"] == {"date": (day + timedelta(days=3)).isoformat()}
+    [shown] = await _entity_events(hass, entity_id)
+    assert shown.summary == "Long holiday"
+
+    answer = await ws(
+        {"type": "calendar/event/delete", "entity_id": entity_id, "uid": stored["id"]}
+    )
+    assert answer["success"], answer
+    assert calendar_emulator.events(ACCOUNT) == []
+    assert await _entity_events(hass, entity_id) == []
+
+
+async def _recurring(
+    hass: HomeAssistant,
+    entity_id: str,
+    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    rrule: str = "FREQ=DAILY;COUNT=5",
+) -> list[CalendarEvent]:
+    start = _tomorrow_at(10)
+    answer = await _create(
+        ws,
+        entity_id,
+        summary="Standup",
+        dtstart=start.isoformat(),
+        dtend=(start + timedelta(minutes=15)).isoformat(),
+        rrule=rrule,
+    )
+    assert answer["success"], answer
+    instances = await _entity_events(hass, entity_id)
+    assert len(instances) == 5
+    return instances
+
+
+def _edit(instance: CalendarEvent, summary: str) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "summary": summary,
+        "dtstart": instance.start.isoformat(),
+        "dtend": instance.end.isoformat(),
+    }
+    if instance.rrule:
+        event["rrule"] = instance.rrule
+    return event
+
+
+async def test_recurring_event_edit_and_delete_one_instance(
+    hass: HomeAssistant,
+    entity_id: str,
+    setup_integration: MockConfigEntry,
+    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """One instance becomes an exception in Google; a deleted one disappears."""
+    instances = await _recurring(hass, entity_id, ws)
+    second, third = instances[1], instances[2]
+    assert second.recurrence_id
+    answer = await ws(
+        {
+            "type": "calendar/event/update",
+            "entity_id": entity_id,
+            "uid": second.uid,
+            "recurrence_id": second.recurrence_id,
+            "event": _edit(second, "Standup (moved room)"),
+        }
+    )
+    assert answer["success"], answer
+    answer = await ws(
+        {
+            "type": "calendar/event/delete",
+            "entity_id": entity_id,
+            "uid": third.uid,
+            "recurrence_id": third.recurrence_id,
+        }
+    )
+    assert answer["success"], answer
+    shown = await _entity_events(hass, entity_id)
+    assert [event.summary for event in shown] == [
+        "Standup",
+        "Standup (moved room)",
+        "Standup",
+        "Standup",
+    ]
+    master_id = calendar_emulator.events(ACCOUNT)[0]["id"]
+    exception = calendar_emulator.get_event(
+        ACCOUNT, f"{master_id}_{second.recurrence_id}"
+    )
+    assert exception["summary"] == "Standup (moved room)"
+    cancelled = calendar_emulator.get_event(
+        ACCOUNT, f"{master_id}_{third.recurrence_id}"
+    )
+    assert cancelled["status"] == "cancelled"
+    # Google's later answer matches what the writes stored.
+    changes = await _coordinator(setup_integration).async_sync()
+    assert len(changes) == 0
+    assert len(await _entity_events(hass, entity_id)) == 4
+
+
+async def test_recurring_event_this_and_following(
+    hass: HomeAssistant,
+    entity_id: str,
+    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """Editing from an instance on ends the series there and starts a new one."""
+    instances = await _recurring(hass, entity_id, ws)
+    third = instances[2]
+    answer = await ws(
+        {
+            "type": "calendar/event/update",
+            "entity_id": entity_id,
+            "uid": third.uid,
+            "recurrence_id": third.recurrence_id,
+            "recurrence_range": RANGE_THIS_AND_FUTURE,
+            "event": _edit(third, "Retro"),
+        }
+    )
+    assert answer["success"], answer
+    shown = await _entity_events(hass, entity_id)
+    assert [event.summary for event in shown] == ["Standup"] * 2 + ["Retro"] * 3
+    masters = {e["summary"]: e for e in calendar_emulator.events(ACCOUNT)}
+    assert "UNTIL=" in masters["Standup"]["recurrence"][0]
+    assert masters["Retro"]["recurrence"] == ["RRULE:FREQ=DAILY;COUNT=3"]
+
+    # Deleting from the second instance on leaves the first one only.
+    second = shown[1]
+    answer = await ws(
+        {
+            "type": "calendar/event/delete",
+            "entity_id": entity_id,
+            "uid": second.uid,
+            "recurrence_id": second.recurrence_id,
+            "recurrence_range": RANGE_THIS_AND_FUTURE,
+        }
+    )
+    assert answer["success"], answer
+    shown = await _entity_events(hass, entity_id)
+    assert [event.summary for event in shown] == ["Standup"] + ["Retro"] * 3
+
+    # From the first instance on means the whole series.
+    first = shown[0]
+    answer = await ws(
+        {
+            "type": "calendar/event/delete",
+            "entity_id": entity_id,
+            "uid": first.uid,
+            "recurrence_id": first.recurrence_id,
+            "recurrence_range": RANGE_THIS_AND_FUTURE,
+        }
+    )
+    assert answer["success"], answer
+    assert [e["summary"] for e in calendar_emulator.events(ACCOUNT)] == ["Retro"]
+
+
+async def test_recurring_event_whole_series(
+    hass: HomeAssistant,
+    entity_id: str,
+    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """Without a recurrence id, edits and deletes apply to the whole series."""
+    instances = await _recurring(hass, entity_id, ws)
+    first = instances[0]
+    answer = await ws(
+        {
+            "type": "calendar/event/update",
+            "entity_id": entity_id,
+            "uid": first.uid,
+            "event": {**_edit(first, "Daily"), "rrule": "FREQ=DAILY;COUNT=3"},
+        }
+    )
+    assert answer["success"], answer
+    shown = await _entity_events(hass, entity_id)
+    assert [event.summary for event in shown] == ["Daily"] * 3
+    answer = await ws(
+        {"type": "calendar/event/delete", "entity_id": entity_id, "uid": first.uid}
+    )
+    assert answer["success"], answer
+    assert calendar_emulator.events(ACCOUNT) == []
+    assert await _entity_events(hass, entity_id) == []
+
+
+async def test_conflict_rereads_instead_of_overwriting(
+    hass: HomeAssistant,
+    entity_id: str,
+    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """An edit made in Google meanwhile wins: 412, a clear error, the new version."""
+    start = _tomorrow_at(9)
+    await _create(
+        ws,
+        entity_id,
+        summary="Dentist",
+        dtstart=start.isoformat(),
+        dtend=(start + timedelta(hours=1)).isoformat(),
+    )
+    [stored] = calendar_emulator.events(ACCOUNT)
+    calendar_emulator.patch_event(
+        ACCOUNT, stored["id"], {"summary": "Dentist (Google)"}
+    )
+    answer = await ws(
+        {
+            "type": "calendar/event/update",
+            "entity_id": entity_id,
+            "uid": stored["id"],
+            "event": {
+                "summary": "Dentist (Home Assistant)",
+                "dtstart": start.isoformat(),
+                "dtend": (start + timedelta(hours=1)).isoformat(),
+            },
+        }
+    )
+    assert not answer["success"]
+    assert "changed in Google meanwhile" in answer["error"]["message"]
+    assert calendar_emulator.get_event(ACCOUNT, stored["id"])["summary"] == (
+        "Dentist (Google)"
+    )
+    [shown] = await _entity_events(hass, entity_id)
+    assert shown.summary == "Dentist (Google)"
+    answer = await ws(
+        {"type": "calendar/event/delete", "entity_id": entity_id, "uid": "unknown1"}
+    )
+    assert not answer["success"]
+    assert "no longer exists" in answer["error"]["message"]
+
+
+@pytest.fixture
+def shared_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
+    """Return a calendar another user shares read-only with the account."""
+    calendar_emulator.add_user("boss@example.com")
+    calendar_id = calendar_emulator.add_calendar("boss@example.com", "Boss")
+    calendar_emulator.share_calendar(calendar_id, ACCOUNT, "reader")
+    return calendar_id
+
+
+@pytest.fixture
+def entry_options(shared_calendar: str) -> dict[str, Any]:
+    """Sync the primary calendar and the read-only one."""
+    return {
+        CONF_CALENDARS: [ACCOUNT, shared_calendar],
+        CONF_SYNC_WINDOW_DAYS: 365,
+        CONF_PUSH_ENABLED: False,
+    }
+
+
+async def test_read_only_calendar_offers_no_edits(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    calendar_entity_id: Callable[[str], str],
+    shared_calendar: str,
+    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+) -> None:
+    """Writable calendars advertise create/update/delete, read-only ones nothing."""
+    writable = hass.states.get(calendar_entity_id(ACCOUNT))
+    read_only = hass.states.get(calendar_entity_id(shared_calendar))
+    assert writable is not None and read_only is not None
+    assert writable.attributes["supported_features"] == (
+        CalendarEntityFeature.CREATE_EVENT
+        | CalendarEntityFeature.UPDATE_EVENT
+        | CalendarEntityFeature.DELETE_EVENT
+    )
+    assert read_only.attributes.get("supported_features", 0) == 0
+    start = _tomorrow_at(9)
+    answer = await _create(
+        ws,
+        calendar_entity_id(shared_calendar),
+        summary="Nope",
+        dtstart=start.isoformat(),
+        dtend=(start + timedelta(hours=1)).isoformat(),
+    )
+    assert answer["error"]["code"] == "not_supported"

@@ -1,0 +1,446 @@
+"""Coordinator: full then incremental sync, bus events, coalescing, errors, restart."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.update_coordinator import UpdateFailed
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.google_calendar_sync.api import (
+    GoogleCalendarApi,
+    GoogleNotFoundError,
+    GoogleRateLimitError,
+    GoogleTransientError,
+)
+from custom_components.google_calendar_sync.const import EVENT_CHANGED
+from custom_components.google_calendar_sync.coordinator import (
+    CalendarSyncCoordinator,
+)
+from google_calendar_emulator import GoogleCalendarEmulator
+
+from .conftest import ACCOUNT, GetEvents
+
+EVENTS_PATH = f"/calendars/{ACCOUNT}/events"
+
+
+def _timed(
+    summary: str, start: datetime, hours: float = 1, **extra: Any
+) -> dict[str, Any]:
+    """Return a Google event body for a timed event."""
+    return {
+        "summary": summary,
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(hours=hours)).isoformat()},
+        **extra,
+    }
+
+
+def _coordinator(entry: MockConfigEntry) -> CalendarSyncCoordinator:
+    """Return the coordinator of the primary calendar."""
+    coordinator: CalendarSyncCoordinator = entry.runtime_data.coordinators[ACCOUNT]
+    return coordinator
+
+
+def _list_requests(emulator: GoogleCalendarEmulator) -> list[dict[str, list[str]]]:
+    """Return the query of every events.list request."""
+    return [
+        entry.query
+        for entry in emulator.requests.matching("GET", EVENTS_PATH)
+        if entry.path.endswith("/events")
+    ]
+
+
+@pytest.fixture
+def now() -> datetime:
+    """Return the current time rounded to the hour."""
+    return dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+
+
+async def test_first_full_sync_fires_no_bus_event(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_credentials: None,
+    config_entry: MockConfigEntry,
+    get_events: GetEvents,
+    now: datetime,
+) -> None:
+    """What is already in Google when the entry is set up is not news."""
+    calendar_emulator.insert_event(ACCOUNT, _timed("Dentist", now + timedelta(hours=2)))
+    changes = async_capture_events(hass, EVENT_CHANGED)
+
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert changes == []
+    events = await get_events(now, now + timedelta(days=1))
+    assert [event["summary"] for event in events] == ["Dentist"]
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+async def test_edit_in_google_appears_and_fires_one_updated_event(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+    calendar_entity_id: Callable[[str], str],
+    get_events: GetEvents,
+    now: datetime,
+) -> None:
+    """A poll picks up an edit made in Google and announces exactly that edit."""
+    coordinator = _coordinator(setup_integration)
+    event = calendar_emulator.insert_event(
+        ACCOUNT, _timed("Standup", now + timedelta(hours=1), location="Room 1")
+    )
+    await coordinator.async_sync()
+    changes = async_capture_events(hass, EVENT_CHANGED)
+    calendar_emulator.requests.clear()
+
+    calendar_emulator.patch_event(ACCOUNT, event["id"], {"summary": "Retro"})
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=16))
+    # Scheduled refreshes run as background tasks.
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert len(changes) == 1
+    data = changes[0].data
+    assert data["change"] == "updated"
+    assert data["entity_id"] == calendar_entity_id(ACCOUNT)
+    assert data["calendar_id"] == ACCOUNT
+    assert data["event_id"] == event["id"]
+    assert data["summary"] == "Retro"
+    assert data["location"] == "Room 1"
+    assert data["start"] == event["start"]["dateTime"]
+    assert data["end"] == event["end"]["dateTime"]
+    assert "summary" in data["changed_fields"]
+    # The poll was incremental.
+    assert all("syncToken" in query for query in _list_requests(calendar_emulator))
+    events = await get_events(now, now + timedelta(days=1))
+    assert [event["summary"] for event in events] == ["Retro"]
+
+
+async def test_created_and_deleted_events_are_announced(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+    get_events: GetEvents,
+    now: datetime,
+) -> None:
+    """A new event fires `created`, its deletion fires `cancelled` and hides it."""
+    coordinator = _coordinator(setup_integration)
+    changes = async_capture_events(hass, EVENT_CHANGED)
+    event = calendar_emulator.insert_event(
+        ACCOUNT, _timed("Lunch", now + timedelta(hours=3), description="Pizza")
+    )
+    created = await coordinator.async_sync()
+    assert len(created) == 1
+    calendar_emulator.delete_event(ACCOUNT, event["id"])
+    await coordinator.async_sync()
+    await hass.async_block_till_done()
+
+    assert [(c.data["change"], c.data["event_id"]) for c in changes] == [
+        ("created", event["id"]),
+        ("cancelled", event["id"]),
+    ]
+    assert changes[0].data["description"] == "Pizza"
+    assert changes[0].data["changed_fields"] == []
+    assert changes[1].data["summary"] == "Lunch"
+    assert await get_events(now, now + timedelta(days=1)) == []
+
+
+async def test_concurrent_syncs_coalesce(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+    now: datetime,
+) -> None:
+    """Many callers at once cause one sync in flight and at most one more."""
+    coordinator = _coordinator(setup_integration)
+    calendar_emulator.insert_event(ACCOUNT, _timed("A", now))
+    calendar_emulator.requests.clear()
+
+    results = await asyncio.gather(*(coordinator.async_sync() for _ in range(10)))
+
+    assert 1 <= len(_list_requests(calendar_emulator)) <= 2
+    # The first caller saw the new event; the queued sync found nothing new and
+    # everyone who queued behind it shares that one result.
+    assert len(results[0]) == 1
+    assert all(result is results[1] for result in results[1:])
+
+
+async def test_failed_sync_is_shared_by_queued_callers(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """Callers sharing a queued sync all see its failure."""
+    coordinator = _coordinator(setup_integration)
+    error = GoogleTransientError(503, "backendError", "down")
+    with patch.object(GoogleCalendarApi, "list_events", side_effect=error):
+        results = await asyncio.gather(
+            *(coordinator.async_sync() for _ in range(3)), return_exceptions=True
+        )
+    assert all(isinstance(result, UpdateFailed) for result in results)
+    assert not coordinator.last_update_success
+
+
+async def test_restart_resumes_from_stored_sync_token(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+    get_events: GetEvents,
+    now: datetime,
+) -> None:
+    """After a reload the calendar continues incrementally, with no full listing."""
+    entry = setup_integration
+    calendar_emulator.insert_event(ACCOUNT, _timed("Kept", now + timedelta(hours=1)))
+    await _coordinator(entry).async_sync()
+    changes = async_capture_events(hass, EVENT_CHANGED)
+    calendar_emulator.requests.clear()
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    queries = _list_requests(calendar_emulator)
+    assert queries
+    assert all("syncToken" in query for query in queries)
+    assert changes == []
+    events = await get_events(now, now + timedelta(days=1))
+    assert [event["summary"] for event in events] == ["Kept"]
+
+
+async def test_expired_sync_token_loses_and_doubles_nothing(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+    now: datetime,
+) -> None:
+    """A 410 leads to one full resync that reports only the real change."""
+    coordinator = _coordinator(setup_integration)
+    kept = calendar_emulator.insert_event(ACCOUNT, _timed("Kept", now))
+    edited = calendar_emulator.insert_event(ACCOUNT, _timed("Old", now))
+    await coordinator.async_sync()
+    changes = async_capture_events(hass, EVENT_CHANGED)
+
+    calendar_emulator.invalidate_sync_tokens(ACCOUNT)
+    calendar_emulator.patch_event(ACCOUNT, edited["id"], {"summary": "New"})
+    await coordinator.async_sync()
+    await coordinator.async_sync()
+    await hass.async_block_till_done()
+
+    assert [(c.data["change"], c.data["event_id"]) for c in changes] == [
+        ("updated", edited["id"])
+    ]
+    assert kept["id"] in coordinator.snapshot.events
+
+
+async def test_rate_limit_and_server_errors_recover_through_backoff(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+    now: datetime,
+) -> None:
+    """429 and 503 answers are retried with backoff and the sync succeeds."""
+    coordinator = _coordinator(setup_integration)
+    calendar_emulator.insert_event(ACCOUNT, _timed("After the storm", now))
+    calendar_emulator.faults.fail_next(429, path_contains=EVENTS_PATH)
+    calendar_emulator.faults.fail_next(503, path_contains=EVENTS_PATH)
+    calendar_emulator.faults.fail_next(403, path_contains=EVENTS_PATH)
+    calendar_emulator.requests.clear()
+
+    with patch(
+        "custom_components.google_calendar_sync.api.RetryPolicy.delay",
+        return_value=0.0,
+    ) as delay:
+        changes = await coordinator.async_sync()
+
+    assert [entry.status for entry in calendar_emulator.requests] == [
+        429,
+        503,
+        403,
+        200,
+    ]
+    assert [call.args[-1] for call in delay.call_args_list] == [0, 1, 2]
+    assert len(changes) == 1
+    assert coordinator.last_update_success
+
+
+async def test_persistent_failure_makes_calendar_unavailable_until_recovery(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+    calendar_entity_id: Callable[[str], str],
+) -> None:
+    """A sync that keeps failing marks the entity unavailable; the next success heals."""
+    coordinator = _coordinator(setup_integration)
+    entity_id = calendar_entity_id(ACCOUNT)
+    calendar_emulator.faults.fail_next(500, times=100, path_contains=EVENTS_PATH)
+    with (
+        patch(
+            "custom_components.google_calendar_sync.api.RetryPolicy.delay",
+            return_value=0.0,
+        ),
+        pytest.raises(UpdateFailed) as failure,
+    ):
+        await coordinator.async_sync()
+    assert failure.value.translation_key == "sync_failed"
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+
+    calendar_emulator.faults.faults.clear()
+    await coordinator.async_sync()
+    assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    ("error", "translation_key"),
+    [
+        (GoogleNotFoundError(404, "notFound", "gone"), "calendar_not_found"),
+        (GoogleRateLimitError(403, "rateLimitExceeded", "slow"), "rate_limited"),
+    ],
+)
+async def test_api_errors_are_translated(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    error: Exception,
+    translation_key: str,
+) -> None:
+    """Each kind of API failure has its own translated message."""
+    coordinator = _coordinator(setup_integration)
+    with (
+        patch.object(GoogleCalendarApi, "list_events", side_effect=error),
+        pytest.raises(UpdateFailed) as failure,
+    ):
+        await coordinator.async_sync()
+    assert failure.value.translation_key == translation_key
+
+
+async def test_revoked_refresh_token_starts_reauth(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+) -> None:
+    """When Google revokes the grant, the next sync asks the user to sign in again."""
+    entry = setup_integration
+    coordinator = _coordinator(entry)
+    calendar_emulator.revoke_refresh_token(entry.data["token"]["refresh_token"])
+    calendar_emulator.expire_access_tokens()
+    # Home Assistant refreshes a token only when it believes it expired.
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, "token": {**entry.data["token"], "expires_at": 0}}
+    )
+
+    await coordinator.async_request_sync()
+    await hass.async_block_till_done()
+
+    assert not coordinator.last_update_success
+    flows = hass.config_entries.flow.async_progress_by_handler("google_calendar_sync")
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_auth_error_from_the_api_starts_reauth(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """A 401 the client cannot fix by refreshing maps to ConfigEntryAuthFailed."""
+    from custom_components.google_calendar_sync.api import GoogleAuthError
+
+    coordinator = _coordinator(setup_integration)
+    with (
+        patch.object(
+            GoogleCalendarApi,
+            "list_events",
+            side_effect=GoogleAuthError(401, "authError", "no"),
+        ),
+        pytest.raises(ConfigEntryAuthFailed),
+    ):
+        await coordinator.async_sync()
+    await hass.async_block_till_done()
+    assert hass.config_entries.flow.async_progress_by_handler("google_calendar_sync")
+
+
+async def test_push_switches_between_poll_and_safety_net_interval(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """Live push polls every few hours; without push the poll interval applies."""
+    coordinator = _coordinator(setup_integration)
+    assert coordinator.update_interval == timedelta(minutes=15)
+    coordinator.set_push_active(True)
+    assert coordinator.push_active
+    assert coordinator.update_interval == timedelta(hours=6)
+    coordinator.set_push_active(False)
+    assert coordinator.update_interval == timedelta(minutes=15)
+
+
+async def test_our_own_writes_show_at_once_and_are_not_reported_again(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+    get_events: GetEvents,
+    now: datetime,
+) -> None:
+    """Google's answer to our write is stored; the next sync reports nothing."""
+    coordinator = _coordinator(setup_integration)
+    api: GoogleCalendarApi = setup_integration.runtime_data.api
+    changes = async_capture_events(hass, EVENT_CHANGED)
+
+    created = await api.insert_event(
+        ACCOUNT, _timed("From HA", now + timedelta(hours=1))
+    )
+    coordinator.async_apply_remote_write(created)
+    events = await get_events(now, now + timedelta(days=1))
+    assert [event["summary"] for event in events] == ["From HA"]
+    await coordinator.async_sync()
+
+    await api.delete_event(ACCOUNT, created["id"])
+    coordinator.async_apply_remote_delete(created["id"])
+    assert await get_events(now, now + timedelta(days=1)) == []
+    await hass.async_block_till_done()
+    assert changes == []
+
+
+async def test_deleting_a_series_forgets_its_exceptions(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+    now: datetime,
+) -> None:
+    """A deleted recurring master takes its stored exceptions with it."""
+    coordinator = _coordinator(setup_integration)
+    master = calendar_emulator.insert_event(
+        ACCOUNT,
+        {
+            **_timed("Daily", now + timedelta(days=1)),
+            "start": {
+                "dateTime": (now + timedelta(days=1)).isoformat(),
+                "timeZone": "UTC",
+            },
+            "end": {
+                "dateTime": (now + timedelta(days=1, hours=1)).isoformat(),
+                "timeZone": "UTC",
+            },
+            "recurrence": ["RRULE:FREQ=DAILY;COUNT=3"],
+        },
+    )
+    instance_id = (
+        f"{master['id']}_{(now + timedelta(days=2)).strftime('%Y%m%dT%H%M%SZ')}"
+    )
+    calendar_emulator.patch_event(ACCOUNT, instance_id, {"summary": "Moved"})
+    await coordinator.async_sync()
+    assert instance_id in coordinator.snapshot.events
+
+    coordinator.async_apply_remote_delete(master["id"])
+    assert coordinator.snapshot.events == {}
+
+    cancelled = {**master, "status": "cancelled"}
+    coordinator.async_apply_remote_write(cancelled)
+    assert master["id"] not in coordinator.snapshot.events

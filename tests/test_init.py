@@ -1,0 +1,235 @@
+"""Setup, unload and removal of a config entry, and stale entity cleanup."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.google_calendar_sync import async_remove_config_entry_device
+from custom_components.google_calendar_sync.const import CONF_CALENDARS, DOMAIN
+from google_calendar_emulator import GoogleCalendarEmulator
+
+from .conftest import ACCOUNT
+
+FAMILY_ID = "family@group.calendar.google.com"
+
+
+async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add and set up an entry, whatever the outcome."""
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_setup_loads_and_unload_saves_the_store(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Unloading writes the synced state at once."""
+    entry = setup_integration
+    assert set(entry.runtime_data.coordinators) == {ACCOUNT}
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    assert f"{DOMAIN}.{entry.entry_id}" in hass_storage
+
+
+async def test_removing_the_entry_removes_the_store(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Removing the entry deletes the local copy of the calendars."""
+    entry = setup_integration
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert f"{DOMAIN}.{entry.entry_id}" in hass_storage
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert f"{DOMAIN}.{entry.entry_id}" not in hass_storage
+
+
+async def test_revoked_grant_at_setup_starts_reauth(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_credentials: None,
+    config_entry: MockConfigEntry,
+) -> None:
+    """A refresh token Google no longer accepts fails setup and asks to sign in."""
+    calendar_emulator.revoke_refresh_token(config_entry.data["token"]["refresh_token"])
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry,
+        data={
+            **config_entry.data,
+            "token": {**config_entry.data["token"], "expires_at": 0},
+        },
+    )
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_token_rejected_by_the_api_at_setup_starts_reauth(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_credentials: None,
+    config_entry: MockConfigEntry,
+) -> None:
+    """A 401 that a refresh cannot cure fails setup with an auth error."""
+    calendar_emulator.revoke_refresh_token(config_entry.data["token"]["refresh_token"])
+    calendar_emulator.expire_access_tokens()
+    await _setup(hass, config_entry)
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+
+async def test_google_unreachable_at_setup_retries_later(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_credentials: None,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Server errors while listing calendars make setup retry."""
+    calendar_emulator.faults.fail_next(503, times=100, path_contains="calendarList")
+    with patch(
+        "custom_components.google_calendar_sync.api.RetryPolicy.delay",
+        return_value=0.0,
+    ):
+        await _setup(hass, config_entry)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_failing_first_sync_retries_later(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_credentials: None,
+    config_entry: MockConfigEntry,
+) -> None:
+    """A calendar whose first sync fails keeps the entry from loading."""
+    calendar_emulator.faults.fail_next(500, times=100, path_contains="/events")
+    with patch(
+        "custom_components.google_calendar_sync.api.RetryPolicy.delay",
+        return_value=0.0,
+    ):
+        await _setup(hass, config_entry)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_missing_application_credentials_retry_later(
+    hass: HomeAssistant,
+    emulator_endpoint: GoogleCalendarEmulator,
+    config_entry: MockConfigEntry,
+) -> None:
+    """Without the OAuth implementation the entry cannot load yet."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    await _setup(hass, config_entry)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+@pytest.mark.parametrize(
+    "entry_options",
+    [
+        {
+            CONF_CALENDARS: [ACCOUNT, FAMILY_ID],
+            "sync_window_days": 365,
+            "push_enabled": False,
+            "poll_interval_minutes": 15,
+            "safety_net_hours": 6,
+        }
+    ],
+)
+async def test_deselected_calendar_entity_is_removed(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_credentials: None,
+    config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """After a calendar is deselected, its entity and stored events disappear."""
+    calendar_emulator.add_calendar(ACCOUNT, "Family", calendar_id=FAMILY_ID)
+    await _setup(hass, config_entry)
+    family_unique_id = f"{ACCOUNT}-{FAMILY_ID}"
+    assert entity_registry.async_get_entity_id("calendar", DOMAIN, family_unique_id)
+    assert FAMILY_ID in config_entry.runtime_data.stored.calendars
+
+    hass.config_entries.async_update_entry(
+        config_entry, options={**config_entry.options, CONF_CALENDARS: [ACCOUNT]}
+    )
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert not entity_registry.async_get_entity_id("calendar", DOMAIN, family_unique_id)
+    assert FAMILY_ID not in config_entry.runtime_data.stored.calendars
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+async def test_calendar_gone_from_google_is_skipped(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A selected calendar no longer in the account's list gets no entity."""
+    config_entry.add_to_hass(hass)
+    entity_registry.async_get_or_create(
+        "calendar", DOMAIN, f"{ACCOUNT}-{FAMILY_ID}", config_entry=config_entry
+    )
+    hass.config_entries.async_update_entry(
+        config_entry,
+        options={**config_entry.options, CONF_CALENDARS: [ACCOUNT, FAMILY_ID]},
+    )
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert set(config_entry.runtime_data.coordinators) == {ACCOUNT}
+    assert not entity_registry.async_get_entity_id(
+        "calendar", DOMAIN, f"{ACCOUNT}-{FAMILY_ID}"
+    )
+    assert f"Calendar {FAMILY_ID} is no longer in the calendar list" in caplog.text
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+async def test_only_foreign_devices_can_be_removed(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """The account's device stays; a stray device of the entry may go."""
+    entry = setup_integration
+    account_device = device_registry.async_get_device(identifiers={(DOMAIN, ACCOUNT)})
+    assert account_device is not None
+    stray = device_registry.async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={(DOMAIN, "old@example.com")}
+    )
+    assert not await async_remove_config_entry_device(hass, entry, account_device)
+    assert await async_remove_config_entry_device(hass, entry, stray)
+
+
+async def test_stale_account_device_is_detached_on_setup(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    config_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """Devices of the entry that are not the account's device are removed."""
+    config_entry.add_to_hass(hass)
+    stray = device_registry.async_get_or_create(
+        config_entry_id=config_entry.entry_id,
+        identifiers={(DOMAIN, "old@example.com")},
+    )
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert device_registry.async_get(stray.id) is None
+    assert await hass.config_entries.async_unload(config_entry.entry_id)

@@ -1,0 +1,672 @@
+"""Push: Google watch channels delivered over real HTTP to Home Assistant's webhook."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Callable
+import dataclasses
+from datetime import timedelta
+import logging
+from typing import Any
+
+from aiohttp import ClientSession
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.google_calendar_sync.api import (
+    GoogleCalendarApi,
+    GoogleEndpoints,
+    RetryPolicy,
+    StaticTokenAuth,
+)
+from custom_components.google_calendar_sync.const import (
+    CONF_PUSH_ENABLED,
+    CONF_WEBHOOK_ID,
+    DOMAIN,
+    EVENT_CHANGED,
+)
+from custom_components.google_calendar_sync.push import (
+    CHANNEL_TTL,
+    RENEWAL_MARGIN,
+    SETUP_RETRY_INTERVAL,
+    PushManager,
+    push_issue_id,
+)
+from custom_components.google_calendar_sync.store import StoredChannel, StoredData
+from google_calendar_emulator import GoogleCalendarEmulator
+
+from .conftest import ACCOUNT, WEBHOOK_ID
+
+SECOND_CALENDAR = "team@group.calendar.example.com"
+_SECOND = timedelta(seconds=1)
+
+
+def _event(summary: str, day: int = 1) -> dict[str, Any]:
+    """Return a timed event body for the emulator."""
+    start = dt_util.utcnow().replace(microsecond=0) + timedelta(days=day)
+    return {
+        "summary": summary,
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(hours=1)).isoformat()},
+    }
+
+
+class _FreshTokens:
+    """Mint an emulator access token per request so frozen-clock jumps stay valid."""
+
+    def __init__(self, emulator: GoogleCalendarEmulator) -> None:
+        self._emulator = emulator
+
+    async def async_get_access_token(self, *, force_refresh: bool = False) -> str:
+        return str(self._emulator.issue_tokens(ACCOUNT)["access_token"])
+
+
+@pytest.fixture
+async def hass_url(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
+) -> str:
+    """Serve Home Assistant's HTTP app (webhooks included) on a loopback port."""
+    assert await async_setup_component(hass, "webhook", {})
+    client = await hass_client_no_auth()
+    url = str(client.make_url("/")).rstrip("/")
+    await hass.config.async_update(internal_url=url)
+    return url
+
+
+@pytest.fixture
+def push_entry(hass: HomeAssistant) -> MockConfigEntry:
+    """Return a config entry carrying a webhook id."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, title=ACCOUNT, data={CONF_WEBHOOK_ID: WEBHOOK_ID}
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture
+async def emulator_api(
+    hass: HomeAssistant, calendar_emulator: GoogleCalendarEmulator
+) -> GoogleCalendarApi:
+    """Return a client of the emulator (plain-http loopback webhooks allowed)."""
+    calendar_emulator.add_calendar(ACCOUNT, "Team", calendar_id=SECOND_CALENDAR)
+    return await GoogleCalendarApi.async_create(
+        async_get_clientsession(hass),
+        _FreshTokens(calendar_emulator),
+        GoogleEndpoints.for_base_url(calendar_emulator.base_url),
+    )
+
+
+@dataclasses.dataclass
+class PushHarness:
+    """A PushManager with what it reported."""
+
+    manager: PushManager
+    stored: StoredData
+    changes: list[str]
+    states: dict[str, bool]
+
+
+@pytest.fixture
+def make_push(
+    hass: HomeAssistant, push_entry: MockConfigEntry, emulator_api: GoogleCalendarApi
+) -> Callable[..., PushHarness]:
+    """Build PushManagers that record what they ask of their owner."""
+
+    def _make(
+        stored: StoredData | None = None, api: GoogleCalendarApi | None = None
+    ) -> PushHarness:
+        stored = stored if stored is not None else StoredData()
+        changes: list[str] = []
+        states: dict[str, bool] = {}
+        manager = PushManager(
+            hass,
+            push_entry,
+            api or emulator_api,
+            stored,
+            changes.append,
+            on_push_state=states.__setitem__,
+        )
+        return PushHarness(manager, stored, changes, states)
+
+    return _make
+
+
+@pytest.fixture
+async def push(
+    hass: HomeAssistant, hass_url: str, make_push: Callable[..., PushHarness]
+) -> AsyncGenerator[PushHarness]:
+    """Return a started PushManager for both calendars; stop it afterwards."""
+    harness = make_push()
+    assert await harness.manager.async_start([ACCOUNT, SECOND_CALENDAR])
+    yield harness
+    await harness.manager.async_stop()
+
+
+async def _settle(hass: HomeAssistant, emulator: GoogleCalendarEmulator) -> None:
+    """Wait until every notification was delivered and handled."""
+    await emulator.notifications_idle()
+    await hass.async_block_till_done()
+
+
+async def test_start_opens_one_channel_per_calendar(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    hass_url: str,
+    push: PushHarness,
+) -> None:
+    """Each calendar gets a channel to the webhook; the sync handshake is accepted."""
+    await _settle(hass, calendar_emulator)
+
+    channels = [c for c in calendar_emulator.channels.values() if c.active]
+    assert sorted(c.calendar_id for c in channels) == sorted(
+        [ACCOUNT, SECOND_CALENDAR]
+    )
+    for channel in channels:
+        assert channel.address == f"{hass_url}/api/webhook/{WEBHOOK_ID}"
+        assert channel.deliveries[0].state == "sync"
+        assert channel.deliveries[0].statuses == [200]
+        stored = push.stored.channels[channel.calendar_id]
+        assert stored.channel_id == channel.id
+        assert stored.token == channel.token
+        assert stored.resource_id == channel.resource_id
+    assert push.changes == []  # the handshake is no change
+    assert push.states == {ACCOUNT: True, SECOND_CALENDAR: True}
+    assert push.manager.active
+
+
+async def test_edit_requests_a_sync_of_that_calendar(
+    hass: HomeAssistant, calendar_emulator: GoogleCalendarEmulator, push: PushHarness
+) -> None:
+    """An edit in Google is announced for its calendar only."""
+    await _settle(hass, calendar_emulator)
+
+    calendar_emulator.insert_event(SECOND_CALENDAR, _event("Standup"))
+    await _settle(hass, calendar_emulator)
+
+    assert push.changes == [SECOND_CALENDAR]
+
+
+async def test_forged_notifications_are_refused_without_api_calls(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    hass_url: str,
+    push: PushHarness,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Unknown channels, wrong tokens and missing headers get a 4xx and no sync."""
+    await _settle(hass, calendar_emulator)
+    channel = push.stored.channels[ACCOUNT]
+    genuine = {
+        "X-Goog-Channel-ID": channel.channel_id,
+        "X-Goog-Channel-Token": channel.token,
+        "X-Goog-Resource-ID": channel.resource_id,
+        "X-Goog-Resource-State": "exists",
+        "X-Goog-Message-Number": "7",
+    }
+    forged = [
+        ({}, 400),
+        ({"X-Goog-Resource-State": "exists"}, 400),
+        ({**genuine, "X-Goog-Channel-ID": "not-ours"}, 404),
+        ({**genuine, "X-Goog-Channel-ID": "not-ours"}, 404),
+        ({**genuine, "X-Goog-Channel-Token": "guess"}, 403),
+        ({k: v for k, v in genuine.items() if k != "X-Goog-Channel-Token"}, 403),
+        ({**genuine, "X-Goog-Resource-ID": "another-resource"}, 400),
+    ]
+    requests_before = len(calendar_emulator.requests)
+    caplog.set_level(logging.DEBUG, logger="custom_components.google_calendar_sync")
+
+    async with ClientSession() as session:
+        for headers, status in forged:
+            async with session.post(
+                f"{hass_url}/api/webhook/{WEBHOOK_ID}", headers=headers
+            ) as response:
+                assert response.status == status, headers
+        await hass.async_block_till_done()
+        assert push.changes == []
+        assert len(calendar_emulator.requests) == requests_before
+
+        async with session.post(
+            f"{hass_url}/api/webhook/{WEBHOOK_ID}", headers=genuine
+        ) as response:
+            assert response.status == 200
+        async with session.get(f"{hass_url}/api/webhook/{WEBHOOK_ID}") as response:
+            assert response.status == 405  # POST only
+
+    assert push.changes == [ACCOUNT]
+    refusals = [r for r in caplog.records if "Refused a push notification" in r.message]
+    assert [r.levelno for r in refusals] == [logging.DEBUG] * 4  # once per reason
+    assert push.manager.diagnostics()["notifications_rejected"] == {
+        "bad_token": 2,
+        "missing_headers": 2,
+        "resource_mismatch": 1,
+        "unknown_channel": 2,
+    }
+
+
+async def test_channels_are_renewed_before_they_expire(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    hass_url: str,
+    make_push: Callable[..., PushHarness],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A day before expiry a new channel opens, then the old one is stopped."""
+    harness = make_push()
+    assert await harness.manager.async_start([ACCOUNT, SECOND_CALENDAR])
+    await _settle(hass, calendar_emulator)
+    old = dict(harness.stored.channels)
+    assert abs(old[ACCOUNT].expiration - dt_util.utcnow() - CHANNEL_TTL) < _SECOND
+
+    freezer.tick(CHANNEL_TTL - RENEWAL_MARGIN - timedelta(minutes=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert harness.stored.channels == old  # not due yet
+
+    freezer.tick(timedelta(minutes=2))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    await _settle(hass, calendar_emulator)
+
+    for calendar_id in (ACCOUNT, SECOND_CALENDAR):
+        new = harness.stored.channels[calendar_id]
+        assert new.channel_id != old[calendar_id].channel_id
+        assert new.token != old[calendar_id].token
+        assert abs(new.expiration - dt_util.utcnow() - CHANNEL_TTL) < _SECOND
+        assert calendar_emulator.channels[old[calendar_id].channel_id].stopped
+        assert calendar_emulator.channels[new.channel_id].active
+    assert calendar_emulator.requests.count("POST", "/watch") == 4
+    assert calendar_emulator.requests.count("POST", "/channels/stop") == 2
+    assert harness.states == {ACCOUNT: True, SECOND_CALENDAR: True}
+
+    calendar_emulator.insert_event(ACCOUNT, _event("After renewal"))
+    await _settle(hass, calendar_emulator)
+    assert harness.changes == [ACCOUNT]
+    await harness.manager.async_stop()
+
+
+async def test_stop_stops_every_channel(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    hass_url: str,
+    make_push: Callable[..., PushHarness],
+) -> None:
+    """Stopping push stops each channel at Google and forgets it."""
+    harness = make_push()
+    assert await harness.manager.async_start([ACCOUNT, SECOND_CALENDAR])
+    channel_ids = [c.channel_id for c in harness.stored.channels.values()]
+
+    await harness.manager.async_stop()
+
+    assert harness.stored.channels == {}
+    assert all(calendar_emulator.channels[cid].stopped for cid in channel_ids)
+    assert harness.states == {ACCOUNT: False, SECOND_CALENDAR: False}
+    assert not harness.manager.active
+
+
+async def test_stop_logs_channel_stop_errors(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    hass_url: str,
+    make_push: Callable[..., PushHarness],
+) -> None:
+    """A channel Google no longer knows does not make stopping fail."""
+    harness = make_push()
+    assert await harness.manager.async_start([ACCOUNT])
+    calendar_emulator.channels[harness.stored.channels[ACCOUNT].channel_id].stopped = (
+        True
+    )
+
+    await harness.manager.async_stop()
+
+    assert harness.stored.channels == {}
+
+
+async def test_restart_reuses_live_channels(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    hass_url: str,
+    make_push: Callable[..., PushHarness],
+) -> None:
+    """Channels stored before a restart keep delivering; no new watch is needed."""
+    first = make_push()
+    assert await first.manager.async_start([ACCOUNT, SECOND_CALENDAR])
+    await _settle(hass, calendar_emulator)
+    await first.manager.async_stop(remove_channels=False)  # as on shutdown
+    stored = first.stored
+    watches = calendar_emulator.requests.count("POST", "/watch")
+
+    second = make_push(stored)
+    assert await second.manager.async_start([ACCOUNT, SECOND_CALENDAR])
+    calendar_emulator.insert_event(ACCOUNT, _event("After restart"))
+    await _settle(hass, calendar_emulator)
+
+    assert calendar_emulator.requests.count("POST", "/watch") == watches
+    assert second.changes == [ACCOUNT]
+    assert second.states == {ACCOUNT: True, SECOND_CALENDAR: True}
+    await second.manager.async_stop()
+
+
+async def test_restart_replaces_channels_due_or_no_longer_needed(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    hass_url: str,
+    make_push: Callable[..., PushHarness],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A channel inside the renewal margin is replaced; one of a dropped calendar stops."""
+    first = make_push()
+    assert await first.manager.async_start([ACCOUNT, SECOND_CALENDAR])
+    await first.manager.async_stop(remove_channels=False)
+    old = dict(first.stored.channels)
+    freezer.tick(CHANNEL_TTL - RENEWAL_MARGIN + timedelta(hours=1))
+
+    second = make_push(first.stored)
+    assert await second.manager.async_start([ACCOUNT])
+
+    assert list(second.stored.channels) == [ACCOUNT]
+    assert second.stored.channels[ACCOUNT].channel_id != old[ACCOUNT].channel_id
+    assert calendar_emulator.channels[old[ACCOUNT].channel_id].stopped
+    assert calendar_emulator.channels[old[SECOND_CALENDAR].channel_id].stopped
+    await second.manager.async_stop()
+
+
+@pytest.fixture
+async def google_mode_api(
+    hass: HomeAssistant, calendar_emulator: GoogleCalendarEmulator
+) -> GoogleCalendarApi:
+    """Return a client that, like Google, needs an HTTPS webhook address."""
+    token = calendar_emulator.issue_tokens(ACCOUNT)
+    return await GoogleCalendarApi.async_create(
+        async_get_clientsession(hass),
+        StaticTokenAuth(token["access_token"]),
+        dataclasses.replace(
+            GoogleEndpoints.for_base_url(calendar_emulator.base_url),
+            allow_insecure_webhook=False,
+        ),
+    )
+
+
+def _issue(hass: HomeAssistant) -> ir.IssueEntry | None:
+    """Return the push repair issue of the test entry, if raised."""
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    return ir.async_get(hass).async_get_issue(DOMAIN, push_issue_id(entry.entry_id))
+
+
+async def test_no_public_https_url_falls_back_to_polling_until_one_is_set(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    hass_url: str,
+    make_push: Callable[..., PushHarness],
+    google_mode_api: GoogleCalendarApi,
+) -> None:
+    """Without an HTTPS URL push stays off with a repair issue; a new URL fixes it."""
+    harness = make_push(api=google_mode_api)
+
+    assert not await harness.manager.async_start([ACCOUNT])
+
+    assert calendar_emulator.requests.count("POST", "/watch") == 0
+    assert harness.states == {ACCOUNT: False}
+    issue = _issue(hass)
+    assert issue is not None
+    assert issue.translation_key == "push_unavailable"
+    assert issue.severity is ir.IssueSeverity.WARNING
+    assert harness.manager.diagnostics()["failure"] == "no_url"
+
+    await hass.config.async_update(external_url="https://home.example.com")
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert harness.states == {ACCOUNT: True}
+    assert _issue(hass) is None
+    channel = calendar_emulator.channels[harness.stored.channels[ACCOUNT].channel_id]
+    assert channel.address == f"https://home.example.com/api/webhook/{WEBHOOK_ID}"
+    await harness.manager.async_stop()
+
+
+async def test_refused_watch_raises_issue_and_recovers_on_hourly_retry(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    hass_url: str,
+    make_push: Callable[..., PushHarness],
+) -> None:
+    """Google refusing the address means polling and an issue until a retry works."""
+    hass.config.internal_url = "http://192.0.2.10:8123"  # not HTTPS, not loopback
+    harness = make_push()
+
+    assert not await harness.manager.async_start([ACCOUNT])
+
+    assert harness.states == {ACCOUNT: False}
+    issue = _issue(hass)
+    assert issue is not None
+    assert issue.translation_key == "push_refused"
+    assert "HTTPS" in issue.translation_placeholders["error"]
+    assert harness.stored.channels == {}
+
+    hass.config.internal_url = hass_url  # fixed without a config update event
+    async_fire_time_changed(hass, dt_util.utcnow() + SETUP_RETRY_INTERVAL)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert harness.states == {ACCOUNT: True}
+    assert _issue(hass) is None
+    calendar_emulator.insert_event(ACCOUNT, _event("Recovered"))
+    await _settle(hass, calendar_emulator)
+    assert harness.changes == [ACCOUNT]
+    await harness.manager.async_stop()
+
+
+async def test_transient_watch_failure_retries_soon_without_issue(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    hass_url: str,
+    make_push: Callable[..., PushHarness],
+) -> None:
+    """A 5xx from Google is retried in minutes and bothers nobody."""
+    calendar_emulator.faults.add("503", times=100, path_contains="/watch")
+    token = calendar_emulator.issue_tokens(ACCOUNT)
+    api = await GoogleCalendarApi.async_create(
+        async_get_clientsession(hass),
+        StaticTokenAuth(token["access_token"]),
+        GoogleEndpoints.for_base_url(calendar_emulator.base_url),
+        retry=RetryPolicy(max_attempts=1),
+    )
+    harness = make_push(api=api)
+
+    assert not await harness.manager.async_start([ACCOUNT])
+
+    assert _issue(hass) is None
+    assert harness.manager.diagnostics()["failure"] == "temporary"
+    calendar_emulator.faults.clear()
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert harness.states == {ACCOUNT: True}
+    await harness.manager.async_stop()
+
+
+@pytest.fixture
+def entry_options(entry_options: dict[str, Any]) -> dict[str, Any]:
+    """Turn push on for the integration tests of this module."""
+    return {**entry_options, CONF_PUSH_ENABLED: True}
+
+
+@pytest.fixture
+async def http_views(hass: HomeAssistant, setup_credentials: None) -> None:
+    """Set up what registers HTTP views: the router freezes once the server runs."""
+    assert await async_setup_component(hass, "calendar", {})
+
+
+@pytest.fixture
+async def integration(
+    hass: HomeAssistant,
+    http_views: None,
+    hass_url: str,
+    config_entry: MockConfigEntry,
+) -> AsyncGenerator[MockConfigEntry]:
+    """Set up the integration with push once Home Assistant serves webhooks."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED
+    yield config_entry
+    if config_entry.state is ConfigEntryState.LOADED:
+        assert await hass.config_entries.async_unload(config_entry.entry_id)
+        await hass.async_block_till_done()
+
+
+def _list_requests(emulator: GoogleCalendarEmulator) -> int:
+    """Return how many events.list requests the emulator answered."""
+    return sum(
+        1
+        for request in emulator.requests.matching("GET", "/events")
+        if "/events/" not in request.path
+    )
+
+
+async def test_edit_in_google_fires_bus_event_without_polling(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    integration: MockConfigEntry,
+) -> None:
+    """A change in Google reaches the bus through push alone."""
+    await _settle(hass, calendar_emulator)
+    coordinator = integration.runtime_data.coordinators[ACCOUNT]
+    assert coordinator.push_active
+    assert coordinator.update_interval == timedelta(hours=6)  # safety net only
+    events = async_capture_events(hass, EVENT_CHANGED)
+    lists_before = _list_requests(calendar_emulator)
+
+    created = calendar_emulator.insert_event(ACCOUNT, _event("Dentist"))
+    await _settle(hass, calendar_emulator)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert [(e.data["event_id"], e.data["change"]) for e in events] == [
+        (created["id"], "created")
+    ]
+    assert _list_requests(calendar_emulator) == lists_before + 1  # one incremental sync
+
+
+async def test_duplicate_and_reordered_notifications_fire_each_change_once(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    integration: MockConfigEntry,
+) -> None:
+    """Duplicates and out-of-order messages never duplicate bus events."""
+    await _settle(hass, calendar_emulator)
+    events = async_capture_events(hass, EVENT_CHANGED)
+    faults = calendar_emulator.channels.faults  # type: ignore[attr-defined]
+    faults.duplicate_next = 2
+    first = calendar_emulator.insert_event(ACCOUNT, _event("One"))
+    await _settle(hass, calendar_emulator)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    faults.reorder_next = 3  # held, then delivered newest first
+    second = calendar_emulator.insert_event(ACCOUNT, _event("Two", 2))
+    calendar_emulator.patch_event(ACCOUNT, first["id"], {"summary": "One, moved"})
+    calendar_emulator.delete_event(ACCOUNT, second["id"])
+    await _settle(hass, calendar_emulator)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    changes = [(e.data["event_id"], e.data["change"]) for e in events]
+    assert len(changes) == len(set(changes))
+    assert (first["id"], "created") in changes
+    assert (first["id"], "updated") in changes
+    # The second event may be seen created then cancelled, or only never: not twice.
+    assert changes.count((second["id"], "created")) <= 1
+
+
+async def test_burst_of_notifications_coalesces_into_a_few_syncs(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    integration: MockConfigEntry,
+    hass_url: str,
+) -> None:
+    """A thousand notifications cause a handful of syncs and miss no change."""
+    await _settle(hass, calendar_emulator)
+    events = async_capture_events(hass, EVENT_CHANGED)
+    push = integration.runtime_data.push
+    assert push is not None
+    channel = integration.runtime_data.stored.channels[ACCOUNT]
+    headers = {
+        "X-Goog-Channel-ID": channel.channel_id,
+        "X-Goog-Channel-Token": channel.token,
+        "X-Goog-Resource-ID": channel.resource_id,
+        "X-Goog-Resource-State": "exists",
+    }
+    lists_before = _list_requests(calendar_emulator)
+
+    async def _notify(session: ClientSession, number: int) -> int:
+        if number == 500:
+            calendar_emulator.insert_event(ACCOUNT, _event("Mid-burst"))
+        async with session.post(
+            f"{hass_url}/api/webhook/{WEBHOOK_ID}",
+            headers={**headers, "X-Goog-Message-Number": str(number + 2)},
+        ) as response:
+            return response.status
+
+    async with ClientSession() as session:
+        statuses = await asyncio.gather(*(_notify(session, n) for n in range(1000)))
+    await _settle(hass, calendar_emulator)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert set(statuses) == {200}
+    syncs = _list_requests(calendar_emulator) - lists_before
+    assert 1 <= syncs <= 10
+    assert [e.data["summary"] for e in events] == ["Mid-burst"]
+
+
+async def test_unload_stops_all_channels(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    integration: MockConfigEntry,
+) -> None:
+    """Unloading the entry stops its channels at Google."""
+    channel_ids = [
+        c.channel_id for c in integration.runtime_data.stored.channels.values()
+    ]
+    assert channel_ids
+
+    assert await hass.config_entries.async_unload(integration.entry_id)
+    await hass.async_block_till_done()
+
+    assert all(calendar_emulator.channels[cid].stopped for cid in channel_ids)
+    assert not [c for c in calendar_emulator.channels.values() if c.active]
+
+
+async def test_removing_entry_clears_push_issue(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    integration: MockConfigEntry,
+) -> None:
+    """Removing the entry stops channels and leaves no repair issue behind."""
+    assert await hass.config_entries.async_remove(integration.entry_id)
+    await hass.async_block_till_done()
+
+    assert not [c for c in calendar_emulator.channels.values() if c.active]
+    assert not ir.async_get(hass).async_get_issue(
+        DOMAIN, push_issue_id(integration.entry_id)
+    )
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_PUSH_ENABLED: False}])
+async def test_push_disabled_opens_no_channel_and_raises_no_issue(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    integration: MockConfigEntry,
+) -> None:
+    """With push turned off the entry polls quietly."""
+    assert integration.runtime_data.push is None
+    assert calendar_emulator.requests.count("POST", "/watch") == 0
+    assert not integration.runtime_data.coordinators[ACCOUNT].push_active
+    assert not ir.async_get(hass).async_get_issue(
+        DOMAIN, push_issue_id(integration.entry_id)
+    )
