@@ -428,6 +428,11 @@ class ChannelRegistry(Mapping[str, Channel]):
 
     async def _post(self, channel: Channel, delivery: Delivery) -> int | None:
         """Send the request; None means the receiver could not be reached."""
+        if urlsplit(channel.address).hostname not in LOOPBACK_HOSTS:
+            # The emulator runs on machines with no outside network: it never sends
+            # traffic beyond loopback, so such an address is an undeliverable receiver.
+            delivery.error = "the emulator delivers only to loopback addresses"
+            return None
         if self._session is None:
             self._session = ClientSession(
                 timeout=ClientTimeout(total=self.request_timeout)

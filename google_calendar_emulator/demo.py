@@ -34,10 +34,25 @@ def _instance_id(master_id: str, start: datetime) -> str:
 def seed_demo(
     emulator: GoogleCalendarEmulator, *, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Create the demo user and calendars with events around today; idempotent per run."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    """Create the demo user and calendars with events around today (once)."""
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(second=0, microsecond=0)
     today = now.date()
     midnight = datetime.combine(today, time(), UTC)
+    calendars = {
+        "primary": DEMO_USER,
+        "family": FAMILY_CALENDAR,
+        "holidays": HOLIDAYS_CALENDAR,
+    }
+    if FAMILY_CALENDAR in emulator.model.calendars:
+        # Seeding twice would only duplicate events: report what is there.
+        return {
+            "user": DEMO_USER,
+            "calendars": calendars,
+            "events": {
+                calendar_id: [event["id"] for event in emulator.events(calendar_id)]
+                for calendar_id in calendars.values()
+            },
+        }
 
     emulator.add_user(DEMO_USER)
     emulator.add_calendar(
@@ -69,7 +84,7 @@ def seed_demo(
     weekly = insert(
         primary,
         {
-            "id": "demoweekly0001",
+            "id": "demo00000001",
             "summary": "Weekly team sync",
             "description": "Agenda in the shared doc.",
             "location": "Room 4.01",
@@ -148,12 +163,4 @@ def seed_demo(
             },
         )
     _LOGGER.info("Seeded demo data for %s", DEMO_USER)
-    return {
-        "user": DEMO_USER,
-        "calendars": {
-            "primary": primary,
-            "family": FAMILY_CALENDAR,
-            "holidays": HOLIDAYS_CALENDAR,
-        },
-        "events": created,
-    }
+    return {"user": DEMO_USER, "calendars": calendars, "events": created}

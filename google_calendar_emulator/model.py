@@ -20,7 +20,7 @@ import secrets
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rruleset, rrulestr
 
 from . import errors
 
@@ -97,6 +97,27 @@ def _zone(name: str | None, default: str) -> ZoneInfo:
         raise errors.bad_request(f"Invalid time zone definition: {name}") from None
 
 
+def _rdates(line: str, dtstart: datetime) -> list[datetime]:
+    """Read one RDATE line (TZID and VALUE=DATE honoured) in DTSTART's terms."""
+    head, _, values = line.partition(":")
+    params = dict(part.split("=", 1) for part in head.split(";")[1:] if "=" in part)
+    zone = ZoneInfo(params["TZID"]) if "TZID" in params else dtstart.tzinfo
+    moments = []
+    for value in filter(None, values.split(",")):
+        if value.endswith("Z"):
+            moment = datetime.strptime(value[:-1] + "+0000", "%Y%m%dT%H%M%S%z")
+        elif "T" in value:
+            moment = datetime.fromisoformat(value).replace(tzinfo=zone)
+        else:
+            moment = datetime.combine(date.fromisoformat(value), dtstart.timetz())
+        if dtstart.tzinfo is None:
+            moment = moment.replace(tzinfo=None)
+        else:
+            moment = moment.astimezone(dtstart.tzinfo)
+        moments.append(moment)
+    return moments
+
+
 @dataclass
 class Calendar:
     """One calendar with its events (cancelled ones kept as tombstones)."""
@@ -152,10 +173,17 @@ def _merge(target: dict[str, Any], patch: Mapping[str, Any]) -> None:
     for key, value in patch.items():
         if value is None:
             target.pop(key, None)
+        elif key in ("start", "end") and isinstance(value, dict):
+            # A time merges (timeZone survives) but date and dateTime exclude each other.
+            when = {**(target.get(key) or {}), **value}
+            given = value.keys() & {"date", "dateTime"}
+            for field_name in {"date", "dateTime"} - given if given else ():
+                when.pop(field_name, None)
+            target[key] = {k: v for k, v in when.items() if v is not None}
         elif (
             isinstance(value, dict)
             and isinstance(target.get(key), dict)
-            and key not in ("start", "end", "conferenceData")
+            and key != "conferenceData"
         ):
             _merge(target[key], value)
         else:
@@ -499,18 +527,29 @@ class CalendarModel:
         return instances
 
     @staticmethod
-    def _ruleset(lines: Iterable[str], dtstart: datetime) -> Any:
+    def _ruleset(lines: Iterable[str], dtstart: datetime) -> rruleset:
         """Parse RRULE/EXRULE/RDATE/EXDATE lines with dateutil."""
-        text = "\n".join(lines)
+        rules = [line for line in lines if not line.upper().startswith("RDATE")]
+        # dateutil cannot read RDATE parameters (TZID, VALUE): add those dates ourselves.
+        extra = [
+            moment
+            for line in lines
+            if line.upper().startswith("RDATE")
+            for moment in _rdates(line, dtstart)
+        ]
+        text = "\n".join(rules) or "RRULE:FREQ=DAILY;COUNT=1"
         try:
-            return rrulestr(text, dtstart=dtstart, forceset=True)
+            ruleset = rrulestr(text, dtstart=dtstart, forceset=True)
         except ValueError:
             if dtstart.tzinfo is None:
                 raise
-        # An aware DTSTART needs UTC UNTIL values: widen date-only ones to the day's end.
-        text = re.sub(r"UNTIL=(\d{8})(?=;|$|\n)", r"UNTIL=\1T235959Z", text)
-        text = re.sub(r"UNTIL=(\d{8}T\d{6})(?=;|$|\n)", r"UNTIL=\1Z", text)
-        return rrulestr(text, dtstart=dtstart, forceset=True)
+            # An aware DTSTART needs UTC UNTIL values: widen date-only ones.
+            text = re.sub(r"UNTIL=(\d{8})(?=;|$|\n)", r"UNTIL=\1T235959Z", text)
+            text = re.sub(r"UNTIL=(\d{8}T\d{6})(?=;|$|\n)", r"UNTIL=\1Z", text)
+            ruleset = rrulestr(text, dtstart=dtstart, forceset=True)
+        for moment in extra:
+            ruleset.rdate(moment)
+        return ruleset
 
     @staticmethod
     def _instance(
@@ -738,8 +777,13 @@ class CalendarModel:
                     continue
             else:
                 # Google's nuance: cancelled instances of recurring events are listed when
-                # showDeleted and singleEvents are both false.
-                if cancelled and not show_deleted and not exception:
+                # showDeleted and singleEvents are both false (not once the whole
+                # series is deleted).
+                if (
+                    cancelled
+                    and not show_deleted
+                    and (not exception or self._master_gone(calendar, event))
+                ):
                     continue
                 if event.get("recurrence") and not cancelled:
                     if (time_min or time_max) and not self._instances(

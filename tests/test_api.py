@@ -863,6 +863,8 @@ async def test_batch_parts_rejected_with_401_are_refreshed_and_resent(
     )
     assert outcomes[0].error is None
     assert auth.refreshes == 1
+    # The client library resends only the rejected parts, in a second batch.
+    assert client.request_count == 2
 
 
 # Error mapping

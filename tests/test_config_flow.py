@@ -237,6 +237,7 @@ async def test_reading_the_account_fails(
     hass_client_no_auth: ClientSessionGenerator,
     calendar_emulator: GoogleCalendarEmulator,
     consent: Consent,
+    *,
     status: int,
     reason: str,
 ) -> None:
@@ -461,5 +462,21 @@ async def test_options_flow_of_unloaded_entry_offers_synced_calendars(
     """Without a loaded entry, the options offer the calendars already chosen."""
     config_entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["data_schema"]({})[CONF_CALENDARS] == [ACCOUNT]
+
+
+async def test_options_flow_offers_synced_calendars_when_google_is_down(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """If the calendar list cannot be read, the synced calendars are still offered."""
+    with patch.object(
+        GoogleCalendarApi,
+        "list_calendars",
+        side_effect=GoogleTransientError(503, "backendError", "down"),
+    ):
+        result = await hass.config_entries.options.async_init(
+            setup_integration.entry_id
+        )
     assert result["type"] is FlowResultType.FORM
     assert result["data_schema"]({})[CONF_CALENDARS] == [ACCOUNT]

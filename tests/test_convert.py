@@ -13,11 +13,13 @@ from homeassistant.components.calendar.const import (
     CalendarEntityFeature,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
+from custom_components.google_calendar_sync.api import RetryPolicy
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
     CONF_PUSH_ENABLED,
@@ -26,6 +28,7 @@ from custom_components.google_calendar_sync.const import (
 from custom_components.google_calendar_sync.convert import (
     RANGE_THIS_AND_FUTURE,
     EventTarget,
+    EventWriter,
     InvalidRecurrenceError,
     event_body,
     google_time,
@@ -524,35 +527,38 @@ async def test_conflict_rereads_instead_of_overwriting(
     assert "no longer exists" in answer["error"]["message"]
 
 
+SHARED = "boss@group.calendar.google.com"
+
+
 @pytest.fixture
 def shared_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
     """Return a calendar another user shares read-only with the account."""
     calendar_emulator.add_user("boss@example.com")
-    calendar_id = calendar_emulator.add_calendar("boss@example.com", "Boss")
-    calendar_emulator.share_calendar(calendar_id, ACCOUNT, "reader")
-    return calendar_id
+    calendar_emulator.add_calendar("boss@example.com", "Boss", calendar_id=SHARED)
+    calendar_emulator.share_calendar(SHARED, ACCOUNT, "reader")
+    return SHARED
 
 
-@pytest.fixture
-def entry_options(shared_calendar: str) -> dict[str, Any]:
-    """Sync the primary calendar and the read-only one."""
-    return {
-        CONF_CALENDARS: [ACCOUNT, shared_calendar],
-        CONF_SYNC_WINDOW_DAYS: 365,
-        CONF_PUSH_ENABLED: False,
-    }
-
-
+@pytest.mark.usefixtures("shared_calendar")
+@pytest.mark.parametrize(
+    "entry_options",
+    [
+        {
+            CONF_CALENDARS: [ACCOUNT, SHARED],
+            CONF_SYNC_WINDOW_DAYS: 365,
+            CONF_PUSH_ENABLED: False,
+        }
+    ],
+)
 async def test_read_only_calendar_offers_no_edits(
     hass: HomeAssistant,
     setup_integration: MockConfigEntry,
     calendar_entity_id: Callable[[str], str],
-    shared_calendar: str,
     ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
 ) -> None:
     """Writable calendars advertise create/update/delete, read-only ones nothing."""
     writable = hass.states.get(calendar_entity_id(ACCOUNT))
-    read_only = hass.states.get(calendar_entity_id(shared_calendar))
+    read_only = hass.states.get(calendar_entity_id(SHARED))
     assert writable is not None and read_only is not None
     assert writable.attributes["supported_features"] == (
         CalendarEntityFeature.CREATE_EVENT
@@ -563,9 +569,134 @@ async def test_read_only_calendar_offers_no_edits(
     start = _tomorrow_at(9)
     answer = await _create(
         ws,
-        calendar_entity_id(shared_calendar),
+        calendar_entity_id(SHARED),
         summary="Nope",
         dtstart=start.isoformat(),
         dtend=(start + timedelta(hours=1)).isoformat(),
     )
     assert answer["error"]["code"] == "not_supported"
+
+
+async def test_this_and_following_from_the_first_instance_is_the_series(
+    hass: HomeAssistant,
+    entity_id: str,
+    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """Nothing stays before the first instance, so the series itself changes."""
+    first = (await _recurring(hass, entity_id, ws))[0]
+    answer = await ws(
+        {
+            "type": "calendar/event/update",
+            "entity_id": entity_id,
+            "uid": first.uid,
+            "recurrence_id": first.recurrence_id,
+            "recurrence_range": RANGE_THIS_AND_FUTURE,
+            "event": _edit(first, "Renamed"),
+        }
+    )
+    assert answer["success"], answer
+    [master] = calendar_emulator.events(ACCOUNT)
+    assert master["summary"] == "Renamed"
+    assert master["recurrence"] == ["RRULE:FREQ=DAILY;COUNT=5"]
+
+
+async def _no_sleep(_delay: float) -> None:
+    """Skip backoff waits."""
+
+
+async def test_write_errors_are_translated(
+    hass: HomeAssistant,
+    entity_id: str,
+    setup_integration: MockConfigEntry,
+    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """Conflicts on delete, unknown events and failures give clear errors."""
+    start = _tomorrow_at(9)
+    event = {
+        "summary": "Dentist",
+        "dtstart": start.isoformat(),
+        "dtend": (start + timedelta(hours=1)).isoformat(),
+    }
+    await _create(ws, entity_id, **event)
+    [stored] = calendar_emulator.events(ACCOUNT)
+    calendar_emulator.patch_event(ACCOUNT, stored["id"], {"summary": "Moved"})
+    answer = await ws(
+        {"type": "calendar/event/delete", "entity_id": entity_id, "uid": stored["id"]}
+    )
+    assert "changed in Google meanwhile" in answer["error"]["message"]
+    answer = await ws(
+        {
+            "type": "calendar/event/update",
+            "entity_id": entity_id,
+            "uid": "unknown1",
+            "event": event,
+        }
+    )
+    assert "no longer exists" in answer["error"]["message"]
+
+    setup_integration.runtime_data.api._retry = RetryPolicy(
+        max_attempts=1, sleep=_no_sleep
+    )
+    for message in (
+        {"type": "calendar/event/create", "event": event},
+        {"type": "calendar/event/update", "uid": stored["id"], "event": event},
+        {"type": "calendar/event/delete", "uid": stored["id"]},
+    ):
+        calendar_emulator.faults.add("drop", times=3)
+        answer = await ws({**message, "entity_id": entity_id})
+        assert "Google Calendar refused the change" in answer["error"]["message"]
+        calendar_emulator.faults.clear()
+    assert [e["summary"] for e in calendar_emulator.events(ACCOUNT)] == ["Moved"]
+
+
+async def test_writer_reads_what_it_has_not_stored(
+    hass: HomeAssistant,
+    entity_id: str,
+    setup_integration: MockConfigEntry,
+    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """Without a stored master the writer asks Google; a conflict re-read may fail."""
+    instances = await _recurring(hass, entity_id, ws)
+    written: list[dict[str, Any]] = []
+    writer = EventWriter(
+        setup_integration.runtime_data.api,
+        ACCOUNT,
+        time_zone="UTC",
+        lookup=lambda _event_id: None,
+        on_write=written.append,
+        on_delete=lambda _event_id: None,
+    )
+    await writer.async_delete(
+        instances[3].uid, instances[3].recurrence_id, RANGE_THIS_AND_FUTURE
+    )
+    assert "UNTIL=" in written[-1]["recurrence"][0]
+    with pytest.raises(HomeAssistantError, match="no longer exists"):
+        await writer.async_delete(
+            "unknown1_20300101T000000Z", "20300101T000000Z", RANGE_THIS_AND_FUTURE
+        )
+    # The re-read after a conflict and the read of a cancelled instance may fail.
+    setup_integration.runtime_data.api._retry = RetryPolicy(
+        max_attempts=1, sleep=_no_sleep
+    )
+    stale = EventWriter(
+        setup_integration.runtime_data.api,
+        ACCOUNT,
+        time_zone="UTC",
+        lookup=lambda event_id: {"etag": '"stale"'},
+        on_write=written.append,
+        on_delete=lambda _event_id: None,
+    )
+    calendar_emulator.faults.add("drop", times=3, method="GET")
+    with pytest.raises(HomeAssistantError, match="changed in Google meanwhile"):
+        await stale.async_update(
+            instances[0].uid,
+            {"summary": "x", "dtstart": instances[0].start, "dtend": instances[0].end},
+        )
+    calendar_emulator.faults.clear()
+    calendar_emulator.faults.add("drop", times=3, method="GET")
+    await writer.async_delete(instances[1].uid, instances[1].recurrence_id)
+    assert written[-1]["status"] == "cancelled"
+    assert written[-1]["recurringEventId"] == instances[1].uid.rpartition("_")[0]

@@ -28,9 +28,8 @@ from custom_components.google_calendar_sync.api import (
     GoogleTransientError,
 )
 from custom_components.google_calendar_sync.const import EVENT_CHANGED
-from custom_components.google_calendar_sync.coordinator import (
-    CalendarSyncCoordinator,
-)
+from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
+from custom_components.google_calendar_sync.sync import ChangeKind, EventChange
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT, GetEvents
@@ -65,16 +64,16 @@ def _list_requests(emulator: GoogleCalendarEmulator) -> list[dict[str, list[str]
     ]
 
 
-@pytest.fixture
-def now() -> datetime:
+@pytest.fixture(name="now")
+def now_fixture() -> datetime:
     """Return the current time rounded to the hour."""
     return dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
 
 
+@pytest.mark.usefixtures("setup_credentials")
 async def test_first_full_sync_fires_no_bus_event(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
-    setup_credentials: None,
     config_entry: MockConfigEntry,
     get_events: GetEvents,
     now: datetime,
@@ -99,9 +98,9 @@ async def test_edit_in_google_appears_and_fires_one_updated_event(
     setup_integration: MockConfigEntry,
     calendar_entity_id: Callable[[str], str],
     get_events: GetEvents,
-    now: datetime,
 ) -> None:
     """A poll picks up an edit made in Google and announces exactly that edit."""
+    now = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
     coordinator = _coordinator(setup_integration)
     event = calendar_emulator.insert_event(
         ACCOUNT, _timed("Standup", now + timedelta(hours=1), location="Room 1")
@@ -444,3 +443,40 @@ async def test_deleting_a_series_forgets_its_exceptions(
     cancelled = {**master, "status": "cancelled"}
     coordinator.async_apply_remote_write(cancelled)
     assert master["id"] not in coordinator.snapshot.events
+
+
+async def test_cancelled_queued_sync_does_not_block_later_syncs(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """A queued caller that gives up leaves the queue free for the next one."""
+    coordinator = _coordinator(setup_integration)
+    release = asyncio.Event()
+    original = GoogleCalendarApi.list_events
+
+    async def _slow(api: GoogleCalendarApi, *args: Any, **kwargs: Any) -> Any:
+        await release.wait()
+        return await original(api, *args, **kwargs)
+
+    with patch.object(GoogleCalendarApi, "list_events", _slow):
+        running = hass.async_create_task(coordinator.async_sync())
+        queued = hass.async_create_task(coordinator.async_sync())
+        await asyncio.sleep(0)
+        queued.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await queued
+        release.set()
+        await running
+    assert len(await coordinator.async_sync()) == 0
+
+
+async def test_bus_event_of_a_bare_cancellation_has_no_times(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """A cancellation known only by its id still makes a well-formed bus event."""
+    coordinator = _coordinator(setup_integration)
+    data = coordinator._event_data(
+        None, EventChange(ChangeKind.CANCELLED, {"id": "abc", "status": "cancelled"})
+    )
+    assert data["start"] is None
+    assert data["end"] is None
+    assert data["changed_fields"] == []

@@ -7,6 +7,7 @@ from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ImplementationUnavailableError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
@@ -125,14 +126,29 @@ async def test_failing_first_sync_retries_later(
     assert config_entry.state is ConfigEntryState.SETUP_RETRY
 
 
-async def test_missing_application_credentials_retry_later(
+async def test_missing_application_credentials_ask_to_link_again(
     hass: HomeAssistant,
     emulator_endpoint: GoogleCalendarEmulator,
     config_entry: MockConfigEntry,
 ) -> None:
-    """Without the OAuth implementation the entry cannot load yet."""
+    """Removed application credentials fail setup and start reauth."""
     assert await async_setup_component(hass, "application_credentials", {})
     await _setup(hass, config_entry)
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+
+async def test_unavailable_oauth_provider_retries_later(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    config_entry: MockConfigEntry,
+) -> None:
+    """An OAuth provider that is down for now makes setup retry."""
+    with patch(
+        "custom_components.google_calendar_sync.async_get_config_entry_implementation",
+        side_effect=ImplementationUnavailableError("cloud"),
+    ):
+        await _setup(hass, config_entry)
     assert config_entry.state is ConfigEntryState.SETUP_RETRY
 
 
@@ -208,7 +224,9 @@ async def test_only_foreign_devices_can_be_removed(
 ) -> None:
     """The account's device stays; a stray device of the entry may go."""
     entry = setup_integration
-    account_device = device_registry.async_get_device(identifiers={(DOMAIN, ACCOUNT)})
+    account_device = device_registry.async_get_device_by_identifier(
+        (DOMAIN, ACCOUNT), entry.entry_id
+    )
     assert account_device is not None
     stray = device_registry.async_get_or_create(
         config_entry_id=entry.entry_id, identifiers={(DOMAIN, "old@example.com")}

@@ -20,6 +20,8 @@ from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -39,6 +41,8 @@ from .api import (
 )
 from .const import (
     CONF_CALENDARS,
+    CONF_EXPORT_SOURCES,
+    CONF_EXPORT_TARGET,
     CONF_POLL_INTERVAL_MINUTES,
     CONF_PUSH_ENABLED,
     CONF_SAFETY_NET_HOURS,
@@ -336,6 +340,28 @@ class GoogleCalendarSyncOptionsFlow(OptionsFlowWithReload):
                         )
                     ),
                     probatio.Coerce(int),
+                ),
+                # Automatic export of Home Assistant calendars into a Google one.
+                probatio.Optional(
+                    CONF_EXPORT_SOURCES,
+                    description={"suggested_value": options.get(CONF_EXPORT_SOURCES)},
+                ): EntitySelector(
+                    EntitySelectorConfig(domain="calendar", multiple=True)
+                ),
+                probatio.Optional(
+                    CONF_EXPORT_TARGET,
+                    description={"suggested_value": options.get(CONF_EXPORT_TARGET)},
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[
+                            SelectOptionDict(
+                                value=calendar["id"], label=_calendar_name(calendar)
+                            )
+                            for calendar in calendars
+                            if calendar.get("accessRole") in WRITABLE_ROLES
+                        ],
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
                 ),
             }
         )

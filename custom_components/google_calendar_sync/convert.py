@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
+from homeassistant.components.calendar.const import EVENT_END, EVENT_START
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 
@@ -104,20 +105,25 @@ def event_body(
 ) -> dict[str, Any]:
     """Return a Google event body for a Home Assistant calendar event dict.
 
-    The dict is what calendar entities receive: summary, start, end, and
+    The dict is what calendar entities receive: summary, dtstart, dtend, and
     optionally description, location and rrule.
     """
     body: dict[str, Any] = {
         "summary": event.get("summary", ""),
         "description": event.get("description") or "",
         "location": event.get("location") or "",
-        "start": google_time(event["start"], time_zone),
-        "end": google_time(event["end"], time_zone),
+        "start": google_time(_field(event, EVENT_START, "start"), time_zone),
+        "end": google_time(_field(event, EVENT_END, "end"), time_zone),
     }
     if recurring:
         rule = event.get("rrule")
         body["recurrence"] = [_RRULE_PREFIX + normalize_rrule(rule)] if rule else []
     return body
+
+
+def _field(event: Mapping[str, Any], key: str, alias: str) -> Any:
+    """Return a field by Home Assistant's key or its plain alias."""
+    return event[key] if key in event else event[alias]
 
 
 @dataclass(frozen=True, slots=True)

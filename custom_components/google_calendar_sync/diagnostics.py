@@ -73,7 +73,7 @@ async def async_get_config_entry_diagnostics(
                 "options": dict(entry.options),
             },
             "api_requests": data.api.request_count,
-            "calendars": calendars,
+            "synced_calendars": calendars,
             "push": data.push.diagnostics() if data.push is not None else None,
         },
         TO_REDACT,

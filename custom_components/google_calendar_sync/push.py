@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -22,6 +22,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.event import async_call_later, async_track_point_in_utc_time
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util import dt as dt_util
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from homeassistant.components.cloud import CloudConnectionState
 
     from .api import GoogleCalendarApi
-    from .coordinator import CalendarSyncCoordinator, GoogleCalendarSyncConfigEntry
+    from .coordinator import GoogleCalendarSyncConfigEntry
     from .store import StoredData, SyncStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ CHANNEL_TTL = timedelta(days=7)
 RENEWAL_MARGIN = timedelta(days=1)
 # Retry after Google refused the channel or no public URL exists.
 SETUP_RETRY_INTERVAL = timedelta(hours=1)
+# Quiet time after a push-triggered sync before a trailing one (burst coalescing).
+SYNC_COOLDOWN = 0.25
 # Retry after a transient failure (network, 5xx, rate limit).
 TRANSIENT_RETRY_INTERVAL = timedelta(minutes=5)
 
@@ -83,41 +86,29 @@ async def async_setup_push(
         async_delete_push_issue(hass, entry.entry_id)
         return
     coordinators = data.coordinators
-    running: set[str] = set()
-    dirty: set[str] = set()
-
-    async def _async_sync_until_clean(coordinator: CalendarSyncCoordinator) -> None:
-        """Sync until no notification arrived during the last sync."""
-        calendar_id = coordinator.calendar_id
-        try:
-            while calendar_id in dirty:
-                dirty.discard(calendar_id)
-                await coordinator.async_request_sync()
-        finally:
-            running.discard(calendar_id)
+    # The first notification syncs at once; any arriving during that sync or its
+    # cooldown cause one trailing sync, so a burst costs a few syncs and misses nothing.
+    debouncers: dict[str, Debouncer[Coroutine[Any, Any, None]]] = {}
+    for calendar_id, coordinator in coordinators.items():
+        debouncers[calendar_id] = Debouncer(
+            hass,
+            _LOGGER,
+            cooldown=SYNC_COOLDOWN,
+            immediate=True,
+            function=coordinator.async_request_sync,
+            background=True,
+        )
+        entry.async_on_unload(debouncers[calendar_id].async_shutdown)
 
     @callback
     def _async_calendar_changed(calendar_id: str) -> None:
         """Sync a calendar after Google said it changed."""
-        if (coordinator := coordinators.get(calendar_id)) is None:
-            return
-        # A burst coalesces: one sync runs, and one more follows if anything arrived
-        # meanwhile, so no change is missed and no task piles up per notification.
-        dirty.add(calendar_id)
-        if calendar_id in running:
-            return
-        running.add(calendar_id)
-        entry.async_create_background_task(
-            hass,
-            _async_sync_until_clean(coordinator),
-            f"{DOMAIN} push sync {calendar_id}",
-        )
+        debouncers[calendar_id].async_schedule_call()
 
     @callback
     def _async_push_state(calendar_id: str, active: bool) -> None:
         """Poll rarely while push is live and often while it is not."""
-        if (coordinator := coordinators.get(calendar_id)) is not None:
-            coordinator.set_push_active(active)
+        coordinators[calendar_id].set_push_active(active)
 
     data.push = PushManager(
         hass,
@@ -424,8 +415,6 @@ class PushManager:
                 if isinstance(outcome, _WatchRefusedError):
                     refused = outcome
                 elif isinstance(outcome, BaseException):
-                    if not isinstance(outcome, Exception):
-                        raise outcome
                     temporary = outcome
                 self._set_push_state(calendar_id, active=outcome is None)
             if refused is not None:
@@ -467,14 +456,11 @@ class PushManager:
                 token=token,
                 ttl=CHANNEL_TTL,
             )
-        except GoogleCalendarApiError as err:
+        except BaseException as err:
             self._acceptors.pop(channel_id, None)
-            _LOGGER.debug("Watching %s failed: %s", calendar_id, err)
-            if _is_refusal(err):
+            _LOGGER.debug("Watching %s failed: %r", calendar_id, err)
+            if isinstance(err, GoogleCalendarApiError) and _is_refusal(err):
                 raise _WatchRefusedError(calendar_id, err) from err
-            raise
-        except BaseException:
-            self._acceptors.pop(channel_id, None)
             raise
         resource_id = str(answer.get("resourceId", ""))
         self._acceptors[channel_id].resource_id = resource_id or None
@@ -497,14 +483,6 @@ class PushManager:
     async def _async_stop_channel(self, channel: StoredChannel) -> None:
         """Stop a channel at Google; errors are logged, never raised."""
         self._acceptors.pop(channel.channel_id, None)
-        if (
-            cancel := self._renewal_timers.get(channel.calendar_id)
-        ) is not None and self._store_data.channels.get(channel.calendar_id) in (
-            None,
-            channel,
-        ):
-            cancel()
-            del self._renewal_timers[channel.calendar_id]
         try:
             await self._api.stop_channel(channel.channel_id, channel.resource_id)
         except GoogleCalendarApiError as err:
@@ -645,8 +623,6 @@ class PushManager:
     @callback
     def _start_setup_task(self, why: str) -> None:
         """Run channel setup in a task tied to the entry."""
-        if self._stopped:
-            return
         self._entry.async_create_background_task(
             self._hass,
             self._async_setup_channels(),

@@ -210,6 +210,13 @@ def diff_events(
                 cancelled.append(
                     EventChange(ChangeKind.CANCELLED, _describe_cancelled(after, new))
                 )
+            elif (generated := _generated_instance(after, new)) is not None:
+                # A first exception changes an instance we already showed.
+                updated.append(
+                    EventChange(
+                        ChangeKind.UPDATED, after, _instance_changes(generated, after)
+                    )
+                )
             else:
                 created.append(EventChange(ChangeKind.CREATED, after))
         elif before.get("etag") == after.get("etag") and before.get("etag") is not None:
@@ -324,6 +331,50 @@ def _describe_cancelled(
     if "end" not in described and (end := _shifted_end(master, original)):
         described["end"] = end
     return described
+
+
+def _generated_instance(
+    event: Mapping[str, Any], events: Mapping[str, dict[str, Any]]
+) -> dict[str, Any] | None:
+    """Return the instance the master generated where an exception now stands."""
+    if (master_id := event.get("recurringEventId")) is None:
+        return None
+    master = events.get(master_id)
+    original = event.get("originalStartTime")
+    if master is None or original is None:
+        return None
+    generated = {
+        key: value
+        for key, value in master.items()
+        if key not in NON_USER_FIELDS and key != "recurrence"
+    }
+    generated["start"] = original
+    if (end := _shifted_end(master, original)) is not None:
+        generated["end"] = end
+    return generated
+
+
+def _instance_changes(
+    generated: Mapping[str, Any], exception: Mapping[str, Any]
+) -> tuple[str, ...]:
+    """Return the fields an exception changes on its generated instance."""
+    fields = []
+    for key in changed_fields(generated, exception):
+        if key in ("recurringEventId", "originalStartTime"):
+            continue
+        if key in ("start", "end") and _same_time(
+            generated.get(key, {}), exception.get(key, {})
+        ):
+            continue
+        fields.append(key)
+    return tuple(fields)
+
+
+def _same_time(first: Mapping[str, Any], second: Mapping[str, Any]) -> bool:
+    """Return True if two Google start/end values are the same moment."""
+    return _time_of(first) == _time_of(second) and (
+        ("date" in first) == ("date" in second)
+    )
 
 
 def _shifted_end(

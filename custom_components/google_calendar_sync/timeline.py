@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
@@ -13,7 +14,7 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil.rrule import rrule, rruleset, rrulestr
+from dateutil.rrule import rrule, rrulebase, rruleset, rrulestr
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -22,6 +23,10 @@ _LOGGER = logging.getLogger(__name__)
 _LONG_EVENT = timedelta(days=7).total_seconds()
 # Recurrence instances are expanded and cached in buckets of this many seconds.
 _BUCKET = 86400
+# Days of expansions a series keeps before starting over.
+_MAX_BUCKETS = 3 * 366
+# Move the anchor of a series forward once queries are this far past it.
+_REANCHOR_AFTER = timedelta(days=3 * 366)
 # Give up looking for the next instance after this many hidden ones in a row.
 _MAX_SKIPPED = 10_000
 _SERIES_CACHE_SIZE = 4096
@@ -240,8 +245,9 @@ class _Series:
 
     __slots__ = (
         "_all_day",
+        "_anchor",
+        "_anchored_set",
         "_buckets",
-        "_cached_set",
         "_dtstart",
         "_exdates",
         "_exrules",
@@ -277,10 +283,13 @@ class _Series:
             if first_dt.tzinfo is None:
                 first_dt = first_dt.replace(tzinfo=self._start_zone)
             self._dtstart = first_dt.astimezone(self._start_zone)
-            self._length = datetime.fromisoformat(end_field["dateTime"]) - first_dt
+            last_dt = datetime.fromisoformat(end_field["dateTime"])
+            if last_dt.tzinfo is None:
+                last_dt = last_dt.replace(tzinfo=self._start_zone)
+            self._length = last_dt - first_dt
         self._length_ts = self._length.total_seconds()
-        self._rules: list[rrule] = []
-        self._exrules: list[rrule] = []
+        self._rules: list[str] = []
+        self._exrules: list[str] = []
         self._rdates: list[datetime] = []
         self._exdates: list[datetime] = []
         self._rrule_text: str | None = None
@@ -290,7 +299,6 @@ class _Series:
             kind, *params = name.upper().split(";")
             if kind in ("RRULE", "EXRULE"):
                 normalized = _count_to_until(self._normalize_rule(value), self._dtstart)
-                rule = _parse_rule(normalized, self._dtstart)
                 rule_params.append(
                     dict(
                         part.upper().partition("=")[::2]
@@ -298,10 +306,10 @@ class _Series:
                     )
                 )
                 if kind == "RRULE":
-                    self._rules.append(rule)
+                    self._rules.append(normalized)
                     self._rrule_text = self._rrule_text or value
                 else:
-                    self._exrules.append(rule)
+                    self._exrules.append(normalized)
             elif kind in ("RDATE", "EXDATE"):
                 dates = [self._parse_date(item, params) for item in value.split(",")]
                 (self._rdates if kind == "RDATE" else self._exdates).extend(dates)
@@ -311,13 +319,22 @@ class _Series:
             # Without a rule the start itself is the first instance (RFC 5545).
             self._rdates.append(self._dtstart)
         self._period = _repeat_period(rule_params, self._dtstart)
-        self._cached_set: rruleset | None = None
+        self._anchor = self._dtstart
+        self._anchored_set: rrulebase | None = None
         self._buckets: dict[int, list[_Entry]] = {}
+
+    @property
+    def master(self) -> dict[str, Any]:
+        """Return the recurring event."""
+        return self._master
 
     def overlapping(self, start_ts: float, end_ts: float) -> list[_Entry]:
         """Return the generated instances overlapping [start_ts, end_ts)."""
         first = int((start_ts - self._length_ts) // _BUCKET)
         last = int(end_ts // _BUCKET)
+        if len(self._buckets) > _MAX_BUCKETS:
+            # Series live on across rebuilds: forget old queries now and then.
+            self._buckets.clear()
         missing = [b for b in range(first, last + 1) if b not in self._buckets]
         if missing:
             self._fill(missing[0], missing[-1])
@@ -410,24 +427,43 @@ class _Series:
             end,
         )
 
-    def _rule_set(self, near: datetime) -> rruleset:
-        """Return the rule set, moved close to near when that keeps it identical."""
-        shift = self._shift_to(near)
-        if shift is None and self._cached_set is not None:
-            return self._cached_set
-        rule_set = rruleset(cache=shift is None)
-        for rule in self._rules:
-            rule_set.rrule(rule.replace(dtstart=shift) if shift else rule)
-        for rule in self._exrules:
-            rule_set.exrule(rule.replace(dtstart=shift) if shift else rule)
-        for value in self._rdates:
-            rule_set.rdate(value)
-        for value in self._exdates:
-            rule_set.exdate(value)
-        if shift is None:
-            # Unmovable rules (COUNT, mixed frequencies) iterate from DTSTART:
-            # let dateutil remember what it generated.
-            self._cached_set = rule_set
+    def _rule_set(self, near: datetime) -> rrulebase:
+        """Return a rule set that yields every instance from near on.
+
+        The set starts at an anchor: DTSTART moved close to the first query. Later
+        queries reuse it, and dateutil caches what it generated.
+        """
+        anchor = self._shift_to(near) or self._dtstart
+        if self._anchored_set is not None and (
+            self._anchor <= anchor < self._anchor + _REANCHOR_AFTER
+            or self._anchor == self._dtstart
+        ):
+            return self._anchored_set
+        self._anchor = anchor
+        if len(self._rules) == 1 and not (
+            self._exrules or self._rdates or self._exdates
+        ):
+            # The common case: a lone rule iterates faster without a set around it.
+            with suppress(ValueError, TypeError):
+                self._anchored_set = _parse_rule(self._rules[0], anchor)
+                return self._anchored_set
+        rule_set = rruleset(cache=True)
+        try:
+            for value in self._rules:
+                rule_set.rrule(_parse_rule(value, anchor))
+            for value in self._exrules:
+                rule_set.exrule(_parse_rule(value, anchor))
+        except ValueError, TypeError:
+            _LOGGER.warning("Cannot expand recurring event %s", self._master["id"])
+            rule_set = rruleset()
+            self._rules.clear()
+            self._exrules.clear()
+            self._rdates.clear()
+        for moment in self._rdates:
+            rule_set.rdate(moment)
+        for moment in self._exdates:
+            rule_set.exdate(moment)
+        self._anchored_set = rule_set
         return rule_set
 
     def _shift_to(self, near: datetime) -> datetime | None:
@@ -515,7 +551,8 @@ def _cached_series(
     if (etag := master.get("etag")) is None:
         return _Series(master, overrides, tz)
     key = (master["id"], etag, overrides, str(tz))
-    if (series := _SERIES_CACHE.get(key)) is not None:
+    # The etag changes with every edit; comparing guards against copies that lie.
+    if (series := _SERIES_CACHE.get(key)) is not None and series.master == master:
         _SERIES_CACHE.move_to_end(key)
         return series
     series = _Series(master, overrides, tz)
@@ -527,7 +564,7 @@ def _cached_series(
 
 def _parse_rule(value: str, dtstart: datetime) -> rrule:
     """Parse one RRULE/EXRULE value with dateutil."""
-    rule = rrulestr(value, dtstart=dtstart)
+    rule = rrulestr(value, dtstart=dtstart, cache=True)
     if not isinstance(rule, rrule):
         raise TypeError(f"unsupported rule {value}")
     return rule

@@ -117,12 +117,17 @@ class Process:
         pytest.fail(f"{self.name} did not answer {probe} in {timeout}s:\n{self.tail()}")
 
     def tail(self, lines: int = 60) -> str:
-        """Return the end of the log."""
+        """Return the end of the log: warnings, errors and our own lines first."""
         try:
-            text = self.log.read_text(errors="replace")
+            text = self.log.read_text(errors="replace").splitlines()
         except OSError:
             return ""
-        return "\n".join(text.splitlines()[-lines:])
+        notable = [
+            line
+            for line in text
+            if any(mark in line for mark in (" ERROR ", " WARNING ", DOMAIN))
+        ]
+        return "\n".join([*notable[-lines:], "--- last lines ---", *text[-20:]])
 
     def stop(self) -> None:
         """Stop the process (SIGTERM, then SIGKILL) and its children."""
@@ -189,38 +194,51 @@ def emulator_server(
             print(f"--- emulator log (end) ---\n{process.tail()}")
 
 
-def write_hass_config(config_dir: Path, port: int) -> None:
-    """Write a configuration like config/configuration.yaml, credentials included."""
-    config = (REPO / "config" / "configuration.yaml").read_text()
-    (config_dir / "configuration.yaml").write_text(
-        config.replace("8123", str(port))
+def _storage(key: str, version: int, minor_version: int, data: Any) -> str:
+    """Return a Home Assistant storage file."""
+    return json.dumps(
+        {"version": version, "minor_version": minor_version, "key": key, "data": data}
     )
+
+
+def write_hass_config(config_dir: Path, port: int) -> None:
+    """Write what scripts/develop writes, on another port: configuration and storage."""
+    config = (REPO / "config" / "configuration.yaml").read_text()
+    (config_dir / "configuration.yaml").write_text(config.replace("8123", str(port)))
     (config_dir / "custom_components").mkdir()
     (config_dir / "custom_components" / DOMAIN).symlink_to(
         REPO / "custom_components" / DOMAIN
     )
     storage = config_dir / ".storage"
     storage.mkdir()
-    # The same application credentials scripts/develop seeds.
+    credential = {
+        "domain": DOMAIN,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "auth_domain": DOMAIN,
+        "name": "Google Calendar emulator",
+        "id": f"{DOMAIN}_demo_client_id",
+    }
     (storage / "application_credentials").write_text(
-        json.dumps(
-            {
-                "version": 1,
-                "minor_version": 1,
-                "key": "application_credentials",
-                "data": {
-                    "items": [
-                        {
-                            "domain": DOMAIN,
-                            "client_id": CLIENT_ID,
-                            "client_secret": CLIENT_SECRET,
-                            "auth_domain": DOMAIN,
-                            "name": "Google Calendar emulator",
-                            "id": f"{DOMAIN}_demo_client_id",
-                        }
-                    ]
-                },
-            }
+        _storage("application_credentials", 1, 1, {"items": [credential]})
+    )
+    # HTTP settings live in storage; YAML ones would be an unconfirmed trial with a
+    # modal "confirm new HTTP server configuration" dialog.
+    http = {
+        "server_host": ["127.0.0.1"],
+        "server_port": port,
+        "cors_allowed_origins": ["https://cast.home-assistant.io"],
+        "login_attempts_threshold": -1,
+        "ip_ban_enabled": True,
+        "ssl_profile": "modern",
+        "use_x_frame_options": True,
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "error": None,
+        "error_message": None,
+    }
+    (storage / "http").write_text(
+        _storage(
+            "http", 2, 2, {"stable": http, "pending": None, "yaml_migration_done": True}
         )
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import aiohttp
 from googleapiclient.errors import HttpError
 import pytest
 
@@ -567,5 +568,151 @@ async def test_pagination_over_2600_events(
     error = await _error(
         calendar_client,
         lambda s: s.events().list(calendarId="primary", pageToken="bogus"),
+    )
+    assert error.status_code == 400
+
+
+async def test_calendar_list_filters_by_min_access_role(
+    calendar_emulator: GoogleCalendarEmulator, calendar_client: CalendarClient
+) -> None:
+    calendar_emulator.add_calendar(PRIMARY, "Holidays", access_role="reader")
+    work = calendar_emulator.add_calendar(PRIMARY, "Work", access_role="writer")
+    page = await calendar_client(
+        lambda s: s.calendarList().list(minAccessRole="writer")
+    )
+    assert [entry["id"] for entry in page["items"]] == [PRIMARY, work]
+    entry = await calendar_client(lambda s: s.calendarList().get(calendarId=work))
+    assert entry["accessRole"] == "writer"
+    assert "primary" not in entry
+
+
+async def test_get_with_current_etag_is_not_modified(
+    calendar_emulator: GoogleCalendarEmulator, emulator_token: dict[str, Any]
+) -> None:
+    event = calendar_emulator.insert_event(
+        PRIMARY, timed("Cached", "2026-06-01T08:00:00Z", "2026-06-01T09:00:00Z")
+    )
+    url = f"{calendar_emulator.api_endpoint}calendars/primary/events/{event['id']}"
+    headers = {"Authorization": f"Bearer {emulator_token['access_token']}"}
+    async with aiohttp.ClientSession() as session:
+        async with session.get(
+            url, headers={**headers, "If-None-Match": event["etag"]}
+        ) as response:
+            assert response.status == 304
+        async with session.get(
+            url, headers={**headers, "If-None-Match": '"stale"'}
+        ) as response:
+            assert response.status == 200
+            assert response.headers["ETag"] == event["etag"]
+
+
+async def test_patching_a_time_keeps_its_time_zone(
+    calendar_emulator: GoogleCalendarEmulator, calendar_client: CalendarClient
+) -> None:
+    event = calendar_emulator.insert_event(
+        PRIMARY,
+        {
+            "start": {"dateTime": "2026-06-01T08:00:00", "timeZone": "Europe/Paris"},
+            "end": {"dateTime": "2026-06-01T09:00:00", "timeZone": "Europe/Paris"},
+        },
+    )
+    patched = await calendar_client(
+        lambda s: s.events().patch(
+            calendarId="primary",
+            eventId=event["id"],
+            body={
+                "start": {"dateTime": "2026-06-01T10:00:00"},
+                "end": {"dateTime": "2026-06-01T11:00:00"},
+            },
+        )
+    )
+    assert patched["start"] == {
+        "dateTime": "2026-06-01T10:00:00",
+        "timeZone": "Europe/Paris",
+    }
+    all_day = await calendar_client(
+        lambda s: s.events().patch(
+            calendarId="primary",
+            eventId=event["id"],
+            body={"start": {"date": "2026-06-02"}, "end": {"date": "2026-06-03"}},
+        )
+    )
+    assert "dateTime" not in all_day["start"]
+    assert all_day["start"]["date"] == "2026-06-02"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"maxResults": 0},
+        {"timeMin": "yesterday"},
+        {"timeMin": "2026-06-02T00:00:00Z", "timeMax": "2026-06-01T00:00:00Z"},
+        {"pageToken": "not-issued"},
+    ],
+)
+async def test_list_rejects_bad_parameters(
+    calendar_client: CalendarClient, params: dict[str, Any]
+) -> None:
+    error = await _error(
+        calendar_client, lambda s: s.events().list(calendarId="primary", **params)
+    )
+    assert error.status_code == 400
+
+
+async def test_list_orders_by_updated_and_filters_updated_min_and_uid(
+    calendar_emulator: GoogleCalendarEmulator, calendar_client: CalendarClient
+) -> None:
+    first = calendar_emulator.insert_event(
+        PRIMARY, timed("First", "2026-06-03T08:00:00Z", "2026-06-03T09:00:00Z")
+    )
+    second = calendar_emulator.insert_event(
+        PRIMARY, timed("Second", "2026-06-01T08:00:00Z", "2026-06-01T09:00:00Z")
+    )
+    await asyncio.sleep(0.002)
+    touched = calendar_emulator.patch_event(PRIMARY, first["id"], {"summary": "First!"})
+
+    page = await calendar_client(
+        lambda s: s.events().list(calendarId="primary", orderBy="updated")
+    )
+    assert [e["id"] for e in page["items"]] == [second["id"], first["id"]]
+    page = await calendar_client(
+        lambda s: s.events().list(calendarId="primary", updatedMin=touched["updated"])
+    )
+    assert [e["id"] for e in page["items"]] == [first["id"]]
+    page = await calendar_client(
+        lambda s: s.events().list(calendarId="primary", iCalUID=second["iCalUID"])
+    )
+    assert [e["id"] for e in page["items"]] == [second["id"]]
+
+
+async def test_free_busy_readers_cannot_list_and_ids_cannot_change(
+    calendar_emulator: GoogleCalendarEmulator, calendar_client: CalendarClient
+) -> None:
+    busy = calendar_emulator.add_calendar("boss@example.com", "Busy")
+    calendar_emulator.share_calendar(busy, PRIMARY, "freeBusyReader")
+    error = await _error(calendar_client, lambda s: s.events().list(calendarId=busy))
+    assert error.status_code == 403
+    with pytest.raises(ValueError, match="Unknown access role"):
+        calendar_emulator.share_calendar(busy, PRIMARY, "admin")
+
+    event = calendar_emulator.insert_event(
+        PRIMARY, timed("Fixed", "2026-06-01T08:00:00Z", "2026-06-01T09:00:00Z")
+    )
+    error = await _error(
+        calendar_client,
+        lambda s: s.events().patch(
+            calendarId="primary", eventId=event["id"], body={"id": "otherid12"}
+        ),
+    )
+    assert error.status_code == 400
+    error = await _error(
+        calendar_client,
+        lambda s: s.events().insert(
+            calendarId="primary",
+            body={
+                "start": {"dateTime": "2026-06-01T08:00:00", "timeZone": "Mars/Base"},
+                "end": {"dateTime": "2026-06-01T09:00:00", "timeZone": "Mars/Base"},
+            },
+        ),
     )
     assert error.status_code == 400

@@ -279,7 +279,8 @@ async def test_watch_needs_a_valid_token_and_access(
     calendar_emulator: GoogleCalendarEmulator, receiver: Receiver
 ) -> None:
     calendar_emulator.add_user("other@example.com")
-    other = CalendarClient(
+    other = await asyncio.to_thread(
+        CalendarClient,
         calendar_emulator,
         calendar_emulator.issue_tokens("other@example.com")["access_token"],
     )
@@ -287,7 +288,7 @@ async def test_watch_needs_a_valid_token_and_access(
         await _watch(other, receiver, calendar_id="user@example.com")
     assert err.value.status_code == 404
 
-    stranger = CalendarClient(calendar_emulator, "not-a-token")
+    stranger = await asyncio.to_thread(CalendarClient, calendar_emulator, "not-a-token")
     with pytest.raises(HttpError) as err:
         await _watch(stranger, receiver)
     assert err.value.status_code == 401
@@ -464,11 +465,13 @@ async def test_only_the_owner_may_stop_a_channel(
 ) -> None:
     channel = await _watch(calendar_client, receiver)
     body = {"id": channel["id"], "resourceId": channel["resourceId"]}
-    other = CalendarClient(
+    other = await asyncio.to_thread(
+        CalendarClient,
         calendar_emulator,
         calendar_emulator.issue_tokens("other@example.com")["access_token"],
     )
-    other_client = CalendarClient(
+    other_client = await asyncio.to_thread(
+        CalendarClient,
         calendar_emulator,
         calendar_emulator.issue_tokens("user@example.com", "another-client")[
             "access_token"

@@ -1,0 +1,689 @@
+"""Tests of the actions: create_event, export_appointments and sync_now."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+import pathlib
+import re
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.calendar.const import DATA_COMPONENT
+from homeassistant.components.local_calendar.const import (
+    CONF_CALENDAR_NAME,
+    CONF_STORAGE_KEY,
+    STORAGE_PATH,
+)
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.google_calendar_sync.api import RetryPolicy
+from custom_components.google_calendar_sync.const import (
+    CONF_CALENDARS,
+    CONF_EXPORT_SOURCES,
+    CONF_EXPORT_TARGET,
+    CONF_PUSH_ENABLED,
+    CONF_SYNC_WINDOW_DAYS,
+    DOMAIN,
+)
+from custom_components.google_calendar_sync.export import (
+    AUTO_EXPORT_COOLDOWN,
+    ORIGIN_KEY,
+)
+from google_calendar_emulator import GoogleCalendarEmulator
+
+from .conftest import ACCOUNT
+
+SOURCE = "calendar.practice"
+
+
+async def _no_sleep(_delay: float) -> None:
+    """Skip backoff waits."""
+
+
+@pytest.fixture
+def no_backoff(setup_integration: MockConfigEntry) -> None:
+    """Let the client give up at once instead of backing off for seconds."""
+    api = setup_integration.runtime_data.api
+    api._retry = RetryPolicy(max_attempts=2, sleep=_no_sleep)
+
+
+@pytest.fixture
+def entity_id(
+    setup_integration: MockConfigEntry, calendar_entity_id: Callable[[str], str]
+) -> str:
+    """Return the entity id of the primary calendar, set up against the emulator."""
+    return calendar_entity_id(ACCOUNT)
+
+
+async def _call(
+    hass: HomeAssistant, service: str, entity_id: str, **data: Any
+) -> dict[str, Any]:
+    response = await hass.services.async_call(
+        DOMAIN,
+        service,
+        {"entity_id": entity_id, **data},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    result: dict[str, Any] = response[entity_id]  # type: ignore[assignment]
+    return result
+
+
+def _normalise(response: dict[str, Any], event_id: str) -> dict[str, Any]:
+    """Replace the generated ids so the snapshot is stable."""
+    text = repr(response).replace(event_id, "EVENT_ID")
+    text = re.sub(r"[a-z]{3}-[a-z]{4}-[a-z]{3}", "MEET-CODE", text)
+    text = re.sub(r"eid=[A-Za-z0-9_=-]+", "eid=EID", text)
+    result: dict[str, Any] = eval(text)  # noqa: S307 - our own repr
+    return result
+
+
+async def test_create_event_without_meet_link(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Every field reaches Google; the response names the event."""
+    response = await _call(
+        hass,
+        "create_event",
+        entity_id,
+        summary="Board meeting",
+        description="Quarterly numbers",
+        location="HQ",
+        start_date_time="2030-01-07 09:00:00",
+        duration={"minutes": 90},
+        time_zone="America/New_York",
+        attendees=["alice@example.com", "bob@example.com"],
+        rrule="FREQ=MONTHLY;COUNT=3",
+        reminders=[10, 60],
+        transparency="transparent",
+    )
+    [stored] = calendar_emulator.events(ACCOUNT)
+    assert _normalise(response, stored["id"]) == snapshot
+    assert stored["start"] == {
+        "dateTime": "2030-01-07T09:00:00-05:00",
+        "timeZone": "America/New_York",
+    }
+    assert stored["end"]["dateTime"] == "2030-01-07T10:30:00-05:00"
+    assert [a["email"] for a in stored["attendees"]] == [
+        "alice@example.com",
+        "bob@example.com",
+    ]
+    assert stored["recurrence"] == ["RRULE:FREQ=MONTHLY;COUNT=3"]
+    assert stored["reminders"]["overrides"] == [
+        {"method": "popup", "minutes": 10},
+        {"method": "popup", "minutes": 60},
+    ]
+    assert stored["transparency"] == "transparent"
+    assert "conferenceData" not in stored
+
+
+async def test_create_event_with_meet_link(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """A Meet link is requested with conferenceDataVersion=1 and a fresh request id."""
+    response = await _call(
+        hass,
+        "create_event",
+        entity_id,
+        summary="Call",
+        start_date="2030-01-07",
+        end_date="2030-01-08",
+        add_meet_link=True,
+    )
+    second = await _call(
+        hass,
+        "create_event",
+        entity_id,
+        summary="Call again",
+        start_date="2030-01-08",
+        duration={"hours": 3},
+        add_meet_link=True,
+    )
+    events = {e["summary"]: e for e in calendar_emulator.events(ACCOUNT)}
+    assert _normalise(response, events["Call"]["id"]) == snapshot
+    assert response["meet_link"] and response["meet_link"] != second["meet_link"]
+    inserts = calendar_emulator.requests.matching("POST", "/events")
+    assert all(r.query.get("conferenceDataVersion") == ["1"] for r in inserts)
+    request_ids = {
+        e["conferenceData"]["createRequest"]["requestId"] for e in events.values()
+    }
+    assert len(request_ids) == 2
+    assert events["Call again"]["end"] == {"date": "2030-01-09"}
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        (
+            {
+                "start_date_time": "2030-01-07 10:00:00",
+                "end_date_time": "2030-01-07 09:00:00",
+            },
+            "end_before_start",
+        ),
+        (
+            {
+                "start_date_time": "2030-01-07 10:00:00",
+                "duration": {"minutes": 30},
+                "time_zone": "Mars/Olympus_Mons",
+            },
+            "unknown_time_zone",
+        ),
+        (
+            {
+                "start_date": "2030-01-07",
+                "end_date": "2030-01-08",
+                "rrule": "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
+            },
+            "invalid_rrule",
+        ),
+        (
+            {"start_date": "2030-01-07", "end_date": "2030-01-08", "rrule": "FREQ=X"},
+            "invalid_rrule",
+        ),
+        ({"end_date": "2030-01-08"}, "missing_start"),
+        ({"start_date": "2030-01-08"}, "missing_end"),
+        (
+            {"start_date": "2030-01-07", "end_date_time": "2030-01-07 10:00:00"},
+            "mixed_start_end",
+        ),
+    ],
+)
+async def test_create_event_refuses_bad_input_before_any_request(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+    data: dict[str, Any],
+    key: str,
+) -> None:
+    """Bad input is a translated validation error and Google never hears of it."""
+    calendar_emulator.requests.clear()
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "create_event", entity_id, summary="Bad", **data)
+    assert err.value.translation_key == key
+    assert calendar_emulator.requests.entries == []
+
+
+async def test_create_event_reports_google_errors(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+    no_backoff: None,
+) -> None:
+    """A Google failure becomes a translated Home Assistant error."""
+    calendar_emulator.faults.add("drop", times=20)
+
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(
+            hass,
+            "create_event",
+            entity_id,
+            summary="Lost",
+            start_date="2030-01-07",
+            end_date="2030-01-08",
+        )
+    assert err.value.translation_key == "api_error"
+
+
+async def test_sync_now_returns_change_counts(
+    hass: HomeAssistant, entity_id: str, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    """sync_now fetches Google's changes at once."""
+    calendar_emulator.insert_event(
+        ACCOUNT,
+        {
+            "summary": "Made in Google",
+            "start": {"date": "2030-01-07"},
+            "end": {"date": "2030-01-08"},
+        },
+    )
+    response = await _call(hass, "sync_now", entity_id)
+    assert response == {"created": 1, "updated": 0, "cancelled": 0}
+
+
+# Export from a Home Assistant calendar (local_calendar) into Google.
+
+
+def _ics(count: int, start: datetime) -> str:
+    """Return an iCalendar file with count half-hour appointments, one a day."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN"]
+    for index in range(count):
+        begin = start + timedelta(days=index)
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:appointment-{index}",
+            "DTSTAMP:20250101T000000Z",
+            f"DTSTART:{begin.astimezone(dt_util.UTC).strftime('%Y%m%dT%H%M%SZ')}",
+            f"DTEND:{(begin + timedelta(minutes=30)).astimezone(dt_util.UTC).strftime('%Y%m%dT%H%M%SZ')}",
+            f"SUMMARY:Patient {index}",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(lines) + "\r\n"
+
+
+async def _setup_practice(hass: HomeAssistant) -> MockConfigEntry:
+    """Set up a local calendar "Practice" holding 120 future appointments."""
+    path = pathlib.Path(hass.config.path(STORAGE_PATH.format(key="practice")))
+    start = (dt_util.now() + timedelta(days=1)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    content = _ics(120, start)
+
+    def write() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+
+    await hass.async_add_executor_job(write)
+    entry = MockConfigEntry(
+        domain="local_calendar",
+        data={CONF_CALENDAR_NAME: "Practice", CONF_STORAGE_KEY: "practice"},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(SOURCE) is not None
+    return entry
+
+
+@pytest.fixture
+async def practice(hass: HomeAssistant) -> MockConfigEntry:
+    """Return the set-up local calendar "Practice"."""
+    return await _setup_practice(hass)
+
+
+def _batches(emulator: GoogleCalendarEmulator) -> int:
+    return len(
+        emulator.requests.matching(
+            "POST", "batch/calendar/v3", include_batch_parts=False
+        )
+    )
+
+
+async def test_export_from_local_calendar_is_idempotent(
+    hass: HomeAssistant,
+    practice: MockConfigEntry,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """120 appointments go out in 3 batches; a rerun writes only what changed."""
+    calendar_emulator.requests.clear()
+    first = await _call(
+        hass,
+        "export_appointments",
+        entity_id,
+        source_entity_id=SOURCE,
+        remove_missing=True,
+    )
+    assert first == {
+        "created": 120,
+        "updated": 0,
+        "unchanged": 0,
+        "removed": 0,
+        "failed": 0,
+        "failures": [],
+    }
+    assert _batches(calendar_emulator) == 3
+    exported = calendar_emulator.events(ACCOUNT)
+    assert len(exported) == 120
+    assert {e["extendedProperties"]["private"][ORIGIN_KEY] for e in exported} == {
+        SOURCE
+    }
+
+    source = hass.data[DATA_COMPONENT].get_entity(SOURCE)
+    events = await source.async_get_events(
+        hass, dt_util.now(), dt_util.now() + timedelta(days=365)
+    )
+    for event in events[3:5]:
+        await source.async_update_event(
+            event.uid,
+            {
+                "summary": f"{event.summary} (moved)",
+                "dtstart": event.start + timedelta(hours=2),
+                "dtend": event.end + timedelta(hours=2),
+            },
+        )
+    await source.async_delete_event(events[10].uid)
+
+    calendar_emulator.requests.clear()
+    second = await _call(
+        hass,
+        "export_appointments",
+        entity_id,
+        source_entity_id=SOURCE,
+        remove_missing=True,
+    )
+    assert second == {
+        "created": 0,
+        "updated": 2,
+        "unchanged": 117,
+        "removed": 1,
+        "failed": 0,
+        "failures": [],
+    }
+    assert _batches(calendar_emulator) == 1
+    exported = calendar_emulator.events(ACCOUNT)
+    assert len(exported) == 119
+    assert len({(e["summary"], e["start"]["dateTime"]) for e in exported}) == 119
+    # The exports were stored from Google's answers: a sync reports nothing new.
+    assert await _call(hass, "sync_now", entity_id) == {
+        "created": 0,
+        "updated": 0,
+        "cancelled": 0,
+    }
+
+
+async def test_export_appointments_given_in_the_call(
+    hass: HomeAssistant, entity_id: str, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    """Appointments of the call are exported once, however often it runs."""
+    appointments = [
+        {
+            "uid": "a1",
+            "summary": "Haircut",
+            "start": "2030-01-07 09:00:00",
+            "end": "2030-01-07 09:30:00",
+        },
+        {"summary": "Holiday", "start": "2030-02-01", "end": "2030-02-03"},
+    ]
+    first = await _call(
+        hass, "export_appointments", entity_id, appointments=appointments
+    )
+    again = await _call(
+        hass, "export_appointments", entity_id, appointments=appointments
+    )
+    assert (first["created"], again["unchanged"], again["created"]) == (2, 2, 0)
+    assert len(calendar_emulator.events(ACCOUNT)) == 2
+    removed = await _call(
+        hass,
+        "export_appointments",
+        entity_id,
+        appointments=appointments[:1],
+        remove_missing=True,
+    )
+    assert (removed["unchanged"], removed["removed"]) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"source_entity_id": "calendar.nowhere"}, "unknown_source_entity"),
+        ({}, "missing_appointments"),
+        (
+            {
+                "appointments": [
+                    {
+                        "summary": "Backwards",
+                        "start": "2030-01-07 10:00:00",
+                        "end": "2030-01-07 09:00:00",
+                    }
+                ]
+            },
+            "end_before_start",
+        ),
+        (
+            {
+                "appointments": [],
+                "start_date_time": "2030-01-08 00:00:00",
+                "end_date_time": "2030-01-07 00:00:00",
+            },
+            "end_before_start",
+        ),
+    ],
+)
+async def test_export_refuses_bad_input_before_any_request(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+    data: dict[str, Any],
+    key: str,
+) -> None:
+    """Unknown sources and impossible windows are refused up front."""
+    calendar_emulator.requests.clear()
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "export_appointments", entity_id, **data)
+    assert err.value.translation_key == key
+    assert calendar_emulator.requests.entries == []
+
+
+async def test_export_reports_google_errors(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+    no_backoff: None,
+) -> None:
+    """A failure before anything is written is a translated error."""
+    calendar_emulator.faults.add("drop", times=20)
+
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(
+            hass,
+            "export_appointments",
+            entity_id,
+            appointments=[{"summary": "x", "start": "2030-01-07", "end": "2030-01-08"}],
+        )
+    assert err.value.translation_key == "export_failed"
+
+
+# Read-only calendars refuse every write.
+
+
+SHARED = "boss@group.calendar.google.com"
+
+
+@pytest.fixture
+def shared_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
+    """Return a calendar another user shares read-only with the account."""
+    calendar_emulator.add_user("boss@example.com")
+    calendar_emulator.add_calendar("boss@example.com", "Boss", calendar_id=SHARED)
+    calendar_emulator.share_calendar(SHARED, ACCOUNT, "reader")
+    return SHARED
+
+
+@pytest.mark.parametrize(
+    ("service", "data"),
+    [
+        (
+            "create_event",
+            {"summary": "x", "start_date": "2030-01-07", "end_date": "2030-01-08"},
+        ),
+        ("export_appointments", {"appointments": []}),
+    ],
+)
+@pytest.mark.usefixtures("shared_calendar", "setup_integration")
+@pytest.mark.parametrize(
+    "entry_options", [{CONF_CALENDARS: [ACCOUNT, SHARED], CONF_PUSH_ENABLED: False}]
+)
+async def test_read_only_calendar_refuses_writes(
+    hass: HomeAssistant,
+    calendar_entity_id: Callable[[str], str],
+    calendar_emulator: GoogleCalendarEmulator,
+    service: str,
+    data: dict[str, Any],
+) -> None:
+    """A calendar shared read-only is a validation error, not a Google 403."""
+    calendar_emulator.requests.clear()
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, service, calendar_entity_id(SHARED), **data)
+    assert err.value.translation_key == "calendar_not_writable"
+    assert calendar_emulator.requests.entries == []
+
+
+# Automatic export (options export_sources / export_target).
+
+
+@pytest.mark.parametrize(
+    "entry_options",
+    [
+        {
+            CONF_CALENDARS: [ACCOUNT],
+            CONF_SYNC_WINDOW_DAYS: 365,
+            CONF_PUSH_ENABLED: False,
+            CONF_EXPORT_SOURCES: [SOURCE],
+            CONF_EXPORT_TARGET: ACCOUNT,
+        }
+    ],
+)
+async def test_automatic_export_follows_the_source_calendar(
+    hass: HomeAssistant,
+    practice: MockConfigEntry,
+    setup_integration: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """All appointments go out at setup; a new one follows without any call."""
+    freezer.tick(timedelta(seconds=AUTO_EXPORT_COOLDOWN + 1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert len(calendar_emulator.events(ACCOUNT)) == 120
+
+    far = (dt_util.now() + timedelta(days=200)).replace(microsecond=0)
+    await hass.services.async_call(
+        "calendar",
+        "create_event",
+        {
+            "entity_id": SOURCE,
+            "summary": "New patient",
+            "start_date_time": far.isoformat(),
+            "end_date_time": (far + timedelta(minutes=30)).isoformat(),
+        },
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    freezer.tick(timedelta(seconds=AUTO_EXPORT_COOLDOWN + 1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    summaries = [e["summary"] for e in calendar_emulator.events(ACCOUNT)]
+    assert len(summaries) == 121
+    assert "New patient" in summaries
+
+
+AUTO_EXPORT_OPTIONS = {
+    CONF_CALENDARS: [ACCOUNT],
+    CONF_SYNC_WINDOW_DAYS: 365,
+    CONF_PUSH_ENABLED: False,
+    CONF_EXPORT_SOURCES: [SOURCE],
+    CONF_EXPORT_TARGET: ACCOUNT,
+}
+
+
+async def _settle(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Let the export debouncer run."""
+    freezer.tick(timedelta(seconds=AUTO_EXPORT_COOLDOWN + 1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+@pytest.mark.parametrize("entry_options", [AUTO_EXPORT_OPTIONS])
+async def test_automatic_export_waits_for_its_source_and_repairs_hourly(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A source loaded later is exported; the hourly pass restores lost events."""
+    await _settle(hass, freezer)
+    assert calendar_emulator.events(ACCOUNT) == []
+
+    practice_entry = await _setup_practice(hass)
+    await _settle(hass, freezer)
+    exported = calendar_emulator.events(ACCOUNT)
+    assert len(exported) == 120
+
+    calendar_emulator.delete_event(ACCOUNT, exported[0]["id"])
+    freezer.tick(timedelta(hours=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    await _settle(hass, freezer)
+    assert len(calendar_emulator.events(ACCOUNT)) == 120
+
+    setup_integration.runtime_data.api._retry = RetryPolicy(
+        max_attempts=1, sleep=_no_sleep
+    )
+    calendar_emulator.faults.add("drop", times=5)
+    freezer.tick(timedelta(hours=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    await _settle(hass, freezer)
+    assert "Automatic export of calendar.practice failed" in caplog.text
+    calendar_emulator.faults.clear()
+    assert await hass.config_entries.async_unload(practice_entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    "entry_options", [{**AUTO_EXPORT_OPTIONS, CONF_EXPORT_TARGET: "other@example.com"}]
+)
+async def test_automatic_export_needs_a_synced_target(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A target that is not a synced, writable calendar is reported, not used."""
+    assert any(
+        "Automatic export needs a synced, writable target" in record.getMessage()
+        for record in caplog.get_records("setup")
+    )
+
+
+@pytest.mark.parametrize("entry_options", [AUTO_EXPORT_OPTIONS])
+async def test_automatic_export_starts_once_home_assistant_has_started(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    config_entry: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """During startup the first export waits for every calendar to load."""
+    await _setup_practice(hass)
+    hass.set_state(CoreState.not_running)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await _settle(hass, freezer)
+    assert calendar_emulator.events(ACCOUNT) == []
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    await _settle(hass, freezer)
+    assert len(calendar_emulator.events(ACCOUNT)) == 120
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+async def test_setting_the_export_option_exports_at_once(
+    hass: HomeAssistant,
+    practice: MockConfigEntry,
+    setup_integration: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Choosing sources and a target in the options flow starts the export."""
+    result = await hass.config_entries.options.async_init(setup_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            **setup_integration.options,
+            CONF_EXPORT_SOURCES: [SOURCE],
+            CONF_EXPORT_TARGET: ACCOUNT,
+        },
+    )
+    assert setup_integration.options[CONF_EXPORT_TARGET] == ACCOUNT
+    await hass.async_block_till_done()
+    await _settle(hass, freezer)
+    assert len(calendar_emulator.events(ACCOUNT)) == 120

@@ -1,0 +1,614 @@
+"""The local timeline: recurrence expansion and range queries without the API."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+import time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from custom_components.google_calendar_sync.timeline import (
+    CalendarTimeline,
+    TimelineEvent,
+    series_ends_before,
+)
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def timed(
+    event_id: str, start: datetime, minutes: int = 30, **extra: Any
+) -> dict[str, Any]:
+    """Return a timed Google event in the zone of start."""
+    zone = {"timeZone": str(start.tzinfo)} if isinstance(start.tzinfo, ZoneInfo) else {}
+    end = start + timedelta(minutes=minutes)
+    return {
+        "id": event_id,
+        "etag": f'"{event_id}"',
+        "status": "confirmed",
+        "summary": event_id,
+        "start": {"dateTime": start.isoformat(), **zone},
+        "end": {"dateTime": end.isoformat(), **zone},
+        **extra,
+    }
+
+
+def all_day(event_id: str, start: date, days: int = 1, **extra: Any) -> dict[str, Any]:
+    """Return an all-day Google event."""
+    return {
+        "id": event_id,
+        "etag": f'"{event_id}"',
+        "summary": event_id,
+        "start": {"date": start.isoformat()},
+        "end": {"date": (start + timedelta(days=days)).isoformat()},
+        **extra,
+    }
+
+
+def query(
+    timeline: CalendarTimeline, start: datetime, end: datetime
+) -> list[tuple[str, date | datetime]]:
+    """Return (uid, start) of the events overlapping a range."""
+    return [(event.uid, event.start) for event in timeline.overlapping(start, end)]
+
+
+@pytest.fixture
+def standup() -> list[dict[str, Any]]:
+    """Return a weekly Monday series with one instance moved and one cancelled."""
+    master = timed(
+        "standup",
+        datetime(2026, 3, 2, 9, tzinfo=BERLIN),
+        recurrence=["RRULE:FREQ=WEEKLY;BYDAY=MO"],
+        description="daily sync",
+        location="Room 1",
+    )
+    moved = timed(
+        "standup_20260309T080000Z",
+        datetime(2026, 3, 10, 11, tzinfo=BERLIN),
+        recurringEventId="standup",
+        originalStartTime={
+            "dateTime": "2026-03-09T09:00:00+01:00",
+            "timeZone": "Europe/Berlin",
+        },
+        summary="Standup (moved)",
+    )
+    cancelled = {
+        "id": "standup_20260316T080000Z",
+        "recurringEventId": "standup",
+        "originalStartTime": {"dateTime": "2026-03-16T08:00:00Z"},
+        "status": "cancelled",
+    }
+    return [master, moved, cancelled]
+
+
+def test_weekly_series_with_a_moved_and_a_cancelled_instance(
+    standup: list[dict[str, Any]],
+) -> None:
+    timeline = CalendarTimeline(standup, default_time_zone="Europe/Berlin")
+
+    events = timeline.overlapping(
+        datetime(2026, 3, 1, tzinfo=BERLIN), datetime(2026, 3, 24, tzinfo=BERLIN)
+    )
+
+    assert [(e.uid, e.start, e.summary) for e in events] == [
+        ("standup_20260302T080000Z", datetime(2026, 3, 2, 9, tzinfo=BERLIN), "standup"),
+        (
+            "standup_20260309T080000Z",
+            datetime(2026, 3, 10, 11, tzinfo=BERLIN),
+            "Standup (moved)",
+        ),
+        (
+            "standup_20260323T080000Z",
+            datetime(2026, 3, 23, 9, tzinfo=BERLIN),
+            "standup",
+        ),
+    ]
+    generated, moved, _ = events
+    assert generated.recurring_event_id == "standup"
+    assert generated.recurrence_id == "20260302T080000Z"
+    assert generated.rrule == "FREQ=WEEKLY;BYDAY=MO"
+    assert generated.end == datetime(2026, 3, 2, 9, 30, tzinfo=BERLIN)
+    assert generated.description == "daily sync"
+    assert generated.location == "Room 1"
+    assert generated.source is standup[0]
+    assert moved.recurring_event_id == "standup"
+    assert moved.recurrence_id == "20260309T080000Z"
+    assert moved.rrule is None
+
+
+def test_instances_keep_local_time_across_dst(standup: list[dict[str, Any]]) -> None:
+    timeline = CalendarTimeline(standup, default_time_zone="UTC")
+
+    events = timeline.overlapping(
+        datetime(2026, 3, 23, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
+    )
+
+    # Berlin switches to summer time on 29 March: 09:00 local is 07:00 UTC after.
+    assert [(e.uid, e.start.isoformat()) for e in events] == [
+        ("standup_20260323T080000Z", "2026-03-23T09:00:00+01:00"),
+        ("standup_20260330T070000Z", "2026-03-30T09:00:00+02:00"),
+    ]
+
+
+def test_all_day_events_and_series() -> None:
+    birthday = all_day("birthday", date(2020, 2, 10), recurrence=["RRULE:FREQ=YEARLY"])
+    trip = all_day("trip", date(2026, 2, 9), days=3)
+    timeline = CalendarTimeline([birthday, trip], default_time_zone="Europe/Berlin")
+
+    events = timeline.overlapping(
+        datetime(2026, 2, 10, tzinfo=BERLIN), datetime(2026, 2, 11, tzinfo=BERLIN)
+    )
+
+    assert [(e.uid, e.start, e.end) for e in events] == [
+        ("trip", date(2026, 2, 9), date(2026, 2, 12)),
+        ("birthday_20260210", date(2026, 2, 10), date(2026, 2, 11)),
+    ]
+    # All-day events end at midnight in the calendar's zone.
+    assert (
+        query(
+            timeline,
+            datetime(2026, 2, 12, tzinfo=BERLIN),
+            datetime(2026, 2, 13, tzinfo=BERLIN),
+        )
+        == []
+    )
+
+
+def test_all_day_exception_hides_the_generated_day() -> None:
+    master = all_day("gym", date(2026, 1, 5), recurrence=["RRULE:FREQ=DAILY;COUNT=3"])
+    moved = all_day(
+        "gym_20260106",
+        date(2026, 1, 9),
+        recurringEventId="gym",
+        originalStartTime={"date": "2026-01-06"},
+    )
+    timeline = CalendarTimeline([master, moved], default_time_zone="UTC")
+
+    assert query(
+        timeline, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
+    ) == [
+        ("gym_20260105", date(2026, 1, 5)),
+        ("gym_20260107", date(2026, 1, 7)),
+        ("gym_20260106", date(2026, 1, 9)),
+    ]
+
+
+def test_exdate_and_rdate() -> None:
+    master = timed(
+        "class",
+        datetime(2026, 1, 5, 18, tzinfo=NEW_YORK),
+        recurrence=[
+            "RRULE:FREQ=WEEKLY;UNTIL=20260126T235959Z",
+            "EXDATE;TZID=America/New_York:20260112T180000",
+            "RDATE;TZID=America/New_York:20260114T180000,20260115T180000",
+            "EXDATE:20260119T230000Z",
+        ],
+    )
+    timeline = CalendarTimeline([master], default_time_zone="UTC")
+
+    assert [
+        uid
+        for uid, _ in query(
+            timeline,
+            datetime(2026, 1, 1, tzinfo=UTC),
+            datetime(2026, 12, 1, tzinfo=UTC),
+        )
+    ] == [
+        "class_20260105T230000Z",
+        "class_20260114T230000Z",
+        "class_20260115T230000Z",
+        "class_20260126T230000Z",
+    ]
+
+
+def test_all_day_exdate_and_rdate() -> None:
+    master = all_day(
+        "holiday",
+        date(2026, 1, 1),
+        recurrence=[
+            "RRULE:FREQ=MONTHLY;COUNT=3",
+            "EXDATE;VALUE=DATE:20260201",
+            "RDATE;VALUE=DATE:20260215",
+        ],
+    )
+    timeline = CalendarTimeline([master], default_time_zone="UTC")
+
+    assert query(
+        timeline, datetime(2025, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    ) == [
+        ("holiday_20260101", date(2026, 1, 1)),
+        ("holiday_20260215", date(2026, 2, 15)),
+        ("holiday_20260301", date(2026, 3, 1)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ("FREQ=DAILY;COUNT=3", ["20260105", "20260106", "20260107"]),
+        ("FREQ=DAILY;UNTIL=20260107T100000Z", ["20260105", "20260106", "20260107"]),
+        ("FREQ=DAILY;UNTIL=20260107", ["20260105", "20260106", "20260107"]),
+        ("FREQ=WEEKLY;INTERVAL=2;COUNT=2", ["20260105", "20260119"]),
+        ("FREQ=MONTHLY;BYDAY=1MO;COUNT=2", ["20260105", "20260202"]),
+    ],
+)
+def test_until_and_count(rule: str, expected: list[str]) -> None:
+    master = timed(
+        "series", datetime(2026, 1, 5, 10, tzinfo=UTC), recurrence=[f"RRULE:{rule}"]
+    )
+    timeline = CalendarTimeline([master], default_time_zone="UTC")
+
+    uids = query(
+        timeline, datetime(2025, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)
+    )
+
+    assert [uid for uid, _ in uids] == [f"series_{day}T100000Z" for day in expected]
+
+
+def test_count_rule_queried_far_from_its_start() -> None:
+    master = timed(
+        "long",
+        datetime(2020, 1, 6, 10, tzinfo=BERLIN),
+        recurrence=["RRULE:FREQ=WEEKLY;COUNT=400"],
+    )
+    timeline = CalendarTimeline([master], default_time_zone="Europe/Berlin")
+
+    events = timeline.overlapping(
+        datetime(2026, 1, 1, tzinfo=BERLIN), datetime(2030, 1, 1, tzinfo=BERLIN)
+    )
+
+    # The 314th instance is 5 January 2026; the 400th is 30 August 2027.
+    assert events[0].start == datetime(2026, 1, 5, 10, tzinfo=BERLIN)
+    assert events[-1].start == datetime(2027, 8, 30, 10, tzinfo=BERLIN)
+    assert len(events) == 400 - 313
+
+
+def test_infinite_rules_far_in_the_future_and_past() -> None:
+    master = timed(
+        "forever",
+        datetime(2000, 1, 3, 8, tzinfo=BERLIN),
+        recurrence=["RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,FR"],
+    )
+    timeline = CalendarTimeline([master], default_time_zone="Europe/Berlin")
+
+    future = query(
+        timeline,
+        datetime(2099, 6, 1, tzinfo=BERLIN),
+        datetime(2099, 6, 15, tzinfo=BERLIN),
+    )
+    past = query(
+        timeline,
+        datetime(1999, 6, 1, tzinfo=BERLIN),
+        datetime(1999, 6, 15, tzinfo=BERLIN),
+    )
+
+    assert len(future) == 2
+    assert all(start.hour == 8 for _, start in future)
+    # Every other week: the two instances are in the same week.
+    assert (future[1][1] - future[0][1]).days == 4
+    assert past == []
+
+
+def test_moved_start_gives_the_same_instances_as_iterating_from_dtstart() -> None:
+    master = timed(
+        "biweekly",
+        datetime(2023, 1, 4, 7, 30, tzinfo=NEW_YORK),
+        recurrence=["RRULE:FREQ=WEEKLY;INTERVAL=3;BYDAY=WE,SU"],
+    )
+    whole = CalendarTimeline([master], default_time_zone="UTC").overlapping(
+        datetime(2023, 1, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC)
+    )
+    month = CalendarTimeline([master], default_time_zone="UTC").overlapping(
+        datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
+    )
+
+    assert month
+    assert [e.uid for e in month] == [
+        e.uid
+        for e in whole
+        if datetime(2026, 5, 1, tzinfo=UTC)
+        <= e.start
+        < datetime(2026, 6, 1, tzinfo=UTC)
+    ]
+
+
+def test_events_without_zone_use_the_offset_and_floating_times() -> None:
+    offset = {
+        "id": "offset",
+        "summary": "offset",
+        "start": {"dateTime": "2026-04-01T10:00:00+05:30"},
+        "end": {"dateTime": "2026-04-01T11:00:00+05:30"},
+    }
+    floating = {
+        "id": "floating",
+        "start": {"dateTime": "2026-04-01T10:00:00"},
+        "end": {"dateTime": "2026-04-01T11:00:00"},
+    }
+    timeline = CalendarTimeline([offset, floating], default_time_zone="Europe/Berlin")
+
+    events = timeline.overlapping(
+        datetime(2026, 4, 1, tzinfo=UTC), datetime(2026, 4, 2, tzinfo=UTC)
+    )
+
+    assert [(e.uid, e.start.isoformat(), e.summary) for e in events] == [
+        ("offset", "2026-04-01T10:00:00+05:30", "offset"),
+        ("floating", "2026-04-01T10:00:00+02:00", ""),
+    ]
+
+
+def test_invalid_events_are_skipped(caplog: pytest.LogCaptureFixture) -> None:
+    events = [
+        {"id": "no-times"},
+        {"id": "bad", "start": {"dateTime": "yesterday"}},
+        timed("broken", datetime(2026, 1, 1, tzinfo=UTC), recurrence=["RRULE:FREQ=NO"]),
+        timed(
+            "nothing", datetime(2026, 1, 1, tzinfo=UTC), recurrence=["EXDATE:20260101"]
+        ),
+        timed(
+            "cancelled-single",
+            datetime(2026, 1, 1, tzinfo=UTC),
+            status="cancelled",
+        ),
+        timed("ok", datetime(2026, 1, 1, 12, tzinfo=UTC)),
+    ]
+    timeline = CalendarTimeline(events, default_time_zone="Nowhere/Unknown")
+
+    assert query(
+        timeline, datetime(2025, 12, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
+    ) == [("ok", datetime(2026, 1, 1, 12, tzinfo=UTC))]
+    assert "Cannot expand recurring event" in caplog.text
+
+
+def test_orphan_exception_is_a_plain_event() -> None:
+    # Invited to one instance only: Google sends the exception without its master.
+    instance = timed(
+        "party_20260601T180000Z",
+        datetime(2026, 6, 1, 18, tzinfo=UTC),
+        recurringEventId="party",
+        originalStartTime={"dateTime": "2026-06-01T18:00:00Z"},
+    )
+    timeline = CalendarTimeline([instance], default_time_zone="UTC")
+
+    (event,) = timeline.overlapping(
+        datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 2, tzinfo=UTC)
+    )
+    assert event.recurrence_id == "20260601T180000Z"
+
+
+def test_long_and_zero_length_events() -> None:
+    conference = all_day("conference", date(2026, 1, 1), days=30)
+    reminder = timed("reminder", datetime(2026, 1, 20, 12, tzinfo=UTC), minutes=0)
+    timeline = CalendarTimeline([conference, reminder], default_time_zone="UTC")
+
+    assert [
+        uid
+        for uid, _ in query(
+            timeline,
+            datetime(2026, 1, 20, 12, tzinfo=UTC),
+            datetime(2026, 1, 20, 13, tzinfo=UTC),
+        )
+    ] == ["conference", "reminder"]
+    # Naive query bounds are in the calendar's zone.
+    naive_start = datetime(2026, 1, 31, tzinfo=UTC).replace(tzinfo=None)
+    assert query(timeline, naive_start, naive_start + timedelta(days=1)) == []
+
+
+def test_active_or_next(standup: list[dict[str, Any]]) -> None:
+    lunch = timed("lunch", datetime(2026, 3, 2, 12, tzinfo=BERLIN), minutes=60)
+    holiday = all_day("holiday", date(2026, 3, 1), days=3)
+    timeline = CalendarTimeline(
+        [*standup, lunch, holiday], default_time_zone="Europe/Berlin"
+    )
+
+    def uid_at(now: datetime) -> str | None:
+        event = timeline.active_or_next(now)
+        return event.uid if event else None
+
+    # The holiday began first and is still running.
+    assert uid_at(datetime(2026, 3, 2, 9, 10, tzinfo=BERLIN)) == "holiday"
+    assert uid_at(datetime(2026, 3, 15, 8, tzinfo=BERLIN)) == (
+        "standup_20260323T080000Z"
+    )
+    assert uid_at(datetime(2026, 3, 2, 11, tzinfo=BERLIN)) == "holiday"
+    assert uid_at(datetime(2026, 3, 4, 0, tzinfo=BERLIN)) == (
+        "standup_20260309T080000Z"
+    )
+    assert uid_at(datetime(2026, 3, 10, 11, 15, tzinfo=BERLIN)) == (
+        "standup_20260309T080000Z"
+    )
+
+
+def test_active_or_next_when_nothing_is_left() -> None:
+    finished = timed(
+        "finished",
+        datetime(2026, 1, 5, 10, tzinfo=UTC),
+        recurrence=["RRULE:FREQ=DAILY;COUNT=2"],
+    )
+    timeline = CalendarTimeline([finished], default_time_zone="UTC")
+
+    assert (
+        timeline.active_or_next(datetime(2026, 1, 5, 10, 10, tzinfo=UTC))
+        == (
+            timeline.overlapping(
+                datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 6, tzinfo=UTC)
+            )[0]
+        )
+    )
+    assert timeline.active_or_next(datetime(2026, 2, 1, tzinfo=UTC)) is None
+    assert (
+        CalendarTimeline([], default_time_zone="UTC").active_or_next(
+            datetime(2026, 2, 1, tzinfo=UTC)
+        )
+        is None
+    )
+
+
+def test_active_or_next_skips_hidden_instances_far_ahead() -> None:
+    yearly = all_day("anniversary", date(2020, 7, 1), recurrence=["RRULE:FREQ=YEARLY"])
+    timeline = CalendarTimeline([yearly], default_time_zone="UTC")
+
+    event = timeline.active_or_next(datetime(2026, 7, 2, tzinfo=UTC))
+
+    assert isinstance(event, TimelineEvent)
+    assert event.uid == "anniversary_20270701"
+
+
+def test_series_ends_before() -> None:
+    finished = timed(
+        "finished",
+        datetime(2026, 1, 5, 10, tzinfo=UTC),
+        recurrence=["RRULE:FREQ=DAILY;COUNT=2"],
+    )
+    endless = timed(
+        "endless", datetime(2026, 1, 5, 10, tzinfo=UTC), recurrence=["RRULE:FREQ=DAILY"]
+    )
+
+    assert series_ends_before(finished, datetime(2026, 2, 1, tzinfo=UTC))
+    assert not series_ends_before(finished, datetime(2026, 1, 6, tzinfo=UTC))
+    assert not series_ends_before(endless, datetime(2030, 1, 1, tzinfo=UTC))
+    assert not series_ends_before({"id": "x"}, datetime(2030, 1, 1, tzinfo=UTC))
+
+
+def big_calendar() -> list[dict[str, Any]]:
+    """Return 19,500 single events over three years and 500 recurring series."""
+    events: list[dict[str, Any]] = []
+    base = datetime(2025, 1, 1, tzinfo=UTC)
+    events.extend(
+        timed(f"single{i}", base + timedelta(hours=i * 1.3), minutes=60)
+        for i in range(19_500)
+    )
+    rules = [
+        *["FREQ=WEEKLY;BYDAY=MO,WE"] * 6,
+        *["FREQ=WEEKLY"] * 6,
+        *["FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"] * 2,
+        *["FREQ=MONTHLY;BYDAY=2TU"] * 2,
+        *["FREQ=YEARLY"] * 2,
+        *["FREQ=WEEKLY;COUNT=150"] * 2,
+    ]
+    for i in range(500):
+        start = datetime(2024, 1, 1, 8, tzinfo=BERLIN) + timedelta(
+            days=i % 30, hours=i % 10
+        )
+        events.append(
+            timed(
+                f"series{i}",
+                start,
+                minutes=60,
+                recurrence=[f"RRULE:{rules[i % len(rules)]}"],
+            )
+        )
+    return events
+
+
+def test_month_query_over_20000_events_is_fast() -> None:
+    events = big_calendar()
+    timeline = CalendarTimeline(events, default_time_zone="Europe/Berlin")
+    june = (datetime(2026, 6, 1, tzinfo=BERLIN), datetime(2026, 7, 1, tzinfo=BERLIN))
+
+    started = time.process_time()
+    first = timeline.overlapping(*june)
+    cold = time.process_time() - started
+
+    # The coordinator rebuilds the timeline after every sync: unchanged series
+    # keep what they expanded.
+    rebuilt = CalendarTimeline(events, default_time_zone="Europe/Berlin")
+    started = time.process_time()
+    again = rebuilt.overlapping(*june)
+    warm = time.process_time() - started
+    started = time.process_time()
+    rebuilt.active_or_next(datetime(2026, 6, 10, tzinfo=BERLIN))
+    next_event = time.process_time() - started
+
+    assert len(first) > 3000
+    assert [e.uid for e in again] == [e.uid for e in first]
+    assert all(
+        e.end > june[0] and e.start < june[1]
+        for e in first
+        if isinstance(e.start, datetime)
+    )
+    assert cold < 0.5, f"first month query took {cold:.3f} s"
+    assert warm < 0.1, f"month query took {warm:.3f} s"
+    assert next_event < 0.1, f"active_or_next took {next_event:.3f} s"
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        (
+            timed(
+                "exrule",
+                datetime(2026, 1, 5, 10, tzinfo=UTC),
+                recurrence=[
+                    "RRULE:FREQ=DAILY;COUNT=5",
+                    "EXRULE:FREQ=WEEKLY;BYDAY=TU,TH",
+                ],
+            ),
+            ["20260105T100000Z", "20260107T100000Z", "20260109T100000Z"],
+        ),
+        (
+            timed(
+                "rdates",
+                datetime(2026, 1, 5, 10, tzinfo=UTC),
+                recurrence=["RDATE:20260107T100000Z"],
+            ),
+            ["20260105T100000Z", "20260107T100000Z"],
+        ),
+        (
+            {
+                "id": "floating",
+                "start": {"dateTime": "2026-01-05T10:00:00"},
+                "end": {"dateTime": "2026-01-05T11:00:00"},
+                "recurrence": ["RRULE:FREQ=DAILY;UNTIL=20260106T100000"],
+            },
+            ["20260105T100000Z", "20260106T100000Z"],
+        ),
+        (
+            all_day(
+                "days",
+                date(2026, 1, 5),
+                recurrence=[
+                    "RRULE:FREQ=DAILY;UNTIL=20260108T000000Z",
+                    "EXDATE:20260106T000000Z",
+                ],
+            ),
+            ["20260105", "20260107", "20260108"],
+        ),
+        (
+            timed(
+                "cancelled-series",
+                datetime(2026, 1, 5, 10, tzinfo=UTC),
+                recurrence=["RRULE:FREQ=DAILY"],
+                status="cancelled",
+            ),
+            [],
+        ),
+    ],
+)
+def test_recurrence_lines(event: dict[str, Any], expected: list[str]) -> None:
+    timeline = CalendarTimeline([event], default_time_zone="UTC")
+
+    uids = query(
+        timeline, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
+    )
+
+    assert [uid for uid, _ in uids] == [f"{event['id']}_{day}" for day in expected]
+
+
+def test_series_expansions_stay_bounded() -> None:
+    daily = timed(
+        "daily", datetime(2020, 1, 1, 7, tzinfo=UTC), recurrence=["RRULE:FREQ=DAILY"]
+    )
+    timeline = CalendarTimeline([daily], default_time_zone="UTC")
+
+    decade = query(
+        timeline, datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)
+    )
+    week = query(
+        timeline, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 8, tzinfo=UTC)
+    )
+
+    assert len(decade) == 3653
+    assert len(week) == 7
