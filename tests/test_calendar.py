@@ -64,6 +64,22 @@ async def test_one_entity_per_calendar_on_the_account_device(
     assert hass.states.get(calendar_entity_id(FAMILY_ID)).state == STATE_OFF
 
 
+async def test_primary_calendar_named_after_the_account_gets_a_translated_name(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    calendar_entity_id: Callable[[str], str],
+) -> None:
+    """Google names the primary calendar after the account, so it gets a translated name."""
+    primary_entity = entity_registry.async_get(calendar_entity_id(ACCOUNT))
+    assert primary_entity is not None
+    assert primary_entity.translation_key == "primary"
+    assert primary_entity.original_name == "Primary calendar"
+    state = hass.states.get(calendar_entity_id(ACCOUNT))
+    assert state is not None
+    assert state.name == f"{ACCOUNT} Primary calendar"
+
+
 async def test_state_follows_the_current_event(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,

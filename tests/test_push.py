@@ -841,3 +841,31 @@ def test_expiration_falls_back_to_the_default_ttl() -> None:
     assert _parse_expiration("1700000000000") == datetime(
         2023, 11, 14, 22, 13, 20, tzinfo=UTC
     )
+
+
+async def test_new_url_moves_live_channels(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    hass_url: str,
+    push: PushHarness,
+) -> None:
+    """When the URL changes, channels reopen at the new address; the old ones stop."""
+    old = dict(push.stored.channels)
+    watches = calendar_emulator.requests.count("POST", "/watch")
+
+    await hass.config.async_update(location_name="Unrelated change")
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert push.stored.channels == old  # nothing to move, nothing asked of Google
+    assert calendar_emulator.requests.count("POST", "/watch") == watches
+
+    moved_url = hass_url.replace("127.0.0.1", "localhost")
+    await hass.config.async_update(internal_url=moved_url)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    for calendar_id, channel in push.stored.channels.items():
+        assert channel.channel_id != old[calendar_id].channel_id
+        assert calendar_emulator.channels[old[calendar_id].channel_id].stopped
+        assert calendar_emulator.channels[channel.channel_id].address.startswith(
+            moved_url
+        )
+    assert push.states == {ACCOUNT: True, SECOND_CALENDAR: True}

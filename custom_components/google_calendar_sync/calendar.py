@@ -57,11 +57,15 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         """Initialize the calendar entity."""
         super().__init__(coordinator)
         calendar = coordinator.calendar
-        self._attr_name = str(
-            calendar.get("summaryOverride")
-            or calendar.get("summary")
-            or coordinator.calendar_id
-        )
+        account = coordinator.account
+        name = calendar.get("summaryOverride") or calendar.get("summary")
+        primary = calendar.get("primary") or coordinator.calendar_id == account
+        if primary and name in (None, account):
+            # Google names the primary calendar after the account, which already
+            # names the device: a translated name avoids "a@b.c a@b.c".
+            self._attr_translation_key = "primary"
+        else:
+            self._attr_name = str(name or coordinator.calendar_id)
         self._was_available = True
 
     @property

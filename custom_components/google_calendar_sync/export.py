@@ -480,6 +480,10 @@ class AutoExporter:
             if (entity := source_calendar(self._hass, entity_id)) is None:
                 _LOGGER.debug("Export source %s is not loaded yet", entity_id)
                 continue
+            if not entity.available:
+                # An empty answer from a broken source must not remove its exports.
+                _LOGGER.debug("Export source %s is unavailable", entity_id)
+                continue
             try:
                 appointments = await async_read_appointments(
                     self._hass, entity, *window

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.components.calendar.const import (
     DATA_COMPONENT,
@@ -16,11 +16,9 @@ from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.util import dt as dt_util
 import probatio
 
+from .calendar import GoogleCalendarSyncCalendarEntity
 from .const import DOMAIN
 from .convert import EventWriter
-
-if TYPE_CHECKING:
-    from .calendar import GoogleCalendarSyncCalendarEntity
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,8 +41,9 @@ def _our_calendars(hass: HomeAssistant) -> list[GoogleCalendarSyncCalendarEntity
     for entry in registry.entities.values():
         if entry.platform != DOMAIN or entry.domain != CALENDAR_DOMAIN:
             continue
-        if (entity := component.get_entity(entry.entity_id)) is not None:
-            found.append(entity)  # type: ignore[arg-type]
+        entity = component.get_entity(entry.entity_id)
+        if isinstance(entity, GoogleCalendarSyncCalendarEntity):
+            found.append(entity)
     return found
 
 

@@ -216,6 +216,9 @@ class PushManager:
         self._address_kind: str | None = None
         self._failure: PushFailure | None = None
         self._failure_detail: str | None = None
+        # Where live channels post; channels reused after a restart are assumed to
+        # post to the address of their first setup.
+        self._address: str | None = None
         self._lock = asyncio.Lock()
         self._stopped = False
         self._logged_rejections: set[str] = set()
@@ -403,7 +406,11 @@ class PushManager:
                     )
             outcomes = await asyncio.gather(
                 *(
-                    self._async_ensure_channel(calendar_id, address)
+                    self._async_ensure_channel(
+                        calendar_id,
+                        address,
+                        moved=self._address is not None and address != self._address,
+                    )
                     for calendar_id in self._calendar_ids
                 ),
                 return_exceptions=True,
@@ -425,14 +432,22 @@ class PushManager:
                 self._set_failure(PushFailure.TEMPORARY, str(temporary))
                 self._schedule_retry(TRANSIENT_RETRY_INTERVAL)
                 return False
+            # Set only now: a partly failed move is redone for every calendar.
+            self._address = address
             self._set_failure(None, None)
             return True
 
-    async def _async_ensure_channel(self, calendar_id: str, address: str) -> None:
+    async def _async_ensure_channel(
+        self, calendar_id: str, address: str, *, moved: bool
+    ) -> None:
         """Reuse a live stored channel, or open a new one and stop the old one."""
         existing = self._store_data.channels.get(calendar_id)
         now = dt_util.utcnow()
-        if existing is not None and existing.expiration - RENEWAL_MARGIN > now:
+        if (
+            existing is not None
+            and existing.expiration - RENEWAL_MARGIN > now
+            and not moved
+        ):
             self._acceptors[existing.channel_id] = _Acceptor(
                 calendar_id, existing.token, existing.resource_id or None
             )
@@ -562,9 +577,8 @@ class PushManager:
 
     @callback
     def _async_core_config_updated(self, _event: Event[Any]) -> None:
-        """Retry push when the URLs of Home Assistant may have changed."""
-        if not self.active:
-            self._start_setup_task("config update")
+        """Retry push, or move channels, when the URLs of Home Assistant changed."""
+        self._start_setup_task("config update")
 
     @callback
     def _set_failure(self, failure: PushFailure | None, detail: str | None) -> None:

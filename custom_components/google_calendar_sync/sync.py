@@ -207,10 +207,13 @@ def diff_events(
             cancelled.append(EventChange(ChangeKind.CANCELLED, before))
         elif before is None:
             if is_cancelled(after):
+                # An instance of a series that is itself new was never shown.
+                if _master_is_new(after, old, new):
+                    continue
                 cancelled.append(
                     EventChange(ChangeKind.CANCELLED, _describe_cancelled(after, new))
                 )
-            elif (generated := _generated_instance(after, new)) is not None:
+            elif (generated := _generated_instance(after, old)) is not None:
                 # A first exception changes an instance we already showed.
                 updated.append(
                     EventChange(
@@ -331,6 +334,16 @@ def _describe_cancelled(
     if "end" not in described and (end := _shifted_end(master, original)):
         described["end"] = end
     return described
+
+
+def _master_is_new(
+    event: Mapping[str, Any],
+    old: Mapping[str, dict[str, Any]],
+    new: Mapping[str, dict[str, Any]],
+) -> bool:
+    """Return True if the event's recurring master appeared in this sync."""
+    master_id = event.get("recurringEventId")
+    return master_id is not None and master_id in new and master_id not in old
 
 
 def _generated_instance(

@@ -29,6 +29,8 @@ _MAX_BUCKETS = 3 * 366
 _REANCHOR_AFTER = timedelta(days=3 * 366)
 # Give up looking for the next instance after this many hidden ones in a row.
 _MAX_SKIPPED = 10_000
+_INSTANT_CACHE_SIZE = 200_000
+_INSTANT_CACHE: dict[str, float] = {}
 _SERIES_CACHE_SIZE = 4096
 _SERIES_CACHE: OrderedDict[tuple[str, str, frozenset[float | date], str], _Series] = (
     OrderedDict()
@@ -227,12 +229,19 @@ class CalendarTimeline:
         return _Entry(start_ts, end_ts, uid, raw=event, tz=self._tz)
 
     def _fast_bound(self, value: Mapping[str, Any]) -> float:
-        """Return the UTC timestamp of a Google start/end, dates memoized."""
+        """Return the UTC timestamp of a Google start/end, memoized."""
         if (text := value.get("dateTime")) is not None:
+            if (known := _INSTANT_CACHE.get(text)) is not None:
+                return known
             parsed = datetime.fromisoformat(text)
             if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=_zone(value.get("timeZone")) or self._tz)
-            return parsed.timestamp()
+                zone = _zone(value.get("timeZone")) or self._tz
+                return parsed.replace(tzinfo=zone).timestamp()
+            # Times with an offset mean the same instant in every rebuild.
+            if len(_INSTANT_CACHE) >= _INSTANT_CACHE_SIZE:
+                _INSTANT_CACHE.clear()
+            known = _INSTANT_CACHE[text] = parsed.timestamp()
+            return known
         day: str = value["date"]
         if (cached := self._date_bounds.get(day)) is None:
             cached = _bound(date.fromisoformat(day), self._tz)

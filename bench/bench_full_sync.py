@@ -1,0 +1,162 @@
+"""Full sync: time and peak memory to sync a calendar from scratch, and the store size.
+
+Ours (async_sync_calendar, then the CalendarTimeline the coordinator builds, saved the
+way store.py saves it) against gcal_sync's CalendarEventSyncManager (what the built-in
+google integration runs, then its timeline build), both against the same emulator
+calendar. Time is measured without tracemalloc; peak memory in a second run with it.
+Run from the repository root: .venv/bin/python bench/bench_full_sync.py [SIZES...]
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+import gc
+import json
+from pathlib import Path
+import sys
+import tempfile
+import time
+import tracemalloc
+from typing import Any
+from zoneinfo import ZoneInfo
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import aiohttp
+from gcal_sync.api import GoogleCalendarService, SyncEventsRequest
+from gcal_sync.auth import AbstractAuth
+from gcal_sync.store import InMemoryCalendarStore
+from gcal_sync.sync import CalendarEventSyncManager
+from homeassistant.helpers.json import json_bytes
+
+from bench._common import (
+    ACCOUNT,
+    TIME_ZONE,
+    TrafficMeter,
+    our_api,
+    running_emulator,
+    seed_calendar,
+)
+from custom_components.google_calendar_sync.store import (
+    StoredData,
+    stored_data_to_dict,
+)
+from custom_components.google_calendar_sync.sync import (
+    CalendarSnapshot,
+    async_sync_calendar,
+)
+from custom_components.google_calendar_sync.timeline import CalendarTimeline
+from google_calendar_emulator import GoogleCalendarEmulator
+
+DEFAULT_SIZES = (10_000, 20_000)
+
+
+class _StaticAuth(AbstractAuth):
+    """gcal_sync auth with a fixed token and the emulator as host."""
+
+    def __init__(self, session: aiohttp.ClientSession, host: str, token: str) -> None:
+        super().__init__(session, host)
+        self._token = token
+
+    async def async_get_access_token(self) -> str:
+        return self._token
+
+
+def _store_bytes(data: dict[str, Any]) -> int:
+    """Return the size of data written as Home Assistant's Store writes it."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "store.json"
+        path.write_bytes(json_bytes({"version": 1, "data": data}))
+        return path.stat().st_size
+
+
+async def _ours(emulator: GoogleCalendarEmulator) -> dict[str, Any]:
+    """Sync from scratch with our engine; return requests and store bytes."""
+    async with our_api(emulator) as api:
+        result = await async_sync_calendar(
+            api,
+            ACCOUNT,
+            CalendarSnapshot(),
+            now=datetime.now(UTC),
+            window=timedelta(days=365),
+        )
+        CalendarTimeline(result.snapshot.events.values(), default_time_zone=TIME_ZONE)
+    stored = StoredData(calendars={ACCOUNT: result.snapshot}, channels={})
+    return {
+        "requests": result.requests,
+        "store_bytes": _store_bytes(stored_data_to_dict(stored)),
+    }
+
+
+async def _gcal_sync(emulator: GoogleCalendarEmulator) -> dict[str, Any]:
+    """Sync from scratch as the built-in integration does; return store bytes."""
+    token = emulator.issue_tokens(ACCOUNT)["access_token"]
+    store = InMemoryCalendarStore()
+    async with aiohttp.ClientSession() as session:
+        service = GoogleCalendarService(
+            _StaticAuth(session, emulator.api_endpoint.rstrip("/"), token)
+        )
+        # The built-in integration keeps 90 days of history (SYNC_EVENT_MIN_TIME).
+        request = SyncEventsRequest(
+            calendar_id=ACCOUNT, start_time=datetime.now(UTC) - timedelta(days=90)
+        )
+        sync = CalendarEventSyncManager(service, store=store, request_template=request)
+        await sync.run()
+        await sync.store_service.async_get_timeline(ZoneInfo(TIME_ZONE))
+    return {"store_bytes": _store_bytes(await store.async_load() or {})}
+
+
+async def _timed(
+    emulator: GoogleCalendarEmulator,
+    func: Callable[[GoogleCalendarEmulator], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Run func twice: once for time and HTTP traffic, once for peak memory."""
+    gc.collect()
+    meter = TrafficMeter(emulator)
+    started = time.perf_counter()
+    figures = await func(emulator)
+    seconds = time.perf_counter() - started
+    traffic = meter.read()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        await func(emulator)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return {
+        **figures,
+        "seconds": seconds,
+        "http_requests": traffic.requests,
+        "response_bytes": traffic.response_bytes,
+        "peak_bytes": peak,
+    }
+
+
+async def measure_size(size: int) -> dict[str, Any]:
+    """Sync a calendar of size events from scratch both ways."""
+    async with running_emulator() as emulator:
+        seed_calendar(emulator, ACCOUNT, size)
+        return {
+            "events": size,
+            "ours": await _timed(emulator, _ours),
+            "gcal_sync": await _timed(emulator, _gcal_sync),
+        }
+
+
+async def measure(sizes: tuple[int, ...] = DEFAULT_SIZES) -> list[dict[str, Any]]:
+    """Measure every size."""
+    return [await measure_size(size) for size in sizes]
+
+
+def main() -> None:
+    """Print the figures as JSON."""
+    sizes = tuple(int(arg) for arg in sys.argv[1:]) or DEFAULT_SIZES
+    print(json.dumps(asyncio.run(measure(sizes)), indent=2))
+
+
+if __name__ == "__main__":
+    main()

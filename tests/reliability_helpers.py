@@ -1,0 +1,180 @@
+"""Helpers of the reliability tests: entries, oracles on store and bus, fast retries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+import time
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import Event, HomeAssistant, callback
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.google_calendar_sync import api as api_module
+from custom_components.google_calendar_sync.api import GoogleCalendarApi, RetryPolicy
+from custom_components.google_calendar_sync.const import (
+    CONF_CALENDARS,
+    CONF_POLL_INTERVAL_MINUTES,
+    CONF_PUSH_ENABLED,
+    CONF_SAFETY_NET_HOURS,
+    CONF_SYNC_WINDOW_DAYS,
+    CONF_WEBHOOK_ID,
+    DOMAIN,
+    EVENT_CHANGED,
+)
+from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
+from custom_components.google_calendar_sync.sync import CalendarSnapshot, EventChange
+from google_calendar_emulator import GoogleCalendarEmulator
+
+from .conftest import ACCOUNT, CLIENT_ID, WEBHOOK_ID
+
+# Backoff in milliseconds: the faults are real, the waiting is not the point.
+FAST_RETRY = RetryPolicy(max_attempts=5, initial_delay=0.005, max_delay=0.02)
+
+
+@contextmanager
+def fast_retries() -> Iterator[None]:
+    """Make every client the integration creates back off in milliseconds."""
+    original = GoogleCalendarApi.async_create.__func__  # type: ignore[attr-defined]
+
+    async def _create(cls: type[GoogleCalendarApi], *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("retry", FAST_RETRY)
+        return await original(cls, *args, **kwargs)
+
+    with patch.object(
+        api_module.GoogleCalendarApi, "async_create", classmethod(_create)
+    ):
+        yield
+
+
+def make_entry(
+    emulator: GoogleCalendarEmulator,
+    calendar_ids: list[str],
+    *,
+    push: bool = False,
+    webhook_id: str = WEBHOOK_ID,
+) -> MockConfigEntry:
+    """Return a config entry of ACCOUNT syncing the given calendars."""
+    token = emulator.issue_tokens(ACCOUNT, CLIENT_ID)
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=ACCOUNT,
+        unique_id=ACCOUNT,
+        data={
+            "auth_implementation": DOMAIN,
+            "token": {**token, "expires_at": time.time() + token["expires_in"]},
+            CONF_WEBHOOK_ID: webhook_id,
+        },
+        options={
+            CONF_CALENDARS: calendar_ids,
+            CONF_SYNC_WINDOW_DAYS: 365,
+            CONF_PUSH_ENABLED: push,
+            CONF_POLL_INTERVAL_MINUTES: 15,
+            CONF_SAFETY_NET_HOURS: 6,
+        },
+    )
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Set up an entry (added if needed) and require it to load."""
+    if hass.config_entries.async_get_entry(entry.entry_id) is None:
+        entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def unload_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Unload an entry if it is loaded."""
+    if entry.state is ConfigEntryState.LOADED:
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+
+
+def coordinator_of(entry: MockConfigEntry, calendar_id: str) -> CalendarSyncCoordinator:
+    """Return the coordinator of one calendar of a loaded entry."""
+    coordinator: CalendarSyncCoordinator = entry.runtime_data.coordinators[calendar_id]
+    return coordinator
+
+
+def google_state(emulator: GoogleCalendarEmulator, calendar_id: str) -> dict[str, str]:
+    """Return id -> etag of what a complete sync must hold for a calendar.
+
+    Singles and masters that are not cancelled, and the exceptions of live masters
+    (cancelled exceptions included: they hide instances).
+    """
+    events = emulator.model.calendar(calendar_id).events
+    state: dict[str, str] = {}
+    for event_id, event in events.items():
+        cancelled = event.get("status") == "cancelled"
+        if (master_id := event.get("recurringEventId")) is not None:
+            master = events.get(master_id)
+            if master is None or master.get("status") == "cancelled":
+                continue
+        elif cancelled:
+            continue
+        state[event_id] = event["etag"]
+    return state
+
+
+def all_etags(emulator: GoogleCalendarEmulator, calendar_id: str) -> dict[str, str]:
+    """Return id -> etag of every stored event, cancelled ones included."""
+    events = emulator.model.calendar(calendar_id).events
+    return {event_id: event["etag"] for event_id, event in events.items()}
+
+
+def store_state(snapshot: CalendarSnapshot) -> dict[str, str]:
+    """Return id -> etag of a synced snapshot."""
+    return {
+        event_id: event.get("etag", "") for event_id, event in snapshot.events.items()
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """One bus event of a changed Google event, with the etag of the version it told."""
+
+    event_id: str
+    change: str
+    etag: str | None
+
+
+@contextmanager
+def record_announcements(hass: HomeAssistant) -> Iterator[list[Announcement]]:
+    """Record every change the coordinators fire on the bus, with its etag.
+
+    The bus payload carries no etag, so the payload builder is observed (not
+    replaced) and each bus event is checked to match one observed payload.
+    """
+    observed: list[Announcement] = []
+    fired: list[dict[str, Any]] = []
+    original = CalendarSyncCoordinator._event_data
+
+    def _spy(
+        self: CalendarSyncCoordinator, entity_id: str | None, change: EventChange
+    ) -> dict[str, Any]:
+        observed.append(
+            Announcement(
+                str(change.event.get("id")),
+                str(change.kind),
+                change.event.get("etag"),
+            )
+        )
+        return original(self, entity_id, change)
+
+    @callback
+    def _on_bus(event: Event[Any]) -> None:
+        fired.append(dict(event.data))
+
+    remove = hass.bus.async_listen(EVENT_CHANGED, _on_bus)
+    try:
+        with patch.object(CalendarSyncCoordinator, "_event_data", _spy):
+            yield observed
+    finally:
+        remove()
+    assert [(a.event_id, a.change) for a in observed] == [
+        (data["event_id"], data["change"]) for data in fired
+    ]
