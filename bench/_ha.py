@@ -14,7 +14,8 @@ from datetime import timedelta
 import os
 import tempfile
 import time
-from typing import Any
+from typing import Any, cast
+from unittest.mock import patch
 
 from aiohttp.test_utils import TestServer
 import gcal_sync.auth
@@ -27,11 +28,9 @@ from homeassistant.components.application_credentials import (
 from homeassistant.components.google import (
     application_credentials as google_credentials,
 )
-from homeassistant.components.google.coordinator import (
-    CalendarSyncUpdateCoordinator,
-)
+from homeassistant.components.google.coordinator import CalendarSyncUpdateCoordinator
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, frame
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
@@ -89,8 +88,8 @@ class Harness:
             return_response=True,
         )
         assert response is not None
-        events: list[dict[str, Any]] = response[self.entity_id]["events"]  # type: ignore[index,assignment]
-        return [event["summary"] for event in events]
+        found = cast("dict[str, list[dict[str, Any]]]", response[self.entity_id])
+        return [event["summary"] for event in found["events"]]
 
 
 @contextlib.asynccontextmanager
@@ -98,6 +97,8 @@ async def _home_assistant() -> AsyncIterator[HomeAssistant]:
     """Run a test Home Assistant in a temporary config directory."""
     with tempfile.TemporaryDirectory() as config_dir:
         async with async_test_home_assistant(config_dir=config_dir) as hass:
+            # A previous instance in this process may have reset the frame helper.
+            frame.async_setup(hass)
             hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
             for component in ("application_credentials", "calendar", "webhook"):
                 assert await async_setup_component(hass, component, {})
@@ -222,7 +223,9 @@ def _google_coordinators(harness: Harness) -> list[CalendarSyncUpdateCoordinator
     return [
         entity.coordinator
         for entity in component.entities
-        if isinstance(getattr(entity, "coordinator", None), CalendarSyncUpdateCoordinator)
+        if isinstance(
+            getattr(entity, "coordinator", None), CalendarSyncUpdateCoordinator
+        )
     ]
 
 
@@ -255,9 +258,11 @@ async def probe_poll(
     base = dt_util.utcnow()
     offset = step
     while offset <= limit:
-        async_fire_time_changed(hass, base + offset)
-        await hass.async_block_till_done(wait_background_tasks=True)
-        await harness.emulator.notifications_idle()
+        # Code that checks the clock itself (channel expiry) sees the simulated time.
+        with patch.object(dt_util, "utcnow", return_value=base + offset):
+            async_fire_time_changed(hass, base + offset)
+            await hass.async_block_till_done(wait_background_tasks=True)
+            await harness.emulator.notifications_idle()
         if await done(meter):
             traffic = meter.read()
             return PollProbe(

@@ -23,11 +23,12 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from homeassistant.helpers import frame
 from pytest_homeassistant_custom_component.common import async_test_home_assistant
 
 from bench import _ha, bench_push
-from custom_components.google_calendar_sync.api import ENV_ENDPOINT
 from bench._common import ACCOUNT, TrafficMeter, median, percentile, running_emulator
+from custom_components.google_calendar_sync.api import ENV_ENDPOINT
 
 DEFAULT_EDITS = 200
 POLL_STEP = timedelta(seconds=30)
@@ -40,10 +41,9 @@ async def measure_push(edits: int) -> dict[str, Any]:
         os.environ[ENV_ENDPOINT] = emulator.base_url
         with tempfile.TemporaryDirectory() as config_dir:
             async with async_test_home_assistant(config_dir=config_dir) as hass:
-                entry, server = await bench_push._setup(hass, emulator)  # noqa: SLF001
-                latencies, per_change = await bench_push._latency(  # noqa: SLF001
-                    hass, emulator, edits
-                )
+                frame.async_setup(hass)
+                entry, server = await bench_push._setup(hass, emulator)
+                latencies, per_change = await bench_push._latency(hass, emulator, edits)
                 assert await hass.config_entries.async_unload(entry.entry_id)
                 await server.close()
                 await hass.async_stop(force=True)

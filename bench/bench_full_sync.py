@@ -40,10 +40,7 @@ from bench._common import (
     running_emulator,
     seed_calendar,
 )
-from custom_components.google_calendar_sync.store import (
-    StoredData,
-    stored_data_to_dict,
-)
+from custom_components.google_calendar_sync.store import StoredData, stored_data_to_dict
 from custom_components.google_calendar_sync.sync import (
     CalendarSnapshot,
     async_sync_calendar,
@@ -100,8 +97,11 @@ async def _gcal_sync(emulator: GoogleCalendarEmulator) -> dict[str, Any]:
             _StaticAuth(session, emulator.api_endpoint.rstrip("/"), token)
         )
         # The built-in integration keeps 90 days of history (SYNC_EVENT_MIN_TIME).
-        request = SyncEventsRequest(
-            calendar_id=ACCOUNT, start_time=datetime.now(UTC) - timedelta(days=90)
+        request = SyncEventsRequest.model_validate(
+            {
+                "calendar_id": ACCOUNT,
+                "start_time": datetime.now(UTC) - timedelta(days=90),
+            }
         )
         sync = CalendarEventSyncManager(service, store=store, request_template=request)
         await sync.run()

@@ -11,6 +11,7 @@ from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.google_calendar_sync import api as api_module
@@ -178,3 +179,19 @@ def record_announcements(hass: HomeAssistant) -> Iterator[list[Announcement]]:
     assert [(a.event_id, a.change) for a in observed] == [
         (data["event_id"], data["change"]) for data in fired
     ]
+
+
+async def serve_http(hass: HomeAssistant, client_factory: Any) -> str:
+    """Serve Home Assistant's HTTP app (webhooks, calendar views) on loopback."""
+    assert await async_setup_component(hass, "webhook", {})
+    assert await async_setup_component(hass, "calendar", {})
+    client = await client_factory()
+    url = str(client.make_url("/")).rstrip("/")
+    await hass.config.async_update(internal_url=url)
+    return url
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Return the value below which a fraction of the sorted values lie."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]

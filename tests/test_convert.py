@@ -700,3 +700,57 @@ async def test_writer_reads_what_it_has_not_stored(
     await writer.async_delete(instances[1].uid, instances[1].recurrence_id)
     assert written[-1]["status"] == "cancelled"
     assert written[-1]["recurringEventId"] == instances[1].uid.rpartition("_")[0]
+
+
+async def test_failed_this_and_following_restores_the_series(
+    hass: HomeAssistant,
+    entity_id: str,
+    setup_integration: MockConfigEntry,
+    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """When the new series cannot be created, the trimmed one gets its rule back."""
+    instances = await _recurring(hass, entity_id, ws)
+    setup_integration.runtime_data.api._retry = RetryPolicy(
+        max_attempts=1, sleep=_no_sleep
+    )
+    [original] = calendar_emulator.events(ACCOUNT)
+    split = {
+        "type": "calendar/event/update",
+        "entity_id": entity_id,
+        "uid": instances[2].uid,
+        "recurrence_id": instances[2].recurrence_id,
+        "recurrence_range": RANGE_THIS_AND_FUTURE,
+        "event": _edit(instances[2], "Retro"),
+    }
+
+    calendar_emulator.faults.fail_next(500, method="POST", path_contains="/events")
+    answer = await ws(split)
+
+    assert "Google Calendar refused the change" in answer["error"]["message"]
+    [restored] = calendar_emulator.events(ACCOUNT)
+    assert restored["recurrence"] == original["recurrence"]
+    shown = await _entity_events(hass, entity_id)
+    assert [event.summary for event in shown] == ["Standup"] * 5
+    # What the writer stored is what Google has.
+    assert len(await _coordinator(setup_integration).async_sync()) == 0
+
+    # If even the restore fails, the error says the series stays shortened.
+    armed: list[str] = []
+
+    def fail_the_restore(_calendar_id: str) -> None:
+        """Arm a failure for the PATCH after the trim committed."""
+        if not armed:
+            armed.append(_calendar_id)
+            calendar_emulator.faults.fail_next(500, method="PATCH")
+
+    remove = calendar_emulator.model.add_change_listener(fail_the_restore)
+    calendar_emulator.faults.fail_next(500, method="POST", path_contains="/events")
+    answer = await ws(split)
+    remove()
+
+    assert "could not be restored" in answer["error"]["message"]
+    [trimmed] = calendar_emulator.events(ACCOUNT)
+    assert "UNTIL=" in trimmed["recurrence"][0]
+    shown = await _entity_events(hass, entity_id)
+    assert [event.summary for event in shown] == ["Standup"] * 2

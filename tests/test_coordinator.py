@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
+import threading
 from typing import Any
 from unittest.mock import patch
 
@@ -21,6 +22,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.google_calendar_sync import coordinator as coordinator_module
 from custom_components.google_calendar_sync.api import (
     GoogleCalendarApi,
     GoogleNotFoundError,
@@ -443,6 +445,80 @@ async def test_deleting_a_series_forgets_its_exceptions(
     cancelled = {**master, "status": "cancelled"}
     coordinator.async_apply_remote_write(cancelled)
     assert master["id"] not in coordinator.snapshot.events
+
+
+async def test_many_writes_rebuild_the_timeline_once(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    get_events: GetEvents,
+    now: datetime,
+) -> None:
+    """A bulk of our own writes and deletions costs one rebuild and one update."""
+    coordinator = _coordinator(setup_integration)
+    written = [
+        {
+            "id": f"bulk{index}",
+            "etag": f'"{index}"',
+            "status": "confirmed",
+            **_timed(f"Bulk {index}", now + timedelta(hours=index + 1)),
+        }
+        for index in range(50)
+    ]
+    coordinator.async_apply_remote_writes(written)
+    updates: list[None] = []
+    unsub = coordinator.async_add_listener(lambda: updates.append(None))
+    builds: list[None] = []
+    build = coordinator._build_timeline
+
+    def counting_build() -> Any:
+        builds.append(None)
+        return build()
+
+    with patch.object(coordinator, "_build_timeline", counting_build):
+        coordinator.async_apply_remote_writes(
+            [{**event, "summary": "Renamed"} for event in written[:40]],
+            deleted_ids=[event["id"] for event in written[40:]],
+        )
+    unsub()
+
+    assert (len(builds), len(updates)) == (1, 1)
+    events = await get_events(now, now + timedelta(days=3))
+    assert [event["summary"] for event in events] == ["Renamed"] * 40
+
+
+async def test_timeline_is_built_off_the_loop_and_keeps_writes_made_meanwhile(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    get_events: GetEvents,
+    now: datetime,
+) -> None:
+    """A sync builds the timeline in the executor; a write landing then survives."""
+    coordinator = _coordinator(setup_integration)
+    written = {
+        "id": "meanwhile1",
+        "etag": '"1"',
+        "status": "confirmed",
+        **_timed("Written meanwhile", now + timedelta(hours=2)),
+    }
+    threads: list[bool] = []
+    build = coordinator_module._build_warm_timeline
+
+    def build_while_a_write_lands(*args: Any) -> Any:
+        threads.append(hass.loop_thread_id == threading.get_ident())
+        asyncio.run_coroutine_threadsafe(write(), hass.loop).result()
+        return build(*args)
+
+    async def write() -> None:
+        coordinator.async_apply_remote_write(written)
+
+    with patch.object(
+        coordinator_module, "_build_warm_timeline", build_while_a_write_lands
+    ):
+        await coordinator.async_sync()
+
+    assert threads == [False]
+    events = await get_events(now, now + timedelta(days=1))
+    assert [event["summary"] for event in events] == ["Written meanwhile"]
 
 
 async def test_cancelled_queued_sync_does_not_block_later_syncs(

@@ -220,6 +220,38 @@ async def test_run_export_twice_creates_nothing_new(
     }
 
 
+async def test_run_export_hands_every_answer_over_at_once(
+    hass: HomeAssistant,
+    api: GoogleCalendarApi,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """on_apply gets all written events and removed ids of a run in one call."""
+    calls: list[tuple[list[dict[str, Any]], list[str]]] = []
+
+    def on_apply(events: list[dict[str, Any]], deleted: list[str]) -> None:
+        calls.append((events, deleted))
+
+    options: dict[str, Any] = {
+        "origin": "service",
+        "time_zone": "UTC",
+        "remove_missing": True,
+        "on_apply": on_apply,
+    }
+    await async_run_export(api, ACCOUNT, appointments(60), **options)
+    await async_run_export(api, ACCOUNT, appointments(60, changed={1})[:58], **options)
+    await async_run_export(api, ACCOUNT, appointments(58, changed={1}), **options)
+
+    assert [(len(events), len(deleted)) for events, deleted in calls] == [
+        (60, 0),
+        (1, 2),
+    ]
+    assert calls[1][0][0]["summary"] == "Patient 1 (moved)"
+    assert calls[1][1] == [
+        export_event_id("service", "appointment-58"),
+        export_event_id("service", "appointment-59"),
+    ]
+
+
 async def test_run_export_revives_a_deleted_export(
     hass: HomeAssistant,
     api: GoogleCalendarApi,

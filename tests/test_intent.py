@@ -74,6 +74,16 @@ async def test_intent_finds_the_calendar_by_name_or_alone(
     )
 
 
+async def test_intent_finds_the_calendar_without_the_word_calendar(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """Saying "the primary calendar" fills the calendar slot with "primary"."""
+    await _handle(hass, calendar="Primary", summary="Spoken", start="10:30")
+    assert [e["summary"] for e in calendar_emulator.events(ACCOUNT)] == ["Spoken"]
+
+
 @pytest.mark.parametrize(
     ("slots", "message"),
     [

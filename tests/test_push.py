@@ -858,7 +858,7 @@ async def test_new_url_moves_live_channels(
     assert push.stored.channels == old  # nothing to move, nothing asked of Google
     assert calendar_emulator.requests.count("POST", "/watch") == watches
 
-    moved_url = hass_url.replace("127.0.0.1", "localhost")
+    moved_url = "http://127.0.0.1:1"  # nothing listens there; addresses are compared
     await hass.config.async_update(internal_url=moved_url)
     await hass.async_block_till_done(wait_background_tasks=True)
 

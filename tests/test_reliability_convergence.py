@@ -41,7 +41,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.update_coordinator import UpdateFailed
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
@@ -64,6 +63,7 @@ from .reliability_helpers import (
     google_state,
     make_entry,
     record_announcements,
+    serve_http,
     setup_entry,
     store_state,
     unload_entry,
@@ -487,12 +487,7 @@ async def hass_url(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
 ) -> str:
     """Serve Home Assistant's HTTP app (webhooks included) on a loopback port."""
-    assert await async_setup_component(hass, "webhook", {})
-    assert await async_setup_component(hass, "calendar", {})
-    client = await hass_client_no_auth()
-    url = str(client.make_url("/")).rstrip("/")
-    await hass.config.async_update(internal_url=url)
-    return url
+    return await serve_http(hass, hass_client_no_auth)
 
 
 @pytest.fixture

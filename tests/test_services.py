@@ -258,6 +258,22 @@ async def test_sync_now_returns_change_counts(
     assert response == {"created": 1, "updated": 0, "cancelled": 0}
 
 
+async def test_sync_now_reports_google_errors(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+    no_backoff: None,
+) -> None:
+    """A failed sync_now raises a translated Home Assistant error (action-exceptions)."""
+    calendar_emulator.faults.add("drop", times=20)
+
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, "sync_now", entity_id)
+    assert err.value.translation_domain == "google_calendar_sync"
+    assert err.value.translation_key == "sync_failed"
+    calendar_emulator.faults.clear()
+
+
 # Export from a Home Assistant calendar (local_calendar) into Google.
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 import time
 from typing import Any
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from custom_components.google_calendar_sync import timeline as timeline_module
 from custom_components.google_calendar_sync.timeline import (
     CalendarTimeline,
     TimelineEvent,
@@ -53,6 +55,14 @@ def query(
 ) -> list[tuple[str, date | datetime]]:
     """Return (uid, start) of the events overlapping a range."""
     return [(event.uid, event.start) for event in timeline.overlapping(start, end)]
+
+
+@pytest.fixture
+def cold_caches() -> None:
+    """Forget what earlier timelines expanded, as after a restart."""
+    timeline_module._SERIES_CACHE.clear()
+    timeline_module._INSTANT_CACHE.clear()
+    timeline_module._count_to_until.cache_clear()
 
 
 @pytest.fixture
@@ -503,6 +513,7 @@ def big_calendar() -> list[dict[str, Any]]:
     return events
 
 
+@pytest.mark.usefixtures("cold_caches")
 def test_month_query_over_20000_events_is_fast() -> None:
     events = big_calendar()
     timeline = CalendarTimeline(events, default_time_zone="Europe/Berlin")
@@ -532,6 +543,58 @@ def test_month_query_over_20000_events_is_fast() -> None:
     assert cold < 0.5, f"first month query took {cold:.3f} s"
     assert warm < 0.1, f"month query took {warm:.3f} s"
     assert next_event < 0.1, f"active_or_next took {next_event:.3f} s"
+
+
+@pytest.mark.usefixtures("cold_caches")
+def test_warmed_timeline_answers_the_first_query_after_a_restart_fast() -> None:
+    """Warming (the coordinator does it in the executor) makes the first query cheap."""
+    now = datetime(2026, 6, 10, 12, tzinfo=BERLIN)
+    timeline = CalendarTimeline(big_calendar(), default_time_zone="Europe/Berlin")
+    timeline.warm(now)
+
+    started = time.process_time()
+    month = timeline.overlapping(
+        datetime(2026, 6, 1, tzinfo=BERLIN), datetime(2026, 7, 1, tzinfo=BERLIN)
+    )
+    first = time.process_time() - started
+    started = time.process_time()
+    current = timeline.active_or_next(now)
+    next_event = time.process_time() - started
+
+    assert len(month) > 3000
+    assert current is not None
+    assert first < 0.1, f"first month query after warming took {first:.3f} s"
+    assert next_event < 0.1, f"active_or_next took {next_event:.3f} s"
+
+
+@pytest.mark.usefixtures("cold_caches")
+def test_warming_in_a_thread_while_the_old_timeline_answers() -> None:
+    """Timelines share series across threads without mixing up their expansions."""
+    events = big_calendar()
+    now = datetime(2026, 6, 10, 12, tzinfo=BERLIN)
+    months = [
+        (
+            datetime(2026, month, 1, tzinfo=BERLIN),
+            datetime(2026, month + 1, 1, tzinfo=BERLIN),
+        )
+        for month in range(1, 12)
+    ]
+    old = CalendarTimeline(events, default_time_zone="Europe/Berlin")
+
+    def build() -> CalendarTimeline:
+        fresh = CalendarTimeline(events, default_time_zone="Europe/Berlin")
+        fresh.warm(now)
+        return fresh
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(build)
+        answers = [[event.uid for event in old.overlapping(*month)] for month in months]
+        new = pending.result()
+
+    assert answers == [
+        [event.uid for event in new.overlapping(*month)] for month in months
+    ]
+    assert all(answers)
 
 
 @pytest.mark.parametrize(

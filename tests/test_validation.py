@@ -21,16 +21,26 @@ import tomllib
 from typing import Any
 
 from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
-from homeassistant.const import __version__ as HA_VERSION
+from hassil import Intents, recognize
+from homeassistant import const as ha_const
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, service
 from homeassistant.loader import Integration, async_get_integration
 from homeassistant.util.yaml import load_yaml_dict
+from PIL import Image
+import probatio
 import pytest
 import voluptuous as vol
+import yaml
 
 import custom_components
 from custom_components.google_calendar_sync.const import DOMAIN
+from custom_components.google_calendar_sync.intent import INTENT_CREATE_EVENT
+from custom_components.google_calendar_sync.services import (
+    CREATE_EVENT_SCHEMA,
+    EXPORT_SCHEMA,
+    async_setup_services,
+)
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / DOMAIN
@@ -211,14 +221,16 @@ def test_hacs_json_passes_hacs_schema() -> None:
     assert hacs["name"] == _json("manifest.json")["name"]
     # The integration lives in custom_components/<domain>, not the repository root.
     assert hacs.get("content_in_root", False) is False
-    assert [path.name for path in (ROOT / "custom_components").iterdir() if path.is_dir() and not path.name.startswith("__")] == [DOMAIN]
-    assert validated["homeassistant"] <= AwesomeVersion(HA_VERSION)
+    assert [
+        path.name
+        for path in (ROOT / "custom_components").iterdir()
+        if path.is_dir() and not path.name.startswith("__")
+    ] == [DOMAIN]
+    assert validated["homeassistant"] <= AwesomeVersion(ha_const.__version__)
 
 
 def test_brand_images_are_square_pngs() -> None:
     """The local brand icons Home Assistant serves for custom integrations are 256 and 512 px."""
-    from PIL import Image  # noqa: PLC0415
-
     for name, size in (("icon.png", 256), ("icon@2x.png", 512)):
         with Image.open(INTEGRATION / "brand" / name) as image:
             assert image.format == "PNG"
@@ -497,7 +509,9 @@ def test_every_translation_key_in_the_code_exists_with_matching_placeholders() -
             continue
         assert wanted <= placeholders, f"{where}: {key} lacks {wanted - placeholders}"
         if section == "exceptions":
-            assert placeholders <= wanted, f"{where}: {key} ignores {placeholders - wanted}"
+            assert placeholders <= wanted, (
+                f"{where}: {key} ignores {placeholders - wanted}"
+            )
 
 
 def test_every_exception_and_issue_message_is_used() -> None:
@@ -521,10 +535,6 @@ async def test_home_assistant_describes_every_registered_action(
     hass: HomeAssistant, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The registered actions are exactly those in services.yaml, and all load."""
-    from custom_components.google_calendar_sync.services import (  # noqa: PLC0415
-        async_setup_services,
-    )
-
     async_setup_services(hass)
     descriptions = await service.async_get_all_descriptions(hass)
     registered = set(hass.services.async_services_for_domain(DOMAIN))
@@ -748,3 +758,61 @@ def test_docs_rules_are_backed_by_readme_sections() -> None:
     for rule, heading in DOCS_SECTIONS.items():
         if statuses[rule] == "done":
             assert heading in headings, f"{rule}: README lacks {heading!r}"
+
+
+# --- README examples ------------------------------------------------------------------
+
+
+def _readme_yaml_blocks() -> list[Any]:
+    """Return every ```yaml block of the README, parsed."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return [
+        yaml.safe_load(block)
+        for block in re.findall(
+            r"^ *```yaml\n(.*?)^ *```", readme, re.DOTALL | re.MULTILINE
+        )
+    ]
+
+
+def test_readme_action_examples_pass_the_action_schemas() -> None:
+    """Each README example calling one of our actions is valid input for it."""
+    schemas = {
+        "create_event": CREATE_EVENT_SCHEMA,
+        "export_appointments": EXPORT_SCHEMA,
+        "sync_now": {},
+    }
+    checked = set()
+    for block in _readme_yaml_blocks():
+        if not isinstance(block, dict) or not str(block.get("action", "")).startswith(
+            f"{DOMAIN}."
+        ):
+            continue
+        name = block["action"].removeprefix(f"{DOMAIN}.")
+        assert set(block["target"]) == {"entity_id"}
+        probatio.Schema(schemas[name])(block.get("data", {}))
+        checked.add(name)
+    assert checked == set(schemas)
+
+
+def test_readme_voice_sentences_reach_the_intent() -> None:
+    """The custom sentences in the README fill the intent's slots as documented."""
+    [sentences] = [
+        block
+        for block in _readme_yaml_blocks()
+        if isinstance(block, dict) and "intents" in block
+    ]
+    intents = Intents.from_dict(sentences)
+    result = recognize(
+        "add dentist to the family calendar at 15:30 for 45 minutes", intents
+    )
+    assert result is not None
+    assert result.intent.name == INTENT_CREATE_EVENT
+    assert {name: slot.value for name, slot in result.entities.items()} == {
+        "summary": "dentist",
+        "calendar": "family",
+        "start": "15:30",
+        "duration": 45,
+    }
+    alone = recognize("add dentist to my calendar at 15:30", intents)
+    assert alone is not None
+    assert set(alone.entities) == {"summary", "start"}

@@ -176,6 +176,13 @@ async def async_unload_entry(
         if data.push is not None:
             # Stops every channel: Google would otherwise post for up to a week.
             await data.push.async_stop()
+        # Let syncs in flight finish first: the save must hold what they announced.
+        await asyncio.gather(
+            *(
+                coordinator.async_shutdown()
+                for coordinator in data.coordinators.values()
+            )
+        )
         await data.store.async_save(data.stored)
     return unloaded
 

@@ -362,7 +362,12 @@ class EventWriter:
                     parse_google_time(master["start"]),
                     target.original_start or parse_google_time(master["start"]),
                 )
-            await self.async_insert(body)
+            try:
+                await self.async_insert(body)
+            except HomeAssistantError as err:
+                # Half a split loses the following instances: undo the trim.
+                await self._async_undo_split(master, err)
+                raise
             return
         await self._async_patch(
             target.event_id,
@@ -398,6 +403,25 @@ class EventWriter:
             return None
         await self._async_patch(target.master_id, {"recurrence": trimmed})
         return master
+
+    async def _async_undo_split(
+        self, master: dict[str, Any], error: HomeAssistantError
+    ) -> None:
+        """Give a trimmed series its recurrence back after the new one failed."""
+        try:
+            # The stored master carries the trim's etag, so If-Match still holds.
+            await self._async_patch(
+                master["id"], {"recurrence": master.get("recurrence", [])}
+            )
+        except HomeAssistantError as err:
+            _LOGGER.warning(
+                "Could not restore the recurrence of %s after a failed split: %s",
+                master["id"],
+                err,
+            )
+            raise _translated(
+                "series_split_incomplete", event_id=master["id"], message=str(error)
+            ) from err
 
     async def _async_current(self, event_id: str) -> dict[str, Any]:
         """Return the stored event, or read it from Google."""

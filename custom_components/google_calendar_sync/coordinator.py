@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 import contextlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any, override
 
@@ -93,6 +93,15 @@ def _safety_net_interval(options: Mapping[str, Any]) -> timedelta:
     return timedelta(hours=options.get(CONF_SAFETY_NET_HOURS, DEFAULT_SAFETY_NET_HOURS))
 
 
+def _build_warm_timeline(
+    events: list[dict[str, Any]], time_zone: str, now: datetime
+) -> CalendarTimeline:
+    """Index events and expand the months around now; runs in the executor."""
+    timeline = CalendarTimeline(events, default_time_zone=time_zone)
+    timeline.warm(now)
+    return timeline
+
+
 class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
     """Keep one Google calendar in sync and answer reads from a local timeline."""
 
@@ -119,6 +128,10 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
         self._stored = stored
         self._push_active = False
         self._lock = asyncio.Lock()
+        # Set on unload: a sync finishing after the final save would be lost.
+        self._closed = False
+        # Counts timelines published after our own writes (see _async_build_timeline).
+        self._local_changes = 0
         # Callers arriving while a sync runs share this queued sync's result.
         self._queued: asyncio.Future[ChangeSet] | None = None
         super().__init__(
@@ -156,7 +169,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
     async def _async_update_data(self) -> CalendarTimeline:
         """Sync the calendar and return its timeline."""
         await self._async_coalesced_sync()
-        return self._build_timeline()
+        return await self._async_build_timeline()
 
     async def async_sync(self) -> ChangeSet:
         """Sync now, coalesced with syncs in flight, and publish the result."""
@@ -169,7 +182,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
         except UpdateFailed as err:
             self.async_set_update_error(err)
             raise
-        self.async_set_updated_data(self._build_timeline())
+        self.async_set_updated_data(await self._async_build_timeline())
         return changes
 
     async def async_request_sync(self) -> None:
@@ -201,8 +214,22 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
         queued.set_result(changes)
         return changes
 
+    @override
+    async def async_shutdown(self) -> None:
+        """Stop syncing and wait for a sync in flight, so the final save has it.
+
+        Otherwise its changes would be announced, then lost with the old snapshot,
+        and announced again after the restart.
+        """
+        self._closed = True
+        await super().async_shutdown()
+        async with self._lock:
+            pass
+
     async def _async_sync_once(self) -> ChangeSet:
         """Fetch changes from Google, store them and announce them."""
+        if self._closed:
+            return ChangeSet()
         previous = self.snapshot
         first_sync = previous.last_synced is None
         window = timedelta(
@@ -268,13 +295,33 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
             or self.calendar_id
         )
 
+    @property
+    def _time_zone(self) -> str:
+        """Return the zone of all-day events and floating times."""
+        return str(self.calendar.get("timeZone") or self.hass.config.time_zone)
+
     def _build_timeline(self) -> CalendarTimeline:
-        """Index the stored events for reads without I/O."""
+        """Index the stored events for reads without I/O, on the loop."""
         return CalendarTimeline(
-            self.snapshot.events.values(),
-            default_time_zone=self.calendar.get("timeZone")
-            or self.hass.config.time_zone,
+            self.snapshot.events.values(), default_time_zone=self._time_zone
         )
+
+    async def _async_build_timeline(self) -> CalendarTimeline:
+        """Build and warm the timeline in the executor, keeping the loop free.
+
+        Indexing 20,000 events and expanding their series takes a few hundred
+        milliseconds; warmed, the first query after a restart reads caches.
+        """
+        local_changes = self._local_changes
+        # A copy: our own writes may change the snapshot while the executor reads.
+        events = list(self.snapshot.events.values())
+        timeline = await self.hass.async_add_executor_job(
+            _build_warm_timeline, events, self._time_zone, dt_util.utcnow()
+        )
+        if local_changes != self._local_changes:
+            # A write was published meanwhile from the newer snapshot: keep it.
+            return self.data
+        return timeline
 
     @callback
     def _schedule_save(self) -> None:
@@ -313,24 +360,35 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
     @callback
     def async_apply_remote_write(self, event: dict[str, Any]) -> None:
         """Store Google's answer to our own write so reads see it at once."""
-        events = self.snapshot.events
-        if event.get("status") == "cancelled" and not event.get("recurringEventId"):
-            events.pop(event["id"], None)
-        else:
-            events[event["id"]] = event
-        self._async_publish_local_change()
+        self.async_apply_remote_writes((event,))
 
     @callback
     def async_apply_remote_delete(self, event_id: str) -> None:
         """Forget an event we deleted, with the exceptions of a recurring one."""
-        events = self.snapshot.events
-        events.pop(event_id, None)
-        for other_id in [
-            other_id
-            for other_id, other in events.items()
-            if other.get("recurringEventId") == event_id
-        ]:
-            del events[other_id]
+        self.async_apply_remote_writes((), deleted_ids=(event_id,))
+
+    @callback
+    def async_apply_remote_writes(
+        self, events: Iterable[dict[str, Any]], deleted_ids: Iterable[str] = ()
+    ) -> None:
+        """Store many answers to our own writes, then deletions, in one rebuild.
+
+        Rebuilding the timeline per event makes a large export quadratic.
+        """
+        stored = self.snapshot.events
+        for event in events:
+            if event.get("status") == "cancelled" and not event.get("recurringEventId"):
+                stored.pop(event["id"], None)
+            else:
+                stored[event["id"]] = event
+        if deleted := set(deleted_ids):
+            # One pass finds the exceptions of every deleted series.
+            for event_id in [
+                event_id
+                for event_id, event in stored.items()
+                if event_id in deleted or event.get("recurringEventId") in deleted
+            ]:
+                del stored[event_id]
         self._async_publish_local_change()
 
     @callback
@@ -338,5 +396,6 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
         """Save and publish a change made without a sync."""
         self._schedule_save()
         # Keep the poll schedule: a local write is not a sync.
+        self._local_changes += 1
         self.data = self._build_timeline()
         self.async_update_listeners()

@@ -58,6 +58,8 @@ AUTO_EXPORT_COOLDOWN = 5.0
 
 type WriteCallback = Callable[[dict[str, Any]], None]
 type DeleteCallback = Callable[[str], None]
+# Stores every written event and deleted id of one export at once.
+type ApplyCallback = Callable[[list[dict[str, Any]], list[str]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,11 +274,13 @@ async def async_run_export(
     window: tuple[datetime, datetime] | None = None,
     on_write: WriteCallback | None = None,
     on_delete: DeleteCallback | None = None,
+    on_apply: ApplyCallback | None = None,
 ) -> ExportResult:
     """Export appointments idempotently through batch requests.
 
     Errors of single operations are counted, never raised; errors listing the
-    calendar (nothing written yet) are raised.
+    calendar (nothing written yet) are raised. Google's answers go to on_apply
+    once at the end (one timeline rebuild), and to on_write/on_delete one by one.
     """
     existing = await async_list_exported(api, calendar_id, origin)
     plan = plan_export(
@@ -292,6 +296,32 @@ async def async_run_export(
     writes = plan.operations
     if not writes:
         return result
+    written: list[dict[str, Any]] = []
+    removed: list[str] = []
+    try:
+        await _async_execute(api, calendar_id, writes, result, written, removed)
+    finally:
+        # Store what was written even when a later batch failed.
+        for event in written:
+            if on_write is not None:
+                on_write(event)
+        for event_id in removed:
+            if on_delete is not None:
+                on_delete(event_id)
+        if on_apply is not None and (written or removed):
+            on_apply(written, removed)
+    return result
+
+
+async def _async_execute(  # noqa: PLR0917
+    api: GoogleCalendarApi,
+    calendar_id: str,
+    writes: Sequence[PlannedWrite],
+    result: ExportResult,
+    written: list[dict[str, Any]],
+    removed: list[str],
+) -> None:
+    """Run the planned writes, reviving conflicting inserts with a second batch."""
     outcomes = await api.execute_batch(
         [write.operation for write in writes], batch_size=BATCH_SIZE
     )
@@ -311,40 +341,39 @@ async def async_run_export(
                 )
             )
             continue
-        _count(result, write, outcome, on_write, on_delete)
+        _count(result, write, outcome, written, removed)
     if retries:
         outcomes = await api.execute_batch(
             [write.operation for write in retries], batch_size=BATCH_SIZE
         )
         for write, outcome in zip(retries, outcomes, strict=True):
-            _count(result, write, outcome, on_write, on_delete)
-    return result
+            _count(result, write, outcome, written, removed)
 
 
 def _count(
     result: ExportResult,
     write: PlannedWrite,
     outcome: BatchOutcome,
-    on_write: WriteCallback | None,
-    on_delete: DeleteCallback | None,
+    written: list[dict[str, Any]],
+    removed: list[str],
 ) -> None:
-    """Count one outcome and store what Google answered."""
+    """Count one outcome and collect what Google answered."""
     method = write.operation.method
     if method == "delete":
         if outcome.error is None or isinstance(
             outcome.error, GoogleNotFoundError | GoogleGoneError
         ):
             result.removed += 1
-            if on_delete is not None and write.operation.event_id:
-                on_delete(write.operation.event_id)
+            if write.operation.event_id:
+                removed.append(write.operation.event_id)
             return
     elif outcome.error is None:
         if method == "insert":
             result.created += 1
         else:
             result.updated += 1
-        if on_write is not None and outcome.result is not None:
-            on_write(outcome.result)
+        if outcome.result is not None:
+            written.append(outcome.result)
         return
     reason = str(outcome.error) if outcome.error else "unknown error"
     result.add_failure(write.label, reason)
@@ -384,6 +413,7 @@ class AutoExporter:
         *,
         on_write: WriteCallback | None = None,
         on_delete: DeleteCallback | None = None,
+        on_apply: ApplyCallback | None = None,
         cooldown: float = AUTO_EXPORT_COOLDOWN,
     ) -> None:
         """Initialize the exporter."""
@@ -393,6 +423,7 @@ class AutoExporter:
         self._sources = list(sources)
         self._on_write = on_write
         self._on_delete = on_delete
+        self._on_apply = on_apply
         self._unsubs: list[CALLBACK_TYPE] = []
         self._subscriptions: dict[str, CALLBACK_TYPE] = {}
         self._debouncer = Debouncer(
@@ -498,6 +529,7 @@ class AutoExporter:
                     window=window,
                     on_write=self._on_write,
                     on_delete=self._on_delete,
+                    on_apply=self._on_apply,
                 )
             except (GoogleCalendarApiError, HomeAssistantError) as err:
                 _LOGGER.warning("Automatic export of %s failed: %s", entity_id, err)
@@ -535,8 +567,7 @@ async def async_start_auto_export(
         coordinator.api,
         coordinator.calendar_id,
         sources,
-        on_write=coordinator.async_apply_remote_write,
-        on_delete=coordinator.async_apply_remote_delete,
+        on_apply=coordinator.async_apply_remote_writes,
     )
     await exporter.async_start()
     entry.async_on_unload(exporter.async_stop)

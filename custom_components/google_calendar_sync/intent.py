@@ -66,7 +66,8 @@ def _find_calendar(
             names.add(state.name.casefold())
         if entity.name and isinstance(entity.name, str):
             names.add(entity.name.casefold())
-        if key in names:
+        # "the family calendar" gives "family", "the primary calendar" gives "primary".
+        if key in names or f"{key} calendar" in names:
             return entity
     raise intent.IntentHandleError(f"I found no Google calendar called {wanted}")
 

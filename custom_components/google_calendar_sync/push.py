@@ -278,10 +278,6 @@ class PushManager:
     async def async_stop(self, *, remove_channels: bool = True) -> None:
         """Stop timers and the webhook; stop every channel unless keeping them."""
         self._stopped = True
-        self._cancel_pending_retry()
-        for cancel in self._renewal_timers.values():
-            cancel()
-        self._renewal_timers.clear()
         if self._cancel_cloud_listener is not None:
             self._cancel_cloud_listener()
             self._cancel_cloud_listener = None
@@ -289,6 +285,11 @@ class PushManager:
             self._cancel_config_listener()
             self._cancel_config_listener = None
         async with self._lock:
+            # Under the lock: a setup that was running may have scheduled timers.
+            self._cancel_pending_retry()
+            for cancel in self._renewal_timers.values():
+                cancel()
+            self._renewal_timers.clear()
             if remove_channels:
                 channels = list(self._store_data.channels.values())
                 self._store_data.channels.clear()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 import logging
+import threading
 import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,9 +30,13 @@ _MAX_BUCKETS = 3 * 366
 _REANCHOR_AFTER = timedelta(days=3 * 366)
 # Give up looking for the next instance after this many hidden ones in a row.
 _MAX_SKIPPED = 10_000
+# Timelines are built and warmed in the executor while the loop queries the
+# previous one: the caches below are shared across threads. Single dict
+# operations are atomic; the series cache and each series take a lock.
 _INSTANT_CACHE_SIZE = 200_000
 _INSTANT_CACHE: dict[str, float] = {}
 _SERIES_CACHE_SIZE = 4096
+_SERIES_CACHE_LOCK = threading.Lock()
 _SERIES_CACHE: OrderedDict[tuple[str, str, frozenset[float | date], str], _Series] = (
     OrderedDict()
 )
@@ -193,6 +198,21 @@ class CalendarTimeline:
         found.sort(key=_sort_key)
         return [entry.event for entry in found]
 
+    def warm(
+        self,
+        now: datetime,
+        *,
+        before: timedelta = timedelta(days=31),
+        after: timedelta = timedelta(days=62),
+    ) -> None:
+        """Expand the series and build the events around now ahead of queries.
+
+        Meant for the executor: the first query of a fresh timeline (after a
+        restart, every series is expanded from scratch) then reads caches.
+        """
+        self.overlapping(now - before, now + after)
+        self.active_or_next(now)
+
     def active_or_next(self, now: datetime) -> TimelineEvent | None:
         """Return the event in progress at now, or else the next one to start."""
         now_ts = self._timestamp(now)
@@ -262,6 +282,7 @@ class _Series:
         "_exrules",
         "_length",
         "_length_ts",
+        "_lock",
         "_master",
         "_overrides",
         "_period",
@@ -331,6 +352,8 @@ class _Series:
         self._anchor = self._dtstart
         self._anchored_set: rrulebase | None = None
         self._buckets: dict[int, list[_Entry]] = {}
+        # Timelines on the loop and one being built in the executor share series.
+        self._lock = threading.RLock()
 
     @property
     def master(self) -> dict[str, Any]:
@@ -341,16 +364,18 @@ class _Series:
         """Return the generated instances overlapping [start_ts, end_ts)."""
         first = int((start_ts - self._length_ts) // _BUCKET)
         last = int(end_ts // _BUCKET)
-        if len(self._buckets) > _MAX_BUCKETS:
-            # Series live on across rebuilds: forget old queries now and then.
-            self._buckets.clear()
-        missing = [b for b in range(first, last + 1) if b not in self._buckets]
-        if missing:
-            self._fill(missing[0], missing[-1])
+        with self._lock:
+            if len(self._buckets) > _MAX_BUCKETS:
+                # Series live on across rebuilds: forget old queries now and then.
+                self._buckets.clear()
+            missing = [b for b in range(first, last + 1) if b not in self._buckets]
+            if missing:
+                self._fill(missing[0], missing[-1])
+            buckets = [self._buckets[bucket] for bucket in range(first, last + 1)]
         return [
             entry
-            for bucket in range(first, last + 1)
-            for entry in self._buckets[bucket]
+            for bucket in buckets
+            for entry in bucket
             if entry.start_ts < end_ts
             and (
                 entry.end_ts > start_ts or (entry.end_ts == entry.start_ts == start_ts)
@@ -359,6 +384,11 @@ class _Series:
 
     def first_ending_after(self, now_ts: float) -> _Entry | None:
         """Return the earliest instance still running or starting after now."""
+        with self._lock:
+            return self._first_ending_after(now_ts)
+
+    def _first_ending_after(self, now_ts: float) -> _Entry | None:
+        """Find the next instance; the caller holds the lock."""
         # The buckets around now are usually filled by the calendar's range query.
         if running := [
             entry
@@ -560,14 +590,18 @@ def _cached_series(
     if (etag := master.get("etag")) is None:
         return _Series(master, overrides, tz)
     key = (master["id"], etag, overrides, str(tz))
+    with _SERIES_CACHE_LOCK:
+        cached = _SERIES_CACHE.get(key)
+        if cached is not None:
+            _SERIES_CACHE.move_to_end(key)
     # The etag changes with every edit; comparing guards against copies that lie.
-    if (series := _SERIES_CACHE.get(key)) is not None and series.master == master:
-        _SERIES_CACHE.move_to_end(key)
-        return series
+    if cached is not None and cached.master == master:
+        return cached
     series = _Series(master, overrides, tz)
-    _SERIES_CACHE[key] = series
-    if len(_SERIES_CACHE) > _SERIES_CACHE_SIZE:
-        _SERIES_CACHE.popitem(last=False)
+    with _SERIES_CACHE_LOCK:
+        _SERIES_CACHE[key] = series
+        if len(_SERIES_CACHE) > _SERIES_CACHE_SIZE:
+            _SERIES_CACHE.popitem(last=False)
     return series
 
 

@@ -40,7 +40,9 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 DOMAIN = "google_calendar_sync"
 CLIENT_ID = "demo-client-id"
 CLIENT_SECRET = "demo-client-secret"  # the emulator accepts any client
-HASS_TIME_ZONE = "Europe/Amsterdam"
+# The demo data is laid out around today in UTC: Home Assistant and the browser use UTC
+# too, so "today" in the calendar panel is the demo's today at any hour.
+TIME_ZONE = "UTC"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
 
@@ -129,6 +131,14 @@ class Process:
         ]
         return "\n".join([*notable[-lines:], "--- last lines ---", *text[-20:]])
 
+    def errors_about(self, text: str) -> list[str]:
+        """Return the ERROR lines of the log that mention text."""
+        return [
+            line
+            for line in self.log.read_text(errors="replace").splitlines()
+            if " ERROR " in line and text in line
+        ]
+
     def stop(self) -> None:
         """Stop the process (SIGTERM, then SIGKILL) and its children."""
         if self.popen.poll() is None:
@@ -204,7 +214,8 @@ def _storage(key: str, version: int, minor_version: int, data: Any) -> str:
 def write_hass_config(config_dir: Path, port: int) -> None:
     """Write what scripts/develop writes, on another port: configuration and storage."""
     config = (REPO / "config" / "configuration.yaml").read_text()
-    (config_dir / "configuration.yaml").write_text(config.replace("8123", str(port)))
+    config = config.replace("8123", str(port)).replace("Europe/Amsterdam", TIME_ZONE)
+    (config_dir / "configuration.yaml").write_text(config)
     (config_dir / "custom_components").mkdir()
     (config_dir / "custom_components" / DOMAIN).symlink_to(
         REPO / "custom_components" / DOMAIN
@@ -278,7 +289,9 @@ def hass_server(
 
 
 @pytest.fixture
-async def browser_page(hass_server: Process) -> AsyncGenerator[Any]:
+async def browser_page(
+    hass_server: Process, e2e_dir: Path, request: pytest.FixtureRequest
+) -> AsyncGenerator[Any]:
     """Open Debian's Chromium (never a downloaded browser) on an empty page."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing; run scripts/e2e_setup to install it")
@@ -291,10 +304,15 @@ async def browser_page(hass_server: Process) -> AsyncGenerator[Any]:
             context = await browser.new_context(
                 viewport={"width": 1280, "height": 860},
                 locale="en-US",
-                timezone_id=HASS_TIME_ZONE,
+                timezone_id=TIME_ZONE,
             )
             context.set_default_timeout(20_000)
             page = await context.new_page()
             yield page
+            if _failed(request):
+                for number, open_page in enumerate(context.pages):
+                    failure = e2e_dir / f"failure-{number}.png"
+                    await open_page.screenshot(path=str(failure))
+                    print(f"Page {open_page.url} at the failure: {failure}")
         finally:
             await browser.close()

@@ -1,0 +1,251 @@
+"""Run every comparison, print one table and write the figures as JSON.
+
+Run from the repository root: scripts/bench [--tiny] [--output PATH]
+(--tiny: small sizes, for the smoke test; the default sizes are the issue's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+import json
+import logging
+from pathlib import Path
+import platform
+import sys
+import time
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import (
+    bench_cost,
+    bench_export_compare,
+    bench_freshness,
+    bench_full_sync,
+    bench_idle,
+    bench_query,
+)
+
+RESULTS = Path(__file__).resolve().parent / "results"
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The sizes of one run."""
+
+    edits: int
+    cost_sizes: tuple[int, ...]
+    query_sizes: tuple[int, ...]
+    full_sync_sizes: tuple[int, ...]
+    export_count: int
+
+
+FULL = Profile(
+    edits=200,
+    cost_sizes=(100, 1_000, 10_000),
+    query_sizes=(1_000, 10_000, 20_000),
+    full_sync_sizes=(10_000, 20_000),
+    export_count=500,
+)
+TINY = Profile(
+    edits=5,
+    cost_sizes=(20, 60),
+    query_sizes=(100,),
+    full_sync_sizes=(200,),
+    export_count=20,
+)
+
+
+def run(profile: Profile) -> dict[str, Any]:
+    """Run every comparison; return all figures."""
+    figures: dict[str, Any] = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "profile": profile.__class__.__name__,
+    }
+    sections: list[tuple[str, Callable[[], Any]]] = [
+        ("freshness", lambda: bench_freshness.measure(profile.edits)),
+        ("idle", bench_idle.measure),
+        ("cost_per_change", lambda: bench_cost.measure(profile.cost_sizes)),
+        ("query", lambda: bench_query.measure(profile.query_sizes)),
+        ("full_sync", lambda: bench_full_sync.measure(profile.full_sync_sizes)),
+        ("export", lambda: bench_export_compare.measure(profile.export_count)),
+    ]
+    seconds: dict[str, float] = {}
+    for name, factory in sections:
+        started = time.perf_counter()
+        figures[name] = asyncio.run(factory())
+        seconds[name] = round(time.perf_counter() - started, 1)
+        print(f"{name}: done in {seconds[name]} s", file=sys.stderr, flush=True)
+    figures["section_seconds"] = seconds
+    return figures
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:g} min" if seconds < 3600 else f"{seconds / 3600:g} h"
+
+
+def _kb(size: float) -> str:
+    return f"{size / 1024:,.1f} KB" if size < MB else f"{size / MB:,.1f} MB"
+
+
+def _ratio(value: float) -> str:
+    return f"{value:,.0f}x" if value >= 10 else f"{value:.1f}x"
+
+
+def rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Return the table rows: what, ours, the alternative, ours is better by."""
+    table: list[tuple[str, str, str, str]] = []
+    fresh = figures["freshness"]
+    push, polling, builtin = (
+        fresh["push"],
+        fresh["polling_fallback"],
+        fresh["builtin_google"],
+    )
+    table.append(
+        (
+            f"Freshness, edit -> bus event ({push['edits']} edits)",
+            f"push: median {_ms(push['median_s'])}, p99 {_ms(push['p99_s'])}",
+            (
+                f"built-in google, polls every {_minutes(builtin['poll_interval_s'])}:"
+                f" expected {_minutes(builtin['expected_delay_s'])},"
+                f" worst {_minutes(builtin['worst_delay_s'])}"
+            ),
+            _ratio(builtin["expected_delay_s"] / push["median_s"]),
+        )
+    )
+    table.append(
+        (
+            "Freshness without push (our polling fallback)",
+            (
+                f"polls every {_minutes(polling['poll_interval_s'])}: expected"
+                f" {_minutes(polling['expected_delay_s'])},"
+                f" worst {_minutes(polling['worst_delay_s'])}"
+            ),
+            f"built-in google: expected {_minutes(builtin['expected_delay_s'])}",
+            _ratio(builtin["expected_delay_s"] / polling["expected_delay_s"]),
+        )
+    )
+    idle = figures["idle"]
+    table.append(
+        (
+            "Idle API requests per calendar per day",
+            (
+                f"{idle['push']['requests_per_day']:.1f} (safety-net poll every"
+                f" {_minutes(idle['push']['safety_net_interval_s'])}, channel renewal"
+                f" every {idle['push']['renewal_interval_s'] / 86400:g} d)"
+            ),
+            (
+                f"built-in google: {idle['builtin_google']['requests_per_day']:.0f}"
+                f" ({idle['builtin_google']['requests_per_poll']} per poll);"
+                f" 15-min polling: {idle['polling_fallback']['requests_per_day']:.0f}"
+            ),
+            _ratio(
+                idle["builtin_google"]["requests_per_day"]
+                / idle["push"]["requests_per_day"]
+            ),
+        )
+    )
+    table.extend(
+        (
+            f"Cost to learn 1 change, {cost['events']:,} events",
+            f"{cost['ours_requests']:g} request, {_kb(cost['ours_bytes'])}",
+            (
+                f"re-list + compare sequence: {cost['naive_requests']:g} request(s),"
+                f" {_kb(cost['naive_bytes'])}"
+            ),
+            _ratio(cost["naive_bytes"] / cost["ours_bytes"]),
+        )
+        for cost in figures["cost_per_change"]
+    )
+    table.extend(
+        (
+            (f"Query one month, {query['events']:,} events ({query['series']} series)"),
+            (
+                f"{_ms(query['ours_query_s'])}"
+                f" (index build {_ms(query['ours_build_s'])})"
+            ),
+            (
+                f"gcal_sync timeline: {_ms(query['gcal_sync_query_s'])}"
+                f" (build {_ms(query['gcal_sync_build_s'])})"
+            ),
+            _ratio(query["query_speedup"]),
+        )
+        for query in figures["query"]
+    )
+    for sync in figures["full_sync"]:
+        ours, gcal = sync["ours"], sync["gcal_sync"]
+        table.append(
+            (
+                f"Full sync from scratch, {sync['events']:,} events",
+                (
+                    f"{ours['seconds']:.1f} s, peak {_kb(ours['peak_bytes'])},"
+                    f" store {_kb(ours['store_bytes'])}"
+                ),
+                (
+                    f"gcal_sync: {gcal['seconds']:.1f} s, peak"
+                    f" {_kb(gcal['peak_bytes'])}, store {_kb(gcal['store_bytes'])}"
+                ),
+                _ratio(gcal["seconds"] / ours["seconds"]),
+            )
+        )
+    export = figures["export"]
+    table.append(
+        (
+            f"Export {export['appointments']} appointments",
+            (
+                f"batched: {export['batched_requests']} requests,"
+                f" {export['batched_s']:.2f} s (~{export['batched_estimate_s']:.1f} s"
+                f" at {export['round_trip_s'] * 1000:.0f} ms/round trip)"
+            ),
+            (
+                f"one per event: {export['single_requests']} requests,"
+                f" {export['single_s']:.2f} s (~{export['single_estimate_s']:.1f} s)"
+            ),
+            _ratio(export["single_estimate_s"] / export["batched_estimate_s"]),
+        )
+    )
+    return table
+
+
+def markdown(figures: dict[str, Any]) -> str:
+    """Return the table as Markdown."""
+    lines = [
+        "| Comparison | google_calendar_sync | Alternative | Ours better by |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines.extend(f"| {' | '.join(row)} |" for row in rows(figures))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run, print the table, write the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tiny", action="store_true", help="small sizes (smoke test)")
+    parser.add_argument("--output", type=Path, help="JSON file to write")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    profile = TINY if args.tiny else FULL
+    started = time.perf_counter()
+    figures = run(profile)
+    figures["profile"] = "tiny" if args.tiny else "full"
+    figures["total_seconds"] = round(time.perf_counter() - started, 1)
+    output = args.output or RESULTS / ("tiny.json" if args.tiny else "latest.json")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(markdown(figures))
+    print(f"\n{figures['total_seconds']} s in all; figures in {output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""The benchmark table builder keeps working (tiny sizes, in a child process)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+import sys
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def test_table_builder_runs_every_comparison_on_tiny_sizes(
+    tmp_path: Path,
+) -> None:
+    """Run scripts/bench --tiny: every section measures, the table prints."""
+    output = tmp_path / "figures.json"
+    # A child process: the benchmarks run their own Home Assistant instances and
+    # emulators on loopback sockets, outside this test's event loop.
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.table",
+        "--tiny",
+        "--output",
+        str(output),
+        cwd=ROOT,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=240)
+    assert process.returncode == 0, stderr.decode()[-3000:]
+
+    table = stdout.decode()
+    assert "| Comparison | google_calendar_sync | Alternative |" in table
+    figures = json.loads(output.read_text(encoding="utf-8"))
+
+    freshness = figures["freshness"]
+    assert freshness["push"]["api_requests_per_change"] == 1.0
+    assert freshness["builtin_google"]["configured_interval_s"] == 900.0
+    assert freshness["builtin_google"]["poll_interval_s"] == 900.0
+    assert freshness["polling_fallback"]["poll_interval_s"] == 900.0
+
+    idle = figures["idle"]
+    assert (
+        idle["push"]["requests_per_day"] < idle["polling_fallback"]["requests_per_day"]
+    )
+
+    # Learning one change costs one request whatever the calendar's size.
+    assert [cost["ours_requests"] for cost in figures["cost_per_change"]] == [1.0, 1.0]
+
+    for query in figures["query"]:
+        assert query["found_ours"] == query["found_gcal_sync"]
+    assert figures["full_sync"][0]["ours"]["http_requests"] == 1
+    assert figures["export"]["single_requests"] == figures["export"]["appointments"]
+    assert figures["export"]["batched_requests"] < figures["export"]["single_requests"]

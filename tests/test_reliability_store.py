@@ -1,0 +1,197 @@
+"""Store safety: crashes around the store write lose nothing, corruption costs a resync."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from datetime import datetime, timedelta
+import json
+import logging
+from pathlib import Path
+from typing import Any
+from unittest.mock import AsyncMock, patch
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.google_calendar_sync.const import DOMAIN
+from google_calendar_emulator import GoogleCalendarEmulator
+
+from .conftest import ACCOUNT
+from .reliability_helpers import (
+    coordinator_of,
+    fast_retries,
+    google_state,
+    make_entry,
+    record_announcements,
+    setup_entry,
+    store_state,
+    unload_entry,
+)
+
+
+def _timed(summary: str, start: datetime) -> dict[str, Any]:
+    """Return a one-hour event body."""
+    return {
+        "summary": summary,
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(hours=1)).isoformat()},
+    }
+
+
+# The real loader, before the test harness swaps in its in-memory storage.
+REAL_LOAD = Store._async_load
+
+
+@pytest.fixture(name="now")
+def now_fixture() -> datetime:
+    """Return the current hour."""
+    return dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+
+
+@pytest.fixture
+async def entry(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> AsyncGenerator[MockConfigEntry]:
+    """Set up a polling entry of the primary calendar with fast backoff."""
+    config_entry = make_entry(calendar_emulator, [ACCOUNT])
+    with fast_retries():
+        await setup_entry(hass, config_entry)
+        yield config_entry
+        await unload_entry(hass, config_entry)
+
+
+async def _crash(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Stop the entry as a power cut would: whatever was not saved yet is lost."""
+    with patch.object(Store, "_async_write_data", AsyncMock()):
+        await unload_entry(hass, entry)
+
+
+async def test_crash_before_the_store_write_loses_nothing(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Synced (and announced) but never saved: after the crash the sync token is old.
+
+    The next sync repeats the listing from the saved token, so nothing is missed; the
+    repeated changes are new to the restored state and announced again (at least
+    once, the price of announcing before the delayed save).
+    """
+    key = f"{DOMAIN}.{entry.entry_id}"
+    await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    saved = json.dumps(hass_storage[key]["data"], sort_keys=True)
+    await setup_entry(hass, entry)
+
+    created = calendar_emulator.insert_event(ACCOUNT, _timed("Unsaved", now))
+    with record_announcements(hass) as announced:
+        await coordinator_of(entry, ACCOUNT).async_sync()
+        # The delayed write has not happened yet when the power goes.
+        assert json.dumps(hass_storage[key]["data"], sort_keys=True) == saved
+        await _crash(hass, entry)
+        assert json.dumps(hass_storage[key]["data"], sort_keys=True) == saved
+
+        await setup_entry(hass, entry)
+
+    coordinator = coordinator_of(entry, ACCOUNT)
+    assert store_state(coordinator.snapshot) == google_state(calendar_emulator, ACCOUNT)
+    assert created["id"] in coordinator.snapshot.events
+    assert [(a.event_id, a.change) for a in announced] == [
+        (created["id"], "created"),
+        (created["id"], "created"),
+    ]
+
+
+async def test_unload_waits_for_a_sync_in_flight(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    entry: MockConfigEntry,
+    now: datetime,
+) -> None:
+    """Regression: a sync finishing after the final save was announced, then lost.
+
+    The restarted entry listed the same change again and announced it twice.
+    """
+    coordinator = coordinator_of(entry, ACCOUNT)
+    created = calendar_emulator.insert_event(ACCOUNT, _timed("In flight", now))
+    calendar_emulator.faults.delay_next(0.3, path_contains="/events")
+    with record_announcements(hass) as announced:
+        sync = hass.async_create_background_task(
+            coordinator.async_request_sync(), "sync in flight"
+        )
+        await asyncio.sleep(0.1)  # the listing is on its way
+        assert not sync.done()
+        await unload_entry(hass, entry)
+        await sync
+        await setup_entry(hass, entry)
+        await coordinator_of(entry, ACCOUNT).async_sync()
+
+    assert [(a.event_id, a.change) for a in announced].count(
+        (created["id"], "created")
+    ) == 1
+    assert created["id"] in coordinator_of(entry, ACCOUNT).snapshot.events
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b"{not json", id="truncated-json"),
+        pytest.param(b"\x00\x00\x00\x00", id="zeros"),
+        pytest.param(
+            b'{"version": 1, "minor_version": 1, "key": "k", "data": []}',
+            id="wrong-shape",
+        ),
+        pytest.param(
+            b'{"version": 1, "minor_version": 1, "key": "k", "data": '
+            b'{"calendars": {"user@example.com": {"sync_token": 5, "events": {}}}}}',
+            id="wrong-type",
+        ),
+    ],
+)
+async def test_corrupted_store_file_leads_to_a_full_resync_and_a_log_line(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    calendar_emulator: GoogleCalendarEmulator,
+    caplog: pytest.LogCaptureFixture,
+    now: datetime,
+    content: bytes,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A store file that cannot be parsed does not fail setup: one warning, full sync."""
+    created = calendar_emulator.insert_event(ACCOUNT, _timed("In Google", now))
+    config_entry = make_entry(calendar_emulator, [ACCOUNT])
+    config_entry.add_to_hass(hass)
+    monkeypatch.setattr(hass.config, "config_dir", str(tmp_path))
+    path = tmp_path / ".storage" / f"{DOMAIN}.{config_entry.entry_id}"
+    path.parent.mkdir()
+    path.write_bytes(content)
+    caplog.set_level(logging.WARNING)
+
+    with (
+        patch.object(Store, "_async_load", REAL_LOAD),
+        record_announcements(hass) as announced,
+    ):
+        await setup_entry(hass, config_entry)
+
+    coordinator = coordinator_of(config_entry, ACCOUNT)
+    assert created["id"] in coordinator.snapshot.events
+    assert store_state(coordinator.snapshot) == google_state(calendar_emulator, ACCOUNT)
+    key = f"{DOMAIN}.{config_entry.entry_id}"
+    # Ours ("running a full sync") or Home Assistant's, which sets the file aside.
+    lines = [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and key in r.getMessage()
+    ]
+    assert lines
+    assert announced == []  # a first full sync is the initial state, not news
+    await unload_entry(hass, config_entry)
