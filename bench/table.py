@@ -1,7 +1,8 @@
 """Run every comparison, print one table and write the figures as JSON.
 
-Run from the repository root: scripts/bench [--tiny] [--output PATH]
-(--tiny: small sizes, for the smoke test; the default sizes are the issue's).
+Run from the repository root: scripts/bench [--tiny] [--output PATH] [--update-readme]
+(--tiny: small sizes, for the smoke test; the default sizes are the issue's;
+--update-readme: replace the table in README.md's Performance section).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 import json
 import logging
@@ -32,6 +33,9 @@ from bench import (
 )
 
 RESULTS = Path(__file__).resolve().parent / "results"
+README = Path(__file__).resolve().parent.parent / "README.md"
+TABLE_START = "<!-- bench-table:start -->"
+TABLE_END = "<!-- bench-table:end -->"
 MB = 1024 * 1024
 
 
@@ -67,7 +71,7 @@ def run(profile: Profile) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
-        "profile": profile.__class__.__name__,
+        "sizes": asdict(profile),
     }
     sections: list[tuple[str, Callable[[], Any]]] = [
         ("freshness", lambda: bench_freshness.measure(profile.edits)),
@@ -88,7 +92,9 @@ def run(profile: Profile) -> dict[str, Any]:
 
 
 def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
+    if seconds < 0.01:
+        return f"{seconds * 1000:.2f} ms"
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 def _minutes(seconds: float) -> str:
@@ -170,16 +176,24 @@ def rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     )
     table.extend(
         (
-            (f"Query one month, {query['events']:,} events ({query['series']} series)"),
             (
-                f"{_ms(query['ours_query_s'])}"
-                f" (index build {_ms(query['ours_build_s'])})"
+                f"async_get_events, one month, {query['events']:,} events"
+                f" ({query['series']} series)"
             ),
             (
-                f"gcal_sync timeline: {_ms(query['gcal_sync_query_s'])}"
-                f" (build {_ms(query['gcal_sync_build_s'])})"
+                f"{_ms(query['ours_query_s'])} (timeline"
+                f" {_ms(query['ours_timeline_s'])}; index build"
+                f" {_ms(query['ours_build_s'])})"
             ),
-            _ratio(query["query_speedup"]),
+            (
+                f"built-in google (gcal_sync): {_ms(query['gcal_sync_query_s'])}"
+                f" (timeline {_ms(query['gcal_sync_timeline_s'])}; build"
+                f" {_ms(query['gcal_sync_build_s'])})"
+            ),
+            (
+                f"{_ratio(query['query_speedup'])} (timeline"
+                f" {_ratio(query['timeline_speedup'])})"
+            ),
         )
         for query in figures["query"]
     )
@@ -196,7 +210,11 @@ def rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     f"gcal_sync: {gcal['seconds']:.1f} s, peak"
                     f" {_kb(gcal['peak_bytes'])}, store {_kb(gcal['store_bytes'])}"
                 ),
-                _ratio(gcal["seconds"] / ours["seconds"]),
+                (
+                    f"{_ratio(gcal['seconds'] / ours['seconds'])} time,"
+                    f" {_ratio(gcal['peak_bytes'] / ours['peak_bytes'])} memory,"
+                    f" store {_ratio(gcal['store_bytes'] / ours['store_bytes'])}"
+                ),
             )
         )
     export = figures["export"]
@@ -228,11 +246,28 @@ def markdown(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def update_readme(table: str, readme: Path = README) -> None:
+    """Replace the table between the README's bench-table markers."""
+    text = readme.read_text(encoding="utf-8")
+    head, found, rest = text.partition(TABLE_START)
+    _, found_end, tail = rest.partition(TABLE_END)
+    if not found or not found_end:
+        raise SystemExit(f"{readme}: no {TABLE_START} ... {TABLE_END} markers")
+    readme.write_text(
+        f"{head}{TABLE_START}\n{table}\n{TABLE_END}{tail}", encoding="utf-8"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run, print the table, write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tiny", action="store_true", help="small sizes (smoke test)")
     parser.add_argument("--output", type=Path, help="JSON file to write")
+    parser.add_argument(
+        "--update-readme",
+        action="store_true",
+        help="put the table into README.md's Performance section",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     profile = TINY if args.tiny else FULL
@@ -243,7 +278,10 @@ def main(argv: list[str] | None = None) -> None:
     output = args.output or RESULTS / ("tiny.json" if args.tiny else "latest.json")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(markdown(figures))
+    table = markdown(figures)
+    print(table)
+    if args.update_readme:
+        update_readme(table)
     print(f"\n{figures['total_seconds']} s in all; figures in {output}")
 
 

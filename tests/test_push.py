@@ -869,3 +869,24 @@ async def test_new_url_moves_live_channels(
             moved_url
         )
     assert push.states == {ACCOUNT: True, SECOND_CALENDAR: True}
+
+
+async def test_stop_during_setup_leaves_no_channel_or_timer(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    hass_url: str,
+    make_push: Callable[..., PushHarness],
+) -> None:
+    """Unloading while a watch is in flight still stops the channel it opens."""
+    calendar_emulator.faults.add("delay", path_contains="/watch", delay=0.2)
+    harness = make_push()
+    starting = hass.async_create_task(harness.manager.async_start([ACCOUNT]))
+    await asyncio.sleep(0.05)
+
+    await harness.manager.async_stop()
+    await starting
+
+    assert harness.stored.channels == {}
+    assert not [c for c in calendar_emulator.channels.values() if c.active]
+    # A retry or renewal timer left behind would fail this test at teardown.
+    assert await harness.manager._async_setup_channels() is False

@@ -445,10 +445,12 @@ def _check_oracles(scenario: Scenario, announced: list[Announcement]) -> None:
     """Assert convergence, announcement and write oracles after the final sync."""
     expected = google_state(scenario.emulator, scenario.calendar_id)
     stored = store_state(scenario.coordinator().snapshot)
-    assert stored == expected, "store differs from Google"
+    assert stored == expected, f"store differs from Google: {stored} != {expected}"
 
+    scenario.log.append(f"announced: {announced}")
     triples = Counter(announced)
-    assert not [a for a, n in triples.items() if n > 1], "announced twice"
+    twice = [a for a, n in triples.items() if n > 1]
+    assert not twice, f"announced twice: {twice}"
     per_kind = Counter((a.event_id, a.change) for a in announced)
     assert not [key for key, n in per_kind.items() if key[1] != "updated" and n > 1], (
         "created or cancelled twice"
@@ -584,3 +586,47 @@ async def test_home_assistant_converges_to_google(
 ) -> None:
     """Random edits, faults and restarts end with HA's copy equal to Google's."""
     await asyncio.wait_for(_scenario(hass, world, steps), timeout=120)
+
+
+async def test_conflict_on_a_write_announces_the_change_made_in_google(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """Regression: a 412 re-read stored Google's version without announcing it.
+
+    The change made in Google was then never announced (found by the model test).
+    """
+    entry = make_entry(calendar_emulator, [ACCOUNT])
+    start = dt_util.utcnow().replace(microsecond=0) + timedelta(days=1)
+    seeded = calendar_emulator.insert_event(
+        ACCOUNT,
+        {
+            "summary": "Seed",
+            "start": {"dateTime": start.isoformat()},
+            "end": {"dateTime": (start + timedelta(hours=1)).isoformat()},
+        },
+    )
+    await setup_entry(hass, entry)
+    moved = calendar_emulator.patch_event(
+        ACCOUNT, seeded["id"], {"summary": "Moved in Google"}
+    )
+    entity = hass.data[DATA_COMPONENT].get_entity(
+        er.async_get(hass).async_get_entity_id(
+            "calendar", DOMAIN, calendar_unique_id(ACCOUNT, ACCOUNT)
+        )
+        or ""
+    )
+    assert isinstance(entity, GoogleCalendarSyncCalendarEntity)
+
+    with record_announcements(hass) as announced:
+        with pytest.raises(HomeAssistantError, match="changed in Google meanwhile"):
+            await entity.async_delete_event(seeded["id"])
+        await coordinator_of(entry, ACCOUNT).async_sync()
+
+    assert announced == [Announcement(seeded["id"], "updated", moved["etag"])]
+    assert (
+        coordinator_of(entry, ACCOUNT).snapshot.events[seeded["id"]]["etag"]
+        == (moved["etag"])
+    )
+    await unload_entry(hass, entry)

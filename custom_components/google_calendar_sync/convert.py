@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 import logging
@@ -288,6 +288,7 @@ class EventWriter:
         lookup: Callable[[str], dict[str, Any] | None],
         on_write: Callable[[dict[str, Any]], None],
         on_delete: Callable[[str], None],
+        on_conflict: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Initialize the writer."""
         self._api = api
@@ -296,6 +297,7 @@ class EventWriter:
         self._lookup = lookup
         self._on_write = on_write
         self._on_delete = on_delete
+        self._on_conflict = on_conflict
 
     @classmethod
     def for_coordinator(cls, coordinator: CalendarSyncCoordinator) -> EventWriter:
@@ -312,6 +314,7 @@ class EventWriter:
             lookup=lookup,
             on_write=coordinator.async_apply_remote_write,
             on_delete=coordinator.async_apply_remote_delete,
+            on_conflict=coordinator.async_request_sync,
         )
 
     async def async_insert(
@@ -472,6 +475,11 @@ class EventWriter:
 
     async def _async_refresh(self, event_id: str) -> None:
         """Store Google's current version after a conflict."""
+        if self._on_conflict is not None:
+            # A sync stores the version and announces the change made in Google;
+            # storing it here silently would hide that change from the bus.
+            await self._on_conflict()
+            return
         try:
             current = await self._api.get_event(self._calendar_id, event_id)
         except GoogleCalendarApiError:
