@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 import time
 from typing import Any
 from unittest.mock import patch
+from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, HomeAssistant, callback
@@ -195,3 +197,63 @@ def percentile(values: list[float], fraction: float) -> float:
     """Return the value below which a fraction of the sorted values lie."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+LOAD_EVENTS = 20_000
+LOAD_SERIES = 500
+_LOAD_RULES = (
+    "RRULE:FREQ=WEEKLY;BYDAY=MO,WE",
+    "RRULE:FREQ=DAILY;COUNT=60",
+    "RRULE:FREQ=MONTHLY;BYMONTHDAY=15",
+    "RRULE:FREQ=WEEKLY;INTERVAL=2",
+)
+
+
+def seed_load(
+    emulator: GoogleCalendarEmulator,
+    calendar_id: str,
+    now: datetime,
+    *,
+    events: int = LOAD_EVENTS,
+    series: int = LOAD_SERIES,
+) -> None:
+    """Fill a calendar through the model (no HTTP): singles and series around now.
+
+    Events spread over the year before and after now; every events//series-th is
+    a recurring series, in four rule shapes, some of them in other time zones.
+    """
+    every = events // series
+    zones = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo")
+    for index in range(events):
+        start = now + timedelta(days=(index * 7919) % 700 - 350, hours=index % 11)
+        body: dict[str, Any] = {
+            "summary": f"Load {index}",
+            "location": f"Room {index % 17}",
+            "start": {"dateTime": start.isoformat()},
+            "end": {"dateTime": (start + timedelta(minutes=45)).isoformat()},
+        }
+        if index % every == 0:
+            zone = zones[(index // every) % len(zones)]
+            local = start.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+            body["start"] = {"dateTime": local.isoformat(), "timeZone": zone}
+            body["end"] = {
+                "dateTime": (local + timedelta(minutes=45)).isoformat(),
+                "timeZone": zone,
+            }
+            body["recurrence"] = [_LOAD_RULES[(index // every) % len(_LOAD_RULES)]]
+        emulator.model.insert_event(None, calendar_id, body)
+
+
+async def time_month_queries(
+    entity: Any, hass: HomeAssistant, start: datetime, repeats: int
+) -> tuple[int, list[float]]:
+    """Read one month through the entity repeats times; return count and seconds."""
+    timings: list[float] = []
+    found = 0
+    for _ in range(repeats):
+        begin = time.perf_counter()
+        found = len(
+            await entity.async_get_events(hass, start, start + timedelta(days=30))
+        )
+        timings.append(time.perf_counter() - begin)
+    return found, timings

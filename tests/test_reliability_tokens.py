@@ -128,7 +128,7 @@ async def test_revoked_grant_stops_syncing_and_resumes_after_reauth(
         # The poll finds the grant revoked.
         freezer.tick(timedelta(minutes=16))
         async_fire_time_changed(hass)
-        await hass.async_block_till_done()
+        await hass.async_block_till_done(wait_background_tasks=True)
 
         assert not coordinator.last_update_success
         flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
@@ -142,7 +142,7 @@ async def test_revoked_grant_stops_syncing_and_resumes_after_reauth(
         for _ in range(3):
             freezer.tick(timedelta(minutes=16))
             async_fire_time_changed(hass)
-            await hass.async_block_till_done()
+            await hass.async_block_till_done(wait_background_tasks=True)
         assert len(calendar_emulator.requests) == requests
 
         # The user signs in again: Home Assistant stores the new token and reloads.
