@@ -176,7 +176,7 @@ async def test_run_export_twice_creates_nothing_new(
         time_zone="Europe/Berlin",
         remove_missing=True,
         window=window,
-        on_write=written.append,
+        on_apply=lambda events, _removed: written.extend(events),
     )
     assert first.as_dict() == {
         "created": 120,
@@ -199,7 +199,7 @@ async def test_run_export_twice_creates_nothing_new(
         time_zone="Europe/Berlin",
         remove_missing=True,
         window=window,
-        on_delete=deleted.append,
+        on_apply=lambda _events, removed: deleted.extend(removed),
     )
     assert second.as_dict() == {
         "created": 0,

@@ -7,6 +7,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import intent
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -19,6 +20,12 @@ from custom_components.google_calendar_sync.intent import INTENT_CREATE_EVENT
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT
+
+
+@pytest.fixture(autouse=True)
+async def intent_integration(hass: HomeAssistant) -> None:
+    """Load Home Assistant's intent integration, which registers ours."""
+    assert await async_setup_component(hass, "intent", {})
 
 
 async def _handle(hass: HomeAssistant, **slots: Any) -> intent.IntentResponse:

@@ -570,7 +570,7 @@ async def _scenario(
 
 
 _SETTINGS = settings(
-    max_examples=300 if LONG else 20,
+    max_examples=300 if LONG else 40,
     deadline=None,
     derandomize=not LONG,
     database=None,

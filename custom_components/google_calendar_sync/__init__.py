@@ -37,7 +37,6 @@ from .coordinator import (
     calendar_unique_id,
 )
 from .export import async_start_auto_export
-from .intent import async_setup_intents
 from .push import async_remove_push, async_setup_push
 from .services import async_setup_services
 from .store import SyncStore
@@ -51,7 +50,6 @@ PLATFORMS: list[Platform] = [Platform.CALENDAR]
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool | None:
     """Register the integration's actions and intents."""
     async_setup_services(hass)
-    async_setup_intents(hass)
     return True
 
 

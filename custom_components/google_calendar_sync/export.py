@@ -56,8 +56,6 @@ AUTO_EXPORT_INTERVAL = timedelta(hours=1)
 # Appointment systems write bursts; one export after the burst is enough.
 AUTO_EXPORT_COOLDOWN = 5.0
 
-type WriteCallback = Callable[[dict[str, Any]], None]
-type DeleteCallback = Callable[[str], None]
 # Stores every written event and deleted id of one export at once.
 type ApplyCallback = Callable[[list[dict[str, Any]], list[str]], None]
 
@@ -272,15 +270,13 @@ async def async_run_export(
     time_zone: str,
     remove_missing: bool = False,
     window: tuple[datetime, datetime] | None = None,
-    on_write: WriteCallback | None = None,
-    on_delete: DeleteCallback | None = None,
     on_apply: ApplyCallback | None = None,
 ) -> ExportResult:
     """Export appointments idempotently through batch requests.
 
     Errors of single operations are counted, never raised; errors listing the
     calendar (nothing written yet) are raised. Google's answers go to on_apply
-    once at the end (one timeline rebuild), and to on_write/on_delete one by one.
+    once at the end, so the local store is rebuilt once per run.
     """
     existing = await async_list_exported(api, calendar_id, origin)
     plan = plan_export(
@@ -302,12 +298,6 @@ async def async_run_export(
         await _async_execute(api, calendar_id, writes, result, written, removed)
     finally:
         # Store what was written even when a later batch failed.
-        for event in written:
-            if on_write is not None:
-                on_write(event)
-        for event_id in removed:
-            if on_delete is not None:
-                on_delete(event_id)
         if on_apply is not None and (written or removed):
             on_apply(written, removed)
     return result
@@ -411,8 +401,6 @@ class AutoExporter:
         calendar_id: str,
         sources: Sequence[str],
         *,
-        on_write: WriteCallback | None = None,
-        on_delete: DeleteCallback | None = None,
         on_apply: ApplyCallback | None = None,
         cooldown: float = AUTO_EXPORT_COOLDOWN,
     ) -> None:
@@ -421,8 +409,6 @@ class AutoExporter:
         self._api = api
         self._calendar_id = calendar_id
         self._sources = list(sources)
-        self._on_write = on_write
-        self._on_delete = on_delete
         self._on_apply = on_apply
         self._unsubs: list[CALLBACK_TYPE] = []
         self._subscriptions: dict[str, CALLBACK_TYPE] = {}
@@ -527,8 +513,6 @@ class AutoExporter:
                     time_zone=self._hass.config.time_zone,
                     remove_missing=True,
                     window=window,
-                    on_write=self._on_write,
-                    on_delete=self._on_delete,
                     on_apply=self._on_apply,
                 )
             except (GoogleCalendarApiError, HomeAssistantError) as err:

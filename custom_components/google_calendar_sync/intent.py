@@ -10,7 +10,7 @@ from homeassistant.components.calendar.const import (
     DATA_COMPONENT,
     DOMAIN as CALENDAR_DOMAIN,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv, entity_registry as er, intent
 from homeassistant.util import dt as dt_util
@@ -26,9 +26,8 @@ INTENT_CREATE_EVENT = "GoogleCalendarSyncCreateEvent"
 DEFAULT_DURATION_MINUTES = 60
 
 
-@callback
-def async_setup_intents(hass: HomeAssistant) -> None:
-    """Register the integration's intents."""
+async def async_setup_intents(hass: HomeAssistant) -> None:
+    """Register the integration's intents (called by the intent integration)."""
     intent.async_register(hass, CreateEventIntentHandler())
 
 

@@ -304,8 +304,7 @@ async def _async_export_appointments(
             time_zone=time_zone,
             remove_missing=call.data[ATTR_REMOVE_MISSING],
             window=window,
-            on_write=coordinator.async_apply_remote_write,
-            on_delete=coordinator.async_apply_remote_delete,
+            on_apply=coordinator.async_apply_remote_writes,
         )
     except GoogleCalendarApiError as err:
         raise HomeAssistantError(
