@@ -113,6 +113,8 @@ async def _latency(
 
     await emulator.notifications_idle()
     await hass.async_block_till_done(wait_background_tasks=True)
+    # The probe's own insert opened a cooldown window; start measuring after it.
+    await asyncio.sleep(SYNC_COOLDOWN * 1.2)
     unsubscribe = hass.bus.async_listen(EVENT_CHANGED, _on_change)
     latencies: list[float] = []
     before = _api_requests(emulator)
