@@ -45,10 +45,10 @@ from custom_components.google_calendar_sync.api import ENV_ENDPOINT
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
     CONF_PUSH_ENABLED,
-    CONF_WEBHOOK_ID,
     DOMAIN,
 )
 from google_calendar_emulator import GoogleCalendarEmulator
+from tests.common import linked_entry
 
 GOOGLE = "google"
 WEBHOOK_ID = "benchpoll0123456789abcdef0123456"
@@ -135,16 +135,10 @@ async def ours(
             await hass.config.async_update(
                 internal_url=str(server.make_url("/")).rstrip("/")
             )
-        token = emulator.issue_tokens(ACCOUNT, "bench-client")
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            title=ACCOUNT,
-            unique_id=ACCOUNT,
-            data={
-                "auth_implementation": DOMAIN,
-                "token": {**token, "expires_at": time.time() + token["expires_in"]},
-                CONF_WEBHOOK_ID: WEBHOOK_ID,
-            },
+        entry = linked_entry(
+            ACCOUNT,
+            emulator.issue_tokens(ACCOUNT, "bench-client"),
+            webhook_id=WEBHOOK_ID,
             options={CONF_CALENDARS: [ACCOUNT], CONF_PUSH_ENABLED: push},
         )
         entry.add_to_hass(hass)
@@ -156,9 +150,10 @@ async def ours(
         try:
             yield Harness(hass, emulator, entry, _calendar_entity(hass, entry, ACCOUNT))
         finally:
-            await hass.config_entries.async_unload(entry.entry_id)
+            unloaded = await hass.config_entries.async_unload(entry.entry_id)
             if server is not None:
                 await server.close()
+            assert unloaded, "the integration did not unload"
 
 
 @contextlib.asynccontextmanager

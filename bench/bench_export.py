@@ -22,6 +22,7 @@ from custom_components.google_calendar_sync.api import (
 )
 from custom_components.google_calendar_sync.export import (
     Appointment,
+    ExportResult,
     appointment_body,
     async_run_export,
     export_event_id,
@@ -46,6 +47,26 @@ def make_appointments(count: int) -> list[Appointment]:
     ]
 
 
+async def export_batched(
+    api: GoogleCalendarApi, calendar_id: str, appointments: list[Appointment]
+) -> ExportResult:
+    """Export appointments with our export (batch requests)."""
+    return await async_run_export(
+        api, calendar_id, appointments, origin="bench", time_zone="UTC"
+    )
+
+
+async def insert_one_by_one(
+    api: GoogleCalendarApi, calendar_id: str, appointments: list[Appointment]
+) -> None:
+    """Insert the appointments' events with one request each."""
+    for appointment in appointments:
+        body = appointment_body(appointment, origin="bench", time_zone="UTC")
+        await api.insert_event(
+            calendar_id, {"id": export_event_id("bench", appointment.uid), **body}
+        )
+
+
 async def run(count: int) -> None:
     """Export count appointments both ways into fresh calendars."""
     async with GoogleCalendarEmulator() as emulator, aiohttp.ClientSession() as session:
@@ -61,9 +82,7 @@ async def run(count: int) -> None:
         batched = emulator.add_calendar(USER, "batched")
         before = api.request_count
         started = time.perf_counter()
-        result = await async_run_export(
-            api, batched, appointments, origin="bench", time_zone="UTC"
-        )
+        result = await export_batched(api, batched, appointments)
         batched_seconds = time.perf_counter() - started
         batched_requests = api.request_count - before
         assert result.created == count, result
@@ -71,19 +90,13 @@ async def run(count: int) -> None:
         single = emulator.add_calendar(USER, "single")
         before = api.request_count
         started = time.perf_counter()
-        for appointment in appointments:
-            body = appointment_body(appointment, origin="bench", time_zone="UTC")
-            await api.insert_event(
-                single, {"id": export_event_id("bench", appointment.uid), **body}
-            )
+        await insert_one_by_one(api, single, appointments)
         single_seconds = time.perf_counter() - started
         single_requests = api.request_count - before
 
         before = api.request_count
         started = time.perf_counter()
-        again = await async_run_export(
-            api, batched, appointments, origin="bench", time_zone="UTC"
-        )
+        again = await export_batched(api, batched, appointments)
         rerun_seconds = time.perf_counter() - started
         assert again.unchanged == count, again
 

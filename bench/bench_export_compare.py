@@ -20,11 +20,11 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import ACCOUNT, TrafficMeter, our_api, running_emulator
-from bench.bench_export import ROUND_TRIP, make_appointments
-from custom_components.google_calendar_sync.export import (
-    appointment_body,
-    async_run_export,
-    export_event_id,
+from bench.bench_export import (
+    ROUND_TRIP,
+    export_batched,
+    insert_one_by_one,
+    make_appointments,
 )
 
 DEFAULT_COUNT = 500
@@ -37,9 +37,7 @@ async def measure(count: int = DEFAULT_COUNT) -> dict[str, Any]:
         batched = emulator.add_calendar(ACCOUNT, "batched")
         meter = TrafficMeter(emulator)
         started = time.perf_counter()
-        result = await async_run_export(
-            api, batched, appointments, origin="bench", time_zone="UTC"
-        )
+        result = await export_batched(api, batched, appointments)
         batched_seconds = time.perf_counter() - started
         batched_traffic = meter.read()
         assert result.created == count, result
@@ -47,11 +45,7 @@ async def measure(count: int = DEFAULT_COUNT) -> dict[str, Any]:
         single = emulator.add_calendar(ACCOUNT, "single")
         meter.reset()
         started = time.perf_counter()
-        for appointment in appointments:
-            body = appointment_body(appointment, origin="bench", time_zone="UTC")
-            await api.insert_event(
-                single, {"id": export_event_id("bench", appointment.uid), **body}
-            )
+        await insert_one_by_one(api, single, appointments)
         single_seconds = time.perf_counter() - started
         single_traffic = meter.read()
         assert len(emulator.events(single)) == count

@@ -14,21 +14,15 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 import json
-import os
 from pathlib import Path
 import sys
-import tempfile
 from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from homeassistant.helpers import frame
-from pytest_homeassistant_custom_component.common import async_test_home_assistant
-
 from bench import _ha, bench_push
 from bench._common import ACCOUNT, TrafficMeter, median, percentile, running_emulator
-from custom_components.google_calendar_sync.api import ENV_ENDPOINT
 
 DEFAULT_EDITS = 200
 POLL_STEP = timedelta(seconds=30)
@@ -37,16 +31,8 @@ POLL_LIMIT = timedelta(hours=1)
 
 async def measure_push(edits: int) -> dict[str, Any]:
     """Return edit -> bus event latency over edits isolated edits, with push."""
-    async with running_emulator() as emulator:
-        os.environ[ENV_ENDPOINT] = emulator.base_url
-        with tempfile.TemporaryDirectory() as config_dir:
-            async with async_test_home_assistant(config_dir=config_dir) as hass:
-                frame.async_setup(hass)
-                entry, server = await bench_push._setup(hass, emulator)
-                latencies, per_change = await bench_push._latency(hass, emulator, edits)
-                assert await hass.config_entries.async_unload(entry.entry_id)
-                await server.close()
-                await hass.async_stop(force=True)
+    async with running_emulator() as emulator, _ha.ours(emulator, push=True) as harness:
+        latencies, per_change = await bench_push._latency(harness.hass, emulator, edits)
     return {
         "edits": edits,
         "median_s": median(latencies),

@@ -10,6 +10,8 @@ Run from the repository root: .venv/bin/python bench/bench_idle.py
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 import json
 from pathlib import Path
@@ -21,6 +23,7 @@ if __package__ in (None, ""):
 
 from bench import _ha
 from bench._common import TrafficMeter, running_emulator
+from google_calendar_emulator import GoogleCalendarEmulator
 
 DAY = 86_400.0
 
@@ -78,12 +81,11 @@ async def measure_push() -> dict[str, Any]:
     }
 
 
-async def measure_polling() -> dict[str, Any]:
-    """Return our idle requests per day without push."""
-    async with (
-        running_emulator() as emulator,
-        _ha.ours(emulator, push=False) as harness,
-    ):
+async def _measure_polls(
+    start: Callable[[GoogleCalendarEmulator], AbstractAsyncContextManager[_ha.Harness]],
+) -> dict[str, Any]:
+    """Return the idle requests per day of an integration that only polls."""
+    async with running_emulator() as emulator, start(emulator) as harness:
         poll = await _poll(harness, timedelta(seconds=30), timedelta(hours=1))
     assert poll.seconds is not None
     return {
@@ -91,21 +93,16 @@ async def measure_polling() -> dict[str, Any]:
         "requests_per_poll": poll.requests,
         "requests_per_day": DAY / poll.seconds * poll.requests,
     }
+
+
+async def measure_polling() -> dict[str, Any]:
+    """Return our idle requests per day without push."""
+    return await _measure_polls(lambda emulator: _ha.ours(emulator, push=False))
 
 
 async def measure_builtin() -> dict[str, Any]:
     """Return the built-in google integration's idle requests per day."""
-    async with (
-        running_emulator() as emulator,
-        _ha.builtin_google(emulator) as harness,
-    ):
-        poll = await _poll(harness, timedelta(seconds=30), timedelta(hours=1))
-    assert poll.seconds is not None
-    return {
-        "poll_interval_s": poll.seconds,
-        "requests_per_poll": poll.requests,
-        "requests_per_day": DAY / poll.seconds * poll.requests,
-    }
+    return await _measure_polls(_ha.builtin_google)
 
 
 async def measure() -> dict[str, Any]:

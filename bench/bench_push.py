@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from pathlib import Path
 import statistics
 import sys
-import tempfile
 import time
 from typing import Any
 
@@ -23,33 +21,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
-from aiohttp.test_utils import TestServer  # noqa: E402
-from homeassistant import loader  # noqa: E402
-from homeassistant.components.application_credentials import (  # noqa: E402
-    ClientCredential,
-    async_import_client_credential,
-)
 from homeassistant.core import Event, HomeAssistant  # noqa: E402
-from homeassistant.setup import async_setup_component  # noqa: E402
-from pytest_homeassistant_custom_component.common import (  # noqa: E402
-    MockConfigEntry,
-    async_test_home_assistant,
-)
 
-import custom_components  # noqa: E402, F401  (lets the loader find the integration)
-from custom_components.google_calendar_sync.api import ENV_ENDPOINT  # noqa: E402
-from custom_components.google_calendar_sync.const import (  # noqa: E402
-    CONF_CALENDARS,
-    CONF_PUSH_ENABLED,
-    CONF_WEBHOOK_ID,
-    DOMAIN,
-    EVENT_CHANGED,
-)
+from bench import _ha  # noqa: E402
+from bench._common import ACCOUNT, running_emulator  # noqa: E402
+from custom_components.google_calendar_sync.const import EVENT_CHANGED  # noqa: E402
 from custom_components.google_calendar_sync.push import SYNC_COOLDOWN  # noqa: E402
 from google_calendar_emulator import GoogleCalendarEmulator  # noqa: E402
-
-ACCOUNT = "bench@example.com"
-WEBHOOK_ID = "bench0123456789abcdef0123456789ab"
 
 
 def _list_requests(emulator: GoogleCalendarEmulator) -> int:
@@ -66,45 +44,11 @@ def _api_requests(emulator: GoogleCalendarEmulator) -> int:
     return len(emulator.requests.matching(path_contains="/calendar/v3/"))
 
 
-async def _setup(
-    hass: HomeAssistant, emulator: GoogleCalendarEmulator
-) -> tuple[MockConfigEntry, TestServer]:
-    """Serve Home Assistant on loopback and set the integration up with push."""
-    hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
-    for component in ("application_credentials", "calendar", "webhook"):
-        assert await async_setup_component(hass, component, {})
-    await async_import_client_credential(
-        hass, DOMAIN, ClientCredential("bench-client", "bench-secret"), DOMAIN
-    )
-    # The router freezes once the server runs: everything with views is set up first.
-    server = TestServer(hass.http.app, host="127.0.0.1")
-    await server.start_server()
-    await hass.config.async_update(internal_url=str(server.make_url("/")).rstrip("/"))
-    token = emulator.issue_tokens(ACCOUNT, "bench-client")
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=ACCOUNT,
-        unique_id=ACCOUNT,
-        data={
-            "auth_implementation": DOMAIN,
-            "token": {**token, "expires_at": time.time() + token["expires_in"]},
-            CONF_WEBHOOK_ID: WEBHOOK_ID,
-        },
-        options={CONF_CALENDARS: [ACCOUNT], CONF_PUSH_ENABLED: True},
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.runtime_data.push is not None
-    assert entry.runtime_data.push.active
-    return entry, server
-
-
 async def _latency(
     hass: HomeAssistant, emulator: GoogleCalendarEmulator, edits: int
 ) -> tuple[list[float], float]:
     """Edit one event `edits` times; return latencies and API requests per edit."""
-    event = emulator.insert_event(ACCOUNT, _body("Latency probe"))
+    event = emulator.insert_event(ACCOUNT, _ha.probe_body("Latency probe"))
     waiting: asyncio.Future[None] | None = None
 
     def _on_change(event: Event[Any]) -> None:
@@ -134,22 +78,17 @@ async def _latency(
     return latencies, (_api_requests(emulator) - before) / edits
 
 
-async def _burst(
-    hass: HomeAssistant,
-    emulator: GoogleCalendarEmulator,
-    entry: MockConfigEntry,
-    server: TestServer,
-    count: int,
-) -> tuple[int, float, int, list[str]]:
+async def _burst(harness: _ha.Harness, count: int) -> tuple[int, float, int, list[str]]:
     """Post `count` genuine notifications at once, with one real edit mid-burst."""
-    channel = entry.runtime_data.stored.channels[ACCOUNT]
+    hass, emulator = harness.hass, harness.emulator
+    channel = harness.entry.runtime_data.stored.channels[ACCOUNT]
     headers = {
         "X-Goog-Channel-ID": channel.channel_id,
         "X-Goog-Channel-Token": channel.token,
         "X-Goog-Resource-ID": channel.resource_id,
         "X-Goog-Resource-State": "exists",
     }
-    url = str(server.make_url(f"/api/webhook/{WEBHOOK_ID}"))
+    url = f"{hass.config.internal_url}/api/webhook/{_ha.WEBHOOK_ID}"
     summaries: list[str] = []
     unsubscribe = hass.bus.async_listen(
         EVENT_CHANGED, lambda event: summaries.append(event.data["summary"])
@@ -158,7 +97,7 @@ async def _burst(
 
     async def _post(session: aiohttp.ClientSession, number: int) -> int:
         if number == count // 2:
-            emulator.insert_event(ACCOUNT, _body("Mid-burst"))
+            emulator.insert_event(ACCOUNT, _ha.probe_body("Mid-burst"))
         async with session.post(
             url, headers={**headers, "X-Goog-Message-Number": str(number + 2)}
         ) as response:
@@ -177,34 +116,11 @@ async def _burst(
     return _list_requests(emulator) - before, elapsed, failed, summaries
 
 
-def _body(summary: str) -> dict[str, Any]:
-    """Return a timed event body."""
-    return {
-        "summary": summary,
-        "start": {"dateTime": "2030-01-07T09:00:00Z"},
-        "end": {"dateTime": "2030-01-07T10:00:00Z"},
-    }
-
-
 async def run(edits: int, burst: int) -> None:
     """Set everything up, measure, print, tear down."""
-    emulator = GoogleCalendarEmulator()
-    emulator.add_user(ACCOUNT)
-    await emulator.start()
-    os.environ[ENV_ENDPOINT] = emulator.base_url
-    try:
-        with tempfile.TemporaryDirectory() as config_dir:
-            async with async_test_home_assistant(config_dir=config_dir) as hass:
-                entry, server = await _setup(hass, emulator)
-                latencies, per_change = await _latency(hass, emulator, edits)
-                syncs, elapsed, failed, summaries = await _burst(
-                    hass, emulator, entry, server, burst
-                )
-                assert await hass.config_entries.async_unload(entry.entry_id)
-                await server.close()
-                await hass.async_stop(force=True)
-    finally:
-        await emulator.stop()
+    async with running_emulator() as emulator, _ha.ours(emulator, push=True) as harness:
+        latencies, per_change = await _latency(harness.hass, emulator, edits)
+        syncs, elapsed, failed, summaries = await _burst(harness, burst)
 
     latencies_ms = sorted(latency * 1000 for latency in latencies)
     p99 = latencies_ms[min(len(latencies_ms) - 1, int(len(latencies_ms) * 0.99))]

@@ -1066,6 +1066,16 @@ class CalendarModel:
     ) -> dict[str, Any]:
         """Create an event (events.insert)."""
         calendar = self.resolve(user, calendar_id, write=True)
+        return self._create(user, calendar, body, conference_data_version)
+
+    def _create(
+        self,
+        user: str | None,
+        calendar: Calendar,
+        body: Mapping[str, Any],
+        conference_data_version: int,
+    ) -> dict[str, Any]:
+        """Validate, store and announce a new event."""
         event = self._new_event(calendar, user, body)
         self._validate_times(calendar, event, recurring=bool(event.get("recurrence")))
         self._validate_recurrence(calendar, event)
@@ -1099,13 +1109,7 @@ class CalendarModel:
                     conference_data_version=conference_data_version,
                     patch=False,
                 )
-        event = self._new_event(calendar, user, body)
-        self._validate_times(calendar, event, recurring=bool(event.get("recurrence")))
-        self._validate_recurrence(calendar, event)
-        self._apply_conference(event, body, conference_data_version, None)
-        self._store(calendar, event)
-        self._notify(calendar.id)
-        return copy.deepcopy(event)
+        return self._create(user, calendar, body, conference_data_version)
 
     def _validate_recurrence(
         self, calendar: Calendar, event: Mapping[str, Any]
@@ -1123,17 +1127,18 @@ class CalendarModel:
         except ValueError, TypeError:
             raise errors.bad_request("Invalid recurrence rule.") from None
 
-    def patch_event(
+    def edit_event(
         self,
         user: str | None,
         calendar_id: str,
         event_id: str,
         body: Mapping[str, Any],
         *,
+        patch: bool,
         if_match: str | None = None,
         conference_data_version: int = 0,
     ) -> dict[str, Any]:
-        """Merge changes into an event or instance (events.patch)."""
+        """Patch (merge into) or update (replace) an event or instance."""
         calendar = self.resolve(user, calendar_id, write=True)
         return self._replace(
             user,
@@ -1142,29 +1147,7 @@ class CalendarModel:
             body,
             if_match=if_match,
             conference_data_version=conference_data_version,
-            patch=True,
-        )
-
-    def update_event(
-        self,
-        user: str | None,
-        calendar_id: str,
-        event_id: str,
-        body: Mapping[str, Any],
-        *,
-        if_match: str | None = None,
-        conference_data_version: int = 0,
-    ) -> dict[str, Any]:
-        """Replace an event or instance (events.update)."""
-        calendar = self.resolve(user, calendar_id, write=True)
-        return self._replace(
-            user,
-            calendar,
-            event_id,
-            body,
-            if_match=if_match,
-            conference_data_version=conference_data_version,
-            patch=False,
+            patch=patch,
         )
 
     def _replace(

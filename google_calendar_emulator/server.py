@@ -193,16 +193,16 @@ class GoogleCalendarEmulator:
         self, calendar_id: str, event_id: str, body: dict[str, Any]
     ) -> dict[str, Any]:
         """Patch an event or instance as a user editing it in Google."""
-        return self.model.patch_event(
-            None, calendar_id, event_id, body, conference_data_version=1
+        return self.model.edit_event(
+            None, calendar_id, event_id, body, patch=True, conference_data_version=1
         )
 
     def update_event(
         self, calendar_id: str, event_id: str, body: dict[str, Any]
     ) -> dict[str, Any]:
         """Replace an event or instance as a user editing it in Google."""
-        return self.model.update_event(
-            None, calendar_id, event_id, body, conference_data_version=1
+        return self.model.edit_event(
+            None, calendar_id, event_id, body, patch=False, conference_data_version=1
         )
 
     def delete_event(self, calendar_id: str, event_id: str) -> None:
@@ -409,24 +409,17 @@ class GoogleCalendarEmulator:
                 if headers.get("If-None-Match") == event["etag"]:
                     return 304, {"ETag": event["etag"]}, b""
                 return _ok(event)
-            case ["calendars", calendar_id, "events", event_id] if method == "PATCH":
+            case ["calendars", calendar_id, "events", event_id] if method in (
+                "PATCH",
+                "PUT",
+            ):
                 return _ok(
-                    model.patch_event(
+                    model.edit_event(
                         user,
                         calendar_id,
                         event_id,
                         _json(body),
-                        if_match=if_match,
-                        conference_data_version=cdv,
-                    )
-                )
-            case ["calendars", calendar_id, "events", event_id] if method == "PUT":
-                return _ok(
-                    model.update_event(
-                        user,
-                        calendar_id,
-                        event_id,
-                        _json(body),
+                        patch=method == "PATCH",
                         if_match=if_match,
                         conference_data_version=cdv,
                     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
-import time
 from typing import Any
 
 from homeassistant.components.application_credentials import (
@@ -28,10 +27,11 @@ from custom_components.google_calendar_sync.const import (
     CONF_PUSH_ENABLED,
     CONF_SAFETY_NET_HOURS,
     CONF_SYNC_WINDOW_DAYS,
-    CONF_WEBHOOK_ID,
     DOMAIN,
 )
 from google_calendar_emulator import GoogleCalendarEmulator
+
+from .common import linked_entry
 
 pytest_plugins = ["google_calendar_emulator.pytest_plugin"]
 
@@ -81,16 +81,10 @@ def config_entry(
     calendar_emulator: GoogleCalendarEmulator, entry_options: dict[str, Any]
 ) -> MockConfigEntry:
     """Return a config entry carrying a token minted by the emulator."""
-    token = calendar_emulator.issue_tokens(ACCOUNT, CLIENT_ID)
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=ACCOUNT,
-        unique_id=ACCOUNT,
-        data={
-            "auth_implementation": DOMAIN,
-            "token": {**token, "expires_at": time.time() + token["expires_in"]},
-            CONF_WEBHOOK_ID: WEBHOOK_ID,
-        },
+    return linked_entry(
+        ACCOUNT,
+        calendar_emulator.issue_tokens(ACCOUNT, CLIENT_ID),
+        webhook_id=WEBHOOK_ID,
         options=entry_options,
     )
 

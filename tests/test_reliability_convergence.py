@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 import itertools
 import os
 from typing import Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from homeassistant.components.calendar.const import DATA_COMPONENT
@@ -46,11 +47,21 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.google_calendar_sync.api import GoogleCalendarApi
 from custom_components.google_calendar_sync.calendar import (
     GoogleCalendarSyncCalendarEntity,
 )
 from custom_components.google_calendar_sync.const import DOMAIN
-from custom_components.google_calendar_sync.coordinator import calendar_unique_id
+from custom_components.google_calendar_sync.coordinator import (
+    _keep_our_writes,
+    calendar_unique_id,
+)
+from custom_components.google_calendar_sync.sync import (
+    CalendarSnapshot,
+    ChangeKind,
+    ChangeSet,
+    EventChange,
+)
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.channels import registry
 
@@ -96,6 +107,7 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("ha_delete"), _index),
     st.tuples(st.just("ha_edit_instance"), _index, st.integers(0, 3)),
     st.tuples(st.just("ha_delete_instance"), _index, st.integers(0, 3)),
+    st.tuples(st.just("ha_edit_following"), _index, st.integers(0, 3)),
     st.tuples(st.just("api_fault"), st.sampled_from(API_FAULTS), st.integers(1, 3)),
     st.tuples(st.just("notification_fault"), st.sampled_from(NOTIFICATION_FAULTS)),
     st.tuples(st.just("invalidate_sync_token")),
@@ -124,6 +136,9 @@ class Scenario:
     known_to_ha: set[str] = field(default_factory=set)
     summaries: Counter[str] = field(default_factory=Counter)
     log: list[str] = field(default_factory=list)
+    announced: list[Announcement] = field(default_factory=list)
+    # (id, etag) -> how many announcements had been made when Google made it.
+    made_at: dict[tuple[str, str], int] = field(default_factory=dict)
 
     # --- bookkeeping ----------------------------------------------------------------
 
@@ -136,6 +151,7 @@ class Scenario:
         for event_id, etag in self.etags().items():
             if before.get(event_id) != etag:
                 side[event_id].add(etag)
+                self.made_at[event_id, etag] = len(self.announced)
 
     def live(self, *, recurring: bool | None = None) -> list[dict[str, Any]]:
         """Return live singles/masters in Google, in a stable order."""
@@ -211,6 +227,14 @@ class Scenario:
         return start, start + timedelta(hours=1)
 
 
+def _aware(moment: dict[str, Any]) -> datetime:
+    """Return a Google timed start/end as an aware datetime."""
+    parsed = datetime.fromisoformat(moment["dateTime"])
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(moment.get("timeZone", "UTC")))
+    return parsed
+
+
 async def _settle(scenario: Scenario) -> None:
     """Let notifications arrive and the syncs they trigger finish."""
     await scenario.emulator.notifications_idle()
@@ -280,7 +304,12 @@ async def _run_step(scenario: Scenario, step: tuple[Any, ...]) -> None:
                     cal, event["id"], {"summary": scenario.summary("Edit")}
                 )
         case ("remote_move", index, day, zone):
-            if (event := scenario.pick(index, recurring=False)) is not None:
+            # A moved series keeps its exceptions, which may no longer match it. A
+            # split series (UNTIL) moved past its end has no instance, and Google
+            # leaves such a series out of windowed listings: not moved here.
+            if (event := scenario.pick(index)) is not None and "UNTIL" not in str(
+                event.get("recurrence")
+            ):
                 emulator.patch_event(cal, event["id"], scenario.timed(day, zone, 2))
         case ("remote_delete", index):
             if (event := scenario.pick(index)) is not None:
@@ -342,15 +371,21 @@ async def _run_step(scenario: Scenario, step: tuple[Any, ...]) -> None:
                 lambda: any(e.get("summary") == summary for e in scenario.live()),
             )
         case ("ha_update", index, day):
-            if (event := scenario.pick(index, recurring=False)) is not None:
+            if (event := scenario.pick(index)) is not None:
                 summary = scenario.summary("HA edit")
                 start, end = scenario.ha_times(day)
+                # The panel sends the series' rule back when editing all of it; the
+                # series keeps its times (moved past an UNTIL it would be empty).
+                lines = event.get("recurrence", [])
+                rule = {"rrule": lines[0].removeprefix("RRULE:")} if lines else {}
+                if lines:
+                    start, end = _aware(event["start"]), _aware(event["end"])
                 await _ha_write(
                     scenario,
                     f"update {event['id']}",
                     lambda: scenario.entity().async_update_event(
                         event["id"],
-                        {"summary": summary, "dtstart": start, "dtend": end},
+                        {"summary": summary, "dtstart": start, "dtend": end, **rule},
                     ),
                     lambda: (
                         emulator.get_event(cal, event["id"]).get("summary") == summary
@@ -391,6 +426,34 @@ async def _run_step(scenario: Scenario, step: tuple[Any, ...]) -> None:
                         emulator.get_event(cal, instance["id"]).get("summary")
                         == summary
                     ),
+                )
+        case ("ha_edit_following", index, number):
+            if (master := scenario.pick(index, recurring=True)) is not None and (
+                instance := scenario.instance(master, number)
+            ) is not None:
+                summary = scenario.summary("HA following")
+                start = dt_util.parse_datetime(instance["start"]["dateTime"])
+                if start is None:  # pragma: no cover - series are timed
+                    return
+                suffix = instance["id"].rpartition("_")[2]
+                lines = master.get("recurrence", [])
+                rule = {"rrule": lines[0].removeprefix("RRULE:")} if lines else {}
+                # A split: the series ends before the instance, a new one follows.
+                await _ha_write(
+                    scenario,
+                    f"edit following {instance['id']}",
+                    lambda: scenario.entity().async_update_event(
+                        master["id"],
+                        {
+                            "summary": summary,
+                            "dtstart": start,
+                            "dtend": start + timedelta(minutes=45),
+                            **rule,
+                        },
+                        recurrence_id=suffix,
+                        recurrence_range="THISANDFUTURE",
+                    ),
+                    lambda: any(e.get("summary") == summary for e in scenario.live()),
                 )
         case ("ha_delete_instance", index, number):
             if (master := scenario.pick(index, recurring=True)) is not None and (
@@ -441,6 +504,21 @@ async def _run_step(scenario: Scenario, step: tuple[Any, ...]) -> None:
     scenario.log.append(repr(step))
 
 
+def _part_of_new_series(scenario: Scenario, event_id: str, etag: str) -> bool:
+    """Return True for a cancelled instance of a series announced created after it.
+
+    Home Assistant never showed that instance: the series' creation tells it all.
+    """
+    event = scenario.emulator.model.calendar(scenario.calendar_id).events[event_id]
+    master_id = event.get("recurringEventId")
+    if master_id is None or event.get("status") != "cancelled":
+        return False
+    since = scenario.made_at.get((event_id, etag), 0)
+    return Announcement(master_id, "created", None) in [
+        Announcement(a.event_id, a.change, None) for a in scenario.announced[since:]
+    ]
+
+
 def _check_oracles(scenario: Scenario, announced: list[Announcement]) -> None:
     """Assert convergence, announcement and write oracles after the final sync."""
     expected = google_state(scenario.emulator, scenario.calendar_id)
@@ -467,6 +545,8 @@ def _check_oracles(scenario: Scenario, announced: list[Announcement]) -> None:
         last[announcement.event_id] = announcement
     for event_id, etag in expected.items():
         if etag in scenario.remote_etags.get(event_id, ()):
+            if event_id not in last and _part_of_new_series(scenario, event_id, etag):
+                continue
             assert event_id in last, f"remote change of {event_id} never announced"
             assert last[event_id].etag == etag, f"stale last announcement {event_id}"
     google = scenario.emulator.model.calendar(scenario.calendar_id).events
@@ -534,6 +614,7 @@ async def _scenario(
     scenario.known_to_ha.update(event["id"] for event in seeded)
     try:
         with record_announcements(hass) as announced:
+            scenario.announced = announced
             await setup_entry(hass, entry)
             assert scenario.coordinator().push_active
             for step in steps:
@@ -629,4 +710,193 @@ async def test_conflict_on_a_write_announces_the_change_made_in_google(
         coordinator_of(entry, ACCOUNT).snapshot.events[seeded["id"]]["etag"]
         == (moved["etag"])
     )
+    await unload_entry(hass, entry)
+
+
+@pytest.mark.parametrize("second_write", ["update", "delete"])
+async def test_write_while_a_listing_is_on_its_way_is_kept_and_not_announced(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    calendar_emulator: GoogleCalendarEmulator,
+    second_write: str,
+) -> None:
+    """Regression: a listing fetched before our write undid it and announced it.
+
+    Two quick edits: Google's notification of the first starts a sync whose listing
+    (with the first edit) arrives after the second edit was stored. The store went
+    back to the first edit, announced it as "updated", and the next sync announced
+    our second edit too (or, for a delete, re-created then cancelled the event).
+    """
+    entry = make_entry(calendar_emulator, [ACCOUNT])
+    await setup_entry(hass, entry)
+    entity = hass.data[DATA_COMPONENT].get_entity(
+        er.async_get(hass).async_get_entity_id(
+            "calendar", DOMAIN, calendar_unique_id(ACCOUNT, ACCOUNT)
+        )
+        or ""
+    )
+    assert isinstance(entity, GoogleCalendarSyncCalendarEntity)
+    start = dt_util.now().replace(microsecond=0) + timedelta(days=1)
+    times = {"dtstart": start, "dtend": start + timedelta(hours=1)}
+    await entity.async_create_event(summary="First", **times)
+    [event] = calendar_emulator.events(ACCOUNT)
+    coordinator = coordinator_of(entry, ACCOUNT)
+    list_events = GoogleCalendarApi.list_events
+
+    async def _write_before_the_page_arrives(
+        api: GoogleCalendarApi, *args: Any, **kwargs: Any
+    ) -> dict[str, Any]:
+        page = await list_events(api, *args, **kwargs)
+        if second_write == "update":
+            await entity.async_update_event(event["id"], {"summary": "Second", **times})
+        else:
+            await entity.async_delete_event(event["id"])
+        return page
+
+    with record_announcements(hass) as announced:
+        with patch.object(
+            GoogleCalendarApi, "list_events", _write_before_the_page_arrives
+        ):
+            await coordinator.async_sync()
+        assert store_state(coordinator.snapshot) == google_state(
+            calendar_emulator, ACCOUNT
+        )
+        await coordinator.async_sync()
+
+    assert announced == []
+    assert store_state(coordinator.snapshot) == google_state(calendar_emulator, ACCOUNT)
+    await unload_entry(hass, entry)
+
+
+async def test_change_in_google_after_our_write_still_wins_over_it(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """A listing newer than our write (Google changed it since) is kept and told."""
+    entry = make_entry(calendar_emulator, [ACCOUNT])
+    await setup_entry(hass, entry)
+    entity = hass.data[DATA_COMPONENT].get_entity(
+        er.async_get(hass).async_get_entity_id(
+            "calendar", DOMAIN, calendar_unique_id(ACCOUNT, ACCOUNT)
+        )
+        or ""
+    )
+    assert isinstance(entity, GoogleCalendarSyncCalendarEntity)
+    start = dt_util.now().replace(microsecond=0) + timedelta(days=1)
+    times = {"dtstart": start, "dtend": start + timedelta(hours=1)}
+    await entity.async_create_event(summary="Ours", **times)
+    [event] = calendar_emulator.events(ACCOUNT)
+    coordinator = coordinator_of(entry, ACCOUNT)
+    list_events = GoogleCalendarApi.list_events
+    theirs: dict[str, Any] = {}
+
+    async def _ours_then_theirs_then_list(
+        api: GoogleCalendarApi, *args: Any, **kwargs: Any
+    ) -> dict[str, Any]:
+        if not theirs:
+            await entity.async_update_event(event["id"], {"summary": "Ours 2", **times})
+            await asyncio.sleep(0.01)  # Google's clock moves on
+            theirs.update(
+                calendar_emulator.patch_event(
+                    ACCOUNT, event["id"], {"summary": "Theirs"}
+                )
+            )
+        return await list_events(api, *args, **kwargs)
+
+    with (
+        record_announcements(hass) as announced,
+        patch.object(GoogleCalendarApi, "list_events", _ours_then_theirs_then_list),
+    ):
+        await coordinator.async_sync()
+
+    assert announced == [Announcement(event["id"], "updated", theirs["etag"])]
+    assert store_state(coordinator.snapshot) == google_state(calendar_emulator, ACCOUNT)
+    await unload_entry(hass, entry)
+
+
+def test_our_writes_without_timestamps_or_cancelled_are_kept() -> None:
+    """Without `updated` our write wins; a series we cancelled stays forgotten."""
+    listed_master = {"id": "series", "etag": '"1"', "status": "confirmed"}
+    listed_exception = {"id": "series_x", "etag": '"2"', "recurringEventId": "series"}
+    ours = {"id": "single", "etag": '"5"', "summary": "Ours"}
+    events = {
+        "series": listed_master,
+        "series_x": listed_exception,
+        "single": {"id": "single", "etag": '"4"', "summary": "Listed"},
+    }
+    changes = ChangeSet(
+        updated=(
+            EventChange(ChangeKind.UPDATED, events["single"]),
+            EventChange(ChangeKind.UPDATED, listed_exception),
+        ),
+        created=(EventChange(ChangeKind.CREATED, listed_master),),
+    )
+
+    snapshot = CalendarSnapshot("token", events)
+    kept = _keep_our_writes(snapshot, changes, {"single": ours, "series": None})
+
+    assert events == {"single": ours}
+    assert kept == ChangeSet()
+    assert snapshot.sync_token == "token"
+
+
+def test_our_write_missing_from_a_full_listing_is_kept_until_a_full_sync() -> None:
+    """The full listing may predate our write: keep it, list everything again."""
+    ours = {"id": "new", "etag": '"9"', "updated": "2026-01-01T00:00:00.000Z"}
+    snapshot = CalendarSnapshot("token", {})
+    changes = ChangeSet(cancelled=(EventChange(ChangeKind.CANCELLED, ours),))
+
+    kept = _keep_our_writes(snapshot, changes, {"new": ours}, full_sync=True)
+
+    assert snapshot.events == {"new": ours}
+    assert snapshot.sync_token is None
+    assert kept == ChangeSet()
+
+
+async def test_create_while_a_full_listing_is_on_its_way_is_kept(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """Regression: a full listing (after a 410) dropped an event we created meanwhile.
+
+    It was announced "cancelled", then "created" by the next sync, both our own.
+    """
+    entry = make_entry(calendar_emulator, [ACCOUNT])
+    await setup_entry(hass, entry)
+    entity = hass.data[DATA_COMPONENT].get_entity(
+        er.async_get(hass).async_get_entity_id(
+            "calendar", DOMAIN, calendar_unique_id(ACCOUNT, ACCOUNT)
+        )
+        or ""
+    )
+    assert isinstance(entity, GoogleCalendarSyncCalendarEntity)
+    start = dt_util.now().replace(microsecond=0) + timedelta(days=1)
+    coordinator = coordinator_of(entry, ACCOUNT)
+    calendar_emulator.invalidate_sync_tokens(ACCOUNT)
+    list_events = GoogleCalendarApi.list_events
+
+    async def _create_before_the_full_page_arrives(
+        api: GoogleCalendarApi, *args: Any, **kwargs: Any
+    ) -> dict[str, Any]:
+        page = await list_events(api, *args, **kwargs)
+        if kwargs.get("sync_token") is None:
+            await entity.async_create_event(
+                summary="Meanwhile", dtstart=start, dtend=start + timedelta(hours=1)
+            )
+        return page
+
+    with record_announcements(hass) as announced:
+        with patch.object(
+            GoogleCalendarApi, "list_events", _create_before_the_full_page_arrives
+        ):
+            await coordinator.async_sync()
+        assert store_state(coordinator.snapshot) == google_state(
+            calendar_emulator, ACCOUNT
+        )
+        await coordinator.async_sync()
+
+    assert announced == []
+    assert store_state(coordinator.snapshot) == google_state(calendar_emulator, ACCOUNT)
     await unload_entry(hass, entry)

@@ -42,7 +42,7 @@ from .reliability_helpers import (
 # series instances included). Tests run a debug event loop on a shared, loaded
 # machine: the bounds are generous and the figures printed
 # (bench/bench_reliability.py measures without the test harness).
-INDEX_QUERY_BOUND = 0.1
+INDEX_QUERY_BOUND = 0.25
 MONTH_QUERY_BOUND = 2.0
 
 

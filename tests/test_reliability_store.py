@@ -156,7 +156,7 @@ async def test_unload_waits_for_a_sync_in_flight(
         ),
     ],
 )
-async def test_corrupted_store_file_leads_to_a_full_resync_and_a_log_line(
+async def test_corrupted_store_file_leads_to_a_full_resync_and_a_log_line(  # noqa: PLR0917
     hass: HomeAssistant,
     setup_credentials: None,
     calendar_emulator: GoogleCalendarEmulator,
@@ -195,3 +195,19 @@ async def test_corrupted_store_file_leads_to_a_full_resync_and_a_log_line(
     assert lines
     assert announced == []  # a first full sync is the initial state, not news
     await unload_entry(hass, config_entry)
+
+
+async def test_no_sync_starts_once_unloading_began(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    entry: MockConfigEntry,
+    now: datetime,
+) -> None:
+    """A notification arriving during unload syncs nothing the final save would miss."""
+    coordinator = coordinator_of(entry, ACCOUNT)
+    calendar_emulator.insert_event(ACCOUNT, _timed("Too late", now))
+    await coordinator.async_shutdown()
+    calendar_emulator.requests.clear()
+
+    assert len(await coordinator.async_sync()) == 0
+    assert len(calendar_emulator.requests) == 0

@@ -39,7 +39,7 @@ FLOOD = 2_000
 TRACED_FLOOD = 200
 HUGE_BODY = b"x" * (1 << 20)  # 1 MiB
 # Generous for a loaded machine running the debug event loop of the tests.
-MAX_P95_SECONDS = 2.0
+MAX_P95_SECONDS = 5.0
 
 
 @pytest.fixture
@@ -176,7 +176,7 @@ async def test_flood_of_forgeries_is_refused_fast_without_api_calls_or_memory(
         if "custom_components/google_calendar_sync" in str(stat.traceback)
     )
 
-    print(  # noqa: T201 - the figures the issue asks for
+    print(
         f"\n{FLOOD} forged notifications in {elapsed:.2f}s "
         f"({FLOOD / elapsed:.0f}/s): "
         f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "

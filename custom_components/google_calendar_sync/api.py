@@ -510,17 +510,14 @@ class GoogleCalendarApi:
         conference_data_version: int | None = None,
     ) -> dict[str, Any]:
         """Merge body into an event; with etag, only if it is unchanged."""
-        result: dict[str, Any] = await self._execute(
-            lambda: _if_match(
-                self._events.patch(
-                    **_write_params(
-                        calendar_id, event_id, body, conference_data_version
-                    )
-                ),
-                etag,
-            )
+        return await self._write_event(
+            self._events.patch,
+            calendar_id,
+            event_id,
+            body,
+            etag=etag,
+            conference_data_version=conference_data_version,
         )
-        return result
 
     async def update_event(
         self,
@@ -532,9 +529,29 @@ class GoogleCalendarApi:
         conference_data_version: int | None = None,
     ) -> dict[str, Any]:
         """Replace an event; with etag, only if it is unchanged."""
+        return await self._write_event(
+            self._events.update,
+            calendar_id,
+            event_id,
+            body,
+            etag=etag,
+            conference_data_version=conference_data_version,
+        )
+
+    async def _write_event(
+        self,
+        method: Callable[..., HttpRequest],
+        calendar_id: str,
+        event_id: str,
+        body: dict[str, Any],
+        *,
+        etag: str | None,
+        conference_data_version: int | None,
+    ) -> dict[str, Any]:
+        """Send a patch or update of an event; with etag, only if it is unchanged."""
         result: dict[str, Any] = await self._execute(
             lambda: _if_match(
-                self._events.update(
+                method(
                     **_write_params(
                         calendar_id, event_id, body, conference_data_version
                     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 import logging
 from typing import Any, override
 
@@ -73,6 +73,16 @@ def _calendar_name(calendar: Mapping[str, Any]) -> str:
     )
 
 
+def _calendar_options(
+    calendars: Iterable[Mapping[str, Any]],
+) -> list[SelectOptionDict]:
+    """Return select options naming calendars the way the user knows them."""
+    return [
+        SelectOptionDict(value=calendar["id"], label=_calendar_name(calendar))
+        for calendar in calendars
+    ]
+
+
 def _calendars_schema(
     calendars: list[dict[str, Any]], default: list[str]
 ) -> probatio.Schema:
@@ -81,17 +91,28 @@ def _calendars_schema(
         {
             probatio.Required(CONF_CALENDARS, default=default): SelectSelector(
                 SelectSelectorConfig(
-                    options=[
-                        SelectOptionDict(
-                            value=calendar["id"], label=_calendar_name(calendar)
-                        )
-                        for calendar in calendars
-                    ],
+                    options=_calendar_options(calendars),
                     multiple=True,
                     mode=SelectSelectorMode.LIST,
                 )
             )
         }
+    )
+
+
+def _whole_number(*, maximum: int, unit: str) -> probatio.All[int]:
+    """Return a selector for a whole number from 1 to maximum."""
+    return probatio.All(
+        NumberSelector(
+            NumberSelectorConfig(
+                min=1,
+                max=maximum,
+                step=1,
+                mode=NumberSelectorMode.BOX,
+                unit_of_measurement=unit,
+            )
+        ),
+        probatio.Coerce(int),
     )
 
 
@@ -297,50 +318,17 @@ class GoogleCalendarSyncOptionsFlow(OptionsFlowWithReload):
             {
                 probatio.Required(
                     CONF_SYNC_WINDOW_DAYS, default=options[CONF_SYNC_WINDOW_DAYS]
-                ): probatio.All(
-                    NumberSelector(
-                        NumberSelectorConfig(
-                            min=1,
-                            max=3650,
-                            step=1,
-                            mode=NumberSelectorMode.BOX,
-                            unit_of_measurement="d",
-                        )
-                    ),
-                    probatio.Coerce(int),
-                ),
+                ): _whole_number(maximum=3650, unit="d"),
                 probatio.Required(
                     CONF_PUSH_ENABLED, default=options[CONF_PUSH_ENABLED]
                 ): BooleanSelector(),
                 probatio.Required(
                     CONF_POLL_INTERVAL_MINUTES,
                     default=options[CONF_POLL_INTERVAL_MINUTES],
-                ): probatio.All(
-                    NumberSelector(
-                        NumberSelectorConfig(
-                            min=1,
-                            max=1440,
-                            step=1,
-                            mode=NumberSelectorMode.BOX,
-                            unit_of_measurement="min",
-                        )
-                    ),
-                    probatio.Coerce(int),
-                ),
+                ): _whole_number(maximum=1440, unit="min"),
                 probatio.Required(
                     CONF_SAFETY_NET_HOURS, default=options[CONF_SAFETY_NET_HOURS]
-                ): probatio.All(
-                    NumberSelector(
-                        NumberSelectorConfig(
-                            min=1,
-                            max=168,
-                            step=1,
-                            mode=NumberSelectorMode.BOX,
-                            unit_of_measurement="h",
-                        )
-                    ),
-                    probatio.Coerce(int),
-                ),
+                ): _whole_number(maximum=168, unit="h"),
                 # Automatic export of Home Assistant calendars into a Google one.
                 probatio.Optional(
                     CONF_EXPORT_SOURCES,
@@ -353,13 +341,11 @@ class GoogleCalendarSyncOptionsFlow(OptionsFlowWithReload):
                     description={"suggested_value": options.get(CONF_EXPORT_TARGET)},
                 ): SelectSelector(
                     SelectSelectorConfig(
-                        options=[
-                            SelectOptionDict(
-                                value=calendar["id"], label=_calendar_name(calendar)
-                            )
+                        options=_calendar_options(
+                            calendar
                             for calendar in calendars
                             if calendar.get("accessRole") in WRITABLE_ROLES
-                        ],
+                        ),
                         mode=SelectSelectorMode.DROPDOWN,
                     )
                 ),

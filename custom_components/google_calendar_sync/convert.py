@@ -443,27 +443,30 @@ class EventWriter:
 
     async def _async_patch(self, event_id: str, body: dict[str, Any]) -> None:
         """Patch an event with If-Match on the stored etag."""
-        stored = self._lookup(event_id)
-        etag = stored.get("etag") if stored else None
-        try:
-            result = await self._api.patch_event(
+        result = await self._async_conditional(
+            event_id,
+            lambda etag: self._api.patch_event(
                 self._calendar_id, event_id, body, etag=etag
-            )
-        except GooglePreconditionFailedError as err:
-            await self._async_refresh(event_id)
-            raise _translated("event_changed_remotely", event_id=event_id) from err
-        except GoogleNotFoundError as err:
-            raise _translated("event_not_found", event_id=event_id) from err
-        except GoogleCalendarApiError as err:
-            raise _translated("api_error", message=str(err)) from err
+            ),
+        )
         self._on_write(result)
 
     async def _async_delete(self, event_id: str) -> None:
         """Delete an event with If-Match on the stored etag."""
+        await self._async_conditional(
+            event_id,
+            lambda etag: self._api.delete_event(self._calendar_id, event_id, etag=etag),
+        )
+        self._on_delete(event_id)
+
+    async def _async_conditional[T](
+        self, event_id: str, write: Callable[[str | None], Awaitable[T]]
+    ) -> T:
+        """Run a write with If-Match on the stored etag; translate Google's errors."""
         stored = self._lookup(event_id)
         etag = stored.get("etag") if stored else None
         try:
-            await self._api.delete_event(self._calendar_id, event_id, etag=etag)
+            return await write(etag)
         except GooglePreconditionFailedError as err:
             await self._async_refresh(event_id)
             raise _translated("event_changed_remotely", event_id=event_id) from err
@@ -471,7 +474,6 @@ class EventWriter:
             raise _translated("event_not_found", event_id=event_id) from err
         except GoogleCalendarApiError as err:
             raise _translated("api_error", message=str(err)) from err
-        self._on_delete(event_id)
 
     async def _async_refresh(self, event_id: str) -> None:
         """Store Google's current version after a conflict."""

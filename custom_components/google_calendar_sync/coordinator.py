@@ -42,6 +42,7 @@ from .sync import (
     ChangeSet,
     EventChange,
     async_sync_calendar,
+    is_cancelled,
 )
 from .timeline import CalendarTimeline
 
@@ -102,6 +103,66 @@ def _build_warm_timeline(
     return timeline
 
 
+def _updated(event: Mapping[str, Any]) -> datetime | None:
+    """Return when Google last changed an event, None if unknown."""
+    try:
+        return datetime.fromisoformat(str(event["updated"]))
+    except KeyError, ValueError:
+        return None
+
+
+def _keep_our_writes(
+    snapshot: CalendarSnapshot,
+    changes: ChangeSet,
+    written: Mapping[str, dict[str, Any] | None],
+    *,
+    full_sync: bool = False,
+) -> ChangeSet:
+    """Put back, in place, our writes that a listing fetched before them undid.
+
+    A listed version wins only when Google changed it after our write; what the
+    listing changed on the others is our own write, not news. A full listing
+    without our event may predate it or follow its deletion: the event is kept
+    and the sync token dropped, so the next (full) sync decides.
+    """
+    events = snapshot.events
+    ours: set[str] = set()
+    for event_id, event in written.items():
+        listed = events.get(event_id)
+        if event is None:
+            ours.add(event_id)
+            if listed is not None and not is_cancelled(listed):
+                # Deleted by us after the listing: forget it with its exceptions.
+                for other_id in [
+                    other_id
+                    for other_id, other in events.items()
+                    if other_id == event_id or other.get("recurringEventId") == event_id
+                ]:
+                    del events[other_id]
+                    ours.add(other_id)
+            continue
+        if listed is None and full_sync:
+            events[event_id] = event
+            ours.add(event_id)
+            snapshot.sync_token = None
+            continue
+        if listed is None or listed.get("etag") == event.get("etag"):
+            continue
+        ours_at, listed_at = _updated(event), _updated(listed)
+        if ours_at is None or listed_at is None or listed_at <= ours_at:
+            events[event_id] = event
+            ours.add(event_id)
+    if not ours:
+        return changes
+
+    def _news(kind: tuple[EventChange, ...]) -> tuple[EventChange, ...]:
+        return tuple(change for change in kind if change.event.get("id") not in ours)
+
+    return ChangeSet(
+        _news(changes.created), _news(changes.updated), _news(changes.cancelled)
+    )
+
+
 class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
     """Keep one Google calendar in sync and answer reads from a local timeline."""
 
@@ -130,6 +191,9 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
         self._lock = asyncio.Lock()
         # Set on unload: a sync finishing after the final save would be lost.
         self._closed = False
+        # Our writes landing while a listing is on its way (id -> event, None when
+        # deleted): that listing may predate them and must not undo them.
+        self._written_during_sync: dict[str, dict[str, Any] | None] | None = None
         # Counts timelines published after our own writes (see _async_build_timeline).
         self._local_changes = 0
         # Callers arriving while a sync runs share this queued sync's result.
@@ -237,6 +301,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
                 CONF_SYNC_WINDOW_DAYS, DEFAULT_SYNC_WINDOW_DAYS
             )
         )
+        self._written_during_sync = {}
         try:
             result = await async_sync_calendar(
                 self.api,
@@ -272,6 +337,13 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
                     "error": str(err),
                 },
             ) from err
+        finally:
+            written, self._written_during_sync = self._written_during_sync, None
+        changes = result.changes
+        if written:
+            changes = _keep_our_writes(
+                result.snapshot, changes, written, full_sync=result.full_sync
+            )
         self._stored.calendars[self.calendar_id] = result.snapshot
         self._schedule_save()
         _LOGGER.debug(
@@ -279,12 +351,12 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
             self.calendar_id,
             "full" if result.full_sync else "incremental",
             result.requests,
-            result.changes.counts(),
+            changes.counts(),
         )
         # The first listing of a calendar is its initial state, not news.
         if not first_sync:
-            self._fire_changes(result.changes)
-        return result.changes
+            self._fire_changes(changes)
+        return changes
 
     @property
     def _summary(self) -> str:
@@ -376,12 +448,19 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
         Rebuilding the timeline per event makes a large export quadratic.
         """
         stored = self.snapshot.events
+        written = self._written_during_sync
         for event in events:
             if event.get("status") == "cancelled" and not event.get("recurringEventId"):
                 stored.pop(event["id"], None)
+                if written is not None:
+                    written[event["id"]] = None
             else:
                 stored[event["id"]] = event
+                if written is not None:
+                    written[event["id"]] = event
         if deleted := set(deleted_ids):
+            if written is not None:
+                written.update(dict.fromkeys(deleted))
             # One pass finds the exceptions of every deleted series.
             for event_id in [
                 event_id

@@ -326,30 +326,17 @@ async def _async_sync_now(
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
-    service.async_register_platform_entity_service(
-        hass,
-        DOMAIN,
-        SERVICE_CREATE_EVENT,
-        entity_domain=CALENDAR_DOMAIN,
-        schema=CREATE_EVENT_SCHEMA,
-        func=_async_create_event,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
-    service.async_register_platform_entity_service(
-        hass,
-        DOMAIN,
-        SERVICE_EXPORT_APPOINTMENTS,
-        entity_domain=CALENDAR_DOMAIN,
-        schema=EXPORT_SCHEMA,
-        func=_async_export_appointments,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
-    service.async_register_platform_entity_service(
-        hass,
-        DOMAIN,
-        SERVICE_SYNC_NOW,
-        entity_domain=CALENDAR_DOMAIN,
-        schema=None,
-        func=_async_sync_now,
-        supports_response=SupportsResponse.OPTIONAL,
-    )
+    for name, schema, func in (
+        (SERVICE_CREATE_EVENT, CREATE_EVENT_SCHEMA, _async_create_event),
+        (SERVICE_EXPORT_APPOINTMENTS, EXPORT_SCHEMA, _async_export_appointments),
+        (SERVICE_SYNC_NOW, None, _async_sync_now),
+    ):
+        service.async_register_platform_entity_service(
+            hass,
+            DOMAIN,
+            name,
+            entity_domain=CALENDAR_DOMAIN,
+            schema=schema,
+            func=func,
+            supports_response=SupportsResponse.OPTIONAL,
+        )
