@@ -37,13 +37,12 @@ from .reliability_helpers import (
 )
 
 # The issue asks for "well under 100 ms" on this machine. The local index answers
-# a month in about 20 ms; the entity then spends most of its time in Home
-# Assistant's CalendarEvent validation (about 0.3 ms per event, rrule parsing of
-# series instances included). Tests run a debug event loop on a shared, loaded
-# machine: the bounds are generous and the figures printed
-# (bench/bench_reliability.py measures without the test harness).
+# a month in about 10 ms, and the calendar entity converts events ahead of reads, off
+# the event loop. Tests run a debug event loop on a shared machine, so the index bound
+# is generous and the figures are printed (bench/bench_reliability.py measures without
+# the test harness).
 INDEX_QUERY_BOUND = 0.25
-MONTH_QUERY_BOUND = 2.0
+MONTH_QUERY_BOUND = 0.1  # the calendar entity converts events ahead of reads
 
 
 def _entity(hass: HomeAssistant) -> GoogleCalendarSyncCalendarEntity:

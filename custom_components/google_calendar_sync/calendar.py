@@ -2,26 +2,46 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, tzinfo
 import logging
 from typing import Any, override
 
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.components.calendar.const import CalendarEntityFeature
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .convert import EventWriter
 from .coordinator import CalendarSyncCoordinator, GoogleCalendarSyncConfigEntry
 from .entity import GoogleCalendarSyncEntity
-from .timeline import TimelineEvent
+from .timeline import CalendarTimeline, TimelineEvent
 
 _LOGGER = logging.getLogger(__name__)
 
 # Reads come from the coordinator's local timeline and syncs are coalesced by the
 # coordinator, so entity updates need no limit.
 PARALLEL_UPDATES = 0
+
+# Home Assistant validates every CalendarEvent it is given (the rrule is parsed
+# too), about 0.1 ms each: a month of a large calendar would cost more than the
+# query. Converted events are kept by content and converted ahead of reads, for
+# the months around now that CalendarTimeline.warm expands.
+_WARM_BEFORE = timedelta(days=31)
+_WARM_AFTER = timedelta(days=62)
+# Events converted on demand outside the warm window are kept up to this count.
+_MAX_CONVERTED = 20_000
+
+# Everything the CalendarEvent is made of. Datetimes equal as instants but in
+# other zones (an event moved across time zones) must not share an entry, so
+# their zone and fold are part of the key.
+type _Moment = tuple[date | datetime, tzinfo | None, int]
+type _Key = tuple[
+    _Moment, _Moment, str, str | None, str | None, str, str | None, str | None
+]
 
 
 async def async_setup_entry(
@@ -50,6 +70,58 @@ def _to_calendar_event(event: TimelineEvent) -> CalendarEvent:
     )
 
 
+def _moment(value: date | datetime) -> _Moment:
+    """Return a start or end with what its equality ignores."""
+    if isinstance(value, datetime):
+        return (value, value.tzinfo, value.fold)
+    return (value, None, 0)
+
+
+def _cache_key(event: TimelineEvent) -> _Key:
+    """Return the full content a converted event is made of."""
+    return (
+        _moment(event.start),
+        _moment(event.end),
+        event.summary,
+        event.description,
+        event.location,
+        event.uid,
+        event.recurrence_id,
+        event.rrule,
+    )
+
+
+def _convert_window(
+    timeline: CalendarTimeline,
+    now: datetime,
+    converted: dict[_Key, CalendarEvent],
+    is_current: Callable[[], bool],
+) -> dict[_Key, CalendarEvent] | None:
+    """Convert the events around now, reusing converted ones; runs in the executor.
+
+    Only reads the loop's dict and fills a new one, so reads on the loop stay
+    correct meanwhile. Returns None once a newer timeline made this one stale.
+    """
+    events = timeline.overlapping(now - _WARM_BEFORE, now + _WARM_AFTER)
+    if (active := timeline.active_or_next(now)) is not None:
+        events.append(active)
+    fresh: dict[_Key, CalendarEvent] = {}
+    for event in events:
+        key = _cache_key(event)
+        if key in fresh:
+            continue
+        if (found := converted.get(key)) is None:
+            if not is_current():
+                return None
+            try:
+                found = _to_calendar_event(event)
+            except HomeAssistantError:
+                # Left to the read, which reports it as it always did.
+                continue
+        fresh[key] = found
+    return fresh
+
+
 class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity):
     """One Google calendar, read from the local copy without I/O."""
 
@@ -67,6 +139,28 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         else:
             self._attr_name = str(name or coordinator.calendar_id)
         self._was_available = True
+        # Converted events by content; replaced whole by each warm-up.
+        self._converted: dict[_Key, CalendarEvent] = {}
+        self._warmed: CalendarTimeline | None = None
+        # Bumped per warm-up and at removal: an older warm-up sees it and stops.
+        self._warm_generation = 0
+        self._warm_task: asyncio.Task[None] | None = None
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Convert the events around now ahead of the first reads."""
+        await super().async_added_to_hass()
+        self._async_warm_new_timeline()
+
+    @override
+    async def async_will_remove_from_hass(self) -> None:
+        """Stop a warm-up in flight."""
+        self._warm_generation += 1
+        self._warmed = None
+        if self._warm_task is not None:
+            self._warm_task.cancel()
+            self._warm_task = None
+        await super().async_will_remove_from_hass()
 
     @property
     @override
@@ -74,7 +168,7 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         """Return the current or next event."""
         if (found := self.coordinator.data.active_or_next(dt_util.now())) is None:
             return None
-        return _to_calendar_event(found)
+        return self._calendar_event(found)
 
     @override
     async def async_get_events(
@@ -82,9 +176,51 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
     ) -> list[CalendarEvent]:
         """Return the events overlapping a range, from the local timeline."""
         return [
-            _to_calendar_event(event)
+            self._calendar_event(event)
             for event in self.coordinator.data.overlapping(start_date, end_date)
         ]
+
+    def _calendar_event(self, event: TimelineEvent) -> CalendarEvent:
+        """Return the converted event, converting it once per content."""
+        key = _cache_key(event)
+        if (found := self._converted.get(key)) is None:
+            found = _to_calendar_event(event)
+            converted = self._converted
+            if len(converted) >= _MAX_CONVERTED:
+                # Oldest first: dicts keep insertion order.
+                del converted[next(iter(converted))]
+            converted[key] = found
+        return found
+
+    @callback
+    def _async_warm_new_timeline(self) -> None:
+        """Start converting the events around now of a newly published timeline."""
+        timeline = self.coordinator.data
+        if timeline is None or timeline is self._warmed:
+            return
+        self._warmed = timeline
+        # An older warm-up in flight sees the new generation and stops by itself.
+        self._warm_generation += 1
+        self._warm_task = self.coordinator.config_entry.async_create_task(
+            self.hass,
+            self._async_warm(timeline, self._warm_generation),
+            f"{self.entity_id} convert events",
+        )
+
+    async def _async_warm(self, timeline: CalendarTimeline, generation: int) -> None:
+        """Convert in the executor, then keep the result if still current."""
+
+        def is_current() -> bool:
+            return generation == self._warm_generation
+
+        fresh = await self.hass.async_add_executor_job(
+            _convert_window, timeline, dt_util.now(), self._converted, is_current
+        )
+        if fresh is None or not is_current():
+            return
+        # Drops what the previous timelines needed and this one does not.
+        self._converted = fresh
+        self._warm_task = None
 
     @property
     @override
@@ -139,4 +275,5 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
                 _LOGGER.info("Calendar %s is back", self.entity_id)
             else:
                 _LOGGER.info("Calendar %s is unavailable", self.entity_id)
+        self._async_warm_new_timeline()
         super()._handle_coordinator_update()
