@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -48,7 +47,7 @@ PLATFORMS: list[Platform] = [Platform.CALENDAR]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool | None:
-    """Register the integration's actions and intents."""
+    """Register the integration's actions (intents come through intent.py)."""
     async_setup_services(hass)
     return True
 
@@ -144,7 +143,7 @@ def _async_remove_stale_entities(
     hass: HomeAssistant,
     entry: GoogleCalendarSyncConfigEntry,
     account: str,
-    coordinators: dict[str, Any],
+    coordinators: dict[str, CalendarSyncCoordinator],
 ) -> None:
     """Remove entities and devices of calendars no longer synced."""
     entity_registry = er.async_get(hass)
