@@ -104,6 +104,26 @@ def _event(summary: str, start: datetime, **extra: Any) -> dict[str, Any]:
 START = datetime(2026, 11, 23, 9, tzinfo=UTC)
 
 
+def _insert_daily(
+    emulator: GoogleCalendarEmulator,
+    summary: str,
+    start: datetime,
+    minutes: int,
+    count: int,
+) -> dict[str, Any]:
+    """Insert a daily series of `count` instances into the user's calendar."""
+    end = start + timedelta(minutes=minutes)
+    return emulator.insert_event(
+        USER,
+        {
+            "summary": summary,
+            "start": {"dateTime": start.isoformat(), "timeZone": "UTC"},
+            "end": {"dateTime": end.isoformat(), "timeZone": "UTC"},
+            "recurrence": [f"RRULE:FREQ=DAILY;COUNT={count}"],
+        },
+    )
+
+
 # Endpoints
 
 
@@ -273,15 +293,7 @@ async def test_list_events_sends_time_bounds_and_filters(
 async def test_list_instances_expands_a_recurring_event(
     client: GoogleCalendarApi, calendar_emulator: GoogleCalendarEmulator
 ) -> None:
-    master = calendar_emulator.insert_event(
-        USER,
-        {
-            "summary": "Standup",
-            "start": {"dateTime": "2026-11-23T09:00:00+00:00", "timeZone": "UTC"},
-            "end": {"dateTime": "2026-11-23T09:15:00+00:00", "timeZone": "UTC"},
-            "recurrence": ["RRULE:FREQ=DAILY;COUNT=5"],
-        },
-    )
+    master = _insert_daily(calendar_emulator, "Standup", START, minutes=15, count=5)
     page = await client.list_instances(
         USER,
         master["id"],
@@ -296,14 +308,8 @@ async def test_list_instances_expands_a_recurring_event(
 async def test_list_instances_pages(
     client: GoogleCalendarApi, calendar_emulator: GoogleCalendarEmulator
 ) -> None:
-    master = calendar_emulator.insert_event(
-        USER,
-        {
-            "summary": "Pill",
-            "start": {"dateTime": "2026-11-23T08:00:00+00:00", "timeZone": "UTC"},
-            "end": {"dateTime": "2026-11-23T08:05:00+00:00", "timeZone": "UTC"},
-            "recurrence": ["RRULE:FREQ=DAILY;COUNT=300"],
-        },
+    master = _insert_daily(
+        calendar_emulator, "Pill", START - timedelta(hours=1), minutes=5, count=300
     )
     first = await client.list_instances(USER, master["id"])
     second = await client.list_instances(
@@ -534,17 +540,27 @@ class RotatingAuth:
         return self.token
 
 
+async def _client_with_expired_token(
+    hass: HomeAssistant,
+    endpoints: GoogleEndpoints,
+    emulator: GoogleCalendarEmulator,
+) -> tuple[GoogleCalendarApi, RotatingAuth]:
+    """Return a client whose token has expired; a refresh yields a valid one."""
+    stale = emulator.issue_tokens(USER)["access_token"]
+    emulator.expire_access_tokens()
+    auth = RotatingAuth(stale, emulator.issue_tokens(USER)["access_token"])
+    client = await GoogleCalendarApi.async_create(
+        async_get_clientsession(hass), auth, endpoints
+    )
+    return client, auth
+
+
 async def test_unauthorized_refreshes_once_then_succeeds(
     hass: HomeAssistant,
     endpoints: GoogleEndpoints,
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
-    stale = calendar_emulator.issue_tokens(USER)["access_token"]
-    calendar_emulator.expire_access_tokens()
-    auth = RotatingAuth(stale, calendar_emulator.issue_tokens(USER)["access_token"])
-    client = await GoogleCalendarApi.async_create(
-        async_get_clientsession(hass), auth, endpoints
-    )
+    client, auth = await _client_with_expired_token(hass, endpoints, calendar_emulator)
     assert await client.list_calendars()
     assert auth.refreshes == 1
     assert client.request_count == 2
@@ -852,12 +868,7 @@ async def test_batch_parts_rejected_with_401_are_refreshed_and_resent(
     endpoints: GoogleEndpoints,
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
-    stale = calendar_emulator.issue_tokens(USER)["access_token"]
-    calendar_emulator.expire_access_tokens()
-    auth = RotatingAuth(stale, calendar_emulator.issue_tokens(USER)["access_token"])
-    client = await GoogleCalendarApi.async_create(
-        async_get_clientsession(hass), auth, endpoints
-    )
+    client, auth = await _client_with_expired_token(hass, endpoints, calendar_emulator)
     outcomes = await client.execute_batch(
         [BatchOperation("insert", USER, _event("Authorized", START))]
     )

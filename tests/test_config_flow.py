@@ -38,6 +38,7 @@ REDIRECT_URI = "https://example.com/auth/external/callback"
 OTHER_ACCOUNT = "other@example.com"
 
 type Consent = Callable[[str, str], Awaitable[str]]
+type SignIn = Callable[[dict[str, Any], str], Awaitable[dict[str, Any]]]
 
 pytestmark = pytest.mark.usefixtures("current_request_with_host", "setup_credentials")
 
@@ -74,33 +75,52 @@ def calendars(calendar_emulator: GoogleCalendarEmulator) -> dict[str, str]:
     return {"primary": ACCOUNT, "family": family, "holidays": holidays}
 
 
-async def _sign_in(
+@pytest.fixture
+def sign_in(
     hass: HomeAssistant,
     hass_client_no_auth: ClientSessionGenerator,
     consent: Consent,
-    result: dict[str, Any],
-    email: str,
+) -> SignIn:
+    """Return a helper completing a flow's external OAuth step as `email`."""
+
+    async def _sign_in(result: dict[str, Any], email: str) -> dict[str, Any]:
+        assert result["type"] is FlowResultType.EXTERNAL_STEP
+        callback = await consent(result["url"], email)
+        client = await hass_client_no_auth()
+        response = await client.get(callback)
+        assert response.status == 200
+        return await hass.config_entries.flow.async_configure(result["flow_id"])
+
+    return _sign_in
+
+
+async def _start_user_flow(hass: HomeAssistant) -> dict[str, Any]:
+    """Start adding a Google account."""
+    return await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+
+
+async def _choose_calendars(
+    hass: HomeAssistant, result: dict[str, Any], chosen: list[str]
 ) -> dict[str, Any]:
-    """Complete the external OAuth step of a flow as `email`."""
-    assert result["type"] is FlowResultType.EXTERNAL_STEP
-    callback = await consent(result["url"], email)
-    client = await hass_client_no_auth()
-    response = await client.get(callback)
-    assert response.status == 200
-    return await hass.config_entries.flow.async_configure(result["flow_id"])
+    """Submit the calendar choice without setting the entry up."""
+    with patch(
+        "custom_components.google_calendar_sync.async_setup_entry", return_value=True
+    ):
+        return await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_CALENDARS: chosen}
+        )
 
 
 async def test_full_flow_creates_entry_for_chosen_calendars(
     hass: HomeAssistant,
-    hass_client_no_auth: ClientSessionGenerator,
+    sign_in: SignIn,
     calendar_emulator: GoogleCalendarEmulator,
-    consent: Consent,
     calendars: dict[str, str],
 ) -> None:
     """Sign in, get writable calendars plus primary preselected, and create the entry."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
+    result = await _start_user_flow(hass)
     authorize = URL(result["url"])
     assert str(authorize.with_query(None)) == calendar_emulator.authorize_url
     assert authorize.query["scope"] == "https://www.googleapis.com/auth/calendar"
@@ -108,7 +128,7 @@ async def test_full_flow_creates_entry_for_chosen_calendars(
     assert authorize.query["prompt"] == "consent"
     assert authorize.query["client_id"] == CLIENT_ID
 
-    result = await _sign_in(hass, hass_client_no_auth, consent, result, ACCOUNT)
+    result = await sign_in(result, ACCOUNT)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "calendars"
     defaults = result["data_schema"]({})[CONF_CALENDARS]
@@ -142,64 +162,45 @@ async def test_full_flow_creates_entry_for_chosen_calendars(
 
 async def test_choosing_no_calendar_is_refused(
     hass: HomeAssistant,
-    hass_client_no_auth: ClientSessionGenerator,
-    consent: Consent,
+    sign_in: SignIn,
 ) -> None:
     """An empty selection shows an error and keeps the form open."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await _sign_in(hass, hass_client_no_auth, consent, result, ACCOUNT)
+    result = await _start_user_flow(hass)
+    result = await sign_in(result, ACCOUNT)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_CALENDARS: []}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_calendars_selected"}
 
-    with patch(
-        "custom_components.google_calendar_sync.async_setup_entry", return_value=True
-    ):
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_CALENDARS: [ACCOUNT]}
-        )
+    result = await _choose_calendars(hass, result, [ACCOUNT])
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
 async def test_same_account_twice_aborts(
     hass: HomeAssistant,
-    hass_client_no_auth: ClientSessionGenerator,
-    consent: Consent,
+    sign_in: SignIn,
     config_entry: MockConfigEntry,
 ) -> None:
     """Adding an account that is already configured aborts."""
     config_entry.add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await _sign_in(hass, hass_client_no_auth, consent, result, ACCOUNT)
+    result = await _start_user_flow(hass)
+    result = await sign_in(result, ACCOUNT)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
 
 
 async def test_second_account_is_added_side_by_side(
     hass: HomeAssistant,
-    hass_client_no_auth: ClientSessionGenerator,
-    consent: Consent,
+    sign_in: SignIn,
     config_entry: MockConfigEntry,
 ) -> None:
     """Another Google account gets its own entry."""
     config_entry.add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await _sign_in(hass, hass_client_no_auth, consent, result, OTHER_ACCOUNT)
+    result = await _start_user_flow(hass)
+    result = await sign_in(result, OTHER_ACCOUNT)
     assert result["step_id"] == "calendars"
-    with patch(
-        "custom_components.google_calendar_sync.async_setup_entry", return_value=True
-    ):
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_CALENDARS: [OTHER_ACCOUNT]}
-        )
+    result = await _choose_calendars(hass, result, [OTHER_ACCOUNT])
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["result"].unique_id == OTHER_ACCOUNT
     assert len(hass.config_entries.async_entries(DOMAIN)) == 2
@@ -209,9 +210,7 @@ async def test_user_denying_access_aborts(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
 ) -> None:
     """Clicking "Deny" on Google's consent page aborts the flow."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
+    result = await _start_user_flow(hass)
     url = URL(result["url"])
     async with (
         aiohttp.ClientSession() as session,
@@ -234,17 +233,14 @@ async def test_user_denying_access_aborts(
 )
 async def test_reading_the_account_fails(
     hass: HomeAssistant,
-    hass_client_no_auth: ClientSessionGenerator,
+    sign_in: SignIn,
     calendar_emulator: GoogleCalendarEmulator,
-    consent: Consent,
     *,
     status: int,
     reason: str,
 ) -> None:
     """Errors reading the primary calendar abort with a translated reason."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
+    result = await _start_user_flow(hass)
     if status == 401:
         # Google accepted the grant, then refused the fresh access token.
         original = GoogleCalendarApi.get_calendar
@@ -261,28 +257,25 @@ async def test_reading_the_account_fails(
             return_value=0.0,
         )
     with context:
-        result = await _sign_in(hass, hass_client_no_auth, consent, result, ACCOUNT)
+        result = await sign_in(result, ACCOUNT)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == reason
 
 
 async def test_account_without_calendars_aborts(
-    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, consent: Consent
+    hass: HomeAssistant, sign_in: SignIn
 ) -> None:
     """An account whose calendar list is empty cannot be added."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
+    result = await _start_user_flow(hass)
     with patch.object(GoogleCalendarApi, "list_calendars", return_value=[]):
-        result = await _sign_in(hass, hass_client_no_auth, consent, result, ACCOUNT)
+        result = await sign_in(result, ACCOUNT)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "no_calendars"
 
 
 async def test_reauth_with_same_account_keeps_entry_data(
     hass: HomeAssistant,
-    hass_client_no_auth: ClientSessionGenerator,
-    consent: Consent,
+    sign_in: SignIn,
     config_entry: MockConfigEntry,
 ) -> None:
     """Reauth stores the new token and keeps the webhook id and the options."""
@@ -297,7 +290,7 @@ async def test_reauth_with_same_account_keeps_entry_data(
     with patch(
         "custom_components.google_calendar_sync.async_setup_entry", return_value=True
     ):
-        result = await _sign_in(hass, hass_client_no_auth, consent, result, ACCOUNT)
+        result = await sign_in(result, ACCOUNT)
         await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.ABORT
@@ -309,8 +302,7 @@ async def test_reauth_with_same_account_keeps_entry_data(
 
 async def test_reauth_with_another_account_aborts(
     hass: HomeAssistant,
-    hass_client_no_auth: ClientSessionGenerator,
-    consent: Consent,
+    sign_in: SignIn,
     config_entry: MockConfigEntry,
 ) -> None:
     """Signing in with a different Google account during reauth is refused."""
@@ -318,7 +310,7 @@ async def test_reauth_with_another_account_aborts(
     token = dict(config_entry.data["token"])
     result = await config_entry.start_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
-    result = await _sign_in(hass, hass_client_no_auth, consent, result, OTHER_ACCOUNT)
+    result = await sign_in(result, OTHER_ACCOUNT)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
     assert config_entry.data["token"] == token
@@ -349,22 +341,16 @@ async def test_reconfigure_of_loaded_entry_picks_calendars_again(
 
 async def test_reconfigure_of_unloaded_entry_signs_in_first(
     hass: HomeAssistant,
-    hass_client_no_auth: ClientSessionGenerator,
-    consent: Consent,
+    sign_in: SignIn,
     calendars: dict[str, str],
     config_entry: MockConfigEntry,
 ) -> None:
     """Without a loaded entry, reconfigure goes through Google sign-in."""
     config_entry.add_to_hass(hass)
     result = await config_entry.start_reconfigure_flow(hass)
-    result = await _sign_in(hass, hass_client_no_auth, consent, result, ACCOUNT)
+    result = await sign_in(result, ACCOUNT)
     assert result["step_id"] == "calendars"
-    with patch(
-        "custom_components.google_calendar_sync.async_setup_entry", return_value=True
-    ):
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_CALENDARS: [calendars["family"]]}
-        )
+    result = await _choose_calendars(hass, result, [calendars["family"]])
     assert result["reason"] == "reconfigure_successful"
     assert config_entry.options[CONF_CALENDARS] == [calendars["family"]]
     assert config_entry.data[CONF_WEBHOOK_ID] == WEBHOOK_ID
@@ -372,14 +358,13 @@ async def test_reconfigure_of_unloaded_entry_signs_in_first(
 
 async def test_reconfigure_with_another_account_aborts(
     hass: HomeAssistant,
-    hass_client_no_auth: ClientSessionGenerator,
-    consent: Consent,
+    sign_in: SignIn,
     config_entry: MockConfigEntry,
 ) -> None:
     """Reconfigure refuses a different Google account."""
     config_entry.add_to_hass(hass)
     result = await config_entry.start_reconfigure_flow(hass)
-    result = await _sign_in(hass, hass_client_no_auth, consent, result, OTHER_ACCOUNT)
+    result = await sign_in(result, OTHER_ACCOUNT)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
 
@@ -418,27 +403,19 @@ async def test_options_flow_changes_sync_settings(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
 
+    settings = {
+        CONF_SYNC_WINDOW_DAYS: 30,
+        CONF_PUSH_ENABLED: False,
+        CONF_POLL_INTERVAL_MINUTES: 5,
+        CONF_SAFETY_NET_HOURS: 12,
+    }
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {
-            CONF_CALENDARS: [],
-            CONF_SYNC_WINDOW_DAYS: 30,
-            CONF_PUSH_ENABLED: False,
-            CONF_POLL_INTERVAL_MINUTES: 5,
-            CONF_SAFETY_NET_HOURS: 12,
-        },
+        result["flow_id"], {CONF_CALENDARS: [], **settings}
     )
     assert result["errors"] == {"base": "no_calendars_selected"}
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {
-            CONF_CALENDARS: [calendars["family"]],
-            CONF_SYNC_WINDOW_DAYS: 30,
-            CONF_PUSH_ENABLED: False,
-            CONF_POLL_INTERVAL_MINUTES: 5,
-            CONF_SAFETY_NET_HOURS: 12,
-        },
+        result["flow_id"], {CONF_CALENDARS: [calendars["family"]], **settings}
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -240,18 +241,81 @@ async def _create(
     )
 
 
-async def test_create_timed_event_shows_before_sync_and_sync_reports_nothing(
+@dataclass
+class Panel:
+    """The calendar entity, driven the way Home Assistant's calendar panel does."""
+
+    hass: HomeAssistant
+    entity_id: str
+    send: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+    async def create(self, **event: Any) -> dict[str, Any]:
+        """Send a create."""
+        return await _create(self.send, self.entity_id, **event)
+
+    async def update(
+        self, uid: str, event: dict[str, Any], **recurrence: str | None
+    ) -> dict[str, Any]:
+        """Send an update; recurrence_id/recurrence_range go along when given."""
+        return await self.send(
+            {
+                "type": "calendar/event/update",
+                "entity_id": self.entity_id,
+                "uid": uid,
+                **recurrence,
+                "event": event,
+            }
+        )
+
+    async def delete(self, uid: str, **recurrence: str | None) -> dict[str, Any]:
+        """Send a delete; recurrence_id/recurrence_range go along when given."""
+        return await self.send(
+            {
+                "type": "calendar/event/delete",
+                "entity_id": self.entity_id,
+                "uid": uid,
+                **recurrence,
+            }
+        )
+
+    async def events(self) -> list[CalendarEvent]:
+        """Read the entity's events, no sync involved."""
+        return await _entity_events(self.hass, self.entity_id)
+
+    async def recurring(self, rrule: str = "FREQ=DAILY;COUNT=5") -> list[CalendarEvent]:
+        """Create a daily standup series; return its five instances."""
+        start = _tomorrow_at(10)
+        answer = await self.create(
+            summary="Standup",
+            dtstart=start.isoformat(),
+            dtend=(start + timedelta(minutes=15)).isoformat(),
+            rrule=rrule,
+        )
+        assert answer["success"], answer
+        instances = await self.events()
+        assert len(instances) == 5
+        return instances
+
+
+@pytest.fixture
+def panel(
     hass: HomeAssistant,
     entity_id: str,
-    setup_integration: MockConfigEntry,
     ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+) -> Panel:
+    """Return the primary calendar's entity as the calendar panel drives it."""
+    return Panel(hass, entity_id, ws)
+
+
+async def test_create_timed_event_shows_before_sync_and_sync_reports_nothing(
+    hass: HomeAssistant,
+    panel: Panel,
+    setup_integration: MockConfigEntry,
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
     """A created event is stored from Google's answer; the next sync sees no news."""
     start = _tomorrow_at(9)
-    answer = await _create(
-        ws,
-        entity_id,
+    answer = await panel.create(
         summary="Dentist",
         dtstart=start.isoformat(),
         dtend=(start + timedelta(hours=1)).isoformat(),
@@ -262,23 +326,19 @@ async def test_create_timed_event_shows_before_sync_and_sync_reports_nothing(
     assert stored["summary"] == "Dentist"
     assert stored["location"] == "Main street"
     assert stored["start"]["timeZone"] == hass.config.time_zone
-    [shown] = await _entity_events(hass, entity_id)
+    [shown] = await panel.events()
     assert (shown.summary, shown.uid, shown.start) == ("Dentist", stored["id"], start)
     changes = await _coordinator(setup_integration).async_sync()
     assert len(changes) == 0
 
 
 async def test_create_update_delete_all_day_event(
-    hass: HomeAssistant,
-    entity_id: str,
-    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    panel: Panel,
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
     """All-day events keep dates; updates patch and deletes remove them."""
     day = (dt_util.now() + timedelta(days=2)).date()
-    answer = await _create(
-        ws,
-        entity_id,
+    answer = await panel.create(
         summary="Holiday",
         dtstart=day.isoformat(),
         dtend=(day + timedelta(days=1)).isoformat(),
@@ -287,52 +347,25 @@ async def test_create_update_delete_all_day_event(
     [stored] = calendar_emulator.events(ACCOUNT)
     assert stored["start"] == {"date": day.isoformat()}
 
-    answer = await ws(
+    answer = await panel.update(
+        stored["id"],
         {
-            "type": "calendar/event/update",
-            "entity_id": entity_id,
-            "uid": stored["id"],
-            "event": {
-                "summary": "Long holiday",
-                "dtstart": day.isoformat(),
-                "dtend": (day + timedelta(days=3)).isoformat(),
-            },
-        }
+            "summary": "Long holiday",
+            "dtstart": day.isoformat(),
+            "dtend": (day + timedelta(days=3)).isoformat(),
+        },
     )
     assert answer["success"], answer
     [stored] = calendar_emulator.events(ACCOUNT)
     assert stored["summary"] == "Long holiday"
     assert stored["end"] == {"date": (day + timedelta(days=3)).isoformat()}
-    [shown] = await _entity_events(hass, entity_id)
+    [shown] = await panel.events()
     assert shown.summary == "Long holiday"
 
-    answer = await ws(
-        {"type": "calendar/event/delete", "entity_id": entity_id, "uid": stored["id"]}
-    )
+    answer = await panel.delete(stored["id"])
     assert answer["success"], answer
     assert calendar_emulator.events(ACCOUNT) == []
-    assert await _entity_events(hass, entity_id) == []
-
-
-async def _recurring(
-    hass: HomeAssistant,
-    entity_id: str,
-    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
-    rrule: str = "FREQ=DAILY;COUNT=5",
-) -> list[CalendarEvent]:
-    start = _tomorrow_at(10)
-    answer = await _create(
-        ws,
-        entity_id,
-        summary="Standup",
-        dtstart=start.isoformat(),
-        dtend=(start + timedelta(minutes=15)).isoformat(),
-        rrule=rrule,
-    )
-    assert answer["success"], answer
-    instances = await _entity_events(hass, entity_id)
-    assert len(instances) == 5
-    return instances
+    assert await panel.events() == []
 
 
 def _edit(instance: CalendarEvent, summary: str) -> dict[str, Any]:
@@ -347,36 +380,23 @@ def _edit(instance: CalendarEvent, summary: str) -> dict[str, Any]:
 
 
 async def test_recurring_event_edit_and_delete_one_instance(
-    hass: HomeAssistant,
-    entity_id: str,
+    panel: Panel,
     setup_integration: MockConfigEntry,
-    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
     """One instance becomes an exception in Google; a deleted one disappears."""
-    instances = await _recurring(hass, entity_id, ws)
+    instances = await panel.recurring()
     second, third = instances[1], instances[2]
     assert second.recurrence_id
-    answer = await ws(
-        {
-            "type": "calendar/event/update",
-            "entity_id": entity_id,
-            "uid": second.uid,
-            "recurrence_id": second.recurrence_id,
-            "event": _edit(second, "Standup (moved room)"),
-        }
+    answer = await panel.update(
+        second.uid,
+        _edit(second, "Standup (moved room)"),
+        recurrence_id=second.recurrence_id,
     )
     assert answer["success"], answer
-    answer = await ws(
-        {
-            "type": "calendar/event/delete",
-            "entity_id": entity_id,
-            "uid": third.uid,
-            "recurrence_id": third.recurrence_id,
-        }
-    )
+    answer = await panel.delete(third.uid, recurrence_id=third.recurrence_id)
     assert answer["success"], answer
-    shown = await _entity_events(hass, entity_id)
+    shown = await panel.events()
     assert [event.summary for event in shown] == [
         "Standup",
         "Standup (moved room)",
@@ -395,30 +415,24 @@ async def test_recurring_event_edit_and_delete_one_instance(
     # Google's later answer matches what the writes stored.
     changes = await _coordinator(setup_integration).async_sync()
     assert len(changes) == 0
-    assert len(await _entity_events(hass, entity_id)) == 4
+    assert len(await panel.events()) == 4
 
 
 async def test_recurring_event_this_and_following(
-    hass: HomeAssistant,
-    entity_id: str,
-    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    panel: Panel,
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
     """Editing from an instance on ends the series there and starts a new one."""
-    instances = await _recurring(hass, entity_id, ws)
+    instances = await panel.recurring()
     third = instances[2]
-    answer = await ws(
-        {
-            "type": "calendar/event/update",
-            "entity_id": entity_id,
-            "uid": third.uid,
-            "recurrence_id": third.recurrence_id,
-            "recurrence_range": RANGE_THIS_AND_FUTURE,
-            "event": _edit(third, "Retro"),
-        }
+    answer = await panel.update(
+        third.uid,
+        _edit(third, "Retro"),
+        recurrence_id=third.recurrence_id,
+        recurrence_range=RANGE_THIS_AND_FUTURE,
     )
     assert answer["success"], answer
-    shown = await _entity_events(hass, entity_id)
+    shown = await panel.events()
     assert [event.summary for event in shown] == ["Standup"] * 2 + ["Retro"] * 3
     masters = {e["summary"]: e for e in calendar_emulator.events(ACCOUNT)}
     assert "UNTIL=" in masters["Standup"]["recurrence"][0]
@@ -426,73 +440,53 @@ async def test_recurring_event_this_and_following(
 
     # Deleting from the second instance on leaves the first one only.
     second = shown[1]
-    answer = await ws(
-        {
-            "type": "calendar/event/delete",
-            "entity_id": entity_id,
-            "uid": second.uid,
-            "recurrence_id": second.recurrence_id,
-            "recurrence_range": RANGE_THIS_AND_FUTURE,
-        }
+    answer = await panel.delete(
+        second.uid,
+        recurrence_id=second.recurrence_id,
+        recurrence_range=RANGE_THIS_AND_FUTURE,
     )
     assert answer["success"], answer
-    shown = await _entity_events(hass, entity_id)
+    shown = await panel.events()
     assert [event.summary for event in shown] == ["Standup"] + ["Retro"] * 3
 
     # From the first instance on means the whole series.
     first = shown[0]
-    answer = await ws(
-        {
-            "type": "calendar/event/delete",
-            "entity_id": entity_id,
-            "uid": first.uid,
-            "recurrence_id": first.recurrence_id,
-            "recurrence_range": RANGE_THIS_AND_FUTURE,
-        }
+    answer = await panel.delete(
+        first.uid,
+        recurrence_id=first.recurrence_id,
+        recurrence_range=RANGE_THIS_AND_FUTURE,
     )
     assert answer["success"], answer
     assert [e["summary"] for e in calendar_emulator.events(ACCOUNT)] == ["Retro"]
 
 
 async def test_recurring_event_whole_series(
-    hass: HomeAssistant,
-    entity_id: str,
-    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    panel: Panel,
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
     """Without a recurrence id, edits and deletes apply to the whole series."""
-    instances = await _recurring(hass, entity_id, ws)
+    instances = await panel.recurring()
     first = instances[0]
-    answer = await ws(
-        {
-            "type": "calendar/event/update",
-            "entity_id": entity_id,
-            "uid": first.uid,
-            "event": {**_edit(first, "Daily"), "rrule": "FREQ=DAILY;COUNT=3"},
-        }
+    answer = await panel.update(
+        first.uid,
+        {**_edit(first, "Daily"), "rrule": "FREQ=DAILY;COUNT=3"},
     )
     assert answer["success"], answer
-    shown = await _entity_events(hass, entity_id)
+    shown = await panel.events()
     assert [event.summary for event in shown] == ["Daily"] * 3
-    answer = await ws(
-        {"type": "calendar/event/delete", "entity_id": entity_id, "uid": first.uid}
-    )
+    answer = await panel.delete(first.uid)
     assert answer["success"], answer
     assert calendar_emulator.events(ACCOUNT) == []
-    assert await _entity_events(hass, entity_id) == []
+    assert await panel.events() == []
 
 
 async def test_conflict_rereads_instead_of_overwriting(
-    hass: HomeAssistant,
-    entity_id: str,
-    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    panel: Panel,
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
     """An edit made in Google meanwhile wins: 412, a clear error, the new version."""
     start = _tomorrow_at(9)
-    await _create(
-        ws,
-        entity_id,
+    await panel.create(
         summary="Dentist",
         dtstart=start.isoformat(),
         dtend=(start + timedelta(hours=1)).isoformat(),
@@ -501,28 +495,22 @@ async def test_conflict_rereads_instead_of_overwriting(
     calendar_emulator.patch_event(
         ACCOUNT, stored["id"], {"summary": "Dentist (Google)"}
     )
-    answer = await ws(
+    answer = await panel.update(
+        stored["id"],
         {
-            "type": "calendar/event/update",
-            "entity_id": entity_id,
-            "uid": stored["id"],
-            "event": {
-                "summary": "Dentist (Home Assistant)",
-                "dtstart": start.isoformat(),
-                "dtend": (start + timedelta(hours=1)).isoformat(),
-            },
-        }
+            "summary": "Dentist (Home Assistant)",
+            "dtstart": start.isoformat(),
+            "dtend": (start + timedelta(hours=1)).isoformat(),
+        },
     )
     assert not answer["success"]
     assert "changed in Google meanwhile" in answer["error"]["message"]
     assert calendar_emulator.get_event(ACCOUNT, stored["id"])["summary"] == (
         "Dentist (Google)"
     )
-    [shown] = await _entity_events(hass, entity_id)
+    [shown] = await panel.events()
     assert shown.summary == "Dentist (Google)"
-    answer = await ws(
-        {"type": "calendar/event/delete", "entity_id": entity_id, "uid": "unknown1"}
-    )
+    answer = await panel.delete("unknown1")
     assert not answer["success"]
     assert "no longer exists" in answer["error"]["message"]
 
@@ -578,22 +566,16 @@ async def test_read_only_calendar_offers_no_edits(
 
 
 async def test_this_and_following_from_the_first_instance_is_the_series(
-    hass: HomeAssistant,
-    entity_id: str,
-    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    panel: Panel,
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
     """Nothing stays before the first instance, so the series itself changes."""
-    first = (await _recurring(hass, entity_id, ws))[0]
-    answer = await ws(
-        {
-            "type": "calendar/event/update",
-            "entity_id": entity_id,
-            "uid": first.uid,
-            "recurrence_id": first.recurrence_id,
-            "recurrence_range": RANGE_THIS_AND_FUTURE,
-            "event": _edit(first, "Renamed"),
-        }
+    first = (await panel.recurring())[0]
+    answer = await panel.update(
+        first.uid,
+        _edit(first, "Renamed"),
+        recurrence_id=first.recurrence_id,
+        recurrence_range=RANGE_THIS_AND_FUTURE,
     )
     assert answer["success"], answer
     [master] = calendar_emulator.events(ACCOUNT)
@@ -606,10 +588,8 @@ async def _no_sleep(_delay: float) -> None:
 
 
 async def test_write_errors_are_translated(
-    hass: HomeAssistant,
-    entity_id: str,
+    panel: Panel,
     setup_integration: MockConfigEntry,
-    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
     """Conflicts on delete, unknown events and failures give clear errors."""
@@ -619,21 +599,12 @@ async def test_write_errors_are_translated(
         "dtstart": start.isoformat(),
         "dtend": (start + timedelta(hours=1)).isoformat(),
     }
-    await _create(ws, entity_id, **event)
+    await panel.create(**event)
     [stored] = calendar_emulator.events(ACCOUNT)
     calendar_emulator.patch_event(ACCOUNT, stored["id"], {"summary": "Moved"})
-    answer = await ws(
-        {"type": "calendar/event/delete", "entity_id": entity_id, "uid": stored["id"]}
-    )
+    answer = await panel.delete(stored["id"])
     assert "changed in Google meanwhile" in answer["error"]["message"]
-    answer = await ws(
-        {
-            "type": "calendar/event/update",
-            "entity_id": entity_id,
-            "uid": "unknown1",
-            "event": event,
-        }
-    )
+    answer = await panel.update("unknown1", event)
     assert "no longer exists" in answer["error"]["message"]
 
     setup_integration.runtime_data.api._retry = RetryPolicy(
@@ -645,21 +616,19 @@ async def test_write_errors_are_translated(
         {"type": "calendar/event/delete", "uid": stored["id"]},
     ):
         calendar_emulator.faults.add("drop", times=3)
-        answer = await ws({**message, "entity_id": entity_id})
+        answer = await panel.send({**message, "entity_id": panel.entity_id})
         assert "Google Calendar refused the change" in answer["error"]["message"]
         calendar_emulator.faults.clear()
     assert [e["summary"] for e in calendar_emulator.events(ACCOUNT)] == ["Moved"]
 
 
 async def test_writer_reads_what_it_has_not_stored(
-    hass: HomeAssistant,
-    entity_id: str,
+    panel: Panel,
     setup_integration: MockConfigEntry,
-    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
     """Without a stored master the writer asks Google; a conflict re-read may fail."""
-    instances = await _recurring(hass, entity_id, ws)
+    instances = await panel.recurring()
     written: list[dict[str, Any]] = []
     writer = EventWriter(
         setup_integration.runtime_data.api,
@@ -703,21 +672,19 @@ async def test_writer_reads_what_it_has_not_stored(
 
 
 async def test_failed_this_and_following_restores_the_series(
-    hass: HomeAssistant,
-    entity_id: str,
+    panel: Panel,
     setup_integration: MockConfigEntry,
-    ws: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
     """When the new series cannot be created, the trimmed one gets its rule back."""
-    instances = await _recurring(hass, entity_id, ws)
+    instances = await panel.recurring()
     setup_integration.runtime_data.api._retry = RetryPolicy(
         max_attempts=1, sleep=_no_sleep
     )
     [original] = calendar_emulator.events(ACCOUNT)
     split = {
         "type": "calendar/event/update",
-        "entity_id": entity_id,
+        "entity_id": panel.entity_id,
         "uid": instances[2].uid,
         "recurrence_id": instances[2].recurrence_id,
         "recurrence_range": RANGE_THIS_AND_FUTURE,
@@ -725,12 +692,12 @@ async def test_failed_this_and_following_restores_the_series(
     }
 
     calendar_emulator.faults.fail_next(500, method="POST", path_contains="/events")
-    answer = await ws(split)
+    answer = await panel.send(split)
 
     assert "Google Calendar refused the change" in answer["error"]["message"]
     [restored] = calendar_emulator.events(ACCOUNT)
     assert restored["recurrence"] == original["recurrence"]
-    shown = await _entity_events(hass, entity_id)
+    shown = await panel.events()
     assert [event.summary for event in shown] == ["Standup"] * 5
     # What the writer stored is what Google has.
     assert len(await _coordinator(setup_integration).async_sync()) == 0
@@ -746,11 +713,11 @@ async def test_failed_this_and_following_restores_the_series(
 
     remove = calendar_emulator.model.add_change_listener(fail_the_restore)
     calendar_emulator.faults.fail_next(500, method="POST", path_contains="/events")
-    answer = await ws(split)
+    answer = await panel.send(split)
     remove()
 
     assert "could not be restored" in answer["error"]["message"]
     [trimmed] = calendar_emulator.events(ACCOUNT)
     assert "UNTIL=" in trimmed["recurrence"][0]
-    shown = await _entity_events(hass, entity_id)
+    shown = await panel.events()
     assert [event.summary for event in shown] == ["Standup"] * 2

@@ -57,6 +57,20 @@ def _coordinator(entry: MockConfigEntry) -> CalendarSyncCoordinator:
     return coordinator
 
 
+@pytest.fixture
+def coordinator(setup_integration: MockConfigEntry) -> CalendarSyncCoordinator:
+    """Return the coordinator of the set-up primary calendar."""
+    return _coordinator(setup_integration)
+
+
+def _no_backoff() -> Any:
+    """Patch the retry delay to zero so retries do not wait."""
+    return patch(
+        "custom_components.google_calendar_sync.api.RetryPolicy.delay",
+        return_value=0.0,
+    )
+
+
 def _list_requests(emulator: GoogleCalendarEmulator) -> list[dict[str, list[str]]]:
     """Return the query of every events.list request."""
     return [
@@ -64,6 +78,12 @@ def _list_requests(emulator: GoogleCalendarEmulator) -> list[dict[str, list[str]
         for entry in emulator.requests.matching("GET", EVENTS_PATH)
         if entry.path.endswith("/events")
     ]
+
+
+async def _summaries_of_the_day(get_events: GetEvents, now: datetime) -> list[str]:
+    """Return the summaries the calendar entity shows for the next 24 hours."""
+    events = await get_events(now, now + timedelta(days=1))
+    return [event["summary"] for event in events]
 
 
 @pytest.fixture(name="now")
@@ -89,21 +109,19 @@ async def test_first_full_sync_fires_no_bus_event(
     await hass.async_block_till_done()
 
     assert changes == []
-    events = await get_events(now, now + timedelta(days=1))
-    assert [event["summary"] for event in events] == ["Dentist"]
+    assert await _summaries_of_the_day(get_events, now) == ["Dentist"]
     assert await hass.config_entries.async_unload(config_entry.entry_id)
 
 
 async def test_edit_in_google_appears_and_fires_one_updated_event(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
-    setup_integration: MockConfigEntry,
+    coordinator: CalendarSyncCoordinator,
     calendar_entity_id: Callable[[str], str],
     get_events: GetEvents,
 ) -> None:
     """A poll picks up an edit made in Google and announces exactly that edit."""
     now = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
-    coordinator = _coordinator(setup_integration)
     event = calendar_emulator.insert_event(
         ACCOUNT, _timed("Standup", now + timedelta(hours=1), location="Room 1")
     )
@@ -129,19 +147,17 @@ async def test_edit_in_google_appears_and_fires_one_updated_event(
     assert "summary" in data["changed_fields"]
     # The poll was incremental.
     assert all("syncToken" in query for query in _list_requests(calendar_emulator))
-    events = await get_events(now, now + timedelta(days=1))
-    assert [event["summary"] for event in events] == ["Retro"]
+    assert await _summaries_of_the_day(get_events, now) == ["Retro"]
 
 
 async def test_created_and_deleted_events_are_announced(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
-    setup_integration: MockConfigEntry,
+    coordinator: CalendarSyncCoordinator,
     get_events: GetEvents,
     now: datetime,
 ) -> None:
     """A new event fires `created`, its deletion fires `cancelled` and hides it."""
-    coordinator = _coordinator(setup_integration)
     changes = async_capture_events(hass, EVENT_CHANGED)
     event = calendar_emulator.insert_event(
         ACCOUNT, _timed("Lunch", now + timedelta(hours=3), description="Pizza")
@@ -165,11 +181,10 @@ async def test_created_and_deleted_events_are_announced(
 async def test_concurrent_syncs_coalesce(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
-    setup_integration: MockConfigEntry,
+    coordinator: CalendarSyncCoordinator,
     now: datetime,
 ) -> None:
     """Many callers at once cause one sync in flight and at most one more."""
-    coordinator = _coordinator(setup_integration)
     calendar_emulator.insert_event(ACCOUNT, _timed("A", now))
     calendar_emulator.requests.clear()
 
@@ -183,10 +198,9 @@ async def test_concurrent_syncs_coalesce(
 
 
 async def test_failed_sync_is_shared_by_queued_callers(
-    hass: HomeAssistant, setup_integration: MockConfigEntry
+    hass: HomeAssistant, coordinator: CalendarSyncCoordinator
 ) -> None:
     """Callers sharing a queued sync all see its failure."""
-    coordinator = _coordinator(setup_integration)
     error = GoogleTransientError(503, "backendError", "down")
     with patch.object(GoogleCalendarApi, "list_events", side_effect=error):
         results = await asyncio.gather(
@@ -217,18 +231,16 @@ async def test_restart_resumes_from_stored_sync_token(
     assert queries
     assert all("syncToken" in query for query in queries)
     assert changes == []
-    events = await get_events(now, now + timedelta(days=1))
-    assert [event["summary"] for event in events] == ["Kept"]
+    assert await _summaries_of_the_day(get_events, now) == ["Kept"]
 
 
 async def test_expired_sync_token_loses_and_doubles_nothing(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
-    setup_integration: MockConfigEntry,
+    coordinator: CalendarSyncCoordinator,
     now: datetime,
 ) -> None:
     """A 410 leads to one full resync that reports only the real change."""
-    coordinator = _coordinator(setup_integration)
     kept = calendar_emulator.insert_event(ACCOUNT, _timed("Kept", now))
     edited = calendar_emulator.insert_event(ACCOUNT, _timed("Old", now))
     await coordinator.async_sync()
@@ -249,21 +261,17 @@ async def test_expired_sync_token_loses_and_doubles_nothing(
 async def test_rate_limit_and_server_errors_recover_through_backoff(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
-    setup_integration: MockConfigEntry,
+    coordinator: CalendarSyncCoordinator,
     now: datetime,
 ) -> None:
     """429 and 503 answers are retried with backoff and the sync succeeds."""
-    coordinator = _coordinator(setup_integration)
     calendar_emulator.insert_event(ACCOUNT, _timed("After the storm", now))
     calendar_emulator.faults.fail_next(429, path_contains=EVENTS_PATH)
     calendar_emulator.faults.fail_next(503, path_contains=EVENTS_PATH)
     calendar_emulator.faults.fail_next(403, path_contains=EVENTS_PATH)
     calendar_emulator.requests.clear()
 
-    with patch(
-        "custom_components.google_calendar_sync.api.RetryPolicy.delay",
-        return_value=0.0,
-    ) as delay:
+    with _no_backoff() as delay:
         changes = await coordinator.async_sync()
 
     assert [entry.status for entry in calendar_emulator.requests] == [
@@ -280,18 +288,14 @@ async def test_rate_limit_and_server_errors_recover_through_backoff(
 async def test_persistent_failure_makes_calendar_unavailable_until_recovery(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
-    setup_integration: MockConfigEntry,
+    coordinator: CalendarSyncCoordinator,
     calendar_entity_id: Callable[[str], str],
 ) -> None:
     """A sync that keeps failing marks the entity unavailable; the next success heals."""
-    coordinator = _coordinator(setup_integration)
     entity_id = calendar_entity_id(ACCOUNT)
     calendar_emulator.faults.fail_next(500, times=100, path_contains=EVENTS_PATH)
     with (
-        patch(
-            "custom_components.google_calendar_sync.api.RetryPolicy.delay",
-            return_value=0.0,
-        ),
+        _no_backoff(),
         pytest.raises(UpdateFailed) as failure,
     ):
         await coordinator.async_sync()
@@ -312,12 +316,11 @@ async def test_persistent_failure_makes_calendar_unavailable_until_recovery(
 )
 async def test_api_errors_are_translated(
     hass: HomeAssistant,
-    setup_integration: MockConfigEntry,
+    coordinator: CalendarSyncCoordinator,
     error: Exception,
     translation_key: str,
 ) -> None:
     """Each kind of API failure has its own translated message."""
-    coordinator = _coordinator(setup_integration)
     with (
         patch.object(GoogleCalendarApi, "list_events", side_effect=error),
         pytest.raises(UpdateFailed) as failure,
@@ -350,12 +353,11 @@ async def test_revoked_refresh_token_starts_reauth(
 
 
 async def test_auth_error_from_the_api_starts_reauth(
-    hass: HomeAssistant, setup_integration: MockConfigEntry
+    hass: HomeAssistant, coordinator: CalendarSyncCoordinator
 ) -> None:
     """A 401 the client cannot fix by refreshing maps to ConfigEntryAuthFailed."""
     from custom_components.google_calendar_sync.api import GoogleAuthError
 
-    coordinator = _coordinator(setup_integration)
     with (
         patch.object(
             GoogleCalendarApi,
@@ -370,10 +372,9 @@ async def test_auth_error_from_the_api_starts_reauth(
 
 
 async def test_push_switches_between_poll_and_safety_net_interval(
-    hass: HomeAssistant, setup_integration: MockConfigEntry
+    hass: HomeAssistant, coordinator: CalendarSyncCoordinator
 ) -> None:
     """Live push polls every few hours; without push the poll interval applies."""
-    coordinator = _coordinator(setup_integration)
     assert coordinator.update_interval == timedelta(minutes=15)
     coordinator.set_push_active(True)
     assert coordinator.push_active
@@ -398,8 +399,7 @@ async def test_our_own_writes_show_at_once_and_are_not_reported_again(
         ACCOUNT, _timed("From HA", now + timedelta(hours=1))
     )
     coordinator.async_apply_remote_write(created)
-    events = await get_events(now, now + timedelta(days=1))
-    assert [event["summary"] for event in events] == ["From HA"]
+    assert await _summaries_of_the_day(get_events, now) == ["From HA"]
     await coordinator.async_sync()
 
     await api.delete_event(ACCOUNT, created["id"])
@@ -412,11 +412,10 @@ async def test_our_own_writes_show_at_once_and_are_not_reported_again(
 async def test_deleting_a_series_forgets_its_exceptions(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
-    setup_integration: MockConfigEntry,
+    coordinator: CalendarSyncCoordinator,
     now: datetime,
 ) -> None:
     """A deleted recurring master takes its stored exceptions with it."""
-    coordinator = _coordinator(setup_integration)
     master = calendar_emulator.insert_event(
         ACCOUNT,
         {
@@ -449,12 +448,11 @@ async def test_deleting_a_series_forgets_its_exceptions(
 
 async def test_many_writes_rebuild_the_timeline_once(
     hass: HomeAssistant,
-    setup_integration: MockConfigEntry,
+    coordinator: CalendarSyncCoordinator,
     get_events: GetEvents,
     now: datetime,
 ) -> None:
     """A bulk of our own writes and deletions costs one rebuild and one update."""
-    coordinator = _coordinator(setup_integration)
     written = [
         {
             "id": f"bulk{index}",
@@ -488,12 +486,11 @@ async def test_many_writes_rebuild_the_timeline_once(
 
 async def test_timeline_is_built_off_the_loop_and_keeps_writes_made_meanwhile(
     hass: HomeAssistant,
-    setup_integration: MockConfigEntry,
+    coordinator: CalendarSyncCoordinator,
     get_events: GetEvents,
     now: datetime,
 ) -> None:
     """A sync builds the timeline in the executor; a write landing then survives."""
-    coordinator = _coordinator(setup_integration)
     written = {
         "id": "meanwhile1",
         "etag": '"1"',
@@ -517,15 +514,13 @@ async def test_timeline_is_built_off_the_loop_and_keeps_writes_made_meanwhile(
         await coordinator.async_sync()
 
     assert threads == [False]
-    events = await get_events(now, now + timedelta(days=1))
-    assert [event["summary"] for event in events] == ["Written meanwhile"]
+    assert await _summaries_of_the_day(get_events, now) == ["Written meanwhile"]
 
 
 async def test_cancelled_queued_sync_does_not_block_later_syncs(
-    hass: HomeAssistant, setup_integration: MockConfigEntry
+    hass: HomeAssistant, coordinator: CalendarSyncCoordinator
 ) -> None:
     """A queued caller that gives up leaves the queue free for the next one."""
-    coordinator = _coordinator(setup_integration)
     release = asyncio.Event()
     original = GoogleCalendarApi.list_events
 
@@ -546,10 +541,9 @@ async def test_cancelled_queued_sync_does_not_block_later_syncs(
 
 
 async def test_bus_event_of_a_bare_cancellation_has_no_times(
-    hass: HomeAssistant, setup_integration: MockConfigEntry
+    hass: HomeAssistant, coordinator: CalendarSyncCoordinator
 ) -> None:
     """A cancellation known only by its id still makes a well-formed bus event."""
-    coordinator = _coordinator(setup_integration)
     data = coordinator._event_data(
         None, EventChange(ChangeKind.CANCELLED, {"id": "abc", "status": "cancelled"})
     )

@@ -150,15 +150,31 @@ def make_push(
     return _make
 
 
+async def _started(
+    make_push: Callable[..., PushHarness],
+    calendars: list[str],
+    stored: StoredData | None = None,
+) -> PushHarness:
+    """Build a PushManager and start it; every channel must open."""
+    harness = make_push(stored)
+    assert await harness.manager.async_start(calendars)
+    return harness
+
+
 @pytest.fixture
 async def push(
     hass: HomeAssistant, hass_url: str, make_push: Callable[..., PushHarness]
 ) -> AsyncGenerator[PushHarness]:
     """Return a started PushManager for both calendars; stop it afterwards."""
-    harness = make_push()
-    assert await harness.manager.async_start([ACCOUNT, SECOND_CALENDAR])
+    harness = await _started(make_push, [ACCOUNT, SECOND_CALENDAR])
     yield harness
     await harness.manager.async_stop()
+
+
+async def _fire(hass: HomeAssistant, when: datetime | None = None) -> None:
+    """Fire the time-changed event and wait for what it starts."""
+    async_fire_time_changed(hass, when)
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def _settle(hass: HomeAssistant, emulator: GoogleCalendarEmulator) -> None:
@@ -171,8 +187,19 @@ async def _settle_syncs(hass: HomeAssistant, emulator: GoogleCalendarEmulator) -
     """Wait for notifications and the syncs they cause, trailing ones included."""
     await emulator.notifications_idle()
     await hass.async_block_till_done(wait_background_tasks=True)
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SYNC_COOLDOWN))
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await _fire(hass, dt_util.utcnow() + timedelta(seconds=SYNC_COOLDOWN))
+
+
+async def _changes_after_insert(
+    hass: HomeAssistant,
+    emulator: GoogleCalendarEmulator,
+    harness: PushHarness,
+    summary: str,
+) -> list[str]:
+    """Insert an event in the primary calendar; return what push reported."""
+    emulator.insert_event(ACCOUNT, _event(summary))
+    await _settle(hass, emulator)
+    return harness.changes
 
 
 async def test_start_opens_one_channel_per_calendar(
@@ -276,20 +303,17 @@ async def test_channels_are_renewed_before_they_expire(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A day before expiry a new channel opens, then the old one is stopped."""
-    harness = make_push()
-    assert await harness.manager.async_start([ACCOUNT, SECOND_CALENDAR])
+    harness = await _started(make_push, [ACCOUNT, SECOND_CALENDAR])
     await _settle(hass, calendar_emulator)
     old = dict(harness.stored.channels)
     assert abs(old[ACCOUNT].expiration - dt_util.utcnow() - CHANNEL_TTL) < _SECOND
 
     freezer.tick(CHANNEL_TTL - RENEWAL_MARGIN - timedelta(minutes=1))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await _fire(hass)
     assert harness.stored.channels == old  # not due yet
 
     freezer.tick(timedelta(minutes=2))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await _fire(hass)
     await _settle(hass, calendar_emulator)
 
     for calendar_id in (ACCOUNT, SECOND_CALENDAR):
@@ -303,9 +327,9 @@ async def test_channels_are_renewed_before_they_expire(
     assert calendar_emulator.requests.count("POST", "/channels/stop") == 2
     assert harness.states == {ACCOUNT: True, SECOND_CALENDAR: True}
 
-    calendar_emulator.insert_event(ACCOUNT, _event("After renewal"))
-    await _settle(hass, calendar_emulator)
-    assert harness.changes == [ACCOUNT]
+    assert await _changes_after_insert(
+        hass, calendar_emulator, harness, "After renewal"
+    ) == [ACCOUNT]
     await harness.manager.async_stop()
 
 
@@ -316,8 +340,7 @@ async def test_stop_stops_every_channel(
     make_push: Callable[..., PushHarness],
 ) -> None:
     """Stopping push stops each channel at Google and forgets it."""
-    harness = make_push()
-    assert await harness.manager.async_start([ACCOUNT, SECOND_CALENDAR])
+    harness = await _started(make_push, [ACCOUNT, SECOND_CALENDAR])
     channel_ids = [c.channel_id for c in harness.stored.channels.values()]
 
     await harness.manager.async_stop()
@@ -335,8 +358,7 @@ async def test_stop_logs_channel_stop_errors(
     make_push: Callable[..., PushHarness],
 ) -> None:
     """A channel Google no longer knows does not make stopping fail."""
-    harness = make_push()
-    assert await harness.manager.async_start([ACCOUNT])
+    harness = await _started(make_push, [ACCOUNT])
     calendar_emulator.channels[
         harness.stored.channels[ACCOUNT].channel_id
     ].stopped = True
@@ -353,15 +375,13 @@ async def test_restart_reuses_live_channels(
     make_push: Callable[..., PushHarness],
 ) -> None:
     """Channels stored before a restart keep delivering; no new watch is needed."""
-    first = make_push()
-    assert await first.manager.async_start([ACCOUNT, SECOND_CALENDAR])
+    first = await _started(make_push, [ACCOUNT, SECOND_CALENDAR])
     await _settle(hass, calendar_emulator)
     await first.manager.async_stop(remove_channels=False)  # as on shutdown
     stored = first.stored
     watches = calendar_emulator.requests.count("POST", "/watch")
 
-    second = make_push(stored)
-    assert await second.manager.async_start([ACCOUNT, SECOND_CALENDAR])
+    second = await _started(make_push, [ACCOUNT, SECOND_CALENDAR], stored)
     calendar_emulator.insert_event(ACCOUNT, _event("After restart"))
     await _settle(hass, calendar_emulator)
 
@@ -379,14 +399,12 @@ async def test_restart_replaces_channels_due_or_no_longer_needed(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """A channel inside the renewal margin is replaced; one of a dropped calendar stops."""
-    first = make_push()
-    assert await first.manager.async_start([ACCOUNT, SECOND_CALENDAR])
+    first = await _started(make_push, [ACCOUNT, SECOND_CALENDAR])
     await first.manager.async_stop(remove_channels=False)
     old = dict(first.stored.channels)
     freezer.tick(CHANNEL_TTL - RENEWAL_MARGIN + timedelta(hours=1))
 
-    second = make_push(first.stored)
-    assert await second.manager.async_start([ACCOUNT])
+    second = await _started(make_push, [ACCOUNT], first.stored)
 
     assert list(second.stored.channels) == [ACCOUNT]
     assert second.stored.channels[ACCOUNT].channel_id != old[ACCOUNT].channel_id
@@ -395,20 +413,39 @@ async def test_restart_replaces_channels_due_or_no_longer_needed(
     await second.manager.async_stop()
 
 
+async def _static_token_api(
+    hass: HomeAssistant,
+    emulator: GoogleCalendarEmulator,
+    *,
+    allow_insecure: bool = True,
+    retry: RetryPolicy | None = None,
+) -> GoogleCalendarApi:
+    """Return a client of the emulator holding one access token."""
+    token = emulator.issue_tokens(ACCOUNT)
+    endpoints = GoogleEndpoints.for_base_url(emulator.base_url)
+    if not allow_insecure:
+        endpoints = dataclasses.replace(endpoints, allow_insecure_webhook=False)
+    return await GoogleCalendarApi.async_create(
+        async_get_clientsession(hass),
+        StaticTokenAuth(token["access_token"]),
+        endpoints,
+        retry=retry,
+    )
+
+
 @pytest.fixture
 async def google_mode_api(
     hass: HomeAssistant, calendar_emulator: GoogleCalendarEmulator
 ) -> GoogleCalendarApi:
     """Return a client that, like Google, needs an HTTPS webhook address."""
-    token = calendar_emulator.issue_tokens(ACCOUNT)
-    return await GoogleCalendarApi.async_create(
-        async_get_clientsession(hass),
-        StaticTokenAuth(token["access_token"]),
-        dataclasses.replace(
-            GoogleEndpoints.for_base_url(calendar_emulator.base_url),
-            allow_insecure_webhook=False,
-        ),
-    )
+    return await _static_token_api(hass, calendar_emulator, allow_insecure=False)
+
+
+def _raised_issue(hass: HomeAssistant) -> ir.IssueEntry:
+    """Return the push repair issue of the test entry, which must be raised."""
+    issue = _issue(hass)
+    assert issue is not None
+    return issue
 
 
 def _issue(hass: HomeAssistant) -> ir.IssueEntry | None:
@@ -431,8 +468,7 @@ async def test_no_public_https_url_falls_back_to_polling_until_one_is_set(
 
     assert calendar_emulator.requests.count("POST", "/watch") == 0
     assert harness.states == {ACCOUNT: False}
-    issue = _issue(hass)
-    assert issue is not None
+    issue = _raised_issue(hass)
     assert issue.translation_key == "push_unavailable"
     assert issue.severity is ir.IssueSeverity.WARNING
     assert harness.manager.diagnostics()["failure"] == "no_url"
@@ -460,21 +496,19 @@ async def test_refused_watch_raises_issue_and_recovers_on_hourly_retry(
     assert not await harness.manager.async_start([ACCOUNT])
 
     assert harness.states == {ACCOUNT: False}
-    issue = _issue(hass)
-    assert issue is not None
+    issue = _raised_issue(hass)
     assert issue.translation_key == "push_refused"
     assert "HTTPS" in issue.translation_placeholders["error"]
     assert harness.stored.channels == {}
 
     hass.config.internal_url = hass_url  # fixed without a config update event
-    async_fire_time_changed(hass, dt_util.utcnow() + SETUP_RETRY_INTERVAL)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await _fire(hass, dt_util.utcnow() + SETUP_RETRY_INTERVAL)
 
     assert harness.states == {ACCOUNT: True}
     assert _issue(hass) is None
-    calendar_emulator.insert_event(ACCOUNT, _event("Recovered"))
-    await _settle(hass, calendar_emulator)
-    assert harness.changes == [ACCOUNT]
+    assert await _changes_after_insert(
+        hass, calendar_emulator, harness, "Recovered"
+    ) == [ACCOUNT]
     await harness.manager.async_stop()
 
 
@@ -486,12 +520,8 @@ async def test_transient_watch_failure_retries_soon_without_issue(
 ) -> None:
     """A 5xx from Google is retried in minutes and bothers nobody."""
     calendar_emulator.faults.add("503", times=100, path_contains="/watch")
-    token = calendar_emulator.issue_tokens(ACCOUNT)
-    api = await GoogleCalendarApi.async_create(
-        async_get_clientsession(hass),
-        StaticTokenAuth(token["access_token"]),
-        GoogleEndpoints.for_base_url(calendar_emulator.base_url),
-        retry=RetryPolicy(max_attempts=1),
+    api = await _static_token_api(
+        hass, calendar_emulator, retry=RetryPolicy(max_attempts=1)
     )
     harness = make_push(api=api)
 
@@ -500,8 +530,7 @@ async def test_transient_watch_failure_retries_soon_without_issue(
     assert _issue(hass) is None
     assert harness.manager.diagnostics()["failure"] == "temporary"
     calendar_emulator.faults.clear()
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=5))
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await _fire(hass, dt_util.utcnow() + timedelta(minutes=5))
     assert harness.states == {ACCOUNT: True}
     await harness.manager.async_stop()
 
@@ -631,8 +660,7 @@ async def test_burst_of_notifications_coalesces_into_two_syncs(
         await calendar_emulator.notifications_idle()
     await hass.async_block_till_done(wait_background_tasks=True)
     # One trailing sync after the cooldown covers everything that came meanwhile.
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SYNC_COOLDOWN))
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await _fire(hass, dt_util.utcnow() + timedelta(seconds=SYNC_COOLDOWN))
 
     assert set(statuses) == {200}
     assert _list_requests(calendar_emulator) - lists_before == 2

@@ -45,6 +45,7 @@ from homeassistant.helpers.update_coordinator import UpdateFailed
 from homeassistant.util import dt as dt_util
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.google_calendar_sync.api import GoogleCalendarApi
@@ -53,6 +54,7 @@ from custom_components.google_calendar_sync.calendar import (
 )
 from custom_components.google_calendar_sync.const import DOMAIN
 from custom_components.google_calendar_sync.coordinator import (
+    CalendarSyncCoordinator,
     _keep_our_writes,
     calendar_unique_id,
 )
@@ -669,6 +671,44 @@ async def test_home_assistant_converges_to_google(
     await asyncio.wait_for(_scenario(hass, world, steps), timeout=120)
 
 
+def _primary_entity(hass: HomeAssistant) -> GoogleCalendarSyncCalendarEntity:
+    """Return the calendar entity of the account's primary calendar."""
+    entity = hass.data[DATA_COMPONENT].get_entity(
+        er.async_get(hass).async_get_entity_id(
+            "calendar", DOMAIN, calendar_unique_id(ACCOUNT, ACCOUNT)
+        )
+        or ""
+    )
+    assert isinstance(entity, GoogleCalendarSyncCalendarEntity)
+    return entity
+
+
+async def _set_up_primary(
+    hass: HomeAssistant, calendar_emulator: GoogleCalendarEmulator
+) -> tuple[MockConfigEntry, GoogleCalendarSyncCalendarEntity]:
+    """Set up an entry syncing the primary calendar; return it and its entity."""
+    entry = make_entry(calendar_emulator, [ACCOUNT])
+    await setup_entry(hass, entry)
+    return entry, _primary_entity(hass)
+
+
+async def _announced_by_two_syncs(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    coordinator: CalendarSyncCoordinator,
+    list_events: Callable[..., Any],
+) -> list[Announcement]:
+    """Sync once through `list_events`, check the store, sync again; return news."""
+    with record_announcements(hass) as announced:
+        with patch.object(GoogleCalendarApi, "list_events", list_events):
+            await coordinator.async_sync()
+        assert store_state(coordinator.snapshot) == google_state(
+            calendar_emulator, ACCOUNT
+        )
+        await coordinator.async_sync()
+    return announced
+
+
 async def test_conflict_on_a_write_announces_the_change_made_in_google(
     hass: HomeAssistant,
     setup_credentials: None,
@@ -692,13 +732,7 @@ async def test_conflict_on_a_write_announces_the_change_made_in_google(
     moved = calendar_emulator.patch_event(
         ACCOUNT, seeded["id"], {"summary": "Moved in Google"}
     )
-    entity = hass.data[DATA_COMPONENT].get_entity(
-        er.async_get(hass).async_get_entity_id(
-            "calendar", DOMAIN, calendar_unique_id(ACCOUNT, ACCOUNT)
-        )
-        or ""
-    )
-    assert isinstance(entity, GoogleCalendarSyncCalendarEntity)
+    entity = _primary_entity(hass)
 
     with record_announcements(hass) as announced:
         with pytest.raises(HomeAssistantError, match="changed in Google meanwhile"):
@@ -727,15 +761,7 @@ async def test_write_while_a_listing_is_on_its_way_is_kept_and_not_announced(
     back to the first edit, announced it as "updated", and the next sync announced
     our second edit too (or, for a delete, re-created then cancelled the event).
     """
-    entry = make_entry(calendar_emulator, [ACCOUNT])
-    await setup_entry(hass, entry)
-    entity = hass.data[DATA_COMPONENT].get_entity(
-        er.async_get(hass).async_get_entity_id(
-            "calendar", DOMAIN, calendar_unique_id(ACCOUNT, ACCOUNT)
-        )
-        or ""
-    )
-    assert isinstance(entity, GoogleCalendarSyncCalendarEntity)
+    entry, entity = await _set_up_primary(hass, calendar_emulator)
     start = dt_util.now().replace(microsecond=0) + timedelta(days=1)
     times = {"dtstart": start, "dtend": start + timedelta(hours=1)}
     await entity.async_create_event(summary="First", **times)
@@ -753,15 +779,9 @@ async def test_write_while_a_listing_is_on_its_way_is_kept_and_not_announced(
             await entity.async_delete_event(event["id"])
         return page
 
-    with record_announcements(hass) as announced:
-        with patch.object(
-            GoogleCalendarApi, "list_events", _write_before_the_page_arrives
-        ):
-            await coordinator.async_sync()
-        assert store_state(coordinator.snapshot) == google_state(
-            calendar_emulator, ACCOUNT
-        )
-        await coordinator.async_sync()
+    announced = await _announced_by_two_syncs(
+        hass, calendar_emulator, coordinator, _write_before_the_page_arrives
+    )
 
     assert announced == []
     assert store_state(coordinator.snapshot) == google_state(calendar_emulator, ACCOUNT)
@@ -774,15 +794,7 @@ async def test_change_in_google_after_our_write_still_wins_over_it(
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
     """A listing newer than our write (Google changed it since) is kept and told."""
-    entry = make_entry(calendar_emulator, [ACCOUNT])
-    await setup_entry(hass, entry)
-    entity = hass.data[DATA_COMPONENT].get_entity(
-        er.async_get(hass).async_get_entity_id(
-            "calendar", DOMAIN, calendar_unique_id(ACCOUNT, ACCOUNT)
-        )
-        or ""
-    )
-    assert isinstance(entity, GoogleCalendarSyncCalendarEntity)
+    entry, entity = await _set_up_primary(hass, calendar_emulator)
     start = dt_util.now().replace(microsecond=0) + timedelta(days=1)
     times = {"dtstart": start, "dtend": start + timedelta(hours=1)}
     await entity.async_create_event(summary="Ours", **times)
@@ -863,15 +875,7 @@ async def test_create_while_a_full_listing_is_on_its_way_is_kept(
 
     It was announced "cancelled", then "created" by the next sync, both our own.
     """
-    entry = make_entry(calendar_emulator, [ACCOUNT])
-    await setup_entry(hass, entry)
-    entity = hass.data[DATA_COMPONENT].get_entity(
-        er.async_get(hass).async_get_entity_id(
-            "calendar", DOMAIN, calendar_unique_id(ACCOUNT, ACCOUNT)
-        )
-        or ""
-    )
-    assert isinstance(entity, GoogleCalendarSyncCalendarEntity)
+    entry, entity = await _set_up_primary(hass, calendar_emulator)
     start = dt_util.now().replace(microsecond=0) + timedelta(days=1)
     coordinator = coordinator_of(entry, ACCOUNT)
     calendar_emulator.invalidate_sync_tokens(ACCOUNT)
@@ -887,15 +891,9 @@ async def test_create_while_a_full_listing_is_on_its_way_is_kept(
             )
         return page
 
-    with record_announcements(hass) as announced:
-        with patch.object(
-            GoogleCalendarApi, "list_events", _create_before_the_full_page_arrives
-        ):
-            await coordinator.async_sync()
-        assert store_state(coordinator.snapshot) == google_state(
-            calendar_emulator, ACCOUNT
-        )
-        await coordinator.async_sync()
+    announced = await _announced_by_two_syncs(
+        hass, calendar_emulator, coordinator, _create_before_the_full_page_arrives
+    )
 
     assert announced == []
     assert store_state(coordinator.snapshot) == google_state(calendar_emulator, ACCOUNT)

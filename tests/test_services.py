@@ -80,6 +80,35 @@ async def _call(
     return result
 
 
+async def _refused_before_any_request(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    service: str,
+    entity_id: str,
+    **data: Any,
+) -> str | None:
+    """Call an action that must fail validation; return the error's key."""
+    calendar_emulator.requests.clear()
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, service, entity_id, **data)
+    assert calendar_emulator.requests.entries == []
+    return err.value.translation_key
+
+
+async def _refused_by_google(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    service: str,
+    entity_id: str,
+    **data: Any,
+) -> str | None:
+    """Call an action while Google drops every request; return the error's key."""
+    calendar_emulator.faults.add("drop", times=20)
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, service, entity_id, **data)
+    return err.value.translation_key
+
+
 def _normalise(response: dict[str, Any], event_id: str) -> dict[str, Any]:
     """Replace the generated ids so the snapshot is stable."""
     text = repr(response).replace(event_id, "EVENT_ID")
@@ -214,11 +243,12 @@ async def test_create_event_refuses_bad_input_before_any_request(
     key: str,
 ) -> None:
     """Bad input is a translated validation error and Google never hears of it."""
-    calendar_emulator.requests.clear()
-    with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, "create_event", entity_id, summary="Bad", **data)
-    assert err.value.translation_key == key
-    assert calendar_emulator.requests.entries == []
+    assert (
+        await _refused_before_any_request(
+            hass, calendar_emulator, "create_event", entity_id, summary="Bad", **data
+        )
+        == key
+    )
 
 
 async def test_create_event_reports_google_errors(
@@ -228,18 +258,16 @@ async def test_create_event_reports_google_errors(
     no_backoff: None,
 ) -> None:
     """A Google failure becomes a translated Home Assistant error."""
-    calendar_emulator.faults.add("drop", times=20)
-
-    with pytest.raises(HomeAssistantError) as err:
-        await _call(
-            hass,
-            "create_event",
-            entity_id,
-            summary="Lost",
-            start_date="2030-01-07",
-            end_date="2030-01-08",
-        )
-    assert err.value.translation_key == "api_error"
+    key = await _refused_by_google(
+        hass,
+        calendar_emulator,
+        "create_event",
+        entity_id,
+        summary="Lost",
+        start_date="2030-01-07",
+        end_date="2030-01-08",
+    )
+    assert key == "api_error"
 
 
 async def test_sync_now_returns_change_counts(
@@ -333,6 +361,20 @@ def _batches(emulator: GoogleCalendarEmulator) -> int:
     )
 
 
+async def _export_practice(
+    hass: HomeAssistant, calendar_emulator: GoogleCalendarEmulator, entity_id: str
+) -> dict[str, Any]:
+    """Export "Practice" with a fresh request log, removing what it dropped."""
+    calendar_emulator.requests.clear()
+    return await _call(
+        hass,
+        "export_appointments",
+        entity_id,
+        source_entity_id=SOURCE,
+        remove_missing=True,
+    )
+
+
 async def test_export_from_local_calendar_is_idempotent(
     hass: HomeAssistant,
     practice: MockConfigEntry,
@@ -340,14 +382,7 @@ async def test_export_from_local_calendar_is_idempotent(
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
     """120 appointments go out in 3 batches; a rerun writes only what changed."""
-    calendar_emulator.requests.clear()
-    first = await _call(
-        hass,
-        "export_appointments",
-        entity_id,
-        source_entity_id=SOURCE,
-        remove_missing=True,
-    )
+    first = await _export_practice(hass, calendar_emulator, entity_id)
     assert first == {
         "created": 120,
         "updated": 0,
@@ -378,14 +413,7 @@ async def test_export_from_local_calendar_is_idempotent(
         )
     await source.async_delete_event(events[10].uid)
 
-    calendar_emulator.requests.clear()
-    second = await _call(
-        hass,
-        "export_appointments",
-        entity_id,
-        source_entity_id=SOURCE,
-        remove_missing=True,
-    )
+    second = await _export_practice(hass, calendar_emulator, entity_id)
     assert second == {
         "created": 0,
         "updated": 2,
@@ -472,11 +500,12 @@ async def test_export_refuses_bad_input_before_any_request(
     key: str,
 ) -> None:
     """Unknown sources and impossible windows are refused up front."""
-    calendar_emulator.requests.clear()
-    with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, "export_appointments", entity_id, **data)
-    assert err.value.translation_key == key
-    assert calendar_emulator.requests.entries == []
+    assert (
+        await _refused_before_any_request(
+            hass, calendar_emulator, "export_appointments", entity_id, **data
+        )
+        == key
+    )
 
 
 async def test_export_reports_google_errors(
@@ -486,16 +515,14 @@ async def test_export_reports_google_errors(
     no_backoff: None,
 ) -> None:
     """A failure before anything is written is a translated error."""
-    calendar_emulator.faults.add("drop", times=20)
-
-    with pytest.raises(HomeAssistantError) as err:
-        await _call(
-            hass,
-            "export_appointments",
-            entity_id,
-            appointments=[{"summary": "x", "start": "2030-01-07", "end": "2030-01-08"}],
-        )
-    assert err.value.translation_key == "export_failed"
+    key = await _refused_by_google(
+        hass,
+        calendar_emulator,
+        "export_appointments",
+        entity_id,
+        appointments=[{"summary": "x", "start": "2030-01-07", "end": "2030-01-08"}],
+    )
+    assert key == "export_failed"
 
 
 # Read-only calendars refuse every write.

@@ -111,6 +111,38 @@ async def _insert(client: CalendarClient, **fields: Any) -> dict[str, Any]:
     )
 
 
+@dataclass
+class Watched:
+    """A channel on the primary calendar whose sync message has arrived."""
+
+    emulator: GoogleCalendarEmulator
+    client: CalendarClient
+    channels: ChannelRegistry
+    receiver: Receiver
+    channel: dict[str, Any]
+
+    async def insert(self) -> None:
+        """Insert an event through the API."""
+        await _insert(self.client)
+
+    async def idle(self) -> None:
+        """Wait until every notification is delivered."""
+        await self.emulator.notifications_idle()
+
+
+@pytest.fixture
+async def watched(
+    calendar_emulator: GoogleCalendarEmulator,
+    calendar_client: CalendarClient,
+    channels: ChannelRegistry,
+    receiver: Receiver,
+) -> Watched:
+    """Watch the primary calendar on channel-1 and wait for the sync message."""
+    channel = await _watch(calendar_client, receiver)
+    await calendar_emulator.notifications_idle()
+    return Watched(calendar_emulator, calendar_client, channels, receiver, channel)
+
+
 async def test_watch_answers_with_googles_channel_resource(
     calendar_emulator: GoogleCalendarEmulator,
     calendar_client: CalendarClient,
@@ -131,16 +163,11 @@ async def test_watch_answers_with_googles_channel_resource(
     assert calendar_emulator.channels["channel-1"].calendar_id == "user@example.com"
 
 
-async def test_sync_message_comes_first_with_googles_headers(
-    calendar_emulator: GoogleCalendarEmulator,
-    calendar_client: CalendarClient,
-    receiver: Receiver,
-) -> None:
-    channel = await _watch(calendar_client, receiver)
-    await calendar_emulator.notifications_idle()
+async def test_sync_message_comes_first_with_googles_headers(watched: Watched) -> None:
+    channel = watched.channel
 
-    assert receiver.states() == [("sync", 1)]
-    headers = receiver.messages[0]
+    assert watched.receiver.states() == [("sync", 1)]
+    headers = watched.receiver.messages[0]
     assert headers["X-Goog-Channel-ID"] == "channel-1"
     assert headers["X-Goog-Channel-Token"] == "target=ha"
     assert headers["X-Goog-Resource-ID"] == channel["resourceId"]
@@ -149,7 +176,7 @@ async def test_sync_message_comes_first_with_googles_headers(
     expiration = parsedate_to_datetime(headers["X-Goog-Channel-Expiration"])
     assert headers["X-Goog-Channel-Expiration"].endswith(" GMT")
     assert int(expiration.timestamp()) == int(channel["expiration"]) // 1000
-    assert receiver.bodies == [b""]
+    assert watched.receiver.bodies == [b""]
 
 
 async def test_channel_without_token_sends_no_token_header(
@@ -421,24 +448,19 @@ async def receiver_gone(receiver: Receiver) -> None:
     receiver.url = "http://127.0.0.1:9/hook"
 
 
-async def test_stop_halts_notifications(
-    calendar_emulator: GoogleCalendarEmulator,
-    calendar_client: CalendarClient,
-    receiver: Receiver,
-) -> None:
-    channel = await _watch(calendar_client, receiver)
-    await calendar_emulator.notifications_idle()
-    answer = await calendar_client(
+async def test_stop_halts_notifications(watched: Watched) -> None:
+    channel = watched.channel
+    answer = await watched.client(
         lambda s: s.channels().stop(
             body={"id": channel["id"], "resourceId": channel["resourceId"]}
         )
     )
-    await _insert(calendar_client)
-    await calendar_emulator.notifications_idle()
+    await watched.insert()
+    await watched.idle()
 
     assert answer == ""
-    assert receiver.states() == [("sync", 1)]
-    assert not calendar_emulator.channels["channel-1"].active
+    assert watched.receiver.states() == [("sync", 1)]
+    assert not watched.emulator.channels["channel-1"].active
 
 
 async def test_stop_of_unknown_or_stopped_channel_answers_404(
@@ -484,21 +506,14 @@ async def test_only_the_owner_may_stop_a_channel(
     assert calendar_emulator.channels["channel-1"].active
 
 
-async def test_drop_fault_loses_the_next_notifications(
-    calendar_emulator: GoogleCalendarEmulator,
-    calendar_client: CalendarClient,
-    channels: ChannelRegistry,
-    receiver: Receiver,
-) -> None:
-    await _watch(calendar_client, receiver)
-    await calendar_emulator.notifications_idle()
-    channels.faults.drop_next = 2
+async def test_drop_fault_loses_the_next_notifications(watched: Watched) -> None:
+    watched.channels.faults.drop_next = 2
     for _ in range(3):
-        await _insert(calendar_client)
-    await calendar_emulator.notifications_idle()
+        await watched.insert()
+    await watched.idle()
 
-    assert receiver.states() == [("sync", 1), ("exists", 4)]
-    assert [d.dropped for d in channels["channel-1"].deliveries] == [
+    assert watched.receiver.states() == [("sync", 1), ("exists", 4)]
+    assert [d.dropped for d in watched.channels["channel-1"].deliveries] == [
         False,
         True,
         True,
@@ -506,20 +521,13 @@ async def test_drop_fault_loses_the_next_notifications(
     ]
 
 
-async def test_duplicate_fault_delivers_a_message_twice(
-    calendar_emulator: GoogleCalendarEmulator,
-    calendar_client: CalendarClient,
-    channels: ChannelRegistry,
-    receiver: Receiver,
-) -> None:
-    await _watch(calendar_client, receiver)
-    await calendar_emulator.notifications_idle()
-    channels.faults.duplicate_next = 1
-    await _insert(calendar_client)
-    await _insert(calendar_client)
-    await calendar_emulator.notifications_idle()
+async def test_duplicate_fault_delivers_a_message_twice(watched: Watched) -> None:
+    watched.channels.faults.duplicate_next = 1
+    await watched.insert()
+    await watched.insert()
+    await watched.idle()
 
-    assert receiver.states() == [
+    assert watched.receiver.states() == [
         ("sync", 1),
         ("exists", 2),
         ("exists", 2),
@@ -528,20 +536,15 @@ async def test_duplicate_fault_delivers_a_message_twice(
 
 
 async def test_reorder_fault_delivers_held_messages_newest_first(
-    calendar_emulator: GoogleCalendarEmulator,
-    calendar_client: CalendarClient,
-    channels: ChannelRegistry,
-    receiver: Receiver,
+    watched: Watched,
 ) -> None:
-    await _watch(calendar_client, receiver)
-    await calendar_emulator.notifications_idle()
-    channels.faults.reorder_next = 3
+    watched.channels.faults.reorder_next = 3
     for _ in range(3):
-        await _insert(calendar_client)
-        await calendar_emulator.notifications_idle()
-    assert channels.faults.as_dict()["held"] == 0
+        await watched.insert()
+        await watched.idle()
+    assert watched.channels.faults.as_dict()["held"] == 0
 
-    assert receiver.states() == [
+    assert watched.receiver.states() == [
         ("sync", 1),
         ("exists", 4),
         ("exists", 3),
@@ -549,26 +552,19 @@ async def test_reorder_fault_delivers_held_messages_newest_first(
     ]
 
 
-async def test_held_messages_can_be_released_early(
-    calendar_emulator: GoogleCalendarEmulator,
-    calendar_client: CalendarClient,
-    channels: ChannelRegistry,
-    receiver: Receiver,
-) -> None:
-    await _watch(calendar_client, receiver)
-    await calendar_emulator.notifications_idle()
-    channels.faults.reorder_next = 5
-    await _insert(calendar_client)
-    await _insert(calendar_client)
-    await calendar_emulator.notifications_idle()
-    assert receiver.states() == [("sync", 1)]
-    assert channels.faults.as_dict()["held"] == 2
+async def test_held_messages_can_be_released_early(watched: Watched) -> None:
+    watched.channels.faults.reorder_next = 5
+    await watched.insert()
+    await watched.insert()
+    await watched.idle()
+    assert watched.receiver.states() == [("sync", 1)]
+    assert watched.channels.faults.as_dict()["held"] == 2
 
-    channels.faults.clear()
-    channels.release_held()
-    await calendar_emulator.notifications_idle()
+    watched.channels.faults.clear()
+    watched.channels.release_held()
+    await watched.idle()
 
-    assert receiver.states() == [("sync", 1), ("exists", 3), ("exists", 2)]
+    assert watched.receiver.states() == [("sync", 1), ("exists", 3), ("exists", 2)]
 
 
 async def test_delay_fault_postpones_delivery(
@@ -607,18 +603,11 @@ async def test_emulator_stop_cancels_deliveries_in_flight(
     assert len(channels["channel-1"].deliveries) == 1
 
 
-async def test_reset_forgets_channels(
-    calendar_emulator: GoogleCalendarEmulator,
-    calendar_client: CalendarClient,
-    channels: ChannelRegistry,
-    receiver: Receiver,
-) -> None:
-    await _watch(calendar_client, receiver)
-    await calendar_emulator.notifications_idle()
-    channels.reset()
-    await _insert(calendar_client)
-    await calendar_emulator.notifications_idle()
+async def test_reset_forgets_channels(watched: Watched) -> None:
+    watched.channels.reset()
+    await watched.insert()
+    await watched.idle()
 
-    assert len(channels) == 0
-    assert list(channels) == []
-    assert receiver.states() == [("sync", 1)]
+    assert len(watched.channels) == 0
+    assert list(watched.channels) == []
+    assert watched.receiver.states() == [("sync", 1)]
