@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 import time
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.google_calendar_sync.const import CONF_WEBHOOK_ID, DOMAIN
@@ -30,3 +34,18 @@ def linked_entry(
         },
         options=options,
     )
+
+
+@asynccontextmanager
+async def loaded_entry(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> AsyncIterator[MockConfigEntry]:
+    """Set entry up, yield it, and unload it afterwards if it is still loaded."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    yield entry
+    if entry.state is ConfigEntryState.LOADED:
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()

@@ -10,7 +10,6 @@ from homeassistant.components.application_credentials import (
     ClientCredential,
     async_import_client_credential,
 )
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
@@ -31,7 +30,7 @@ from custom_components.google_calendar_sync.const import (
 )
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .common import linked_entry
+from .common import linked_entry, loaded_entry
 
 pytest_plugins = ["google_calendar_emulator.pytest_plugin"]
 
@@ -96,14 +95,8 @@ async def setup_integration(
     config_entry: MockConfigEntry,
 ) -> AsyncGenerator[MockConfigEntry]:
     """Set up the integration against the emulator and unload it afterwards."""
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    assert config_entry.state is ConfigEntryState.LOADED
-    yield config_entry
-    if config_entry.state is ConfigEntryState.LOADED:
-        assert await hass.config_entries.async_unload(config_entry.entry_id)
-        await hass.async_block_till_done()
+    async with loaded_entry(hass, config_entry):
+        yield config_entry
 
 
 type GetEvents = Callable[[datetime, datetime], Awaitable[list[dict[str, Any]]]]

@@ -14,7 +14,6 @@ from typing import Any
 from aiohttp import ClientSession
 from freezegun.api import FrozenDateTimeFactory
 import homeassistant.components
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -54,6 +53,7 @@ from custom_components.google_calendar_sync.push import (
 from custom_components.google_calendar_sync.store import StoredChannel, StoredData
 from google_calendar_emulator import GoogleCalendarEmulator
 
+from .common import loaded_entry
 from .conftest import ACCOUNT, WEBHOOK_ID
 
 SECOND_CALENDAR = "team@group.calendar.example.com"
@@ -555,14 +555,8 @@ async def integration(
     config_entry: MockConfigEntry,
 ) -> AsyncGenerator[MockConfigEntry]:
     """Set up the integration with push once Home Assistant serves webhooks."""
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    assert config_entry.state is ConfigEntryState.LOADED
-    yield config_entry
-    if config_entry.state is ConfigEntryState.LOADED:
-        assert await hass.config_entries.async_unload(config_entry.entry_id)
-        await hass.async_block_till_done()
+    async with loaded_entry(hass, config_entry):
+        yield config_entry
 
 
 def _list_requests(emulator: GoogleCalendarEmulator) -> int:
