@@ -20,6 +20,7 @@ from .api import (
     GooglePreconditionFailedError,
 )
 from .const import DOMAIN
+from .meet import meet_link, written_description
 
 if TYPE_CHECKING:
     from .api import GoogleCalendarApi
@@ -344,20 +345,17 @@ class EventWriter:
         """Update an event, one instance, this and following, or the series."""
         target = resolve_target(uid, recurrence_id)
         if not target.is_instance:
-            await self._async_patch(
-                target.event_id, event_body(event, time_zone=self._time_zone)
-            )
+            await self._async_patch(target.event_id, self._body(target, event))
             return
         if recurrence_range == RANGE_THIS_AND_FUTURE:
             master = await self._async_split(target)
             if master is None:
                 # The first instance: "this and following" is the whole series.
                 await self._async_patch(
-                    target.master_id or target.event_id,
-                    event_body(event, time_zone=self._time_zone),
+                    target.master_id or target.event_id, self._body(target, event)
                 )
                 return
-            body = event_body(event, time_zone=self._time_zone)
+            body = self._body(target, event)
             if body["recurrence"] and _same_rule(body["recurrence"], master):
                 # The panel resends the series rule; a COUNT must shrink with it.
                 body["recurrence"] = remaining_recurrence(
@@ -373,9 +371,23 @@ class EventWriter:
                 raise
             return
         await self._async_patch(
-            target.event_id,
-            event_body(event, time_zone=self._time_zone, recurring=False),
+            target.event_id, self._body(target, event, recurring=False)
         )
+
+    def _body(
+        self, target: EventTarget, event: Mapping[str, Any], *, recurring: bool = True
+    ) -> dict[str, Any]:
+        """Return the body of an edit, without the Meet link the description shows."""
+        body = event_body(event, time_zone=self._time_zone, recurring=recurring)
+        stored = self._lookup(target.event_id)
+        if stored is None and target.master_id is not None:
+            # A generated instance shows the link of its series.
+            stored = self._lookup(target.master_id)
+        if stored is not None:
+            body["description"] = written_description(
+                body["description"], meet_link(stored)
+            )
+        return body
 
     async def async_delete(
         self,

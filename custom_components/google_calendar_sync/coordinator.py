@@ -35,6 +35,7 @@ from .const import (
     DOMAIN,
     EVENT_CHANGED,
 )
+from .meet import meet_link
 from .store import StoredData, SyncStore
 from .sync import (
     CalendarSnapshot,
@@ -448,6 +449,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
             "all_day": _is_date(event.get("start")),
             "location": event.get("location"),
             "description": event.get("description"),
+            "meet_link": meet_link(event),
             "recurring_event_id": event.get("recurringEventId"),
             "changed_fields": (
                 list(change.changed_fields) if change.kind is ChangeKind.UPDATED else []

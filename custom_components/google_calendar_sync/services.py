@@ -36,6 +36,7 @@ from .export import (
     read_window,
     source_calendar,
 )
+from .meet import meet_link
 
 if TYPE_CHECKING:
     from .calendar import GoogleCalendarSyncCalendarEntity
@@ -216,16 +217,6 @@ async def async_create_event_body(
     return body
 
 
-def _meet_link(event: dict[str, Any]) -> str | None:
-    """Return the Meet link of an event, if Google made one."""
-    if link := event.get("hangoutLink"):
-        return str(link)
-    for entry_point in event.get("conferenceData", {}).get("entryPoints", []):
-        if entry_point.get("entryPointType") == "video":
-            return str(entry_point.get("uri"))
-    return None
-
-
 async def _async_create_event(
     entity: GoogleCalendarSyncCalendarEntity, call: ServiceCall
 ) -> ServiceResponse:
@@ -239,7 +230,7 @@ async def _async_create_event(
     return {
         "event_id": created.get("id"),
         "html_link": created.get("htmlLink"),
-        "meet_link": _meet_link(created),
+        "meet_link": meet_link(created),
     }
 
 

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrule, rrulebase, rruleset, rrulestr
 
+from .meet import meet_link, shown_description
+
 _LOGGER = logging.getLogger(__name__)
 
 # Single events longer than this live in a short list scanned in full, so the
@@ -659,7 +661,7 @@ def _timeline_event(  # noqa: PLR0917
         recurrence_id=recurrence_id,
         rrule=rrule_text,
         summary=event.get("summary") or "",
-        description=event.get("description"),
+        description=shown_description(event.get("description"), meet_link(event)),
         location=event.get("location"),
         start=start,
         end=end,
