@@ -9,6 +9,7 @@ from homeassistant.components.event import ATTR_EVENT_TYPE, ATTR_EVENT_TYPES
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -240,3 +241,41 @@ async def test_event_entity_is_removed_with_its_calendar(
 
     assert _event_entity_id(hass, FAMILY_ID) is None
     assert _event_entity_id(hass, ACCOUNT) is not None
+
+
+async def test_event_received_trigger_runs_an_automation(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+    now: datetime,
+) -> None:
+    """The automation editor's Event received trigger runs on a change in Google."""
+    entity_id = _event_entity_id(hass, ACCOUNT)
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "triggers": {
+                    "trigger": "event.received",
+                    "target": {"entity_id": entity_id},
+                    "options": {"event_type": ["cancelled"]},
+                },
+                "actions": {
+                    "event": "test_ran",
+                    "event_data": {
+                        "summary": "{{ trigger.to_state.attributes.summary }}"
+                    },
+                },
+            }
+        },
+    )
+    ran = async_capture_events(hass, "test_ran")
+    coordinator = _coordinator(setup_integration, ACCOUNT)
+    event = calendar_emulator.insert_event(ACCOUNT, _timed("Dentist", now))
+    await coordinator.async_sync()
+    calendar_emulator.delete_event(ACCOUNT, event["id"])
+    await coordinator.async_sync()
+    await hass.async_block_till_done()
+
+    assert [run.data["summary"] for run in ran] == ["Dentist"]

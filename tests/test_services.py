@@ -1,4 +1,4 @@
-"""Tests of the actions: create_event, export_appointments and sync_now."""
+"""Tests of the actions: create, update and delete events, export, sync now."""
 
 from __future__ import annotations
 
@@ -17,12 +17,13 @@ from homeassistant.components.local_calendar.const import (
     STORAGE_PATH,
 )
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
-from homeassistant.core import CoreState, HomeAssistant
+from homeassistant.core import CoreState, HomeAssistant, SupportsResponse
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_capture_events,
     async_fire_time_changed,
 )
 from syrupy.assertion import SnapshotAssertion
@@ -35,6 +36,7 @@ from custom_components.google_calendar_sync.const import (
     CONF_PUSH_ENABLED,
     CONF_SYNC_WINDOW_DAYS,
     DOMAIN,
+    EVENT_CHANGED,
 )
 from custom_components.google_calendar_sync.export import (
     AUTO_EXPORT_COOLDOWN,
@@ -69,13 +71,19 @@ def entity_id(
 async def _call(
     hass: HomeAssistant, service: str, entity_id: str, **data: Any
 ) -> dict[str, Any]:
+    """Call an action on one entity; return its answer ({} for delete_event)."""
+    answers = hass.services.supports_response(DOMAIN, service) is not (
+        SupportsResponse.NONE
+    )
     response = await hass.services.async_call(
         DOMAIN,
         service,
         {"entity_id": entity_id, **data},
         blocking=True,
-        return_response=True,
+        return_response=answers,
     )
+    if not answers:
+        return {}
     assert response is not None
     result: dict[str, Any] = response[entity_id]  # type: ignore[assignment]
     return result
@@ -940,6 +948,8 @@ def shared_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
             {"summary": "x", "start_date": "2030-01-07", "end_date": "2030-01-08"},
         ),
         ("export_appointments", {"appointments": []}),
+        ("update_event", {"event_id": "abc", "summary": "x"}),
+        ("delete_event", {"event_id": "abc"}),
     ],
 )
 @pytest.mark.usefixtures("shared_calendar", "setup_integration")
@@ -1122,3 +1132,376 @@ async def test_setting_the_export_option_exports_at_once(
     await hass.async_block_till_done()
     await _settle(hass, freezer)
     assert len(calendar_emulator.events(ACCOUNT)) == 120
+
+
+# update_event and delete_event: the whole event, one occurrence, this and following.
+
+
+async def _create(hass: HomeAssistant, entity_id: str, **data: Any) -> str:
+    """Create an event through the action and return its id."""
+    created = await _call(hass, "create_event", entity_id, **data)
+    event_id: str = created["event_id"]
+    return event_id
+
+
+async def _weekly_standup(hass: HomeAssistant, entity_id: str) -> str:
+    """Create a weekly series of four with a guest and a Meet link; return its id."""
+    return await _create(
+        hass,
+        entity_id,
+        summary="Standup",
+        start_date_time="2030-01-07 09:00:00",
+        duration={"minutes": 15},
+        time_zone="UTC",
+        rrule="FREQ=WEEKLY;COUNT=4",
+        attendees=["alice@example.com"],
+        add_meet_link=True,
+    )
+
+
+async def test_update_event_changes_any_field_and_answers_the_event(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Time, summary, guests, reminders and a Meet link change; the rest stays."""
+    event_id = await _create(
+        hass,
+        entity_id,
+        summary="Piano lesson",
+        location="Studio",
+        start_date_time="2030-01-07 17:00:00",
+        duration={"minutes": 45},
+        time_zone="UTC",
+    )
+    changes = async_capture_events(hass, EVENT_CHANGED)
+
+    response = await _call(
+        hass,
+        "update_event",
+        entity_id,
+        event_id=event_id,
+        summary="Piano lesson (moved)",
+        start_date_time="2030-01-08 18:00:00",
+        duration={"minutes": 60},
+        time_zone="UTC",
+        attendees=["teacher@example.com"],
+        reminders=[30],
+        add_meet_link=True,
+    )
+
+    stored = calendar_emulator.get_event(ACCOUNT, event_id)
+    assert _normalise(response, event_id) == snapshot
+    assert response["meet_link"] == stored["hangoutLink"]
+    assert stored["location"] == "Studio"
+    assert stored["start"]["dateTime"] == "2030-01-08T18:00:00+00:00"
+    assert [a["email"] for a in stored["attendees"]] == ["teacher@example.com"]
+    assert stored["reminders"]["overrides"] == [{"method": "popup", "minutes": 30}]
+    # Our own write is not news.
+    await _call(hass, "sync_now", entity_id)
+    assert changes == []
+
+
+async def test_update_event_removes_the_meet_link(
+    hass: HomeAssistant, entity_id: str, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    """add_meet_link false takes the conference off; left out, it stays."""
+    event_id = await _create(
+        hass,
+        entity_id,
+        summary="Call",
+        start_date_time="2030-01-07 09:00:00",
+        duration={"minutes": 30},
+        add_meet_link=True,
+    )
+    kept = await _call(
+        hass, "update_event", entity_id, event_id=event_id, location="Online"
+    )
+    assert kept["meet_link"]
+
+    removed = await _call(
+        hass, "update_event", entity_id, event_id=event_id, add_meet_link=False
+    )
+
+    assert removed["meet_link"] is None
+    assert "conferenceData" not in calendar_emulator.get_event(ACCOUNT, event_id)
+
+
+async def test_update_one_occurrence(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Scope occurrence changes that occurrence only."""
+    series_id = await _weekly_standup(hass, entity_id)
+    occurrence = f"{series_id}_20300114T090000Z"
+
+    response = await _call(
+        hass,
+        "update_event",
+        entity_id,
+        event_id=occurrence,
+        scope="occurrence",
+        summary="Long standup",
+        start_date_time="2030-01-14 09:00:00",
+        duration={"minutes": 45},
+        time_zone="UTC",
+    )
+
+    assert _normalise(response, series_id) == snapshot
+    assert calendar_emulator.get_event(ACCOUNT, series_id)["summary"] == "Standup"
+    exception = calendar_emulator.get_event(ACCOUNT, occurrence)
+    assert exception["summary"] == "Long standup"
+    assert exception["end"]["dateTime"] == "2030-01-14T09:45:00+00:00"
+
+
+async def test_update_this_and_following_occurrences(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Scope following ends the series before the occurrence and continues it changed."""
+    series_id = await _weekly_standup(hass, entity_id)
+    master = calendar_emulator.get_event(ACCOUNT, series_id)
+
+    response = await _call(
+        hass,
+        "update_event",
+        entity_id,
+        event_id=f"{series_id}_20300121T090000Z",
+        scope="following",
+        summary="Team sync",
+    )
+
+    trimmed = calendar_emulator.get_event(ACCOUNT, series_id)
+    assert trimmed["recurrence"] == ["RRULE:FREQ=WEEKLY;UNTIL=20300121T085959Z"]
+    following = calendar_emulator.get_event(ACCOUNT, response["event_id"])
+    assert _normalise(response, response["event_id"]) == snapshot
+    assert following["summary"] == "Team sync"
+    assert following["start"]["dateTime"] == "2030-01-21T09:00:00+00:00"
+    assert following["recurrence"] == ["RRULE:FREQ=WEEKLY;COUNT=2"]
+    # Guests and the Meet conference go on with the series.
+    assert following["attendees"] == master["attendees"]
+    assert response["meet_link"] == master["hangoutLink"]
+
+
+async def test_update_following_from_the_first_occurrence_changes_the_series(
+    hass: HomeAssistant, entity_id: str, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    """This and following from the first occurrence is the whole series."""
+    series_id = await _weekly_standup(hass, entity_id)
+
+    response = await _call(
+        hass,
+        "update_event",
+        entity_id,
+        event_id=f"{series_id}_20300107T090000Z",
+        scope="following",
+        location="Room 2",
+    )
+
+    assert response["event_id"] == series_id
+    assert [e["id"] for e in calendar_emulator.events(ACCOUNT)] == [series_id]
+    assert calendar_emulator.get_event(ACCOUNT, series_id)["location"] == "Room 2"
+
+
+async def test_update_event_scope_event_on_an_occurrence_changes_the_series(
+    hass: HomeAssistant, entity_id: str, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    """An occurrence's id with scope event (the default) means its series."""
+    series_id = await _weekly_standup(hass, entity_id)
+
+    response = await _call(
+        hass,
+        "update_event",
+        entity_id,
+        event_id=f"{series_id}_20300114T090000Z",
+        rrule="FREQ=WEEKLY;COUNT=2",
+    )
+
+    assert response["event_id"] == series_id
+    stored = calendar_emulator.get_event(ACCOUNT, series_id)
+    assert stored["recurrence"] == ["RRULE:FREQ=WEEKLY;COUNT=2"]
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"scope": "occurrence", "summary": "x"}, "not_an_occurrence"),
+        ({"scope": "following", "summary": "x"}, "not_an_occurrence"),
+        ({}, "nothing_to_update"),
+        ({"start_date_time": "2030-01-08 10:00:00"}, "missing_end"),
+        ({"duration": {"minutes": 30}}, "missing_start"),
+        (
+            {
+                "start_date_time": "2030-01-08 10:00:00",
+                "end_date_time": "2030-01-08 09:00:00",
+            },
+            "end_before_start",
+        ),
+        ({"rrule": "FREQ=X"}, "invalid_rrule"),
+        ({"summary": " "}, "invalid_summary"),
+        ({"scope": "all", "summary": "x"}, "invalid_scope"),
+        ({"event_id": "", "summary": "x"}, "invalid_event_id"),
+        ({"attendees": ["not an email"]}, "invalid_attendee"),
+        (
+            {
+                "start_date": "2030-01-08",
+                "duration": {"hours": 1},
+                "end_date": "2030-01-09",
+            },
+            "conflicting_fields",
+        ),
+    ],
+)
+async def test_update_event_refuses_bad_input_before_any_request(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+    data: dict[str, Any],
+    key: str,
+) -> None:
+    """Bad input is refused with the same translated errors as create_event."""
+    data = {"event_id": "abc123", **data}
+    assert (
+        await _refused_before_any_request(
+            hass, calendar_emulator, "update_event", entity_id, **data
+        )
+        == key
+    )
+
+
+async def test_update_event_refuses_a_rule_for_one_occurrence(
+    hass: HomeAssistant, entity_id: str, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    """One occurrence cannot become a series of its own."""
+    series_id = await _weekly_standup(hass, entity_id)
+    key = await _refused_before_any_request(
+        hass,
+        calendar_emulator,
+        "update_event",
+        entity_id,
+        event_id=f"{series_id}_20300114T090000Z",
+        scope="occurrence",
+        rrule="FREQ=DAILY;COUNT=2",
+    )
+    assert key == "rrule_for_occurrence"
+
+
+@pytest.mark.usefixtures("no_backoff")
+@pytest.mark.parametrize("service", ["update_event", "delete_event"])
+async def test_edits_report_missing_events_and_google_errors(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+    service: str,
+) -> None:
+    """An unknown event and a failing Google are translated errors."""
+    extra = {"summary": "x"} if service == "update_event" else {}
+    with pytest.raises(HomeAssistantError) as err:
+        await _call(hass, service, entity_id, event_id="unknown1", **extra)
+    assert err.value.translation_key == "event_not_found"
+    event_id = await _create(
+        hass, entity_id, summary="x", start_date="2030-01-07", end_date="2030-01-08"
+    )
+    key = await _refused_by_google(
+        hass, calendar_emulator, service, entity_id, event_id=event_id, **extra
+    )
+    assert key == "api_error"
+
+
+async def test_delete_event_whole_occurrence_and_following(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """Each scope deletes what it says, and Home Assistant shows it at once."""
+    series_id = await _weekly_standup(hass, entity_id)
+    single_id = await _create(
+        hass,
+        entity_id,
+        summary="Dentist",
+        start_date="2030-01-09",
+        end_date="2030-01-10",
+    )
+
+    await _call(
+        hass,
+        "delete_event",
+        entity_id,
+        event_id=f"{series_id}_20300114T090000Z",
+        scope="occurrence",
+    )
+    await _call(
+        hass,
+        "delete_event",
+        entity_id,
+        event_id=f"{series_id}_20300128T090000Z",
+        scope="following",
+    )
+    await _call(hass, "delete_event", entity_id, event_id=single_id)
+
+    starts = [
+        event.start
+        for event in await hass.data[DATA_COMPONENT]
+        .get_entity(entity_id)
+        .async_get_events(
+            hass,
+            datetime(2030, 1, 1, tzinfo=dt_util.UTC),
+            datetime(2030, 2, 1, tzinfo=dt_util.UTC),
+        )
+    ]
+    assert [start.isoformat() for start in starts] == [
+        "2030-01-07T09:00:00+00:00",
+        "2030-01-21T09:00:00+00:00",
+    ]
+    assert [e["id"] for e in calendar_emulator.events(ACCOUNT)] == [series_id]
+
+    await _call(hass, "delete_event", entity_id, event_id=series_id)
+    assert calendar_emulator.events(ACCOUNT) == []
+
+
+async def test_delete_event_scope_needs_an_occurrence(
+    hass: HomeAssistant, entity_id: str, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    """An occurrence scope with the id of a whole event is refused."""
+    key = await _refused_before_any_request(
+        hass,
+        calendar_emulator,
+        "delete_event",
+        entity_id,
+        event_id="abc123",
+        scope="occurrence",
+    )
+    assert key == "not_an_occurrence"
+
+
+async def test_a_booking_is_created_moved_and_cancelled(
+    hass: HomeAssistant, entity_id: str, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    """The README's booking automation: the id create_event returns is all it needs."""
+    created = await _call(
+        hass,
+        "create_event",
+        entity_id,
+        summary="Booking 1042",
+        start_date_time="2030-01-07 17:00:00",
+        duration={"minutes": 45},
+    )
+
+    moved = await _call(
+        hass,
+        "update_event",
+        entity_id,
+        event_id=created["event_id"],
+        start_date_time="2030-01-09 17:00:00",
+        duration={"minutes": 45},
+    )
+    assert moved["event_id"] == created["event_id"]
+    assert moved["start"].startswith("2030-01-09T17:00:00")
+
+    await _call(hass, "delete_event", entity_id, event_id=created["event_id"])
+    assert calendar_emulator.events(ACCOUNT) == []

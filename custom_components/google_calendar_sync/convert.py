@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+import copy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 import logging
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -34,6 +36,14 @@ RANGE_THIS_AND_FUTURE = "THISANDFUTURE"
 _RRULE_PREFIX = "RRULE:"
 _UTC_SUFFIX_FORMAT = "%Y%m%dT%H%M%SZ"
 _DATE_SUFFIX_FORMAT = "%Y%m%d"
+
+
+class EditScope(StrEnum):
+    """Which part of an event an edit from an action changes."""
+
+    EVENT = "event"  # the whole event; for a recurring event, the whole series
+    OCCURRENCE = "occurrence"  # one occurrence of a recurring event
+    FOLLOWING = "following"  # one occurrence and all that follow it
 
 
 class InvalidRecurrenceError(ValueError):
@@ -180,11 +190,18 @@ def resolve_target(uid: str, recurrence_id: str | None) -> EventTarget:
             master_id=master,
             original_start=parse_suffix(recurrence_id),
         )
-    master, sep, suffix = uid.rpartition("_")
-    if sep and master and parse_suffix(suffix) is not None:
+    if (instance := split_instance_id(uid)) is not None:
         # An instance id without recurrence id: "all events" of that series.
-        return EventTarget(event_id=master)
+        return EventTarget(event_id=instance[0])
     return EventTarget(event_id=uid)
+
+
+def split_instance_id(event_id: str) -> tuple[str, str] | None:
+    """Return the series id and suffix of an instance id, None for other ids."""
+    master, sep, suffix = event_id.rpartition("_")
+    if sep and master and parse_suffix(suffix) is not None:
+        return master, suffix
+    return None
 
 
 def trim_recurrence(
@@ -374,6 +391,46 @@ class EventWriter:
             target.event_id, self._body(target, event, recurring=False)
         )
 
+    async def async_edit(
+        self,
+        event_id: str,
+        body: dict[str, Any],
+        scope: EditScope = EditScope.EVENT,
+        *,
+        conference_data_version: int | None = None,
+    ) -> dict[str, Any]:
+        """Patch Google fields of an event, one occurrence, or this and following.
+
+        event_id is an event, series or instance id; the occurrence scopes need an
+        instance id. Returns Google's answer (for "following", the new series).
+        """
+        instance = split_instance_id(event_id)
+        if scope is EditScope.EVENT or instance is None:
+            return await self._async_patch(
+                instance[0] if instance else event_id,
+                body,
+                conference_data_version=conference_data_version,
+            )
+        if scope is EditScope.OCCURRENCE:
+            return await self._async_patch(
+                event_id, body, conference_data_version=conference_data_version
+            )
+        master_id, suffix = instance
+        target = EventTarget(event_id, master_id, parse_suffix(suffix))
+        master = await self._async_split(target)
+        if master is None:
+            # The first occurrence: "this and following" is the whole series.
+            return await self._async_patch(
+                master_id, body, conference_data_version=conference_data_version
+            )
+        following = following_series(master, target.original_start, body)
+        try:
+            # Version 1 keeps the series' Meet conference on the new series.
+            return await self.async_insert(following, conference_data_version=1)
+        except HomeAssistantError as err:
+            await self._async_undo_split(master, err)
+            raise
+
     def _body(
         self, target: EventTarget, event: Mapping[str, Any], *, recurring: bool = True
     ) -> dict[str, Any]:
@@ -453,15 +510,26 @@ class EventWriter:
         except GoogleCalendarApiError as err:
             raise _translated("api_error", message=str(err)) from err
 
-    async def _async_patch(self, event_id: str, body: dict[str, Any]) -> None:
-        """Patch an event with If-Match on the stored etag."""
+    async def _async_patch(
+        self,
+        event_id: str,
+        body: dict[str, Any],
+        *,
+        conference_data_version: int | None = None,
+    ) -> dict[str, Any]:
+        """Patch an event with If-Match on the stored etag; store Google's answer."""
         result = await self._async_conditional(
             event_id,
             lambda etag: self._api.patch_event(
-                self._calendar_id, event_id, body, etag=etag
+                self._calendar_id,
+                event_id,
+                body,
+                etag=etag,
+                conference_data_version=conference_data_version,
             ),
         )
         self._on_write(result)
+        return result
 
     async def _async_delete(self, event_id: str) -> None:
         """Delete an event with If-Match on the stored etag."""
@@ -517,6 +585,71 @@ class EventWriter:
         cancelled.setdefault("recurringEventId", target.master_id)
         cancelled["status"] = "cancelled"
         self._on_write(cancelled)
+
+
+# Fields of a series that belong to it alone, not to a series split off it.
+_SERIES_OWN_FIELDS = frozenset(
+    {
+        "id",
+        "etag",
+        "iCalUID",
+        "htmlLink",
+        "created",
+        "updated",
+        "sequence",
+        "status",
+        "kind",
+        "creator",
+        "organizer",
+        "recurringEventId",
+        "originalStartTime",
+        "hangoutLink",
+        "conferenceData",
+    }
+)
+
+
+def following_series(
+    master: Mapping[str, Any],
+    original_start: date | datetime | None,
+    changes: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Return the body of the series that continues master at an occurrence.
+
+    It keeps the master's fields (attendees, reminders, the Meet conference) and
+    the rest of its rule, starts at the occurrence, and takes the changes on top.
+    """
+    series_start = parse_google_time(master["start"])
+    series_end = parse_google_time(master["end"])
+    cut = original_start or series_start
+    body = {
+        key: copy.deepcopy(value)
+        for key, value in master.items()
+        if key not in _SERIES_OWN_FIELDS
+    }
+    if isinstance(series_start, datetime) and isinstance(cut, datetime):
+        zone = master["start"].get("timeZone")
+        start: date | datetime = cut.astimezone(series_start.tzinfo)
+        body["start"] = google_time(start, zone or "UTC")
+        body["end"] = google_time(start + (series_end - series_start), zone or "UTC")
+    else:
+        day = cut.date() if isinstance(cut, datetime) else cut
+        body["start"] = {"date": day.isoformat()}
+        body["end"] = {"date": (day + (series_end - series_start)).isoformat()}
+    body["recurrence"] = remaining_recurrence(
+        master.get("recurrence", []), series_start, cut
+    )
+    if conference := master.get("conferenceData"):
+        # The same conference: a new request would make a new Meet link.
+        body["conferenceData"] = {
+            key: copy.deepcopy(value)
+            for key, value in conference.items()
+            if key != "createRequest"
+        }
+    body.update(copy.deepcopy(dict(changes)))
+    if body.get("conferenceData", {}) is None:
+        del body["conferenceData"]
+    return body
 
 
 def _same_rule(recurrence: list[str], master: Mapping[str, Any]) -> bool:

@@ -91,6 +91,21 @@ def _is_date(moment: Any) -> bool:
     return isinstance(moment, dict) and "date" in moment
 
 
+def event_fields(event: Mapping[str, Any]) -> dict[str, Any]:
+    """Return what automations see of a Google event (bus event, action answers)."""
+    return {
+        "event_id": event.get("id"),
+        "summary": event.get("summary"),
+        "start": _time_value(event.get("start")),
+        "end": _time_value(event.get("end")),
+        "all_day": _is_date(event.get("start")),
+        "location": event.get("location"),
+        "description": event.get("description"),
+        "meet_link": meet_link(event),
+        "recurring_event_id": event.get("recurringEventId"),
+    }
+
+
 def _poll_interval(options: Mapping[str, Any]) -> timedelta:
     """Return the polling interval without push."""
     return timedelta(
@@ -437,20 +452,11 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
 
     def _event_data(self, entity_id: str | None, change: EventChange) -> dict[str, Any]:
         """Return the bus event payload of one change."""
-        event = change.event
         return {
             "entity_id": entity_id,
             "calendar_id": self.calendar_id,
-            "event_id": event.get("id"),
             "change": str(change.kind),
-            "summary": event.get("summary"),
-            "start": _time_value(event.get("start")),
-            "end": _time_value(event.get("end")),
-            "all_day": _is_date(event.get("start")),
-            "location": event.get("location"),
-            "description": event.get("description"),
-            "meet_link": meet_link(event),
-            "recurring_event_id": event.get("recurringEventId"),
+            **event_fields(change.event),
             "changed_fields": (
                 list(change.changed_fields) if change.kind is ChangeKind.UPDATED else []
             ),

@@ -18,6 +18,7 @@ from homeassistant.util import dt as dt_util
 import probatio
 
 from .const import DOMAIN
+from .convert import EditScope
 
 # Google's documented limits (Events resource, reminders.overrides): at most 5
 # overrides, minutes from 0 to 40320 (four weeks).
@@ -100,6 +101,8 @@ TRANSPARENCY = translated_field(
     "invalid_transparency", probatio.In(["opaque", "transparent"])
 )
 ADD_MEET_LINK = translated_field("invalid_add_meet_link", cv.boolean)
+EVENT_ID = translated_field("invalid_event_id", _text, _not_empty)
+SCOPE = translated_field("invalid_scope", probatio.Coerce(EditScope))
 REMOVE_MISSING = translated_field("invalid_remove_missing", cv.boolean)
 SOURCE_ENTITY_ID = translated_field("invalid_source_entity_id", cv.entity_id)
 _EMAIL = probatio.Email()

@@ -23,12 +23,16 @@ from . import fields
 from .api import GoogleCalendarApiError
 from .const import DOMAIN
 from .convert import (
+    RANGE_THIS_AND_FUTURE,
+    EditScope,
     EventWriter,
     InvalidRecurrenceError,
     google_time,
     normalize_rrule,
+    split_instance_id,
     validate_rrule,
 )
+from .coordinator import event_fields
 from .export import (
     ORIGIN_SERVICE,
     Appointment,
@@ -47,6 +51,8 @@ if TYPE_CHECKING:
 SERVICE_CREATE_EVENT = "create_event"
 SERVICE_EXPORT_APPOINTMENTS = "export_appointments"
 SERVICE_SYNC_NOW = "sync_now"
+SERVICE_UPDATE_EVENT = "update_event"
+SERVICE_DELETE_EVENT = "delete_event"
 
 ATTR_SUMMARY = "summary"
 ATTR_DESCRIPTION = "description"
@@ -68,9 +74,11 @@ ATTR_REMOVE_MISSING = "remove_missing"
 ATTR_UID = "uid"
 ATTR_START = "start"
 ATTR_END = "end"
+ATTR_EVENT_ID = "event_id"
+ATTR_SCOPE = "scope"
 
-CREATE_EVENT_SCHEMA: dict[Any, Any] = {
-    probatio.Required(ATTR_SUMMARY): fields.SUMMARY,
+# The fields of an event that create_event and update_event both take.
+_EVENT_FIELDS: dict[Any, Any] = {
     probatio.Optional(ATTR_DESCRIPTION): fields.DESCRIPTION,
     probatio.Optional(ATTR_LOCATION): fields.LOCATION,
     probatio.Exclusive(ATTR_START_DATE_TIME, "start"): fields.START_DATE_TIME,
@@ -83,8 +91,29 @@ CREATE_EVENT_SCHEMA: dict[Any, Any] = {
     probatio.Optional(ATTR_RRULE): fields.RRULE,
     probatio.Optional(ATTR_REMINDERS): fields.reminders,
     probatio.Optional(ATTR_TRANSPARENCY): fields.TRANSPARENCY,
+}
+
+CREATE_EVENT_SCHEMA: dict[Any, Any] = {
+    probatio.Required(ATTR_SUMMARY): fields.SUMMARY,
+    **_EVENT_FIELDS,
     probatio.Optional(ATTR_ADD_MEET_LINK, default=False): fields.ADD_MEET_LINK,
 }
+
+# Which event an update or a delete means, and which part of a recurring one.
+_EVENT_ID_FIELDS: dict[Any, Any] = {
+    probatio.Required(ATTR_EVENT_ID): fields.EVENT_ID,
+    probatio.Optional(ATTR_SCOPE, default=EditScope.EVENT): fields.SCOPE,
+}
+
+UPDATE_EVENT_SCHEMA: dict[Any, Any] = {
+    **_EVENT_ID_FIELDS,
+    probatio.Optional(ATTR_SUMMARY): fields.SUMMARY,
+    **_EVENT_FIELDS,
+    # Absent leaves the Meet link as it is; false removes it.
+    probatio.Optional(ATTR_ADD_MEET_LINK): fields.ADD_MEET_LINK,
+}
+
+DELETE_EVENT_SCHEMA: dict[Any, Any] = _EVENT_ID_FIELDS
 
 APPOINTMENT_SCHEMA = probatio.Schema(
     {
@@ -127,6 +156,16 @@ def _check_order(start: date | datetime, end: date | datetime) -> None:
         raise service_error("mixed_start_end")
     if end <= start:
         raise service_error("end_before_start", start=str(start), end=str(end))
+
+
+# Fields that set the time of an event.
+_TIME_FIELDS = (
+    ATTR_START_DATE_TIME,
+    ATTR_START_DATE,
+    ATTR_END_DATE_TIME,
+    ATTR_END_DATE,
+    ATTR_DURATION,
+)
 
 
 def _create_time_span(
@@ -178,14 +217,49 @@ async def async_create_event_body(
         "start": google_time(start, time_zone),
         "end": google_time(end, time_zone),
     }
+    return body | await _async_field_changes(hass, data, start)
+
+
+async def async_update_event_body(
+    hass: HomeAssistant, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Return the Google patch of an update_event call, validating everything.
+
+    Times change together: a new start needs an end or a duration, as in
+    create_event, so an event is never stretched by accident.
+    """
+    body: dict[str, Any] = {}
+    start: date | datetime | None = None
+    if any(key in data for key in _TIME_FIELDS):
+        time_zone: str = data.get(ATTR_TIME_ZONE) or hass.config.time_zone
+        start, end = _create_time_span(data, await fields.async_time_zone(time_zone))
+        body["start"] = google_time(start, time_zone)
+        body["end"] = google_time(end, time_zone)
+    if ATTR_SUMMARY in data:
+        body["summary"] = data[ATTR_SUMMARY]
+    body |= await _async_field_changes(hass, data, start or dt_util.now())
+    if data.get(ATTR_ADD_MEET_LINK) is False:
+        body["conferenceData"] = None
+    if data.get(ATTR_RRULE) and data[ATTR_SCOPE] is EditScope.OCCURRENCE:
+        raise service_error("rrule_for_occurrence")
+    if not body:
+        raise service_error("nothing_to_update")
+    return body
+
+
+async def _async_field_changes(
+    hass: HomeAssistant, data: dict[str, Any], start: date | datetime
+) -> dict[str, Any]:
+    """Return the Google fields of the optional fields of a call."""
+    body: dict[str, Any] = {}
     for key in (ATTR_DESCRIPTION, ATTR_LOCATION, ATTR_TRANSPARENCY):
         if key in data:
             body[key] = data[key]
     if rrule := data.get(ATTR_RRULE):
         rule = await _async_validated_rrule(hass, rrule, start)
         body["recurrence"] = [f"RRULE:{normalize_rrule(rule)}"]
-    if attendees := data.get(ATTR_ATTENDEES):
-        body["attendees"] = [{"email": email} for email in attendees]
+    if ATTR_ATTENDEES in data:
+        body["attendees"] = [{"email": email} for email in data[ATTR_ATTENDEES]]
     if ATTR_REMINDERS in data:
         body["reminders"] = {
             "useDefault": False,
@@ -220,6 +294,49 @@ async def _async_create_event(
         "html_link": created.get("htmlLink"),
         "meet_link": meet_link(created),
     }
+
+
+def _event_id_and_scope(call: ServiceCall) -> tuple[str, EditScope]:
+    """Return the event and scope of a call; an occurrence scope needs an instance."""
+    event_id: str = call.data[ATTR_EVENT_ID]
+    scope: EditScope = call.data[ATTR_SCOPE]
+    if scope is not EditScope.EVENT and split_instance_id(event_id) is None:
+        raise service_error("not_an_occurrence", event_id=event_id, scope=str(scope))
+    return event_id, scope
+
+
+async def _async_update_event(
+    entity: GoogleCalendarSyncCalendarEntity, call: ServiceCall
+) -> ServiceResponse:
+    """Change an event, one occurrence, or this and following; return it."""
+    _require_writable(entity)
+    event_id, scope = _event_id_and_scope(call)
+    body = await async_update_event_body(call.hass, dict(call.data))
+    updated = await EventWriter.for_coordinator(entity.coordinator).async_edit(
+        event_id,
+        body,
+        scope,
+        conference_data_version=1 if "conferenceData" in body else None,
+    )
+    return {**event_fields(updated), "html_link": updated.get("htmlLink")}
+
+
+async def _async_delete_event(
+    entity: GoogleCalendarSyncCalendarEntity, call: ServiceCall
+) -> None:
+    """Delete an event, one occurrence, or this and following."""
+    _require_writable(entity)
+    event_id, scope = _event_id_and_scope(call)
+    writer = EventWriter.for_coordinator(entity.coordinator)
+    if (instance := split_instance_id(event_id)) is None or scope is EditScope.EVENT:
+        await writer.async_delete(event_id)
+        return
+    series_id, suffix = instance
+    await writer.async_delete(
+        series_id,
+        suffix,
+        RANGE_THIS_AND_FUTURE if scope is EditScope.FOLLOWING else None,
+    )
 
 
 def _appointments_from_call(
@@ -317,10 +434,32 @@ async def _async_sync_now(
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
-    for name, schema, func in (
-        (SERVICE_CREATE_EVENT, CREATE_EVENT_SCHEMA, _async_create_event),
-        (SERVICE_EXPORT_APPOINTMENTS, EXPORT_SCHEMA, _async_export_appointments),
-        (SERVICE_SYNC_NOW, None, _async_sync_now),
+    for name, schema, func, response in (
+        (
+            SERVICE_CREATE_EVENT,
+            CREATE_EVENT_SCHEMA,
+            _async_create_event,
+            SupportsResponse.OPTIONAL,
+        ),
+        (
+            SERVICE_UPDATE_EVENT,
+            UPDATE_EVENT_SCHEMA,
+            _async_update_event,
+            SupportsResponse.OPTIONAL,
+        ),
+        (
+            SERVICE_DELETE_EVENT,
+            DELETE_EVENT_SCHEMA,
+            _async_delete_event,
+            SupportsResponse.NONE,
+        ),
+        (
+            SERVICE_EXPORT_APPOINTMENTS,
+            EXPORT_SCHEMA,
+            _async_export_appointments,
+            SupportsResponse.OPTIONAL,
+        ),
+        (SERVICE_SYNC_NOW, None, _async_sync_now, SupportsResponse.OPTIONAL),
     ):
         service.async_register_platform_entity_service(
             hass,
@@ -329,5 +468,5 @@ def async_setup_services(hass: HomeAssistant) -> None:
             entity_domain=CALENDAR_DOMAIN,
             schema=None if schema is None else translated_entity_schema(schema),
             func=func,
-            supports_response=SupportsResponse.OPTIONAL,
+            supports_response=response,
         )
