@@ -38,7 +38,9 @@ from custom_components.google_calendar_sync.const import DOMAIN
 from custom_components.google_calendar_sync.intent import INTENT_CREATE_EVENT
 from custom_components.google_calendar_sync.services import (
     CREATE_EVENT_SCHEMA,
+    DELETE_EVENT_SCHEMA,
     EXPORT_SCHEMA,
+    UPDATE_EVENT_SCHEMA,
     async_setup_services,
 )
 
@@ -792,6 +794,8 @@ def test_readme_action_examples_pass_the_action_schemas() -> None:
     """Each README example calling one of our actions is valid input for it."""
     schemas = {
         "create_event": CREATE_EVENT_SCHEMA,
+        "update_event": UPDATE_EVENT_SCHEMA,
+        "delete_event": DELETE_EVENT_SCHEMA,
         "export_appointments": EXPORT_SCHEMA,
         "sync_now": {},
     }
