@@ -176,6 +176,14 @@ async def test_choosing_no_calendar_is_refused(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_calendars_selected"}
 
+    # A calendar that is not on the list is named by a translated field error.
+    with pytest.raises(InvalidData) as err:
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_CALENDARS: ["nowhere@example.com"]}
+        )
+    assert err.value.schema_errors == {CONF_CALENDARS: "invalid_calendars"}
+    assert EN["config"]["error"]["invalid_calendars"]
+
     result = await _choose_calendars(hass, result, [ACCOUNT])
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
