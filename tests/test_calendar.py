@@ -28,6 +28,7 @@ from custom_components.google_calendar_sync.calendar import (
     GoogleCalendarSyncCalendarEntity,
 )
 from custom_components.google_calendar_sync.const import CONF_CALENDARS, DOMAIN
+from custom_components.google_calendar_sync.event_views import EventView
 from custom_components.google_calendar_sync.timeline import CalendarTimeline
 from google_calendar_emulator import GoogleCalendarEmulator
 
@@ -272,7 +273,9 @@ def _uncached(
     """Convert a range from the timeline the way it was done before caching."""
     return [
         calendar_module._to_calendar_event(event)
-        for event in entity.coordinator.data.overlapping(start, end)
+        for event in entity.coordinator.data.timelines[EventView.CALENDAR].overlapping(
+            start, end
+        )
     ]
 
 

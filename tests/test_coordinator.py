@@ -498,7 +498,7 @@ async def test_timeline_is_built_off_the_loop_and_keeps_writes_made_meanwhile(
         **_timed("Written meanwhile", now + timedelta(hours=2)),
     }
     threads: list[bool] = []
-    build = coordinator_module._build_warm_timeline
+    build = coordinator_module._build_warm_views
 
     def build_while_a_write_lands(*args: Any) -> Any:
         threads.append(hass.loop_thread_id == threading.get_ident())
@@ -509,7 +509,7 @@ async def test_timeline_is_built_off_the_loop_and_keeps_writes_made_meanwhile(
         coordinator.async_apply_remote_write(written)
 
     with patch.object(
-        coordinator_module, "_build_warm_timeline", build_while_a_write_lands
+        coordinator_module, "_build_warm_views", build_while_a_write_lands
     ):
         await coordinator.async_sync()
 

@@ -51,7 +51,7 @@ def _find_calendar(
 ) -> GoogleCalendarSyncCalendarEntity:
     """Return the calendar named by the slot (entity id or name)."""
     writable = [
-        entity for entity in _our_calendars(hass) if entity.coordinator.writable
+        entity for entity in _our_calendars(hass) if entity.writable
     ]
     if wanted is None:
         if len(writable) == 1:

@@ -112,9 +112,11 @@ def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
 
 
 def _require_writable(entity: GoogleCalendarSyncCalendarEntity) -> None:
-    """Refuse writes to a calendar the account may only read."""
+    """Refuse writes to a calendar the account may only read, or to a view."""
     if not entity.coordinator.writable:
         raise _invalid("calendar_not_writable", entity_id=entity.entity_id)
+    if not entity.writable:
+        raise _invalid("view_not_writable", entity_id=entity.entity_id)
 
 
 def _localize(value: datetime, time_zone: str) -> datetime:
