@@ -22,7 +22,7 @@ from .coordinator import (
     GoogleCalendarSyncConfigEntry,
     calendar_unique_id,
 )
-from .entity import GoogleCalendarSyncEntity
+from .entity import GoogleCalendarSyncEntity, calendar_name
 from .event_views import EventView, event_type
 from .timeline import CalendarTimeline, TimelineEvent
 
@@ -141,28 +141,23 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         super().__init__(coordinator)
         self._view = view
         calendar = coordinator.calendar
-        account = coordinator.account
         self._attr_unique_id = calendar_unique_id(
-            account, coordinator.calendar_id, view
+            coordinator.account, coordinator.calendar_id, view
         )
-        name = calendar.get("summaryOverride") or calendar.get("summary")
-        # Google names the primary calendar after the account, which already
-        # names the device: a translated name avoids "a@b.c a@b.c".
-        unnamed = coordinator.primary and name in (None, account)
-        match view:
-            case EventView.CALENDAR if unnamed:
+        name = calendar_name(coordinator)
+        if view is EventView.CALENDAR:
+            if name is None:
                 self._attr_translation_key = "primary"
-            case EventView.CALENDAR:
-                self._attr_name = str(name or coordinator.calendar_id)
-            case EventView.DECLINED:
-                self._attr_translation_key = (
-                    "primary_declined" if unnamed else "declined"
-                )
-                self._attr_translation_placeholders = {
-                    "calendar": str(name or coordinator.calendar_id)
-                }
-            case _:
-                self._attr_translation_key = str(view)
+            else:
+                self._attr_name = name
+        elif view is EventView.DECLINED:
+            if name is None:
+                self._attr_translation_key = "primary_declined"
+            else:
+                self._attr_translation_key = "declined"
+                self._attr_translation_placeholders = {"calendar": name}
+        else:
+            self._attr_translation_key = str(view)
         # Google shows working locations apart from events: opt-in, like core.
         self._attr_entity_registry_enabled_default = (
             view is not EventView.WORKING_LOCATIONS
@@ -196,13 +191,13 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         await super().async_will_remove_from_hass()
 
     @property
-    def _timeline(self) -> CalendarTimeline:
+    def timeline(self) -> CalendarTimeline:
         """Return the timeline of this entity's view."""
         return self.coordinator.data.timelines[self._view]
 
     def _current(self) -> TimelineEvent | None:
         """Return the event the state reflects: events marked free only if busy."""
-        timeline = self._timeline
+        timeline = self.timeline
         if self._view is EventView.CALENDAR and not self.coordinator.free_events_busy:
             timeline = self.coordinator.data.busy
         return timeline.active_or_next(dt_util.now())
@@ -230,7 +225,7 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         """Return the events overlapping a range, from the local timeline."""
         return [
             self._calendar_event(event)
-            for event in self._timeline.overlapping(start_date, end_date)
+            for event in self.timeline.overlapping(start_date, end_date)
         ]
 
     def _calendar_event(self, event: TimelineEvent) -> CalendarEvent:
@@ -248,7 +243,7 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
     @callback
     def _async_warm_new_timeline(self) -> None:
         """Start converting the events around now of a newly published timeline."""
-        timeline = self._timeline
+        timeline = self.timeline
         if timeline is self._warmed:
             return
         self._warmed = timeline

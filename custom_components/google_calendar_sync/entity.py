@@ -9,6 +9,19 @@ from .const import DOMAIN
 from .coordinator import CalendarSyncCoordinator, calendar_unique_id
 
 
+def calendar_name(coordinator: CalendarSyncCoordinator) -> str | None:
+    """Return the name of a calendar, None for the primary one named after the account.
+
+    The account already names the device: its entities use a translated name
+    instead, which avoids "a@b.c a@b.c".
+    """
+    calendar = coordinator.calendar
+    name = calendar.get("summaryOverride") or calendar.get("summary")
+    if coordinator.primary and name in (None, coordinator.account):
+        return None
+    return str(name or coordinator.calendar_id)
+
+
 class GoogleCalendarSyncEntity(CoordinatorEntity[CalendarSyncCoordinator]):
     """An entity of one synced calendar, on the device of its Google account."""
 

@@ -50,9 +50,7 @@ def _find_calendar(
     hass: HomeAssistant, wanted: str | None
 ) -> GoogleCalendarSyncCalendarEntity:
     """Return the calendar named by the slot (entity id or name)."""
-    writable = [
-        entity for entity in _our_calendars(hass) if entity.writable
-    ]
+    writable = [entity for entity in _our_calendars(hass) if entity.writable]
     if wanted is None:
         if len(writable) == 1:
             return writable[0]
