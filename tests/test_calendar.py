@@ -729,7 +729,7 @@ async def test_out_of_office_is_shown_as_such(
 ) -> None:
     """The current event's type is an attribute: out of office reads as such."""
     entity_id = calendar_entity_id(ACCOUNT)
-    assert "event_type" not in hass.states.get(entity_id).attributes
+    assert "event_kind" not in hass.states.get(entity_id).attributes
     now = datetime.now(UTC)
     calendar_emulator.insert_event(
         ACCOUNT,
@@ -742,4 +742,4 @@ async def test_out_of_office_is_shown_as_such(
     await setup_integration.runtime_data.coordinators[ACCOUNT].async_sync()
     state = hass.states.get(entity_id)
     assert state.state == STATE_ON
-    assert state.attributes["event_type"] == "out_of_office"
+    assert state.attributes["event_kind"] == "out_of_office"

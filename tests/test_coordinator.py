@@ -145,7 +145,7 @@ async def test_edit_in_google_appears_and_fires_one_updated_event(
     assert data["start"] == event["start"]["dateTime"]
     assert data["end"] == event["end"]["dateTime"]
     assert "summary" in data["changed_fields"]
-    assert data["event_type"] == "default"
+    assert data["event_kind"] == "default"
     assert data["color"] == "#9fe1e7"  # no color of its own: the calendar's
     assert data["response_status"] is None
     # The poll was incremental.
@@ -194,7 +194,7 @@ async def test_changes_carry_type_color_and_the_users_answer(
         (
             c.data["change"],
             c.data["summary"],
-            c.data["event_type"],
+            c.data["event_kind"],
             c.data["color"],
             c.data["response_status"],
         )

@@ -216,7 +216,7 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         """Say what kind of event the current or next one is (out of office...)."""
         if (found := self._current()) is None:
             return None
-        return {"event_type": str(event_type(found.source))}
+        return {"event_kind": str(event_type(found.source))}
 
     @override
     async def async_get_events(

@@ -484,7 +484,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
             "location": event.get("location"),
             "description": event.get("description"),
             "recurring_event_id": event.get("recurringEventId"),
-            "event_type": str(event_type(event)),
+            "event_kind": str(event_type(event)),
             "color": self.palette.event_color(event, self.calendar),
             "response_status": (
                 str(status) if (status := response_status(event)) else None
