@@ -503,6 +503,7 @@ SETTINGS = {
         (CONF_SYNC_WINDOW_DAYS, "a year", "invalid_sync_window_days"),
         (CONF_POLL_INTERVAL_MINUTES, 1441, "invalid_poll_interval_minutes"),
         (CONF_SAFETY_NET_HOURS, None, "invalid_safety_net_hours"),
+        (CONF_FREE_EVENTS_BUSY, ["nowhere@example.com"], "invalid_free_events_busy"),
         (CONF_EXPORT_SOURCES, ["not an entity"], "invalid_export_sources"),
         (CONF_EXPORT_TARGET, "holidays@example.com", "invalid_export_target"),
     ],
