@@ -440,6 +440,23 @@ async def test_create_event_explains_each_bad_field(
     assert message in text
 
 
+async def test_a_bad_target_is_named(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+) -> None:
+    """Fields Home Assistant adds (the target) are named in the message too."""
+    key, text = await _refused_with_message(
+        hass,
+        calendar_emulator,
+        "create_event",
+        "not an entity",
+        {**TIMED, "summary": "x"},
+    )
+    assert key == "invalid_field"
+    assert text == "The value of entity_id is invalid"
+
+
 async def test_unknown_time_zone_is_looked_up_without_blocking(
     hass: HomeAssistant,
     entity_id: str,
@@ -968,6 +985,31 @@ async def test_read_only_calendar_refuses_writes(
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, service, calendar_entity_id(SHARED), **data)
     assert err.value.translation_key == "calendar_not_writable"
+    assert calendar_emulator.requests.entries == []
+
+
+@pytest.mark.parametrize(
+    ("service", "data"),
+    [
+        (
+            "create_event",
+            {"summary": "x", "start_date": "2030-01-07", "end_date": "2030-01-08"},
+        ),
+        ("export_appointments", {"appointments": []}),
+    ],
+)
+@pytest.mark.usefixtures("setup_integration")
+async def test_separate_views_refuse_writes(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    service: str,
+    data: dict[str, Any],
+) -> None:
+    """The birthdays calendar only shows birthdays: events go to the calendar."""
+    calendar_emulator.requests.clear()
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, service, "calendar.user_example_com_birthdays", **data)
+    assert err.value.translation_key == "view_not_writable"
     assert calendar_emulator.requests.entries == []
 
 
