@@ -461,14 +461,14 @@ def async_setup_services(hass: HomeAssistant) -> None:
             _async_export_appointments,
             SupportsResponse.OPTIONAL,
         ),
-        (SERVICE_SYNC_NOW, None, _async_sync_now, SupportsResponse.OPTIONAL),
+        (SERVICE_SYNC_NOW, {}, _async_sync_now, SupportsResponse.OPTIONAL),
     ):
         service.async_register_platform_entity_service(
             hass,
             DOMAIN,
             name,
             entity_domain=CALENDAR_DOMAIN,
-            schema=None if schema is None else translated_entity_schema(schema),
+            schema=translated_entity_schema(schema),
             func=func,
             supports_response=response,
         )
