@@ -36,7 +36,7 @@ _MAX_BUCKETS = 3 * 366
 #   months and of days at once) ever reach it, far from their start.
 # - A series keeps at most _MAX_CACHED instances between queries (about 3 MB).
 # - A COUNT rule shows at most its first _MAX_COUNT instances, counted once per
-#   series (about 0.2 s).
+#   series (about 0.5 s).
 _MAX_INSTANCES = 5_000
 _MAX_SCAN = 100_000
 _MAX_CACHED = 10_000
