@@ -704,6 +704,18 @@ def _count_to_until(value: str, dtstart: datetime) -> str:
     return ";".join([*kept, f"UNTIL={until}"])
 
 
+def check_recurrence(event: Mapping[str, Any]) -> None:
+    """Raise ValueError unless the timeline can expand a recurring Google event.
+
+    The very parsing the timeline does, for writes to refuse before they reach
+    Google. A rule that never occurs can take seconds: call this in the executor.
+    """
+    try:
+        _Series(dict(event), frozenset(), UTC)
+    except (KeyError, TypeError) as err:
+        raise ValueError(str(err)) from err
+
+
 def series_ends_before(master: Mapping[str, Any], bound: datetime) -> bool:
     """Return True if no instance of a recurring event ends after bound."""
     try:
