@@ -216,6 +216,7 @@ def write_hass_config(config_dir: Path, port: int) -> None:
     config = (REPO / "config" / "configuration.yaml").read_text()
     config = config.replace("8123", str(port)).replace("Europe/Amsterdam", TIME_ZONE)
     (config_dir / "configuration.yaml").write_text(config)
+    (config_dir / "automations.yaml").write_text("[]\n")
     (config_dir / "custom_components").mkdir()
     (config_dir / "custom_components" / DOMAIN).symlink_to(
         REPO / "custom_components" / DOMAIN
