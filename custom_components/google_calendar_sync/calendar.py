@@ -34,6 +34,9 @@ _WARM_BEFORE = timedelta(days=31)
 _WARM_AFTER = timedelta(days=62)
 # Events converted on demand outside the warm window are kept up to this count.
 _MAX_CONVERTED = 20_000
+# Where the entity looks for the next event it can show when Home Assistant
+# refuses the current or next one (widening, so the usual case stays cheap).
+_NEXT_EVENT_HORIZONS = (timedelta(days=1), timedelta(days=31), timedelta(days=366))
 
 # Everything the CalendarEvent is made of. Datetimes equal as instants but in
 # other zones (an event moved across time zones) must not share an entry, so
@@ -68,6 +71,14 @@ def _to_calendar_event(event: TimelineEvent) -> CalendarEvent:
         recurrence_id=event.recurrence_id,
         rrule=event.rrule,
     )
+
+
+def _ends_after(event: TimelineEvent, now: datetime) -> bool:
+    """Return True if the event is still running or yet to come at now."""
+    end = event.end
+    if not isinstance(end, datetime):
+        end = dt_util.start_of_local_day(end)
+    return end > now
 
 
 def _moment(value: date | datetime) -> _Moment:
@@ -116,7 +127,7 @@ def _convert_window(
             try:
                 found = _to_calendar_event(event)
             except HomeAssistantError:
-                # Left to the read, which reports it as it always did.
+                # Left to the read, which reports and skips it.
                 continue
         fresh[key] = found
     return fresh
@@ -165,26 +176,45 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
     @property
     @override
     def event(self) -> CalendarEvent | None:
-        """Return the current or next event."""
-        if (found := self.coordinator.data.active_or_next(dt_util.now())) is None:
+        """Return the current or next event that Home Assistant accepts."""
+        timeline = self.coordinator.data
+        now = dt_util.now()
+        if (found := timeline.active_or_next(now)) is None:
             return None
-        return self._calendar_event(found)
+        if (converted := self._calendar_event(found)) is not None:
+            return converted
+        for horizon in _NEXT_EVENT_HORIZONS:
+            for event in timeline.overlapping(now, now + horizon):
+                if _ends_after(event, now) and (
+                    converted := self._calendar_event(event)
+                ):
+                    return converted
+        return None
 
     @override
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
     ) -> list[CalendarEvent]:
-        """Return the events overlapping a range, from the local timeline."""
+        """Return the events overlapping a range that Home Assistant accepts."""
         return [
-            self._calendar_event(event)
+            converted
             for event in self.coordinator.data.overlapping(start_date, end_date)
+            if (converted := self._calendar_event(event)) is not None
         ]
 
-    def _calendar_event(self, event: TimelineEvent) -> CalendarEvent:
-        """Return the converted event, converting it once per content."""
+    def _calendar_event(self, event: TimelineEvent) -> CalendarEvent | None:
+        """Return the converted event, converting it once per content.
+
+        None when Home Assistant refuses the event (reported once): one such
+        event never costs the others.
+        """
         key = _cache_key(event)
         if (found := self._converted.get(key)) is None:
-            found = _to_calendar_event(event)
+            try:
+                found = _to_calendar_event(event)
+            except HomeAssistantError as err:
+                self.coordinator.skipped(event.uid, event.source, str(err))
+                return None
             converted = self._converted
             if len(converted) >= _MAX_CONVERTED:
                 # Oldest first: dicts keep insertion order.
