@@ -104,7 +104,7 @@ class SyncStore:
         if raw is None:
             return StoredData()
         try:
-            data, problems = _parse_stored_data(raw)
+            data, problems = parse_stored_data(raw)
         except _UNREADABLE as err:
             self._warn("has an unexpected shape", err)
             return StoredData()
@@ -183,7 +183,7 @@ def _json_fragment(value: Any) -> orjson.Fragment:
         return orjson.Fragment(orjson.dumps(json_safe(value)))
 
 
-def _parse_stored_data(raw: Any) -> tuple[StoredData, dict[str, str]]:
+def parse_stored_data(raw: Any) -> tuple[StoredData, dict[str, str]]:
     """Parse StoredData, leaving out the calendars and channels that are unusable.
 
     Return what is usable and, per calendar or channel left out, why. Raise when
