@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import orjson
 
 from .api import GoogleGoneError
-from .timeline import BAD_EVENT_DATA, OnSkip, series_ends_before
+from .timeline import BAD_EVENT_DATA, OnSkip, google_time, series_ends_before
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -531,13 +531,9 @@ def _time_of(value: Any) -> datetime | None:
     if not isinstance(value, Mapping):
         return None
     try:
-        if "dateTime" in value:
-            parsed = datetime.fromisoformat(value["dateTime"])
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-        if "date" in value:
-            return datetime.combine(
-                date.fromisoformat(value["date"]), datetime.min.time(), UTC
-            )
+        moment = google_time(value, UTC)
     except BAD_EVENT_DATA:
         return None
-    return None
+    if isinstance(moment, datetime):
+        return moment
+    return datetime.combine(moment, datetime.min.time(), UTC)
