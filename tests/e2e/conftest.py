@@ -14,7 +14,6 @@ import os
 from pathlib import Path
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ import urllib.error
 import urllib.request
 
 import pytest
+
+from tests.common import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -69,13 +70,6 @@ def _failed(request: pytest.FixtureRequest) -> bool:
         and getattr(request.node, f"rep_{when}").failed
         for when in ("setup", "call")
     )
-
-
-def _free_port() -> int:
-    """Return a free loopback TCP port."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _http_status(url: str) -> int | None:
@@ -177,7 +171,7 @@ def emulator_server(
     socket_enabled: None, e2e_dir: Path, request: pytest.FixtureRequest
 ) -> Iterator[Process]:
     """Run the Google Calendar emulator, seeded with the demo account."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     process = _start(
         "emulator",
@@ -259,7 +253,7 @@ def hass_server(
     emulator_server: Process, e2e_dir: Path, request: pytest.FixtureRequest
 ) -> Iterator[Process]:
     """Run a real Home Assistant with the integration, pointed at the emulator."""
-    port = _free_port()
+    port = free_port()
     config_dir = e2e_dir / "hass"
     config_dir.mkdir()
     write_hass_config(config_dir, port)
