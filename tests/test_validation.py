@@ -892,3 +892,14 @@ def test_readme_voice_sentences_reach_the_intent() -> None:
     alone = recognize("add dentist to my calendar at 15:30", intents)
     assert alone is not None
     assert set(alone.entities) == {"summary", "start"}
+
+
+def test_demo_ships_the_readme_voice_sentences() -> None:
+    """scripts/develop's configuration has README's sentences, where Assist reads them."""
+    [sentences] = [
+        block
+        for block in _readme_yaml_blocks()
+        if isinstance(block, dict) and "intents" in block
+    ]
+    shipped = ROOT / "config" / "custom_sentences" / "en" / f"{DOMAIN}.yaml"
+    assert yaml.safe_load(shipped.read_text(encoding="utf-8")) == sentences
