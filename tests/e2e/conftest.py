@@ -145,6 +145,14 @@ class Process:
         ]
         return "\n".join([*notable[-lines:], "--- last lines ---", *text[-20:]])
 
+    def errors_about(self, text: str) -> list[str]:
+        """Return the ERROR lines of the output that mention text."""
+        return [
+            line
+            for line in self.log.read_text(errors="replace").splitlines()
+            if " ERROR " in line and text in line
+        ]
+
     def problems(self) -> list[str]:
         """Return the WARNING, ERROR and CRITICAL lines of the log, known ones left out."""
         return [
