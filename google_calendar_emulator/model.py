@@ -250,7 +250,10 @@ class CalendarModel:
         return {
             "serial": self._serial,
             "users": dict(self.users),
-            "calendars": [asdict(calendar) for calendar in self.calendars.values()],
+            "calendars": [
+                {**asdict(calendar), "unchecked": sorted(calendar.unchecked)}
+                for calendar in self.calendars.values()
+            ],
             "sync_tokens": {
                 token: [calendar_id, serial]
                 for token, (calendar_id, serial) in self._sync_tokens.items()
@@ -263,7 +266,7 @@ class CalendarModel:
         self._serial = int(state["serial"])
         self.users.update(state["users"])
         for fields in state["calendars"]:
-            calendar = Calendar(**fields)
+            calendar = Calendar(**{**fields, "unchecked": set(fields["unchecked"])})
             self.calendars[calendar.id] = calendar
         self._sync_tokens = {
             token: (str(calendar_id), int(serial))
