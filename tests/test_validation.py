@@ -576,6 +576,15 @@ ICONS_SCHEMA = vol.Schema(
                     vol.Optional("state"): _slug_keys(
                         vol.Match(r"^mdi:[a-z0-9-]+$"), _translation_key
                     ),
+                    vol.Optional("state_attributes"): _slug_keys(
+                        {
+                            vol.Optional("default"): vol.Match(r"^mdi:[a-z0-9-]+$"),
+                            vol.Optional("state"): _slug_keys(
+                                vol.Match(r"^mdi:[a-z0-9-]+$"), _translation_key
+                            ),
+                        },
+                        _translation_key,
+                    ),
                 },
                 _translation_key,
             )
@@ -745,7 +754,7 @@ def test_rules_with_hassfest_validators_are_backed_by_code() -> None:
 
 def test_platforms_set_parallel_updates() -> None:
     """parallel-updates: each entity platform module declares PARALLEL_UPDATES."""
-    for platform in ("calendar",):
+    for platform in ("calendar", "event"):
         source = (INTEGRATION / f"{platform}.py").read_text(encoding="utf-8")
         assert re.search(r"^PARALLEL_UPDATES = \d+$", source, re.MULTILINE)
 
