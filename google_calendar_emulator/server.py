@@ -265,6 +265,8 @@ class GoogleCalendarEmulator:
             response = _error_response(error, fault.retry_after)
         else:
             response = await self._render(request, handler)
+            if fault is not None and fault.kind is FaultKind.SLOW_ANSWER:
+                await asyncio.sleep(fault.delay)
             if (
                 fault is not None
                 and response.status == 200
@@ -350,6 +352,8 @@ class GoogleCalendarEmulator:
                 headers=CIMultiDict(headers),
                 body=body,
             )
+            if fault is not None and fault.kind is FaultKind.SLOW_ANSWER:
+                await asyncio.sleep(fault.delay)
             if (
                 fault is not None
                 and result[0] == 200

@@ -65,6 +65,15 @@ HEADER_RESOURCE_STATE = "X-Goog-Resource-State"
 HEADER_MESSAGE_NUMBER = "X-Goog-Message-Number"
 
 RESOURCE_STATE_SYNC = "sync"
+# What Google sends in X-Goog-Resource-State for a watched collection of events.
+RESOURCE_STATES = frozenset({RESOURCE_STATE_SYNC, "exists", "not_exists"})
+_NOTIFICATION_HEADERS = (
+    HEADER_CHANNEL_ID,
+    HEADER_CHANNEL_TOKEN,
+    HEADER_RESOURCE_ID,
+    HEADER_RESOURCE_STATE,
+    HEADER_MESSAGE_NUMBER,
+)
 
 ISSUE_NO_URL = "push_unavailable"
 ISSUE_WATCH_REFUSED = "push_refused"
@@ -179,6 +188,15 @@ class _WatchRefusedError(Exception):
         super().__init__(str(error))
         self.calendar_id = calendar_id
         self.error = error
+
+
+def _is_text(value: str) -> bool:
+    """Return True if a header value came as valid UTF-8."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class PushManager:
@@ -355,6 +373,9 @@ class PushManager:
         state = headers.get(HEADER_RESOURCE_STATE)
         if not channel_id or not state:
             return self._reject("missing_headers", HTTPStatus.BAD_REQUEST)
+        if not all(_is_text(headers.get(name, "")) for name in _NOTIFICATION_HEADERS):
+            # Bytes that are not UTF-8 arrive as surrogates and cannot be compared.
+            return self._reject("malformed_headers", HTTPStatus.BAD_REQUEST)
         if (acceptor := self._acceptors.get(channel_id)) is None:
             return self._reject("unknown_channel", HTTPStatus.NOT_FOUND)
         token = headers.get(HEADER_CHANNEL_TOKEN, "")
@@ -363,6 +384,11 @@ class PushManager:
         resource_id = headers.get(HEADER_RESOURCE_ID)
         if acceptor.resource_id is not None and resource_id != acceptor.resource_id:
             return self._reject("resource_mismatch", HTTPStatus.BAD_REQUEST)
+        if (
+            state not in RESOURCE_STATES
+            or not headers.get(HEADER_MESSAGE_NUMBER, "1").isdigit()
+        ):
+            return self._reject("malformed_notification", HTTPStatus.BAD_REQUEST)
         self.notifications_accepted += 1
         if state == RESOURCE_STATE_SYNC:
             # The handshake sent when a channel opens: nothing changed yet.

@@ -305,6 +305,7 @@ async def _async_export_appointments(
             remove_missing=call.data[ATTR_REMOVE_MISSING],
             window=window,
             on_apply=coordinator.async_apply_remote_writes,
+            own_writes=coordinator.async_own_writes,
         )
     except GoogleCalendarApiError as err:
         raise HomeAssistantError(
