@@ -21,7 +21,7 @@ class FaultKind(StrEnum):
     DROP = "drop"  # close the connection without an answer
     DELAY = "delay"  # wait `delay` seconds, then answer normally
     HANG = "hang"  # never answer (until the emulator stops)
-    SLOW_ANSWER = "slow_answer"  # apply the request, then wait `delay` seconds to answer
+    SLOW_ANSWER = "slow_answer"  # apply, then answer after `delay` seconds
     # A 200 a proxy or a broken backend might send instead of Google's JSON:
     NOT_UTF8 = "not_utf8"  # bytes that are not UTF-8
     HTML = "html"  # an HTML page
