@@ -35,6 +35,7 @@ from custom_components.google_calendar_sync.api import (
     GoogleBadRequestError,
     GoogleCalendarApi,
     GoogleCalendarApiError,
+    GoogleClientClosedError,
     GoogleConflictError,
     GoogleEndpoints,
     GoogleForbiddenError,
@@ -594,6 +595,65 @@ async def test_a_batch_logs_no_warning(
     )
     assert len(calendar_emulator.events(USER)) == 3
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+# Closing (unload)
+
+
+async def test_close_cancels_a_request_waiting_for_google(
+    client: GoogleCalendarApi, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    hang = calendar_emulator.faults.add(FaultKind.HANG)
+    listing = asyncio.ensure_future(client.list_calendars())
+    while not hang.hits:
+        await asyncio.sleep(0.01)
+    client.async_close()
+    with pytest.raises(GoogleClientClosedError):
+        await listing
+    with pytest.raises(GoogleClientClosedError):
+        await client.list_calendars()
+    assert client.request_count == 1
+
+
+async def test_close_cancels_a_backoff_wait(
+    hass: HomeAssistant,
+    endpoints: GoogleEndpoints,
+    access_token: str,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    waiting = asyncio.Event()
+
+    async def endless_sleep(_delay: float) -> None:
+        waiting.set()
+        await asyncio.Future()
+
+    client = await GoogleCalendarApi.async_create(
+        async_get_clientsession(hass),
+        StaticTokenAuth(access_token),
+        endpoints,
+        retry=RetryPolicy(sleep=endless_sleep),
+        executor=hass.async_add_executor_job,
+    )
+    calendar_emulator.faults.fail_next(503)
+    listing = asyncio.ensure_future(client.list_calendars())
+    await waiting.wait()
+    client.async_close()
+    with pytest.raises(GoogleClientClosedError):
+        await listing
+
+
+async def test_a_cancelled_caller_is_not_a_closed_client(
+    client: GoogleCalendarApi, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    hang = calendar_emulator.faults.add(FaultKind.HANG)
+    listing = asyncio.ensure_future(client.list_calendars())
+    while not hang.hits:
+        await asyncio.sleep(0.01)
+    listing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await listing
+    calendar_emulator.faults.clear()
+    assert await client.list_calendars()
 
 
 # Retry-After

@@ -139,6 +139,14 @@ class GoogleBadRequestError(GoogleCalendarApiError):
     """Google rejected the request as invalid (400)."""
 
 
+class GoogleClientClosedError(GoogleCalendarApiError):
+    """The client was closed (the entry is unloading): the request was cancelled."""
+
+    def __init__(self) -> None:
+        """Say why nothing was sent, or why the answer was not awaited."""
+        super().__init__(None, "clientClosed", "The connection to Google was closed")
+
+
 _ERROR_BY_STATUS: dict[int, type[GoogleCalendarApiError]] = {
     400: GoogleBadRequestError,
     401: GoogleAuthError,
@@ -453,6 +461,9 @@ class GoogleCalendarApi:
         self._events = service.events()
         self._channels = service.channels()
         self.request_count = 0
+        # Requests, token refreshes and backoff waits that async_close cancels.
+        self._in_flight: set[asyncio.Future[Any]] = set()
+        self._closed = False
 
     @classmethod
     async def async_create(
@@ -468,6 +479,39 @@ class GoogleCalendarApi:
         run = executor or _run_in_default_executor
         service = await run(_build_service, endpoints.api)
         return cls(session, auth, endpoints, service, retry=retry, executor=run)
+
+    def async_close(self) -> None:
+        """Cancel everything in flight and refuse new requests (unload).
+
+        The callers get GoogleClientClosedError at once, so an unload never waits
+        for Google, however long it takes to answer.
+        """
+        self._closed = True
+        for work in self._in_flight:
+            work.cancel()
+
+    def _raise_if_closed(self, work: Awaitable[Any]) -> None:
+        """Refuse new work once closed."""
+        if self._closed:
+            if isinstance(work, Coroutine):
+                work.close()
+            raise GoogleClientClosedError
+
+    async def _async_cancellable[T](self, work: Awaitable[T]) -> T:
+        """Run work so that async_close can cancel it."""
+        self._raise_if_closed(work)
+        future = asyncio.ensure_future(work)
+        self._in_flight.add(future)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            # Cancelled by async_close, not because our caller was cancelled.
+            if self._closed and (current is None or not current.cancelling()):
+                raise GoogleClientClosedError from None
+            raise
+        finally:
+            self._in_flight.discard(future)
 
     async def list_calendars(self) -> list[dict[str, Any]]:
         """Return every calendarList entry of the account (all pages)."""
@@ -696,8 +740,10 @@ class GoogleCalendarApi:
         delay: float | None = None
         for retry in range(self._retry.max_attempts):
             if retry:
-                await self._retry.sleep(
-                    self._retry.delay(retry - 1) if delay is None else delay
+                await self._async_cancellable(
+                    self._retry.sleep(
+                        self._retry.delay(retry - 1) if delay is None else delay
+                    )
                 )
             for start in range(0, len(pending), batch_size):
                 chunk = pending[start : start + batch_size]
@@ -830,8 +876,8 @@ class GoogleCalendarApi:
         retry = 0
         while True:
             try:
-                token = await self._auth.async_get_access_token(
-                    force_refresh=force_refresh
+                token = await self._async_cancellable(
+                    self._auth.async_get_access_token(force_refresh=force_refresh)
                 )
                 force_refresh = False
                 try:
@@ -863,7 +909,7 @@ class GoogleCalendarApi:
                     retry,
                     delay,
                 )
-                await self._retry.sleep(delay)
+                await self._async_cancellable(self._retry.sleep(delay))
 
     async def _async_send(
         self,
@@ -873,9 +919,17 @@ class GoogleCalendarApi:
         headers: dict[str, str],
         token: str,
     ) -> tuple[httplib2.Response, bytes]:
-        """Send one HTTP request on the aiohttp session."""
+        """Send one HTTP request on the aiohttp session (async_close cancels it)."""
         headers["authorization"] = f"Bearer {token}"
         self.request_count += 1
+        return await self._async_cancellable(
+            self._async_round_trip(method, uri, data, headers)
+        )
+
+    async def _async_round_trip(
+        self, method: str, uri: str, data: bytes | None, headers: dict[str, str]
+    ) -> tuple[httplib2.Response, bytes]:
+        """Send a request and read the whole answer."""
         async with self._session.request(
             method, uri, data=data, headers=headers, timeout=REQUEST_TIMEOUT
         ) as resp:

@@ -22,6 +22,7 @@ from .api import (
     GoogleAuthError,
     GoogleCalendarApi,
     GoogleCalendarApiError,
+    GoogleClientClosedError,
     GoogleNotFoundError,
     GoogleRateLimitError,
 )
@@ -362,6 +363,9 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
                 now=dt_util.utcnow(),
                 window=window,
             )
+        except GoogleClientClosedError:
+            # Unloading cancelled the listing: nothing was stored, nothing is news.
+            return ChangeSet()
         except GoogleAuthError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,

@@ -36,6 +36,7 @@ from .api import (
     BatchOutcome,
     GoogleCalendarApi,
     GoogleCalendarApiError,
+    GoogleClientClosedError,
     GoogleConflictError,
     GoogleGoneError,
     GoogleNotFoundError,
@@ -547,6 +548,9 @@ class AutoExporter:
                     on_apply=self._on_apply,
                     own_writes=self._own_writes,
                 )
+            except GoogleClientClosedError:
+                _LOGGER.debug("Automatic export stopped: the entry is unloading")
+                break
             except (GoogleCalendarApiError, HomeAssistantError) as err:
                 _LOGGER.warning("Automatic export of %s failed: %s", entity_id, err)
                 continue

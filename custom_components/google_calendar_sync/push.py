@@ -57,6 +57,9 @@ SETUP_RETRY_INTERVAL = timedelta(hours=1)
 SYNC_COOLDOWN = 0.25
 # Retry after a transient failure (network, 5xx, rate limit).
 TRANSIENT_RETRY_INTERVAL = timedelta(minutes=5)
+# How long an unload waits for Google to confirm stopping the channels (seconds);
+# channels it does not confirm expire by themselves.
+CHANNEL_STOP_TIMEOUT = 3
 
 HEADER_CHANNEL_ID = "X-Goog-Channel-ID"
 HEADER_CHANNEL_TOKEN = "X-Goog-Channel-Token"  # noqa: S105 - a header name
@@ -239,6 +242,8 @@ class PushManager:
         self._address: str | None = None
         self._lock = asyncio.Lock()
         self._stopped = False
+        # Background setups (retries, renewals, moves) that async_stop cancels.
+        self._setup_tasks: set[asyncio.Task[bool]] = set()
         self._logged_rejections: set[str] = set()
         self.notifications_accepted = 0
         self.syncs_requested = 0
@@ -302,6 +307,9 @@ class PushManager:
         if self._cancel_config_listener is not None:
             self._cancel_config_listener()
             self._cancel_config_listener = None
+        # A setup waiting for Google would hold the lock for as long as Google hangs.
+        for task in self._setup_tasks:
+            task.cancel()
         async with self._lock:
             # Under the lock: a setup that was running may have scheduled timers.
             self._cancel_pending_retry()
@@ -311,9 +319,7 @@ class PushManager:
             if remove_channels:
                 channels = list(self._store_data.channels.values())
                 self._store_data.channels.clear()
-                await asyncio.gather(
-                    *(self._async_stop_channel(channel) for channel in channels)
-                )
+                await self._async_stop_channels(channels)
                 await self._async_save()
             if self._webhook_registered:
                 webhook.async_unregister(self._hass, self.webhook_id)
@@ -522,6 +528,21 @@ class PushManager:
             channel.expiration,
         )
 
+    async def _async_stop_channels(self, channels: list[StoredChannel]) -> None:
+        """Stop channels at Google, waiting at most CHANNEL_STOP_TIMEOUT seconds."""
+        try:
+            async with asyncio.timeout(CHANNEL_STOP_TIMEOUT):
+                await asyncio.gather(
+                    *(self._async_stop_channel(channel) for channel in channels)
+                )
+        except TimeoutError:
+            _LOGGER.warning(
+                "Google did not confirm stopping the push channels of %s within %d "
+                "seconds; they expire by themselves",
+                self._entry.title,
+                CHANNEL_STOP_TIMEOUT,
+            )
+
     async def _async_stop_channel(self, channel: StoredChannel) -> None:
         """Stop a channel at Google; errors are logged, never raised."""
         self._acceptors.pop(channel.channel_id, None)
@@ -664,11 +685,13 @@ class PushManager:
     @callback
     def _start_setup_task(self, why: str) -> None:
         """Run channel setup in a task tied to the entry."""
-        self._entry.async_create_background_task(
+        task = self._entry.async_create_background_task(
             self._hass,
             self._async_setup_channels(),
             f"{DOMAIN} push {why} {self._entry.entry_id}",
         )
+        self._setup_tasks.add(task)
+        task.add_done_callback(self._setup_tasks.discard)
 
     @callback
     def _cancel_pending_retry(self) -> None:
