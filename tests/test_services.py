@@ -590,6 +590,16 @@ async def test_update_entity_brings_an_unavailable_calendar_back(
     assert calendar_emulator.requests.matching("GET", "/events")
 
 
+async def test_sync_now_of_all_syncs_every_synced_calendar(
+    hass: HomeAssistant, entity_id: str
+) -> None:
+    """entity_id: all reaches every calendar of ours."""
+    response = await hass.services.async_call(
+        DOMAIN, "sync_now", {"entity_id": "all"}, blocking=True, return_response=True
+    )
+    assert response == {entity_id: {"created": 0, "updated": 0, "cancelled": 0}}
+
+
 async def test_sync_now_without_a_response_syncs_every_target(
     hass: HomeAssistant, entity_id: str, calendar_emulator: GoogleCalendarEmulator
 ) -> None:

@@ -12,6 +12,7 @@ from homeassistant.components.calendar.const import (
     DATA_COMPONENT as CALENDAR_DATA_COMPONENT,
     DOMAIN as CALENDAR_DOMAIN,
 )
+from homeassistant.const import ATTR_ENTITY_ID, ENTITY_MATCH_ALL
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -343,9 +344,15 @@ async def _async_targeted_calendars(
     """Return our calendar entities a call targets, available or not."""
     hass = call.hass
     component = hass.data.get(CALENDAR_DATA_COMPONENT)
+    if call.data.get(ATTR_ENTITY_ID) == ENTITY_MATCH_ALL:
+        candidates = (
+            [entity.entity_id for entity in component.entities] if component else []
+        )
+    else:
+        candidates = list(await service.async_extract_entity_ids(call))
     entities = [
         entity
-        for entity_id in sorted(await service.async_extract_entity_ids(call))
+        for entity_id in sorted(candidates)
         if component is not None
         and isinstance(
             entity := component.get_entity(entity_id),
