@@ -26,9 +26,11 @@ from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
     CONF_EXPORT_SOURCES,
     CONF_EXPORT_TARGET,
+    CONF_FREE_EVENTS_BUSY,
     CONF_POLL_INTERVAL_MINUTES,
     CONF_PUSH_ENABLED,
     CONF_SAFETY_NET_HOURS,
+    CONF_SHOW_DECLINED,
     CONF_SYNC_WINDOW_DAYS,
     CONF_WEBHOOK_ID,
     DOMAIN,
@@ -159,6 +161,8 @@ async def test_full_flow_creates_entry_for_chosen_calendars(
         CONF_PUSH_ENABLED: True,
         CONF_POLL_INTERVAL_MINUTES: 15,
         CONF_SAFETY_NET_HOURS: 6,
+        CONF_SHOW_DECLINED: False,
+        CONF_FREE_EVENTS_BUSY: [],
     }
     assert len(mock_setup.mock_calls) == 1
 
@@ -175,6 +179,14 @@ async def test_choosing_no_calendar_is_refused(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_calendars_selected"}
+
+    # A calendar that is not on the list is named by a translated field error.
+    with pytest.raises(InvalidData) as err:
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_CALENDARS: ["nowhere@example.com"]}
+        )
+    assert err.value.schema_errors == {CONF_CALENDARS: "invalid_calendars"}
+    assert EN["config"]["error"]["invalid_calendars"]
 
     result = await _choose_calendars(hass, result, [ACCOUNT])
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -411,6 +423,8 @@ async def test_options_flow_changes_sync_settings(
         CONF_PUSH_ENABLED: False,
         CONF_POLL_INTERVAL_MINUTES: 5,
         CONF_SAFETY_NET_HOURS: 12,
+        CONF_SHOW_DECLINED: True,
+        CONF_FREE_EVENTS_BUSY: [calendars["family"]],
     }
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_CALENDARS: [], **settings}
@@ -428,6 +442,8 @@ async def test_options_flow_changes_sync_settings(
         CONF_PUSH_ENABLED: False,
         CONF_POLL_INTERVAL_MINUTES: 5,
         CONF_SAFETY_NET_HOURS: 12,
+        CONF_SHOW_DECLINED: True,
+        CONF_FREE_EVENTS_BUSY: [calendars["family"]],
         "owned_by_another_step": True,
     }
     assert entry.state is ConfigEntryState.LOADED
@@ -487,6 +503,7 @@ SETTINGS = {
         (CONF_SYNC_WINDOW_DAYS, "a year", "invalid_sync_window_days"),
         (CONF_POLL_INTERVAL_MINUTES, 1441, "invalid_poll_interval_minutes"),
         (CONF_SAFETY_NET_HOURS, None, "invalid_safety_net_hours"),
+        (CONF_FREE_EVENTS_BUSY, ["nowhere@example.com"], "invalid_free_events_busy"),
         (CONF_EXPORT_SOURCES, ["not an entity"], "invalid_export_sources"),
         (CONF_EXPORT_TARGET, "holidays@example.com", "invalid_export_target"),
     ],

@@ -456,6 +456,17 @@ async def test_a_bad_target_is_named(
     assert text == "The value of entity_id is invalid"
 
 
+async def test_sync_now_names_a_field_it_does_not_have(
+    hass: HomeAssistant, entity_id: str, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    """Even the action without fields answers an unknown one in words."""
+    key, text = await _refused_with_message(
+        hass, calendar_emulator, "sync_now", entity_id, {"full": True}
+    )
+    assert key == "unknown_field"
+    assert text == "full is not a field of this action"
+
+
 async def test_unknown_time_zone_is_looked_up_without_blocking(
     hass: HomeAssistant,
     entity_id: str,
@@ -1100,6 +1111,31 @@ async def test_read_only_calendar_refuses_writes(
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, service, calendar_entity_id(SHARED), **data)
     assert err.value.translation_key == "calendar_not_writable"
+    assert calendar_emulator.requests.entries == []
+
+
+@pytest.mark.parametrize(
+    ("service", "data"),
+    [
+        (
+            "create_event",
+            {"summary": "x", "start_date": "2030-01-07", "end_date": "2030-01-08"},
+        ),
+        ("export_appointments", {"appointments": []}),
+    ],
+)
+@pytest.mark.usefixtures("setup_integration")
+async def test_separate_views_refuse_writes(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    service: str,
+    data: dict[str, Any],
+) -> None:
+    """The birthdays calendar only shows birthdays: events go to the calendar."""
+    calendar_emulator.requests.clear()
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, service, "calendar.user_example_com_birthdays", **data)
+    assert err.value.translation_key == "view_not_writable"
     assert calendar_emulator.requests.entries == []
 
 

@@ -28,6 +28,7 @@ from .api import (
     GoogleCalendarApiError,
     endpoints_from_environment,
 )
+from .colors import ColorPalette
 from .const import CONF_CALENDARS, DOMAIN
 from .coordinator import (
     CalendarSyncCoordinator,
@@ -73,6 +74,8 @@ async def async_setup_entry(
         calendars = {
             calendar["id"]: calendar for calendar in await api.list_calendars()
         }
+        # Once per entry: the palette is Google's and changes only with a reload.
+        palette = ColorPalette.from_colors(await api.get_colors())
     except GoogleAuthError as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN,
@@ -106,6 +109,7 @@ async def async_setup_entry(
             calendar=calendar,
             store=store,
             stored=stored,
+            palette=palette,
         )
     # Forget what was synced for calendars that are no longer synced.
     if stale := set(stored.calendars) - set(coordinators):
@@ -147,7 +151,11 @@ def _async_remove_stale_entities(
 ) -> None:
     """Remove entities and devices of calendars no longer synced."""
     entity_registry = er.async_get(hass)
-    wanted = {calendar_unique_id(account, calendar_id) for calendar_id in coordinators}
+    wanted = {
+        calendar_unique_id(account, calendar_id, view)
+        for calendar_id, coordinator in coordinators.items()
+        for view in coordinator.views
+    }
     for entity_entry in er.async_entries_for_config_entry(
         entity_registry, entry.entry_id
     ):

@@ -460,6 +460,7 @@ class GoogleCalendarApi:
         self._calendar_list = service.calendarList()
         self._events = service.events()
         self._channels = service.channels()
+        self._colors = service.colors()
         self.request_count = 0
         # Requests, token refreshes and backoff waits that async_close cancels.
         self._in_flight: set[asyncio.Future[Any]] = set()
@@ -534,6 +535,11 @@ class GoogleCalendarApi:
         result: dict[str, Any] = await self._execute(
             lambda: self._calendar_list.get(calendarId=calendar_id)
         )
+        return result
+
+    async def get_colors(self) -> dict[str, Any]:
+        """Return Google's color palette (colors.get): calendar and event colors."""
+        result: dict[str, Any] = await self._execute(self._colors.get)
         return result
 
     async def list_events(
