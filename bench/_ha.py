@@ -100,7 +100,12 @@ async def _home_assistant() -> AsyncIterator[HomeAssistant]:
             # A previous instance in this process may have reset the frame helper.
             frame.async_setup(hass)
             hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
-            for component in ("application_credentials", "calendar", "webhook"):
+            for component in (
+                "application_credentials",
+                "calendar",
+                "file_upload",
+                "webhook",
+            ):
                 assert await async_setup_component(hass, component, {})
             try:
                 yield hass

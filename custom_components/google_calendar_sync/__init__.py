@@ -13,21 +13,9 @@ from homeassistant.helpers import (
     device_registry as dr,
     entity_registry as er,
 )
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.config_entry_oauth2_flow import (
-    ImplementationUnavailableError,
-    OAuth2Session,
-    async_get_config_entry_implementation,
-)
 from homeassistant.helpers.typing import ConfigType
 
-from .api import (
-    ConfigEntryAuth,
-    GoogleAuthError,
-    GoogleCalendarApi,
-    GoogleCalendarApiError,
-    endpoints_from_environment,
-)
+from .api import GoogleAuthError, GoogleCalendarApiError
 from .const import CONF_CALENDARS, DOMAIN
 from .coordinator import (
     CalendarSyncCoordinator,
@@ -35,6 +23,7 @@ from .coordinator import (
     GoogleCalendarSyncData,
     calendar_unique_id,
 )
+from .credentials import async_entry_api
 from .export import async_start_auto_export
 from .push import async_remove_push, async_setup_push
 from .services import async_setup_services
@@ -55,21 +44,10 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool | None:
 async def async_setup_entry(
     hass: HomeAssistant, entry: GoogleCalendarSyncConfigEntry
 ) -> bool:
-    """Set up one Google account from a config entry."""
-    try:
-        implementation = await async_get_config_entry_implementation(hass, entry)
-    except ImplementationUnavailableError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="oauth_implementation_unavailable",
-        ) from err
-    auth = ConfigEntryAuth(OAuth2Session(hass, entry, implementation))
-    api = await GoogleCalendarApi.async_create(
-        async_get_clientsession(hass), auth, endpoints_from_environment()
-    )
+    """Set up one Google account (user, service account or API key) from an entry."""
+    api = await async_entry_api(hass, entry)
     account = str(entry.unique_id)
     try:
-        await auth.async_get_access_token()
         calendars = {
             calendar["id"]: calendar for calendar in await api.list_calendars()
         }

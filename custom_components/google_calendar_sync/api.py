@@ -305,7 +305,7 @@ class _BatchCredentials:
 
     def __init__(
         self,
-        auth: AccessTokenProvider,
+        auth: AccessTokenProvider | None,
         loop: asyncio.AbstractEventLoop,
         access_token: str,
     ) -> None:
@@ -314,7 +314,12 @@ class _BatchCredentials:
         self.access_token = access_token
 
     def refresh(self, http: Any) -> None:
-        """Refresh the token through the event loop (called from the executor)."""
+        """Refresh the token through the event loop (called from the executor).
+
+        An API key has nothing to refresh: the parts then keep Google's 401.
+        """
+        if self._auth is None:
+            return
         self.access_token = asyncio.run_coroutine_threadsafe(
             self._auth.async_get_access_token(force_refresh=True), self._loop
         ).result()
@@ -367,25 +372,33 @@ async def _run_in_default_executor(func: Callable[..., Any], *args: Any) -> Any:
     )
 
 
-def _build_service(api_endpoint: str) -> Any:
-    """Build the Calendar service from the bundled discovery document (reads files)."""
+def _build_service(api_endpoint: str, api_key: str | None) -> Any:
+    """Build the Calendar service from the bundled discovery document (reads files).
+
+    With an API key the client library adds `key=` to every request it builds.
+    """
     return build(
         "calendar",
         "v3",
         static_discovery=True,
         cache_discovery=False,
         client_options={"api_endpoint": api_endpoint},
+        developerKey=api_key,
         http=_NeverSendHttp(),
     )
 
 
 class GoogleCalendarApi:
-    """Async Google Calendar API v3 client on an aiohttp session."""
+    """Async Google Calendar API v3 client on an aiohttp session.
+
+    `auth` is None for an API key client: requests then carry only `key=` (public
+    calendars, read only).
+    """
 
     def __init__(
         self,
         session: aiohttp.ClientSession,
-        auth: AccessTokenProvider,
+        auth: AccessTokenProvider | None,
         endpoints: GoogleEndpoints,
         service: Any,
         *,
@@ -399,6 +412,7 @@ class GoogleCalendarApi:
         self._retry = retry or RetryPolicy()
         self._executor = executor or _run_in_default_executor
         self._calendar_list = service.calendarList()
+        self._calendars = service.calendars()
         self._events = service.events()
         self._channels = service.channels()
         self.request_count = 0
@@ -407,15 +421,16 @@ class GoogleCalendarApi:
     async def async_create(
         cls,
         session: aiohttp.ClientSession,
-        auth: AccessTokenProvider,
+        auth: AccessTokenProvider | None,
         endpoints: GoogleEndpoints,
         *,
+        api_key: str | None = None,
         retry: RetryPolicy | None = None,
         executor: Callable[..., Awaitable[Any]] | None = None,
     ) -> GoogleCalendarApi:
         """Build the client; the discovery document is read in the executor."""
         run = executor or _run_in_default_executor
-        service = await run(_build_service, endpoints.api)
+        service = await run(_build_service, endpoints.api, api_key)
         return cls(session, auth, endpoints, service, retry=retry, executor=run)
 
     async def list_calendars(self) -> list[dict[str, Any]]:
@@ -438,6 +453,24 @@ class GoogleCalendarApi:
         """Return the calendarList entry (summary, accessRole, timeZone) of a calendar."""
         result: dict[str, Any] = await self._execute(
             lambda: self._calendar_list.get(calendarId=calendar_id)
+        )
+        return result
+
+    async def add_to_calendar_list(self, calendar_id: str) -> dict[str, Any]:
+        """Add a calendar shared with the account to its calendarList; return the entry.
+
+        A service account's calendarList starts empty: shared calendars appear in it
+        only once inserted.
+        """
+        result: dict[str, Any] = await self._execute(
+            lambda: self._calendar_list.insert(body={"id": calendar_id})
+        )
+        return result
+
+    async def get_calendar_resource(self, calendar_id: str) -> dict[str, Any]:
+        """Return calendars.get (summary, timeZone): what an API key may read."""
+        result: dict[str, Any] = await self._execute(
+            lambda: self._calendars.get(calendarId=calendar_id)
         )
         return result
 
@@ -740,8 +773,10 @@ class GoogleCalendarApi:
         retry = 0
         while True:
             try:
-                token = await self._auth.async_get_access_token(
-                    force_refresh=force_refresh
+                token = (
+                    await self._auth.async_get_access_token(force_refresh=force_refresh)
+                    if self._auth is not None
+                    else ""
                 )
                 force_refresh = False
                 try:
@@ -779,8 +814,9 @@ class GoogleCalendarApi:
         headers: dict[str, str],
         token: str,
     ) -> tuple[httplib2.Response, bytes]:
-        """Send one HTTP request on the aiohttp session."""
-        headers["authorization"] = f"Bearer {token}"
+        """Send one HTTP request on the aiohttp session (no token: API key only)."""
+        if token:
+            headers["authorization"] = f"Bearer {token}"
         self.request_count += 1
         async with self._session.request(
             method, uri, data=data, headers=headers, timeout=REQUEST_TIMEOUT

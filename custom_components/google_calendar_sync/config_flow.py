@@ -1,4 +1,7 @@
-"""Config flow for Google Calendar Sync: OAuth, then the calendars to sync."""
+"""Config flow for Google Calendar Sync: a way in, then the calendars to sync.
+
+The ways in: a user's OAuth grant, or a service account's JSON key.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import logging
 from typing import Any, override
 
 from homeassistant.components import webhook
+from homeassistant.components.file_upload import process_uploaded_file
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
@@ -15,13 +19,15 @@ from homeassistant.config_entries import (
     OptionsFlowWithReload,
 )
 from homeassistant.const import CONF_ACCESS_TOKEN, CONF_TOKEN
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
+    FileSelector,
+    FileSelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -29,6 +35,9 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 import probatio
 
@@ -36,16 +45,22 @@ from .api import (
     GoogleAuthError,
     GoogleCalendarApi,
     GoogleCalendarApiError,
+    GoogleForbiddenError,
+    GoogleNotFoundError,
     StaticTokenAuth,
     endpoints_from_environment,
 )
+from .auth import InvalidServiceAccountKeyError, ServiceAccountKey
 from .const import (
+    CONF_AUTH_TYPE,
     CONF_CALENDARS,
     CONF_EXPORT_SOURCES,
     CONF_EXPORT_TARGET,
     CONF_POLL_INTERVAL_MINUTES,
     CONF_PUSH_ENABLED,
     CONF_SAFETY_NET_HOURS,
+    CONF_SERVICE_ACCOUNT_KEY,
+    CONF_SUBJECT,
     CONF_SYNC_WINDOW_DAYS,
     CONF_WEBHOOK_ID,
     DEFAULT_POLL_INTERVAL_MINUTES,
@@ -53,8 +68,10 @@ from .const import (
     DEFAULT_SYNC_WINDOW_DAYS,
     DOMAIN,
     OAUTH2_SCOPES,
+    AuthType,
 )
 from .coordinator import WRITABLE_ROLES, GoogleCalendarSyncConfigEntry
+from .credentials import async_service_account_api, auth_type
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -64,6 +81,12 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_POLL_INTERVAL_MINUTES: DEFAULT_POLL_INTERVAL_MINUTES,
     CONF_SAFETY_NET_HOURS: DEFAULT_SAFETY_NET_HOURS,
 }
+
+
+# Service account form: the JSON key (uploaded or pasted), a user to act for, calendars.
+CONF_KEY_FILE = "key_file"
+CONF_KEY_JSON = "key_json"
+CONF_CALENDAR_IDS = "calendar_ids"
 
 
 def _calendar_name(calendar: Mapping[str, Any]) -> str:
@@ -116,13 +139,51 @@ def _whole_number(*, maximum: int, unit: str) -> probatio.All[int]:
     )
 
 
-def _default_selection(calendars: list[dict[str, Any]]) -> list[str]:
-    """Return the writable calendars plus the primary one."""
+def _default_selection(
+    calendars: list[dict[str, Any]], given: Iterable[str] = ()
+) -> list[str]:
+    """Return the writable calendars, the primary one and those the user named."""
+    named = set(given)
     return [
         calendar["id"]
         for calendar in calendars
-        if calendar.get("primary") or calendar.get("accessRole") in WRITABLE_ROLES
+        if calendar.get("primary")
+        or calendar.get("accessRole") in WRITABLE_ROLES
+        or calendar["id"] in named
     ]
+
+
+def _key_schema() -> dict[probatio.Marker, Any]:
+    """Return the fields that take a service account's JSON key."""
+    return {
+        probatio.Optional(CONF_KEY_FILE): FileSelector(
+            FileSelectorConfig(accept=".json,application/json")
+        ),
+        probatio.Optional(CONF_KEY_JSON): TextSelector(
+            TextSelectorConfig(multiline=True)
+        ),
+    }
+
+
+def _service_account_schema(subject: str | None, calendar_ids: list[str]) -> Any:
+    """Return the service account form, filled with what is known."""
+    return probatio.Schema(
+        {
+            **_key_schema(),
+            probatio.Optional(
+                CONF_SUBJECT, description={"suggested_value": subject}
+            ): TextSelector(TextSelectorConfig(type=TextSelectorType.EMAIL)),
+            probatio.Optional(
+                CONF_CALENDAR_IDS, description={"suggested_value": calendar_ids}
+            ): TextSelector(TextSelectorConfig(multiple=True)),
+        }
+    )
+
+
+def _read_uploaded_file(hass: HomeAssistant, file_id: str) -> str:
+    """Return the text of an uploaded file (blocking: run in the executor)."""
+    with process_uploaded_file(hass, file_id) as path:
+        return path.read_text(encoding="utf-8")
 
 
 class OAuth2FlowHandler(
@@ -138,6 +199,7 @@ class OAuth2FlowHandler(
         self._data: dict[str, Any] = {}
         self._account: str | None = None
         self._calendars: list[dict[str, Any]] = []
+        self._given_calendars: list[str] = []
 
     @property
     @override
@@ -165,10 +227,26 @@ class OAuth2FlowHandler(
         """Return the options flow."""
         return GoogleCalendarSyncOptionsFlow()
 
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Offer the ways in: a Google sign-in or a service account."""
+        return self.async_show_menu(
+            step_id="user", menu_options=[AuthType.OAUTH, AuthType.SERVICE_ACCOUNT]
+        )
+
+    async def async_step_oauth(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Sign in with Google (OAuth), then pick calendars."""
+        return await super().async_step_user(user_input)
+
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
     ) -> ConfigFlowResult:
-        """Start reauthentication after Google refused the token."""
+        """Start reauthentication after Google refused the token or the key."""
+        if auth_type(entry_data) is AuthType.SERVICE_ACCOUNT:
+            return await self.async_step_reauth_service_account()
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
@@ -182,15 +260,17 @@ class OAuth2FlowHandler(
                     "account": str(self._get_reauth_entry().unique_id)
                 },
             )
-        return await self.async_step_user()
+        return await self.async_step_oauth()
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Pick the calendars again, signing in only if the entry is not loaded."""
         entry: GoogleCalendarSyncConfigEntry = self._get_reconfigure_entry()
+        if auth_type(entry.data) is AuthType.SERVICE_ACCOUNT:
+            return await self.async_step_service_account()
         if entry.state is not ConfigEntryState.LOADED:
-            return await self.async_step_user()
+            return await self.async_step_oauth()
         self._account = entry.unique_id
         try:
             self._calendars = await entry.runtime_data.api.list_calendars()
@@ -245,6 +325,154 @@ class OAuth2FlowHandler(
         self._calendars = calendars
         return await self.async_step_calendars()
 
+    async def _async_key_from_input(
+        self, user_input: Mapping[str, Any], errors: dict[str, str]
+    ) -> ServiceAccountKey | None:
+        """Return the uploaded or pasted JSON key; record why not in errors."""
+        if file_id := user_input.get(CONF_KEY_FILE):
+            text = await self.hass.async_add_executor_job(
+                _read_uploaded_file, self.hass, file_id
+            )
+        elif not (text := user_input.get(CONF_KEY_JSON, "")).strip():
+            errors["base"] = "key_required"
+            return None
+        try:
+            return ServiceAccountKey.from_json(text)
+        except InvalidServiceAccountKeyError as err:
+            _LOGGER.debug("Not a service account key: %s", err)
+            errors["base"] = "invalid_key"
+            return None
+
+    async def _async_check_service_account(
+        self,
+        key: ServiceAccountKey,
+        subject: str | None,
+        calendar_ids: list[str],
+        errors: dict[str, str],
+        placeholders: dict[str, str],
+    ) -> list[dict[str, Any]] | None:
+        """Sign in as the service account, add the named calendars, list them all."""
+        api = await async_service_account_api(self.hass, key, subject)
+        try:
+            for calendar_id in calendar_ids:
+                try:
+                    await api.add_to_calendar_list(calendar_id)
+                except (GoogleNotFoundError, GoogleForbiddenError) as err:
+                    _LOGGER.debug("Calendar %s is not shared: %s", calendar_id, err)
+                    placeholders["calendar"] = calendar_id
+                    errors[CONF_CALENDAR_IDS] = "calendar_not_shared"
+                    return None
+            calendars = await api.list_calendars()
+        except GoogleAuthError as err:
+            _LOGGER.debug("Google refused the service account: %s", err)
+            placeholders["error"] = err.message
+            errors["base"] = (
+                "delegation_refused"
+                if err.reason == "unauthorized_client"
+                else "key_refused"
+            )
+            return None
+        except GoogleCalendarApiError as err:
+            _LOGGER.debug("Reaching Google as the service account failed: %s", err)
+            errors["base"] = "cannot_connect"
+            return None
+        return calendars
+
+    async def async_step_service_account(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Take a service account's JSON key, a user to act for and calendar ids."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        reconfiguring = self.source == SOURCE_RECONFIGURE
+        subject: str | None = None
+        calendar_ids: list[str] = []
+        if reconfiguring:
+            entry = self._get_reconfigure_entry()
+            subject = entry.data.get(CONF_SUBJECT)
+            calendar_ids = list(entry.options.get(CONF_CALENDARS, []))
+        if user_input is not None:
+            subject = (user_input.get(CONF_SUBJECT) or "").strip() or None
+            calendar_ids = [
+                calendar_id.strip()
+                for calendar_id in user_input.get(CONF_CALENDAR_IDS, [])
+                if calendar_id.strip()
+            ]
+            key: ServiceAccountKey | None
+            if reconfiguring and not (
+                user_input.get(CONF_KEY_FILE) or user_input.get(CONF_KEY_JSON)
+            ):
+                # Reconfiguring keeps the key unless a new one is given.
+                key = ServiceAccountKey.from_info(entry.data[CONF_SERVICE_ACCOUNT_KEY])
+            else:
+                key = await self._async_key_from_input(user_input, errors)
+            if key is not None:
+                placeholders["email"] = key.client_email
+                calendars = await self._async_check_service_account(
+                    key, subject, calendar_ids, errors, placeholders
+                )
+                if calendars == []:
+                    errors["base"] = "no_shared_calendars"
+                elif calendars is not None:
+                    account = subject or key.client_email
+                    await self.async_set_unique_id(account)
+                    if reconfiguring:
+                        self._abort_if_unique_id_mismatch(
+                            reason="wrong_account",
+                            description_placeholders={"account": str(entry.unique_id)},
+                        )
+                    else:
+                        self._abort_if_unique_id_configured()
+                    self._data = {
+                        CONF_AUTH_TYPE: AuthType.SERVICE_ACCOUNT,
+                        CONF_SERVICE_ACCOUNT_KEY: dict(key.info),
+                        CONF_SUBJECT: subject,
+                    }
+                    self._account = account
+                    self._calendars = calendars
+                    self._given_calendars = calendar_ids
+                    return await self.async_step_calendars()
+        return self.async_show_form(
+            step_id="service_account",
+            data_schema=_service_account_schema(subject, calendar_ids),
+            description_placeholders=placeholders,
+            errors=errors,
+        )
+
+    async def async_step_reauth_service_account(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Take a new JSON key after Google refused the old one."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        placeholders = {"account": str(entry.unique_id)}
+        if user_input is not None and (
+            key := await self._async_key_from_input(user_input, errors)
+        ):
+            old = ServiceAccountKey.from_info(entry.data[CONF_SERVICE_ACCOUNT_KEY])
+            if key.client_email != old.client_email:
+                return self.async_abort(
+                    reason="wrong_service_account",
+                    description_placeholders={"email": old.client_email},
+                )
+            subject = entry.data.get(CONF_SUBJECT)
+            placeholders["email"] = key.client_email
+            if (
+                await self._async_check_service_account(
+                    key, subject, [], errors, placeholders
+                )
+                is not None
+            ):
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_SERVICE_ACCOUNT_KEY: dict(key.info)}
+                )
+        return self.async_show_form(
+            step_id="reauth_service_account",
+            data_schema=probatio.Schema(_key_schema()),
+            description_placeholders=placeholders,
+            errors=errors,
+        )
+
     async def async_step_calendars(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -273,10 +501,15 @@ class OAuth2FlowHandler(
                 )
         if self.source == SOURCE_RECONFIGURE:
             default = list(
-                self._get_reconfigure_entry().options.get(CONF_CALENDARS, [])
+                dict.fromkeys(
+                    [
+                        *self._get_reconfigure_entry().options.get(CONF_CALENDARS, []),
+                        *self._given_calendars,
+                    ]
+                )
             )
         else:
-            default = _default_selection(self._calendars)
+            default = _default_selection(self._calendars, self._given_calendars)
         return self.async_show_form(
             step_id="calendars",
             data_schema=_calendars_schema(self._calendars, default),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Final
 
 DOMAIN: Final = "google_calendar_sync"
@@ -18,6 +19,17 @@ CONF_SAFETY_NET_HOURS: Final = "safety_net_hours"
 CONF_EXPORT_SOURCES: Final = "export_sources"
 CONF_EXPORT_TARGET: Final = "export_target"
 CONF_WEBHOOK_ID: Final = "webhook_id"
+CONF_AUTH_TYPE: Final = "auth_type"
+CONF_SERVICE_ACCOUNT_KEY: Final = "service_account_key"
+CONF_SUBJECT: Final = "subject"
+
+
+class AuthType(StrEnum):
+    """How an entry reaches Google (entries without auth_type are OAuth)."""
+
+    OAUTH = "oauth"
+    SERVICE_ACCOUNT = "service_account"
+
 
 DEFAULT_SYNC_WINDOW_DAYS: Final = 365
 DEFAULT_POLL_INTERVAL_MINUTES: Final = 15

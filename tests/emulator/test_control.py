@@ -336,3 +336,64 @@ async def test_control_refuses_other_hosts(
     response = await _guard(index)(request)
 
     assert response.status == 403
+
+
+async def test_service_accounts_and_keys_are_managed_like_in_the_console(
+    calendar_emulator: GoogleCalendarEmulator, control: Control
+) -> None:
+    """Create a service account (answers its JSON key), add and delete keys."""
+    status, key = await control("POST", "/service-accounts", {"name": "robot"})
+    assert status == 201
+    email = key["client_email"]
+    assert email == "robot@emulator-project.iam.gserviceaccount.com"
+    assert key["token_uri"] == calendar_emulator.token_url
+    account = calendar_emulator.identities.service_accounts[email]
+    assert not account.delegation
+
+    status, second = await control("POST", f"/service-accounts/{email}/keys")
+    assert status == 201
+    assert set(account.public_keys) == {key["private_key_id"], second["private_key_id"]}
+    status, _ = await control(
+        "DELETE", f"/service-accounts/{email}/keys/{key['private_key_id']}"
+    )
+    assert status == 204
+    assert set(account.public_keys) == {second["private_key_id"]}
+
+    status, _ = await control("POST", "/service-accounts", {"name": "robot"})
+    assert status == 409
+    status, admin = await control(
+        "POST", "/service-accounts", {"name": "admin", "delegation": True}
+    )
+    assert calendar_emulator.identities.service_accounts[
+        admin["client_email"]
+    ].delegation
+
+    status, _ = await control("DELETE", f"/service-accounts/{email}")
+    assert status == 204
+    assert email not in calendar_emulator.identities.service_accounts
+    status, _ = await control("DELETE", f"/service-accounts/{email}")
+    assert status == 404
+
+    status, _ = await control("POST", "/reset")
+    assert calendar_emulator.identities.service_accounts == {}
+
+
+async def test_api_keys_and_public_calendars(
+    calendar_emulator: GoogleCalendarEmulator, control: Control
+) -> None:
+    """API keys (valid or restricted) and public calendars are created by control."""
+    status, body = await control("POST", "/api-keys")
+    assert status == 201
+    assert not calendar_emulator.identities.api_keys[body["key"]].restricted
+    status, body = await control("POST", "/api-keys", {"restricted": True})
+    assert calendar_emulator.identities.api_keys[body["key"]].restricted
+
+    calendar_id = calendar_emulator.add_calendar("user@example.com", "Matches")
+    status, body = await control("POST", f"/calendars/{calendar_id}/public")
+    assert (status, body) == (200, {"public": True})
+    assert calendar_emulator.model.calendars[calendar_id].acl["anonymous"] == "reader"
+    status, body = await control(
+        "POST", f"/calendars/{calendar_id}/public", {"public": False}
+    )
+    assert body == {"public": False}
+    assert "anonymous" not in calendar_emulator.model.calendars[calendar_id].acl
