@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 import json
-from pathlib import Path
+import pathlib
 from typing import Any
 from unittest.mock import patch
 
 import aiohttp
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -26,6 +26,7 @@ from custom_components.google_calendar_sync.api import (
 from custom_components.google_calendar_sync.const import (
     CONF_AUTH_TYPE,
     CONF_CALENDARS,
+    CONF_EXPORT_SOURCES,
     CONF_EXPORT_TARGET,
     CONF_POLL_INTERVAL_MINUTES,
     CONF_PUSH_ENABLED,
@@ -409,7 +410,7 @@ async def test_options_flow_changes_sync_settings(
     """Options change calendars and intervals, keep other keys, and reload."""
     entry = setup_integration
     hass.config_entries.async_update_entry(
-        entry, options={**entry.options, CONF_EXPORT_TARGET: ACCOUNT}
+        entry, options={**entry.options, "owned_by_another_step": True}
     )
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
@@ -437,7 +438,7 @@ async def test_options_flow_changes_sync_settings(
         CONF_PUSH_ENABLED: False,
         CONF_POLL_INTERVAL_MINUTES: 5,
         CONF_SAFETY_NET_HOURS: 12,
-        CONF_EXPORT_TARGET: ACCOUNT,
+        "owned_by_another_step": True,
     }
     assert entry.state is ConfigEntryState.LOADED
     coordinator = entry.runtime_data.coordinators[calendars["family"]]
@@ -522,14 +523,14 @@ async def test_service_account_flow_adds_calendars_shared_with_it(
 async def test_service_account_key_file_can_be_uploaded(
     hass: HomeAssistant,
     service_account_key: dict[str, Any],
-    tmp_path: Path,
+    tmp_path: pathlib.Path,
 ) -> None:
     """The key file chosen in the upload selector is read like a pasted key."""
     key_file = tmp_path / "key.json"
     key_file.write_text(json.dumps(service_account_key))
 
     @contextmanager
-    def uploaded(hass: HomeAssistant, file_id: str) -> Iterator[Path]:
+    def uploaded(hass: HomeAssistant, file_id: str) -> Iterator[pathlib.Path]:
         assert file_id == "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"
         yield key_file
 
@@ -772,3 +773,142 @@ async def test_service_account_reconfigure_refuses_another_account(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
+
+
+EN = json.loads(
+    (
+        pathlib.Path(__file__).parent.parent
+        / "custom_components"
+        / DOMAIN
+        / "translations"
+        / "en.json"
+    ).read_text(encoding="utf-8")
+)
+SETTINGS = {
+    CONF_SYNC_WINDOW_DAYS: 30,
+    CONF_PUSH_ENABLED: False,
+    CONF_POLL_INTERVAL_MINUTES: 5,
+    CONF_SAFETY_NET_HOURS: 12,
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        (CONF_CALENDARS, ["nowhere@example.com"], "invalid_calendars"),
+        (CONF_SYNC_WINDOW_DAYS, 0, "invalid_sync_window_days"),
+        (CONF_SYNC_WINDOW_DAYS, "a year", "invalid_sync_window_days"),
+        (CONF_POLL_INTERVAL_MINUTES, 1441, "invalid_poll_interval_minutes"),
+        (CONF_SAFETY_NET_HOURS, None, "invalid_safety_net_hours"),
+        (CONF_EXPORT_SOURCES, ["not an entity"], "invalid_export_sources"),
+        (CONF_EXPORT_TARGET, "holidays@example.com", "invalid_export_target"),
+    ],
+)
+async def test_options_flow_explains_each_bad_field(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    field: str,
+    value: Any,
+    error: str,
+) -> None:
+    """A bad value is refused with the field's translated message."""
+    result = await hass.config_entries.options.async_init(setup_integration.entry_id)
+    with pytest.raises(InvalidData) as err:
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_CALENDARS: [ACCOUNT], **SETTINGS, field: value}
+        )
+    # The frontend shows options.error.<key> of our translations for the field.
+    assert err.value.schema_errors == {field: error}
+    assert EN["options"]["error"][error]
+
+
+WORK = "work@group.calendar.google.com"
+
+
+@pytest.fixture
+def work_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
+    """Return a second writable calendar of the account."""
+    return calendar_emulator.add_calendar(ACCOUNT, "Work", calendar_id=WORK)
+
+
+@pytest.mark.usefixtures("work_calendar")
+@pytest.mark.parametrize(
+    "entry_options", [{CONF_CALENDARS: [ACCOUNT, WORK], CONF_PUSH_ENABLED: False}]
+)
+async def test_options_flow_refuses_exports_that_cannot_work(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    calendar_entity_id: Callable[[str], str],
+) -> None:
+    """Export needs a synced target and must never lead back into a source."""
+    entry = setup_integration
+    primary, work = calendar_entity_id(ACCOUNT), calendar_entity_id(WORK)
+    both = {CONF_CALENDARS: [ACCOUNT, WORK], **SETTINGS}
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    for export, errors in (
+        ({CONF_EXPORT_SOURCES: [work]}, {CONF_EXPORT_TARGET: "export_target_missing"}),
+        (
+            {
+                CONF_EXPORT_SOURCES: [work],
+                CONF_EXPORT_TARGET: WORK,
+                CONF_CALENDARS: [ACCOUNT],
+            },
+            {CONF_EXPORT_TARGET: "export_target_not_synced"},
+        ),
+        (
+            {CONF_EXPORT_SOURCES: [primary, work], CONF_EXPORT_TARGET: WORK},
+            {CONF_EXPORT_SOURCES: "export_into_itself"},
+        ),
+    ):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {**both, **export}
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == errors
+        for key in errors.values():
+            assert EN["options"]["error"][key]
+    assert CONF_EXPORT_SOURCES not in entry.options
+
+    # Work goes into the primary calendar; a second account sends it back.
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {**both, CONF_EXPORT_SOURCES: [work], CONF_EXPORT_TARGET: ACCOUNT},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    other = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=OTHER_ACCOUNT,
+        options={CONF_EXPORT_SOURCES: [primary], CONF_EXPORT_TARGET: WORK},
+    )
+    other.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {**both, CONF_EXPORT_SOURCES: [work], CONF_EXPORT_TARGET: ACCOUNT},
+    )
+    assert result["errors"] == {CONF_EXPORT_SOURCES: "export_loop"}
+    assert EN["options"]["error"]["export_loop"]
+
+
+async def test_options_flow_turns_export_off_when_cleared(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """Clearing the export fields removes them instead of keeping the old ones."""
+    entry = setup_integration
+    hass.config_entries.async_update_entry(
+        entry,
+        options={
+            **entry.options,
+            CONF_EXPORT_SOURCES: ["calendar.practice"],
+            CONF_EXPORT_TARGET: ACCOUNT,
+        },
+    )
+    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_CALENDARS: [ACCOUNT], **SETTINGS}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_EXPORT_SOURCES not in entry.options
+    assert CONF_EXPORT_TARGET not in entry.options

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+import json
 import pathlib
 import re
 from typing import Any
@@ -249,6 +250,233 @@ async def test_create_event_refuses_bad_input_before_any_request(
         )
         == key
     )
+
+
+EN = json.loads(
+    (
+        pathlib.Path(__file__).parent.parent
+        / "custom_components"
+        / DOMAIN
+        / "translations"
+        / "en.json"
+    ).read_text(encoding="utf-8")
+)
+
+
+async def _refused_with_message(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    service: str,
+    entity_id: str,
+    data: dict[str, Any],
+) -> tuple[str | None, str]:
+    """Call an action that must fail validation; return its key and message.
+
+    The message is the translated one of strings.json with its placeholders filled,
+    never voluptuous's text, and Google heard nothing.
+    """
+    calendar_emulator.requests.clear()
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, service, entity_id, **data)
+    assert calendar_emulator.requests.entries == []
+    key = err.value.translation_key
+    template = EN["exceptions"][key]["message"]
+    # Home Assistant drops the final full stop of a translated exception.
+    assert str(err.value) == template.format(
+        **(err.value.translation_placeholders or {})
+    ).rstrip(".")
+    return key, str(err.value)
+
+
+TIMED = {"start_date_time": "2030-01-07 09:00:00", "duration": "00:30:00"}
+
+
+BAD_CREATE_FIELDS: list[tuple[dict[str, Any], str, str]] = [
+    ({**TIMED, "summary": ""}, "invalid_summary", "Give the event a title"),
+    ({**TIMED, "summary": "   "}, "invalid_summary", "cannot be empty"),
+    ({**TIMED, "summary": None}, "invalid_summary", "title"),
+    (TIMED, "missing_field", "The field summary is required"),
+    ({**TIMED, "summary": "x", "colour": "red"}, "unknown_field", "colour is"),
+    (
+        {**TIMED, "summary": "x", "attendees": ["alice@example.com", "bob"]},
+        "invalid_attendee",
+        "bob is not a valid email address",
+    ),
+    (
+        {
+            **TIMED,
+            "summary": "x",
+            "attendees": [f"guest{n}@example.com" for n in range(501)],
+        },
+        "too_many_attendees",
+        "at most 500 attendees per event; 501 were given",
+    ),
+    (
+        {**TIMED, "summary": "x", "reminders": [10, 20, 30, 40, 50, 60]},
+        "too_many_reminders",
+        "at most 5 reminders per event; 6 were given",
+    ),
+    (
+        {**TIMED, "summary": "x", "reminders": [None]},
+        "invalid_reminder",
+        "None is not a valid reminder",
+    ),
+    (
+        {**TIMED, "summary": "x", "reminders": [40321]},
+        "invalid_reminder",
+        "from 0 to 40320",
+    ),
+    (
+        {**TIMED, "summary": "x", "reminders": [-5]},
+        "invalid_reminder",
+        "-5 is not a valid reminder",
+    ),
+    (
+        {"summary": "x", "start_date_time": "soon", "duration": "00:30:00"},
+        "invalid_start_date_time",
+        "such as 2030-01-07 09:00:00",
+    ),
+    (
+        {**TIMED, "summary": "x", "start_date": "2030-01-07"},
+        "conflicting_fields",
+        "Give only one of start_date_time, start_date",
+    ),
+    (
+        {**TIMED, "summary": "x", "end_date": "2030-01-08"},
+        "conflicting_fields",
+        "Give only one of end_date, duration",
+    ),
+    (
+        {"summary": "x", "start_date": "7 January", "end_date": "2030-01-08"},
+        "invalid_start_date",
+        "such as 2030-01-07",
+    ),
+    (
+        {"summary": "x", "start_date": "2030-01-07", "end_date": "8 January"},
+        "invalid_end_date",
+        "such as 2030-01-08",
+    ),
+    (
+        {
+            "summary": "x",
+            "start_date_time": "2030-01-07 09:00:00",
+            "end_date_time": "x",
+        },
+        "invalid_end_date_time",
+        "such as 2030-01-07 09:30:00",
+    ),
+    (
+        {
+            "summary": "x",
+            "start_date_time": "2030-01-07 09:00:00",
+            "duration": "long",
+        },
+        "invalid_duration",
+        "length of time",
+    ),
+    (
+        {**TIMED, "summary": "x", "time_zone": ""},
+        "invalid_time_zone",
+        "IANA time zone",
+    ),
+    (
+        {**TIMED, "summary": "x", "time_zone": "Mars/Olympus_Mons"},
+        "unknown_time_zone",
+        "Unknown time zone: Mars/Olympus_Mons",
+    ),
+    (
+        {**TIMED, "summary": "x", "rrule": ["FREQ=DAILY"]},
+        "invalid_rrule_text",
+        "FREQ=WEEKLY;COUNT=10",
+    ),
+    (
+        {**TIMED, "summary": "x", "transparency": "busy"},
+        "invalid_transparency",
+        "opaque (busy) or transparent (free)",
+    ),
+    (
+        {**TIMED, "summary": "x", "add_meet_link": "perhaps"},
+        "invalid_add_meet_link",
+        "true or false",
+    ),
+    (
+        {**TIMED, "summary": "x", "description": ["a", "b"]},
+        "invalid_description",
+        "description must be text",
+    ),
+    (
+        {**TIMED, "summary": "x", "location": ["a", "b"]},
+        "invalid_location",
+        "location must be text",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [(data, (key, message)) for data, key, message in BAD_CREATE_FIELDS],
+)
+async def test_create_event_explains_each_bad_field(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+    data: dict[str, Any],
+    expected: tuple[str, str],
+) -> None:
+    """Each field is refused with its own translated message, before Google."""
+    found, text = await _refused_with_message(
+        hass, calendar_emulator, "create_event", entity_id, data
+    )
+    key, message = expected
+    assert found == key
+    assert message in text
+
+
+async def test_unknown_time_zone_is_looked_up_without_blocking(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A zone nobody loaded yet is searched off the event loop, then refused."""
+    key, _ = await _refused_with_message(
+        hass,
+        calendar_emulator,
+        "create_event",
+        entity_id,
+        {**TIMED, "summary": "x", "time_zone": "Atlantis/Poseidonis"},
+    )
+    assert key == "unknown_time_zone"
+    assert "Detected blocking call" not in caplog.text
+
+
+async def test_create_event_accepts_what_google_accepts(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """The limits are Google's: five reminders up to four weeks, trimmed text."""
+    result = await _call(
+        hass,
+        "create_event",
+        entity_id,
+        **TIMED,
+        summary="  Planning  ",
+        reminders=[0, 10, 60, 1440, 40320],
+        attendees=" alice@example.com ",
+        time_zone="Pacific/Chatham",
+    )
+    stored = calendar_emulator.get_event(ACCOUNT, result["event_id"])
+    assert stored["summary"] == "Planning"
+    assert [r["minutes"] for r in stored["reminders"]["overrides"]] == [
+        0,
+        10,
+        60,
+        1440,
+        40320,
+    ]
+    assert [a["email"] for a in stored["attendees"]] == ["alice@example.com"]
+    assert stored["start"]["timeZone"] == "Pacific/Chatham"
 
 
 async def test_create_event_reports_google_errors(
@@ -506,6 +734,170 @@ async def test_export_refuses_bad_input_before_any_request(
         )
         == key
     )
+
+
+BAD_EXPORT_FIELDS: list[tuple[dict[str, Any], str, str]] = [
+    (
+        {"source_entity_id": "calendar.practice", "appointments": []},
+        "conflicting_fields",
+        "Give only one of source_entity_id, appointments",
+    ),
+    (
+        {"source_entity_id": "not an entity"},
+        "invalid_source_entity_id",
+        "such as calendar.practice",
+    ),
+    ({"appointments": "tomorrow"}, "invalid_appointments", "must be a list"),
+    (
+        {
+            "appointments": [
+                {"summary": "A", "start": "2030-01-07", "end": "2030-01-08"},
+                {"summary": "B", "start": "soon", "end": "2030-01-08"},
+            ]
+        },
+        "invalid_appointment",
+        "Appointment 2 has a missing or invalid start",
+    ),
+    (
+        {"appointments": [{"start": "2030-01-07", "end": "2030-01-08"}]},
+        "invalid_appointment",
+        "Appointment 1 has a missing or invalid summary",
+    ),
+    (
+        {"appointments": [], "remove_missing": "sometimes"},
+        "invalid_remove_missing",
+        "true or false",
+    ),
+    (
+        {"appointments": [], "start_date_time": "now"},
+        "invalid_start_date_time",
+        "such as 2030-01-07 09:00:00",
+    ),
+    (
+        {"appointments": [], "end_date_time": "later"},
+        "invalid_end_date_time",
+        "such as 2030-01-07 09:30:00",
+    ),
+    (
+        {"source_entity_id": "calendar.nowhere"},
+        "unknown_source_entity",
+        "calendar.nowhere is not a loaded calendar",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [(data, (key, message)) for data, key, message in BAD_EXPORT_FIELDS],
+)
+async def test_export_explains_each_bad_field(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+    data: dict[str, Any],
+    expected: tuple[str, str],
+) -> None:
+    """Each field of export_appointments is refused with its own message."""
+    found, text = await _refused_with_message(
+        hass, calendar_emulator, "export_appointments", entity_id, data
+    )
+    key, message = expected
+    assert found == key
+    assert message in text
+
+
+WORK = "work@group.calendar.google.com"
+
+
+@pytest.fixture
+def work_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
+    """Return a second writable calendar of the account."""
+    return calendar_emulator.add_calendar(ACCOUNT, "Work", calendar_id=WORK)
+
+
+@pytest.mark.usefixtures("work_calendar")
+@pytest.mark.parametrize(
+    "entry_options", [{CONF_CALENDARS: [ACCOUNT, WORK], CONF_PUSH_ENABLED: False}]
+)
+async def test_export_refuses_a_calendar_into_itself_or_a_loop(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
+    calendar_entity_id: Callable[[str], str],
+) -> None:
+    """A calendar is never exported into itself or into one that exports into it."""
+    primary, work = calendar_entity_id(ACCOUNT), calendar_entity_id(WORK)
+    key, text = await _refused_with_message(
+        hass, calendar_emulator, "export_appointments", work, {"source_entity_id": work}
+    )
+    assert key == "export_into_itself"
+    assert text == f"{work} cannot be exported into its own calendar"
+
+    # Work is exported into the primary calendar automatically: the way back loops.
+    hass.config_entries.async_update_entry(
+        setup_integration,
+        options={
+            **setup_integration.options,
+            CONF_EXPORT_SOURCES: [work],
+            CONF_EXPORT_TARGET: ACCOUNT,
+        },
+    )
+    await hass.async_block_till_done()
+    key, text = await _refused_with_message(
+        hass,
+        calendar_emulator,
+        "export_appointments",
+        work,
+        {"source_entity_id": primary},
+    )
+    assert key == "export_loop"
+    assert text.startswith(
+        f"Exporting {primary} into {work} would copy the events back into {primary}"
+    )
+
+
+@pytest.mark.usefixtures("work_calendar")
+@pytest.mark.parametrize(
+    "entry_options", [{CONF_CALENDARS: [ACCOUNT, WORK], CONF_PUSH_ENABLED: False}]
+)
+async def test_exported_events_are_never_exported_again(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
+    calendar_entity_id: Callable[[str], str],
+) -> None:
+    """Exporting a calendar that holds exported events copies only its own events."""
+    primary = calendar_entity_id(ACCOUNT)
+    await _call(
+        hass,
+        "export_appointments",
+        primary,
+        appointments=[
+            {
+                "summary": "Exported",
+                "start": "2030-01-07 09:00:00",
+                "end": "2030-01-07 10:00:00",
+            }
+        ],
+    )
+    await _call(
+        hass,
+        "create_event",
+        primary,
+        summary="Own",
+        start_date_time="2030-01-08 09:00:00",
+        duration="01:00:00",
+    )
+    result = await _call(
+        hass,
+        "export_appointments",
+        calendar_entity_id(WORK),
+        source_entity_id=primary,
+        start_date_time="2030-01-01 00:00:00",
+        end_date_time="2030-02-01 00:00:00",
+    )
+    assert result["created"] == 1
+    assert [event["summary"] for event in calendar_emulator.events(WORK)] == ["Own"]
 
 
 async def test_export_reports_google_errors(

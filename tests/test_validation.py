@@ -451,28 +451,33 @@ def _translated_errors() -> Iterator[tuple[str, str, str, set[str] | None]]:
     Covers direct ``translation_key=`` keywords and the small helpers that take the key
     as their first argument and the placeholders as keyword arguments.
     """
-    for path in sorted(INTEGRATION.glob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+    trees = {
+        path.name: ast.parse(path.read_text(encoding="utf-8"))
+        for path in sorted(INTEGRATION.glob("*.py"))
+    }
+    # Helpers may be imported (fields.service_error), so they are known by name.
+    helpers = {
+        function.name
+        for tree in trees.values()
+        for function in ast.walk(tree)
+        if isinstance(function, ast.FunctionDef)
+        and function.args.args
+        and any(
+            keyword.arg == "translation_key"
+            and isinstance(keyword.value, ast.Name)
+            and keyword.value.id == function.args.args[0].arg
+            for call in ast.walk(function)
+            if isinstance(call, ast.Call)
+            for keyword in call.keywords
+        )
+    }
+    for file_name, tree in trees.items():
         constants = _module_constants(tree)
-        helpers = {
-            function.name
-            for function in ast.walk(tree)
-            if isinstance(function, ast.FunctionDef)
-            and function.args.args
-            and any(
-                keyword.arg == "translation_key"
-                and isinstance(keyword.value, ast.Name)
-                and keyword.value.id == function.args.args[0].arg
-                for call in ast.walk(function)
-                if isinstance(call, ast.Call)
-                for keyword in call.keywords
-            )
-        }
         for call in ast.walk(tree):
             if not isinstance(call, ast.Call):
                 continue
-            where = f"{path.name}:{call.lineno}"
-            name = ast.unparse(call.func)
+            where = f"{file_name}:{call.lineno}"
+            name = ast.unparse(call.func).rpartition(".")[2]
             keywords = {keyword.arg: keyword.value for keyword in call.keywords}
             if name in helpers and call.args:
                 for key in _strings_of(call.args[0], constants):
@@ -575,6 +580,15 @@ ICONS_SCHEMA = vol.Schema(
                     vol.Optional("default"): vol.Match(r"^mdi:[a-z0-9-]+$"),
                     vol.Optional("state"): _slug_keys(
                         vol.Match(r"^mdi:[a-z0-9-]+$"), _translation_key
+                    ),
+                    vol.Optional("state_attributes"): _slug_keys(
+                        {
+                            vol.Optional("default"): vol.Match(r"^mdi:[a-z0-9-]+$"),
+                            vol.Optional("state"): _slug_keys(
+                                vol.Match(r"^mdi:[a-z0-9-]+$"), _translation_key
+                            ),
+                        },
+                        _translation_key,
                     ),
                 },
                 _translation_key,
@@ -745,7 +759,7 @@ def test_rules_with_hassfest_validators_are_backed_by_code() -> None:
 
 def test_platforms_set_parallel_updates() -> None:
     """parallel-updates: each entity platform module declares PARALLEL_UPDATES."""
-    for platform in ("calendar",):
+    for platform in ("calendar", "event"):
         source = (INTEGRATION / f"{platform}.py").read_text(encoding="utf-8")
         assert re.search(r"^PARALLEL_UPDATES = \d+$", source, re.MULTILINE)
 

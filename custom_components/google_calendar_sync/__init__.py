@@ -32,7 +32,7 @@ from .store import SyncStore
 _LOGGER = logging.getLogger(__name__)
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-PLATFORMS: list[Platform] = [Platform.CALENDAR]
+PLATFORMS: list[Platform] = [Platform.CALENDAR, Platform.EVENT]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool | None:

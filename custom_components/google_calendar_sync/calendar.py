@@ -17,7 +17,7 @@ from homeassistant.util import dt as dt_util
 
 from .convert import EventWriter
 from .coordinator import CalendarSyncCoordinator, GoogleCalendarSyncConfigEntry
-from .entity import GoogleCalendarSyncEntity
+from .entity import GoogleCalendarSyncEntity, calendar_name
 from .timeline import CalendarTimeline, TimelineEvent
 
 _LOGGER = logging.getLogger(__name__)
@@ -128,16 +128,10 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
     def __init__(self, coordinator: CalendarSyncCoordinator) -> None:
         """Initialize the calendar entity."""
         super().__init__(coordinator)
-        calendar = coordinator.calendar
-        account = coordinator.account
-        name = calendar.get("summaryOverride") or calendar.get("summary")
-        primary = calendar.get("primary") or coordinator.calendar_id == account
-        if primary and name in (None, account):
-            # Google names the primary calendar after the account, which already
-            # names the device: a translated name avoids "a@b.c a@b.c".
+        if (name := calendar_name(coordinator)) is None:
             self._attr_translation_key = "primary"
         else:
-            self._attr_name = str(name or coordinator.calendar_id)
+            self._attr_name = name
         self._was_available = True
         # Converted events by content; replaced whole by each warm-up.
         self._converted: dict[_Key, CalendarEvent] = {}

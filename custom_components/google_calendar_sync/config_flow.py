@@ -72,6 +72,7 @@ from .const import (
 )
 from .coordinator import WRITABLE_ROLES, GoogleCalendarSyncConfigEntry
 from .credentials import async_service_account_api, auth_type
+from .export_routes import configured_routes, looping_routes, option_routes
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -112,19 +113,26 @@ def _calendars_schema(
     """Return a form to pick calendars from the account's calendar list."""
     return probatio.Schema(
         {
-            probatio.Required(CONF_CALENDARS, default=default): SelectSelector(
-                SelectSelectorConfig(
-                    options=_calendar_options(calendars),
-                    multiple=True,
-                    mode=SelectSelectorMode.LIST,
-                )
+            probatio.Required(CONF_CALENDARS, default=default): probatio.All(
+                SelectSelector(
+                    SelectSelectorConfig(
+                        options=_calendar_options(calendars),
+                        multiple=True,
+                        mode=SelectSelectorMode.LIST,
+                    )
+                ),
+                msg="invalid_calendars",
             )
         }
     )
 
 
-def _whole_number(*, maximum: int, unit: str) -> probatio.All[int]:
-    """Return a selector for a whole number from 1 to maximum."""
+def _whole_number(*, maximum: int, unit: str, error: str) -> probatio.All[int]:
+    """Return a selector for a whole number from 1 to maximum.
+
+    A bad value is refused with the error's key, which the frontend shows
+    translated (options.error), instead of voluptuous's text.
+    """
     return probatio.All(
         NumberSelector(
             NumberSelectorConfig(
@@ -136,6 +144,7 @@ def _whole_number(*, maximum: int, unit: str) -> probatio.All[int]:
             )
         ),
         probatio.Coerce(int),
+        msg=error,
     )
 
 
@@ -184,6 +193,28 @@ def _read_uploaded_file(hass: HomeAssistant, file_id: str) -> str:
     """Return the text of an uploaded file (blocking: run in the executor)."""
     with process_uploaded_file(hass, file_id) as path:
         return path.read_text(encoding="utf-8")
+
+
+def _export_errors(
+    hass: HomeAssistant,
+    entry: GoogleCalendarSyncConfigEntry,
+    user_input: dict[str, Any],
+) -> dict[str, str]:
+    """Refuse an export without a synced target, or one that loops."""
+    sources = user_input.get(CONF_EXPORT_SOURCES)
+    target = user_input.get(CONF_EXPORT_TARGET)
+    if not sources:
+        return {}
+    if not target:
+        return {CONF_EXPORT_TARGET: "export_target_missing"}
+    if target not in user_input.get(CONF_CALENDARS, []):
+        return {CONF_EXPORT_TARGET: "export_target_not_synced"}
+    routes = option_routes(hass, user_input)
+    if any(source == target for source, target in routes):
+        return {CONF_EXPORT_SOURCES: "export_into_itself"}
+    if looping_routes(configured_routes(hass, except_entry_id=entry.entry_id), routes):
+        return {CONF_EXPORT_SOURCES: "export_loop"}
+    return {}
 
 
 class OAuth2FlowHandler(
@@ -531,9 +562,14 @@ class GoogleCalendarSyncOptionsFlow(OptionsFlowWithReload):
         if user_input is not None:
             if not user_input.get(CONF_CALENDARS):
                 errors["base"] = "no_calendars_selected"
-            else:
-                # Keep options owned by other steps, such as the export settings.
-                return self.async_create_entry(data={**entry.options, **user_input})
+            errors.update(_export_errors(self.hass, entry, user_input))
+            if not errors:
+                # Keep options owned by other steps; a cleared export field is gone.
+                data = {**entry.options, **user_input}
+                for key in (CONF_EXPORT_SOURCES, CONF_EXPORT_TARGET):
+                    if key not in user_input:
+                        data.pop(key, None)
+                return self.async_create_entry(data=data)
         selected: list[str] = list(options.get(CONF_CALENDARS, []))
         calendars: list[dict[str, Any]] = []
         if entry.state is ConfigEntryState.LOADED:
@@ -551,36 +587,48 @@ class GoogleCalendarSyncOptionsFlow(OptionsFlowWithReload):
             {
                 probatio.Required(
                     CONF_SYNC_WINDOW_DAYS, default=options[CONF_SYNC_WINDOW_DAYS]
-                ): _whole_number(maximum=3650, unit="d"),
+                ): _whole_number(
+                    maximum=3650, unit="d", error="invalid_sync_window_days"
+                ),
                 probatio.Required(
                     CONF_PUSH_ENABLED, default=options[CONF_PUSH_ENABLED]
                 ): BooleanSelector(),
                 probatio.Required(
                     CONF_POLL_INTERVAL_MINUTES,
                     default=options[CONF_POLL_INTERVAL_MINUTES],
-                ): _whole_number(maximum=1440, unit="min"),
+                ): _whole_number(
+                    maximum=1440, unit="min", error="invalid_poll_interval_minutes"
+                ),
                 probatio.Required(
                     CONF_SAFETY_NET_HOURS, default=options[CONF_SAFETY_NET_HOURS]
-                ): _whole_number(maximum=168, unit="h"),
+                ): _whole_number(
+                    maximum=168, unit="h", error="invalid_safety_net_hours"
+                ),
                 # Automatic export of Home Assistant calendars into a Google one.
                 probatio.Optional(
                     CONF_EXPORT_SOURCES,
                     description={"suggested_value": options.get(CONF_EXPORT_SOURCES)},
-                ): EntitySelector(
-                    EntitySelectorConfig(domain="calendar", multiple=True)
+                ): probatio.All(
+                    EntitySelector(
+                        EntitySelectorConfig(domain="calendar", multiple=True)
+                    ),
+                    msg="invalid_export_sources",
                 ),
                 probatio.Optional(
                     CONF_EXPORT_TARGET,
                     description={"suggested_value": options.get(CONF_EXPORT_TARGET)},
-                ): SelectSelector(
-                    SelectSelectorConfig(
-                        options=_calendar_options(
-                            calendar
-                            for calendar in calendars
-                            if calendar.get("accessRole") in WRITABLE_ROLES
-                        ),
-                        mode=SelectSelectorMode.DROPDOWN,
-                    )
+                ): probatio.All(
+                    SelectSelector(
+                        SelectSelectorConfig(
+                            options=_calendar_options(
+                                calendar
+                                for calendar in calendars
+                                if calendar.get("accessRole") in WRITABLE_ROLES
+                            ),
+                            mode=SelectSelectorMode.DROPDOWN,
+                        )
+                    ),
+                    msg="invalid_export_target",
                 ),
             }
         )

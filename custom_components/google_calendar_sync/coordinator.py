@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -68,6 +68,9 @@ class GoogleCalendarSyncData:
 
 type GoogleCalendarSyncConfigEntry = ConfigEntry[GoogleCalendarSyncData]
 
+# Receives the payload of each announced change, the one the bus event carries.
+type ChangeListener = Callable[[Mapping[str, Any]], None]
+
 
 def calendar_unique_id(account: str, calendar_id: str) -> str:
     """Return the unique id of the calendar entity of a Google calendar."""
@@ -80,6 +83,11 @@ def _time_value(moment: Any) -> str | None:
         return None
     value = moment.get("dateTime") or moment.get("date")
     return str(value) if value is not None else None
+
+
+def _is_date(moment: Any) -> bool:
+    """Return True for the start/end object of an all-day event."""
+    return isinstance(moment, dict) and "date" in moment
 
 
 def _poll_interval(options: Mapping[str, Any]) -> timedelta:
@@ -198,6 +206,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
         self._local_changes = 0
         # Callers arriving while a sync runs share this queued sync's result.
         self._queued: asyncio.Future[ChangeSet] | None = None
+        self._change_listeners: list[ChangeListener] = []
         super().__init__(
             hass,
             _LOGGER,
@@ -401,15 +410,29 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
         self._store.async_delay_save(lambda: self._stored)
 
     @callback
+    def async_add_change_listener(self, listener: ChangeListener) -> CALLBACK_TYPE:
+        """Call listener with each change announced on the bus; returns a remover."""
+        self._change_listeners.append(listener)
+
+        @callback
+        def remove() -> None:
+            self._change_listeners.remove(listener)
+
+        return remove
+
+    @callback
     def _fire_changes(self, changes: ChangeSet) -> None:
-        """Fire one bus event per change."""
+        """Announce each change: one bus event, and the same payload to listeners."""
         entity_id = er.async_get(self.hass).async_get_entity_id(
             Platform.CALENDAR,
             DOMAIN,
             calendar_unique_id(self.account, self.calendar_id),
         )
         for change in changes:
-            self.hass.bus.async_fire(EVENT_CHANGED, self._event_data(entity_id, change))
+            data = self._event_data(entity_id, change)
+            self.hass.bus.async_fire(EVENT_CHANGED, data)
+            for listener in list(self._change_listeners):
+                listener(data)
 
     def _event_data(self, entity_id: str | None, change: EventChange) -> dict[str, Any]:
         """Return the bus event payload of one change."""
@@ -422,8 +445,10 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
             "summary": event.get("summary"),
             "start": _time_value(event.get("start")),
             "end": _time_value(event.get("end")),
+            "all_day": _is_date(event.get("start")),
             "location": event.get("location"),
             "description": event.get("description"),
+            "recurring_event_id": event.get("recurringEventId"),
             "changed_fields": (
                 list(change.changed_fields) if change.kind is ChangeKind.UPDATED else []
             ),

@@ -9,6 +9,21 @@ from .const import DOMAIN
 from .coordinator import CalendarSyncCoordinator, calendar_unique_id
 
 
+def calendar_name(coordinator: CalendarSyncCoordinator) -> str | None:
+    """Return the name of a calendar, None for the primary one named after the account.
+
+    The account already names the device: its entities use a translated name
+    instead, which avoids "a@b.c a@b.c".
+    """
+    calendar = coordinator.calendar
+    account = coordinator.account
+    name = calendar.get("summaryOverride") or calendar.get("summary")
+    primary = calendar.get("primary") or coordinator.calendar_id == account
+    if primary and name in (None, account):
+        return None
+    return str(name or coordinator.calendar_id)
+
+
 class GoogleCalendarSyncEntity(CoordinatorEntity[CalendarSyncCoordinator]):
     """An entity of one synced calendar, on the device of its Google account."""
 

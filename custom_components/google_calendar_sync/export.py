@@ -38,6 +38,7 @@ from .api import (
     GoogleGoneError,
     GoogleNotFoundError,
 )
+from .calendar import GoogleCalendarSyncCalendarEntity
 from .const import CONF_EXPORT_SOURCES, CONF_EXPORT_TARGET
 from .convert import google_time, parse_google_time
 
@@ -386,9 +387,29 @@ def source_calendar(hass: HomeAssistant, entity_id: str) -> CalendarEntity | Non
 async def async_read_appointments(
     hass: HomeAssistant, entity: CalendarEntity, start: datetime, end: datetime
 ) -> list[Appointment]:
-    """Return the appointments of a calendar entity in a window."""
+    """Return the appointments of a calendar entity in a window.
+
+    Events this integration exported are left out: an export never exports them
+    again, so a synced calendar that is both a target and a source cannot echo.
+    """
     events = await entity.async_get_events(hass, start, end)
-    return [Appointment.from_calendar_event(event) for event in events]
+    exported = _exported_uids(entity, start, end)
+    return [
+        Appointment.from_calendar_event(event)
+        for event in events
+        if event.uid not in exported
+    ]
+
+
+def _exported_uids(entity: CalendarEntity, start: datetime, end: datetime) -> set[str]:
+    """Return the uids of the exported events of one of our calendars in a window."""
+    if not isinstance(entity, GoogleCalendarSyncCalendarEntity):
+        return set()
+    return {
+        event.uid
+        for event in entity.coordinator.data.overlapping(start, end)
+        if ORIGIN_KEY in _private(event.source)
+    }
 
 
 class AutoExporter:

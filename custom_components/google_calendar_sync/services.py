@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 import uuid
 
@@ -14,11 +14,12 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv, service
 from homeassistant.util import dt as dt_util
 import probatio
 
+from . import fields
 from .api import GoogleCalendarApiError
 from .const import DOMAIN
 from .convert import (
@@ -36,6 +37,8 @@ from .export import (
     read_window,
     source_calendar,
 )
+from .export_routes import configured_routes, export_node, looping_routes
+from .fields import service_error, translated_entity_schema
 
 if TYPE_CHECKING:
     from .calendar import GoogleCalendarSyncCalendarEntity
@@ -66,26 +69,26 @@ ATTR_START = "start"
 ATTR_END = "end"
 
 CREATE_EVENT_SCHEMA: dict[Any, Any] = {
-    probatio.Required(ATTR_SUMMARY): cv.string,
-    probatio.Optional(ATTR_DESCRIPTION): cv.string,
-    probatio.Optional(ATTR_LOCATION): cv.string,
-    probatio.Exclusive(ATTR_START_DATE_TIME, "start"): cv.datetime,
-    probatio.Exclusive(ATTR_START_DATE, "start"): cv.date,
-    probatio.Exclusive(ATTR_END_DATE_TIME, "end"): cv.datetime,
-    probatio.Exclusive(ATTR_END_DATE, "end"): cv.date,
-    probatio.Exclusive(ATTR_DURATION, "end"): cv.time_period,
-    probatio.Optional(ATTR_TIME_ZONE): cv.string,
-    probatio.Optional(ATTR_ATTENDEES): probatio.All(cv.ensure_list, [cv.string]),
-    probatio.Optional(ATTR_RRULE): cv.string,
-    probatio.Optional(ATTR_REMINDERS): probatio.All(cv.ensure_list, [cv.positive_int]),
-    probatio.Optional(ATTR_TRANSPARENCY): probatio.In(["opaque", "transparent"]),
-    probatio.Optional(ATTR_ADD_MEET_LINK, default=False): cv.boolean,
+    probatio.Required(ATTR_SUMMARY): fields.SUMMARY,
+    probatio.Optional(ATTR_DESCRIPTION): fields.DESCRIPTION,
+    probatio.Optional(ATTR_LOCATION): fields.LOCATION,
+    probatio.Exclusive(ATTR_START_DATE_TIME, "start"): fields.START_DATE_TIME,
+    probatio.Exclusive(ATTR_START_DATE, "start"): fields.START_DATE,
+    probatio.Exclusive(ATTR_END_DATE_TIME, "end"): fields.END_DATE_TIME,
+    probatio.Exclusive(ATTR_END_DATE, "end"): fields.END_DATE,
+    probatio.Exclusive(ATTR_DURATION, "end"): fields.DURATION,
+    probatio.Optional(ATTR_TIME_ZONE): fields.TIME_ZONE,
+    probatio.Optional(ATTR_ATTENDEES): fields.attendees,
+    probatio.Optional(ATTR_RRULE): fields.RRULE,
+    probatio.Optional(ATTR_REMINDERS): fields.reminders,
+    probatio.Optional(ATTR_TRANSPARENCY): fields.TRANSPARENCY,
+    probatio.Optional(ATTR_ADD_MEET_LINK, default=False): fields.ADD_MEET_LINK,
 }
 
 APPOINTMENT_SCHEMA = probatio.Schema(
     {
         probatio.Optional(ATTR_UID): cv.string,
-        probatio.Required(ATTR_SUMMARY): cv.string,
+        probatio.Required(ATTR_SUMMARY): fields.SUMMARY,
         probatio.Required(ATTR_START): probatio.Any(cv.datetime, cv.date),
         probatio.Required(ATTR_END): probatio.Any(cv.datetime, cv.date),
         probatio.Optional(ATTR_DESCRIPTION): cv.string,
@@ -94,58 +97,51 @@ APPOINTMENT_SCHEMA = probatio.Schema(
 )
 
 EXPORT_SCHEMA: dict[Any, Any] = {
-    probatio.Exclusive(ATTR_SOURCE_ENTITY_ID, "source"): cv.entity_id,
-    probatio.Exclusive(ATTR_APPOINTMENTS, "source"): [APPOINTMENT_SCHEMA],
-    probatio.Optional(ATTR_START_DATE_TIME): cv.datetime,
-    probatio.Optional(ATTR_END_DATE_TIME): cv.datetime,
-    probatio.Optional(ATTR_REMOVE_MISSING, default=False): cv.boolean,
+    probatio.Exclusive(ATTR_SOURCE_ENTITY_ID, "source"): fields.SOURCE_ENTITY_ID,
+    probatio.Exclusive(ATTR_APPOINTMENTS, "source"): fields.appointment_list(
+        APPOINTMENT_SCHEMA
+    ),
+    probatio.Optional(ATTR_START_DATE_TIME): fields.START_DATE_TIME,
+    probatio.Optional(ATTR_END_DATE_TIME): fields.END_DATE_TIME,
+    probatio.Optional(ATTR_REMOVE_MISSING, default=False): fields.REMOVE_MISSING,
 }
-
-
-def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
-    """Return a translated validation error."""
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders or None,
-    )
 
 
 def _require_writable(entity: GoogleCalendarSyncCalendarEntity) -> None:
     """Refuse writes to a calendar the account may only read."""
     if not entity.coordinator.writable:
-        raise _invalid("calendar_not_writable", entity_id=entity.entity_id)
+        raise service_error("calendar_not_writable", entity_id=entity.entity_id)
 
 
-def _localize(value: datetime, time_zone: str) -> datetime:
+def _localize(value: datetime, zone: tzinfo) -> datetime:
     """Give a naive datetime the requested zone."""
     if value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=dt_util.get_time_zone(time_zone))
+    return value.replace(tzinfo=zone)
 
 
 def _check_order(start: date | datetime, end: date | datetime) -> None:
     """Refuse an end that is not after the start."""
     if type(start) is not type(end):
-        raise _invalid("mixed_start_end")
+        raise service_error("mixed_start_end")
     if end <= start:
-        raise _invalid("end_before_start", start=str(start), end=str(end))
+        raise service_error("end_before_start", start=str(start), end=str(end))
 
 
 def _create_time_span(
-    data: dict[str, Any], time_zone: str
+    data: dict[str, Any], zone: tzinfo
 ) -> tuple[date | datetime, date | datetime]:
     """Return the start and end of a create_event call."""
     start: date | datetime
     if ATTR_START_DATE_TIME in data:
-        start = _localize(data[ATTR_START_DATE_TIME], time_zone)
+        start = _localize(data[ATTR_START_DATE_TIME], zone)
     elif ATTR_START_DATE in data:
         start = data[ATTR_START_DATE]
     else:
-        raise _invalid("missing_start")
+        raise service_error("missing_start")
     end: date | datetime
     if ATTR_END_DATE_TIME in data:
-        end = _localize(data[ATTR_END_DATE_TIME], time_zone)
+        end = _localize(data[ATTR_END_DATE_TIME], zone)
     elif ATTR_END_DATE in data:
         end = data[ATTR_END_DATE]
     elif ATTR_DURATION in data:
@@ -155,7 +151,7 @@ def _create_time_span(
             duration = timedelta(days=max(1, -(-duration // timedelta(days=1))))
         end = start + duration
     else:
-        raise _invalid("missing_end")
+        raise service_error("missing_end")
     _check_order(start, end)
     return start, end
 
@@ -167,23 +163,15 @@ async def _async_validated_rrule(
     try:
         return await hass.async_add_executor_job(validate_rrule, rrule, start)
     except InvalidRecurrenceError as err:
-        raise _invalid("invalid_rrule", rrule=rrule) from err
-
-
-def _time_zone(hass: HomeAssistant, data: dict[str, Any]) -> str:
-    """Return the call's time zone, or the Home Assistant one."""
-    time_zone: str = data.get(ATTR_TIME_ZONE) or hass.config.time_zone
-    if dt_util.get_time_zone(time_zone) is None:
-        raise _invalid("unknown_time_zone", time_zone=time_zone)
-    return time_zone
+        raise service_error("invalid_rrule", rrule=rrule) from err
 
 
 async def async_create_event_body(
     hass: HomeAssistant, data: dict[str, Any]
 ) -> dict[str, Any]:
     """Return the Google body of a create_event call, validating everything."""
-    time_zone = _time_zone(hass, data)
-    start, end = _create_time_span(data, time_zone)
+    time_zone: str = data.get(ATTR_TIME_ZONE) or hass.config.time_zone
+    start, end = _create_time_span(data, await fields.async_time_zone(time_zone))
     body: dict[str, Any] = {
         "summary": data[ATTR_SUMMARY],
         "start": google_time(start, time_zone),
@@ -244,7 +232,7 @@ async def _async_create_event(
 
 
 def _appointments_from_call(
-    items: list[dict[str, Any]], time_zone: str
+    items: list[dict[str, Any]], zone: tzinfo
 ) -> list[Appointment]:
     """Return the appointments given in a call, validated."""
     appointments: list[Appointment] = []
@@ -252,9 +240,9 @@ def _appointments_from_call(
         start = item[ATTR_START]
         end = item[ATTR_END]
         if isinstance(start, datetime):
-            start = _localize(start, time_zone)
+            start = _localize(start, zone)
         if isinstance(end, datetime):
-            end = _localize(end, time_zone)
+            end = _localize(end, zone)
         _check_order(start, end)
         uid = item.get(ATTR_UID) or f"{item[ATTR_SUMMARY]}@{start.isoformat()}"
         appointments.append(
@@ -270,6 +258,17 @@ def _appointments_from_call(
     return appointments
 
 
+def _refuse_loop(
+    hass: HomeAssistant, source_id: str, target: GoogleCalendarSyncCalendarEntity
+) -> None:
+    """Refuse an export that would lead back into its own source."""
+    route = (export_node(hass, source_id), target.coordinator.calendar_id)
+    if route[0] == route[1]:
+        raise service_error("export_into_itself", entity_id=source_id)
+    if looping_routes(configured_routes(hass), [route]):
+        raise service_error("export_loop", source=source_id, target=target.entity_id)
+
+
 async def _async_export_appointments(
     entity: GoogleCalendarSyncCalendarEntity, call: ServiceCall
 ) -> ServiceResponse:
@@ -277,23 +276,24 @@ async def _async_export_appointments(
     hass = call.hass
     _require_writable(entity)
     time_zone = hass.config.time_zone
+    zone = dt_util.get_default_time_zone()
     default_start, default_end = read_window()
-    start = _localize(call.data.get(ATTR_START_DATE_TIME, default_start), time_zone)
-    end = _localize(call.data.get(ATTR_END_DATE_TIME, default_end), time_zone)
+    start = _localize(call.data.get(ATTR_START_DATE_TIME, default_start), zone)
+    end = _localize(call.data.get(ATTR_END_DATE_TIME, default_end), zone)
     _check_order(start, end)
     window: tuple[datetime, datetime] | None = None
     if (source_id := call.data.get(ATTR_SOURCE_ENTITY_ID)) is not None:
-        source = source_calendar(hass, source_id)
-        if source is None or source_id == entity.entity_id:
-            raise _invalid("unknown_source_entity", entity_id=source_id)
+        if (source := source_calendar(hass, source_id)) is None:
+            raise service_error("unknown_source_entity", entity_id=source_id)
+        _refuse_loop(hass, source_id, entity)
         origin = source_id
         window = (start, end)
         appointments = await async_read_appointments(hass, source, start, end)
     elif ATTR_APPOINTMENTS in call.data:
         origin = ORIGIN_SERVICE
-        appointments = _appointments_from_call(call.data[ATTR_APPOINTMENTS], time_zone)
+        appointments = _appointments_from_call(call.data[ATTR_APPOINTMENTS], zone)
     else:
-        raise _invalid("missing_appointments")
+        raise service_error("missing_appointments")
     coordinator = entity.coordinator
     try:
         result = await async_run_export(
@@ -336,7 +336,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
             DOMAIN,
             name,
             entity_domain=CALENDAR_DOMAIN,
-            schema=schema,
+            schema=None if schema is None else translated_entity_schema(schema),
             func=func,
             supports_response=SupportsResponse.OPTIONAL,
         )
