@@ -432,6 +432,23 @@ async def test_create_event_explains_each_bad_field(
     assert message in text
 
 
+async def test_a_bad_target_is_named(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+) -> None:
+    """Fields Home Assistant adds (the target) are named in the message too."""
+    key, text = await _refused_with_message(
+        hass,
+        calendar_emulator,
+        "create_event",
+        "not an entity",
+        {**TIMED, "summary": "x"},
+    )
+    assert key == "invalid_field"
+    assert text == "The value of entity_id is invalid"
+
+
 async def test_unknown_time_zone_is_looked_up_without_blocking(
     hass: HomeAssistant,
     entity_id: str,

@@ -312,6 +312,7 @@ def _data_entry_schema() -> vol.All:
                 vol.Required("step"): {
                     str: {
                         vol.Optional("title"): TEXT,
+                        vol.Optional("common"): _slug_keys(TEXT),
                         vol.Optional("description"): TEXT,
                         vol.Optional("data"): {str: TEXT},
                         vol.Optional("data_description"): {str: TEXT},
@@ -348,6 +349,7 @@ def _slug_keys(value_schema: Any, slug: Callable[[Any], str] = cv.slug) -> Any:
 STRINGS_SCHEMA = vol.Schema(
     {
         vol.Optional("title"): TEXT,
+        vol.Optional("common"): _slug_keys(TEXT),
         vol.Optional("config"): _data_entry_schema(),
         vol.Optional("options"): _data_entry_schema(),
         vol.Optional("selector"): _slug_keys(
@@ -526,6 +528,15 @@ def test_every_exception_and_issue_message_is_used() -> None:
     for section in ("exceptions", "issues"):
         for key in strings[section]:
             assert (section, key) in used, f"{section}.{key} is never raised"
+
+
+def test_every_common_text_is_used() -> None:
+    """Each text under "common" (Assist's replies) is looked up by the code."""
+    code = "".join(
+        path.read_text(encoding="utf-8") for path in INTEGRATION.glob("*.py")
+    )
+    for key in _json("strings.json")["common"]:
+        assert f'"common.{key}"' in code, f"common.{key} is never used"
 
 
 # --- services.yaml and icons.json (hassfest services.py and icons.py) ----------------

@@ -66,8 +66,6 @@ def translated_field(key: str, *validators: Validator) -> Validator:
     def validate(value: Any) -> Any:
         try:
             return validator(value)
-        except FieldInvalid:
-            raise
         except probatio.Invalid as err:
             raise FieldInvalid(translation_key=key) from err
 
