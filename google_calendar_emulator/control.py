@@ -131,6 +131,7 @@ async def add_calendar(request: web.Request) -> web.StreamResponse:
         calendar_id=body.get("calendar_id"),
         time_zone=body.get("time_zone", "UTC"),
         access_role=body.get("access_role", "owner"),
+        color_id=str(body.get("color_id", "1")),
     )
     return _json({"calendar_id": calendar_id}, status=201)
 

@@ -56,7 +56,11 @@ def seed_demo(
 
     emulator.add_user(DEMO_USER)
     emulator.add_calendar(
-        DEMO_USER, "Family", calendar_id=FAMILY_CALENDAR, time_zone=DEMO_TIME_ZONE
+        DEMO_USER,
+        "Family",
+        calendar_id=FAMILY_CALENDAR,
+        time_zone=DEMO_TIME_ZONE,
+        color_id="7",
     )
     emulator.add_calendar(
         DEMO_USER,
@@ -129,11 +133,69 @@ def seed_demo(
     )
     insert(
         primary,
-        {"summary": "Breakfast with Sam", **_timed(now - timedelta(hours=3), 60)},
+        {
+            "summary": "Breakfast with Sam",
+            **_timed(now - timedelta(hours=3), 60),
+            "colorId": "5",  # banana
+        },
     )
     insert(
         primary,
-        {"summary": "Focus time", **_timed(now + timedelta(hours=1), 90)},
+        {
+            "summary": "Focus time",
+            "eventType": "focusTime",
+            **_timed(now + timedelta(hours=1), 90),
+            "colorId": "9",  # blueberry
+        },
+    )
+    # Google hides what the user declined and keeps birthdays and working
+    # locations apart: Home Assistant shows them the same way.
+    insert(
+        primary,
+        {
+            "summary": "Budget meeting (declined)",
+            **_timed(midnight + timedelta(hours=13), 60),
+            "attendees": [
+                {"email": "boss@example.com", "responseStatus": "accepted"},
+                {"email": DEMO_USER, "responseStatus": "declined"},
+            ],
+        },
+    )
+    insert(
+        primary,
+        {
+            "summary": "Alex's birthday",
+            "eventType": "birthday",
+            "start": {"date": (today + timedelta(days=1)).isoformat()},
+            "end": {"date": (today + timedelta(days=2)).isoformat()},
+            "recurrence": ["RRULE:FREQ=YEARLY"],
+            "transparency": "transparent",
+            "visibility": "private",
+            "birthdayProperties": {"type": "birthday"},
+        },
+    )
+    insert(
+        primary,
+        {
+            "summary": "Office",
+            "eventType": "workingLocation",
+            "start": {"date": today.isoformat()},
+            "end": {"date": (today + timedelta(days=1)).isoformat()},
+            "transparency": "transparent",
+            "workingLocationProperties": {
+                "type": "officeLocation",
+                "officeLocation": {"label": "Main office"},
+            },
+        },
+    )
+    insert(
+        primary,
+        {
+            "summary": "Out of office",
+            "eventType": "outOfOffice",
+            **_timed(midnight + timedelta(days=3, hours=8), 10 * 60),
+            "colorId": "11",  # tomato
+        },
     )
     insert(
         FAMILY_CALENDAR,

@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rruleset, rrulestr
 
-from . import errors
+from . import errors, event_fields
+from .colors import CALENDAR_COLORS
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ class Calendar:
     owner: str
     acl: dict[str, str] = field(default_factory=dict)
     description: str | None = None
+    color_id: str = "1"  # in the calendar palette (colors.get)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     serials: dict[str, int] = field(default_factory=dict)  # event id -> change serial
 
@@ -261,6 +263,7 @@ class CalendarModel:
                 time_zone="UTC",
                 owner=email,
                 acl={email: "owner"},
+                color_id="14",
             )
         return email
 
@@ -272,10 +275,13 @@ class CalendarModel:
         calendar_id: str | None = None,
         time_zone: str = "UTC",
         access_role: str = "owner",
+        color_id: str = "1",
     ) -> str:
         """Create a secondary calendar that `owner` sees with `access_role`."""
         self.add_user(owner)
         _zone(time_zone, "UTC")
+        if color_id not in CALENDAR_COLORS:
+            raise ValueError(f"Unknown calendar color {color_id}")
         calendar_id = (
             calendar_id or f"{secrets.token_hex(16)}@group.calendar.google.com"
         )
@@ -287,6 +293,7 @@ class CalendarModel:
             time_zone=time_zone,
             owner=owner,
             acl={owner: access_role},
+            color_id=color_id,
         )
         return calendar_id
 
@@ -361,8 +368,8 @@ class CalendarModel:
         entry.update(
             {
                 "kind": "calendar#calendarListEntry",
-                "colorId": "14" if calendar.id == user else "1",
-                "backgroundColor": "#9fe1e7" if calendar.id == user else "#ac725e",
+                "colorId": calendar.color_id,
+                "backgroundColor": CALENDAR_COLORS[calendar.color_id]["background"],
                 "foregroundColor": "#000000",
                 "selected": True,
                 "accessRole": calendar.acl[user],
@@ -1102,6 +1109,9 @@ class CalendarModel:
         event = self._new_event(calendar, user, body)
         self._validate_times(calendar, event, recurring=bool(event.get("recurrence")))
         self._validate_recurrence(calendar, event)
+        event_fields.check_new(event, primary=calendar.id == calendar.owner)
+        event_fields.check_fields(event)
+        event_fields.mark_attendees(event, calendar.owner)
         self._apply_conference(event, body, conference_data_version, None)
         self._store(calendar, event)
         self._notify(calendar.id)
@@ -1190,6 +1200,7 @@ class CalendarModel:
             raise errors.condition_not_met()
         if body.get("id") not in (None, event_id):
             raise errors.bad_request("The event id cannot be changed.")
+        event_fields.check_change(current, body)
         writable = {
             key: value
             for key, value in body.items()
@@ -1225,6 +1236,8 @@ class CalendarModel:
             event.pop("recurrence", None)
         self._validate_times(calendar, event, recurring=bool(event.get("recurrence")))
         self._validate_recurrence(calendar, event)
+        event_fields.check_fields(event)
+        event_fields.mark_attendees(event, calendar.owner)
         self._apply_conference(event, body, conference_data_version, current)
         self._store(calendar, event)
         if event.get("status") == "cancelled" and event.get("recurrence"):
@@ -1254,6 +1267,38 @@ class CalendarModel:
         if event.get("recurrence"):
             self._cancel_exceptions(calendar, event_id)
         self._notify(calendar.id)
+
+    def move_event(
+        self, user: str | None, calendar_id: str, event_id: str, destination: str
+    ) -> dict[str, Any]:
+        """Move an event to another calendar (events.move): default events only."""
+        source = self.resolve(user, calendar_id, write=True)
+        target = self.resolve(user, destination, write=True)
+        current = self._find(source, event_id)
+        if current.get("status") == "cancelled":
+            raise errors.deleted()
+        event_fields.check_move(current)
+        if "recurringEventId" in current:
+            raise errors.bad_request("Cannot move an instance of a recurring event.")
+        if target is source:
+            return copy.deepcopy(current)
+        if event_id in target.events:
+            raise errors.duplicate()
+        moved = copy.deepcopy(current)
+        moved["organizer"] = {
+            "email": target.id,
+            "displayName": target.summary,
+            "self": True,
+        }
+        moved["htmlLink"] = self._html_link(target.id, event_id)
+        moved["sequence"] = int(moved.get("sequence", 0)) + 1
+        self._store(target, moved)
+        tombstone = copy.deepcopy(current)
+        tombstone["status"] = "cancelled"
+        self._store(source, tombstone)
+        self._notify(source.id)
+        self._notify(target.id)
+        return copy.deepcopy(moved)
 
     def _cancel_exceptions(self, calendar: Calendar, master_id: str) -> None:
         """Cancel the exceptions of a deleted recurring event."""

@@ -34,6 +34,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from . import errors
+from .colors import colors_resource
 from .errors import ApiError
 from .faults import FaultInjector, FaultKind
 from .identities import JWT_BEARER, Identities
@@ -157,14 +158,16 @@ class GoogleCalendarEmulator:
         calendar_id: str | None = None,
         time_zone: str = "UTC",
         access_role: str = "owner",
+        color_id: str = "1",
     ) -> str:
-        """Create a secondary calendar; return its id."""
+        """Create a secondary calendar colored from the palette; return its id."""
         return self.model.add_calendar(
             owner,
             summary,
             calendar_id=calendar_id,
             time_zone=time_zone,
             access_role=access_role,
+            color_id=color_id,
         )
 
     def share_calendar(self, calendar_id: str, email: str, access_role: str) -> None:
@@ -440,6 +443,8 @@ class GoogleCalendarEmulator:
         cdv = _int_param(query, "conferenceDataVersion")
         if_match = headers.get("If-Match")
         match segments:
+            case ["colors"] if method == "GET":
+                return _ok(colors_resource())
             case ["users", "me", "calendarList"] if method == "GET":
                 return _ok(model.calendar_list(user, query))
             case ["users", "me", "calendarList"] if method == "POST":
@@ -488,6 +493,13 @@ class GoogleCalendarEmulator:
             case ["calendars", calendar_id, "events", event_id] if method == "DELETE":
                 model.delete_event(user, calendar_id, event_id, if_match=if_match)
                 return 204, {}, b""
+            case ["calendars", calendar_id, "events", event_id, "move"] if (
+                method == "POST"
+            ):
+                destination = query.get("destination", [""])[0]
+                if not destination:
+                    raise errors.required("destination")
+                return _ok(model.move_event(user, calendar_id, event_id, destination))
             case ["calendars", calendar_id, "events", event_id, "instances"] if (
                 method == "GET"
             ):

@@ -231,6 +231,16 @@ async def test_get_calendar_returns_the_calendar_list_entry(
     assert calendar["accessRole"] == "owner"
 
 
+async def test_get_colors_returns_googles_palette(
+    client: GoogleCalendarApi, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    colors = await client.get_colors()
+    assert len(colors["calendar"]) == 24
+    assert len(colors["event"]) == 11
+    assert colors["event"]["11"] == {"background": "#dc2127", "foreground": "#1d1d1d"}
+    assert calendar_emulator.requests.count("GET", "/colors") == 1
+
+
 async def test_list_events_pages_then_syncs_incrementally(
     client: GoogleCalendarApi, calendar_emulator: GoogleCalendarEmulator
 ) -> None:

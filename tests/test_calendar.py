@@ -27,10 +27,19 @@ from custom_components.google_calendar_sync.api import (
 from custom_components.google_calendar_sync.calendar import (
     GoogleCalendarSyncCalendarEntity,
 )
-from custom_components.google_calendar_sync.const import CONF_CALENDARS, DOMAIN
+from custom_components.google_calendar_sync.const import (
+    CONF_CALENDARS,
+    CONF_FREE_EVENTS_BUSY,
+    CONF_SHOW_DECLINED,
+    DECLINED_COLOR,
+    DOMAIN,
+)
+from custom_components.google_calendar_sync.coordinator import calendar_unique_id
+from custom_components.google_calendar_sync.event_views import EventView
 from custom_components.google_calendar_sync.timeline import CalendarTimeline
 from google_calendar_emulator import GoogleCalendarEmulator
 
+from .common import loaded_entry
 from .conftest import ACCOUNT, GetEvents
 from .reliability_helpers import (
     LOAD_EVENTS,
@@ -272,7 +281,9 @@ def _uncached(
     """Convert a range from the timeline the way it was done before caching."""
     return [
         calendar_module._to_calendar_event(event)
-        for event in entity.coordinator.data.overlapping(start, end)
+        for event in entity.coordinator.data.timelines[EventView.CALENDAR].overlapping(
+            start, end
+        )
     ]
 
 
@@ -459,3 +470,276 @@ async def test_an_invalid_event_fails_the_read_not_the_warm_up(
         await entity.async_get_events(
             hass, begin - timedelta(hours=2), begin + timedelta(hours=2)
         )
+
+
+# What Google shows: special event types, declined invitations, colors, free/busy.
+
+TODAY = {"start": {"date": "2030-01-07"}, "end": {"date": "2030-01-08"}}
+
+
+def _at(start: datetime, minutes: int = 60) -> dict[str, Any]:
+    """Return the start and end of a timed event."""
+    return {
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(minutes=minutes)).isoformat()},
+    }
+
+
+def _invitation(summary: str, answer: str, start: datetime) -> dict[str, Any]:
+    """Return an event the account was invited to and answered."""
+    return {
+        "summary": summary,
+        **_at(start),
+        "attendees": [
+            {"email": "boss@example.com", "responseStatus": "accepted"},
+            {"email": ACCOUNT, "responseStatus": answer},
+        ],
+    }
+
+
+async def _summaries(hass: HomeAssistant, entity_id: str, day: datetime) -> list[str]:
+    """Return the summaries of a day of one calendar entity."""
+    response = await hass.services.async_call(
+        "calendar",
+        "get_events",
+        {
+            "entity_id": entity_id,
+            "start_date_time": day,
+            "end_date_time": day + timedelta(days=1),
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    return [event["summary"] for event in response[entity_id]["events"]]  # type: ignore[index]
+
+
+def _view_entity_id(
+    hass: HomeAssistant, calendar_id: str, view: EventView
+) -> str | None:
+    """Return the entity id of one view of a calendar, None if it has none."""
+    return er.async_get(hass).async_get_entity_id(
+        "calendar", DOMAIN, calendar_unique_id(ACCOUNT, calendar_id, view)
+    )
+
+
+async def _reload(hass: HomeAssistant, entry: MockConfigEntry, **options: Any) -> None:
+    """Change options and reload the entry."""
+    hass.config_entries.async_update_entry(entry, options={**entry.options, **options})
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+@pytest.mark.usefixtures("family")
+async def test_birthdays_and_working_locations_get_calendars_of_their_own(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    calendar_entity_id: Callable[[str], str],
+) -> None:
+    """Like Google, the calendar leaves out birthdays and working locations."""
+    day = datetime(2030, 1, 7, tzinfo=UTC)
+    for body in (
+        {"summary": "Meeting", **_at(day + timedelta(hours=9))},
+        {
+            "summary": "Away",
+            "eventType": "outOfOffice",
+            **_at(day + timedelta(hours=13)),
+        },
+        {
+            "summary": "Deep work",
+            "eventType": "focusTime",
+            **_at(day + timedelta(hours=15)),
+        },
+        {
+            "summary": "Ada's birthday",
+            "eventType": "birthday",
+            **TODAY,
+            "recurrence": ["RRULE:FREQ=YEARLY"],
+        },
+        {"summary": "Office", "eventType": "workingLocation", **TODAY},
+    ):
+        calendar_emulator.insert_event(ACCOUNT, body)
+    await setup_integration.runtime_data.coordinators[ACCOUNT].async_sync()
+
+    primary = calendar_entity_id(ACCOUNT)
+    birthdays = _view_entity_id(hass, ACCOUNT, EventView.BIRTHDAYS)
+    working = _view_entity_id(hass, ACCOUNT, EventView.WORKING_LOCATIONS)
+    assert birthdays == "calendar.user_example_com_birthdays"
+    assert working is not None
+    assert await _summaries(hass, primary, day) == ["Meeting", "Away", "Deep work"]
+    assert await _summaries(hass, birthdays, day) == ["Ada's birthday"]
+    assert await _summaries(hass, birthdays, day.replace(year=2031)) == [
+        "Ada's birthday"
+    ]
+    # Working locations are opt-in, like in Home Assistant's Google integration.
+    working_entry = entity_registry.async_get(working)
+    assert working_entry is not None
+    assert working_entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert working_entry.original_name == "Working location"
+    assert hass.states.get(working) is None
+    # Google keeps these types on primary calendars: other calendars get no view.
+    assert _view_entity_id(hass, FAMILY_ID, EventView.BIRTHDAYS) is None
+    state = hass.states.get(birthdays)
+    assert state is not None
+    assert state.attributes["supported_features"] == 0
+
+
+async def test_enabled_working_locations_show_them(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Enabling the working location calendar shows where the user works."""
+    calendar_emulator.insert_event(
+        ACCOUNT, {"summary": "Home", "eventType": "workingLocation", **TODAY}
+    )
+    working = _view_entity_id(hass, ACCOUNT, EventView.WORKING_LOCATIONS)
+    assert working is not None
+    entity_registry.async_update_entity(working, disabled_by=None)
+    await hass.config_entries.async_reload(setup_integration.entry_id)
+    await hass.async_block_till_done()
+    day = datetime(2030, 1, 7, tzinfo=UTC)
+    assert await _summaries(hass, working, day) == ["Home"]
+
+
+async def test_declined_invitations_are_hidden_unless_shown_greyed_out(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    calendar_entity_id: Callable[[str], str],
+) -> None:
+    """Declined invitations are hidden, or shown in a grey calendar of their own."""
+    day = datetime(2030, 1, 7, tzinfo=UTC)
+    calendar_emulator.insert_event(
+        ACCOUNT, _invitation("Accepted", "accepted", day + timedelta(hours=9))
+    )
+    calendar_emulator.insert_event(
+        ACCOUNT, _invitation("Declined", "declined", day + timedelta(hours=10))
+    )
+    calendar_emulator.insert_event(
+        ACCOUNT, _invitation("Maybe", "tentative", day + timedelta(hours=11))
+    )
+    await setup_integration.runtime_data.coordinators[ACCOUNT].async_sync()
+    primary = calendar_entity_id(ACCOUNT)
+    assert await _summaries(hass, primary, day) == ["Accepted", "Maybe"]
+    assert _view_entity_id(hass, ACCOUNT, EventView.DECLINED) is None
+
+    await _reload(hass, setup_integration, **{CONF_SHOW_DECLINED: True})
+    declined = _view_entity_id(hass, ACCOUNT, EventView.DECLINED)
+    assert declined == "calendar.user_example_com_declined_invitations"
+    assert await _summaries(hass, primary, day) == ["Accepted", "Maybe"]
+    assert await _summaries(hass, declined, day) == ["Declined"]
+    declined_entry = entity_registry.async_get(declined)
+    assert declined_entry is not None
+    assert declined_entry.options["calendar"] == {"color": DECLINED_COLOR}
+
+    # Turned off again, the extra calendar goes away.
+    await _reload(hass, setup_integration, **{CONF_SHOW_DECLINED: False})
+    assert _view_entity_id(hass, ACCOUNT, EventView.DECLINED) is None
+
+
+@pytest.mark.usefixtures("family")
+@pytest.mark.parametrize(
+    "entry_options",
+    [{CONF_CALENDARS: [ACCOUNT, FAMILY_ID], CONF_SHOW_DECLINED: True}],
+)
+async def test_declined_calendar_of_a_named_calendar_says_whose(
+    setup_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    hass: HomeAssistant,
+) -> None:
+    """A declined view names its calendar unless it is the unnamed primary one."""
+    declined = _view_entity_id(hass, FAMILY_ID, EventView.DECLINED)
+    assert declined is not None
+    entry = entity_registry.async_get(declined)
+    assert entry is not None
+    assert entry.original_name == "Family declined invitations"
+
+
+async def test_calendars_take_their_color_from_google(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_credentials: None,
+    config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """The entity's initial color is the calendar's; colors.get runs once per setup."""
+    calendar_emulator.add_calendar(
+        ACCOUNT, "Family", calendar_id=FAMILY_ID, color_id="7"
+    )
+    async with loaded_entry(hass, config_entry):
+        primary = _view_entity_id(hass, ACCOUNT, EventView.CALENDAR)
+        family = _view_entity_id(hass, FAMILY_ID, EventView.CALENDAR)
+        assert primary is not None
+        assert family is not None
+        assert entity_registry.async_get(primary).options["calendar"] == {  # type: ignore[union-attr]
+            "color": "#9fe1e7"
+        }
+        assert entity_registry.async_get(family).options["calendar"] == {  # type: ignore[union-attr]
+            "color": "#42d692"
+        }
+        assert calendar_emulator.requests.count("GET", "/colors") == 1
+        await hass.config_entries.async_reload(config_entry.entry_id)
+        await hass.async_block_till_done()
+        assert calendar_emulator.requests.count("GET", "/colors") == 2
+
+
+async def test_free_events_do_not_make_the_calendar_busy_unless_chosen(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+    calendar_entity_id: Callable[[str], str],
+) -> None:
+    """An event marked free leaves the state off; the option makes it count."""
+    now = datetime.now(UTC)
+    calendar_emulator.insert_event(
+        ACCOUNT,
+        {
+            "summary": "Free lunch",
+            "transparency": "transparent",
+            **_at(now - timedelta(minutes=5), 60),
+        },
+    )
+    calendar_emulator.insert_event(
+        ACCOUNT, {"summary": "Later", **_at(now + timedelta(hours=3))}
+    )
+    await setup_integration.runtime_data.coordinators[ACCOUNT].async_sync()
+    entity_id = calendar_entity_id(ACCOUNT)
+    state = hass.states.get(entity_id)
+    assert state.state == STATE_OFF
+    assert state.attributes["message"] == "Later"
+    # Still listed: free events are shown, they just do not block time.
+    assert "Free lunch" in await _summaries(hass, entity_id, now - timedelta(hours=1))
+
+    await _reload(hass, setup_integration, **{CONF_FREE_EVENTS_BUSY: [ACCOUNT]})
+    state = hass.states.get(entity_id)
+    assert state.state == STATE_ON
+    assert state.attributes["message"] == "Free lunch"
+
+
+async def test_out_of_office_is_shown_as_such(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    setup_integration: MockConfigEntry,
+    calendar_entity_id: Callable[[str], str],
+) -> None:
+    """The current event's type is an attribute: out of office reads as such."""
+    entity_id = calendar_entity_id(ACCOUNT)
+    assert "event_kind" not in hass.states.get(entity_id).attributes
+    now = datetime.now(UTC)
+    calendar_emulator.insert_event(
+        ACCOUNT,
+        {
+            "summary": "Vacation",
+            "eventType": "outOfOffice",
+            **_at(now - timedelta(minutes=5), 120),
+        },
+    )
+    await setup_integration.runtime_data.coordinators[ACCOUNT].async_sync()
+    state = hass.states.get(entity_id)
+    assert state.state == STATE_ON
+    assert state.attributes["event_kind"] == "out_of_office"

@@ -28,10 +28,12 @@ from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
     CONF_EXPORT_SOURCES,
     CONF_EXPORT_TARGET,
+    CONF_FREE_EVENTS_BUSY,
     CONF_POLL_INTERVAL_MINUTES,
     CONF_PUSH_ENABLED,
     CONF_SAFETY_NET_HOURS,
     CONF_SERVICE_ACCOUNT_KEY,
+    CONF_SHOW_DECLINED,
     CONF_SUBJECT,
     CONF_SYNC_WINDOW_DAYS,
     CONF_WEBHOOK_ID,
@@ -169,6 +171,8 @@ async def test_full_flow_creates_entry_for_chosen_calendars(
         CONF_PUSH_ENABLED: True,
         CONF_POLL_INTERVAL_MINUTES: 15,
         CONF_SAFETY_NET_HOURS: 6,
+        CONF_SHOW_DECLINED: False,
+        CONF_FREE_EVENTS_BUSY: [],
     }
     assert len(mock_setup.mock_calls) == 1
 
@@ -421,6 +425,8 @@ async def test_options_flow_changes_sync_settings(
         CONF_PUSH_ENABLED: False,
         CONF_POLL_INTERVAL_MINUTES: 5,
         CONF_SAFETY_NET_HOURS: 12,
+        CONF_SHOW_DECLINED: True,
+        CONF_FREE_EVENTS_BUSY: [calendars["family"]],
     }
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {CONF_CALENDARS: [], **settings}
@@ -438,6 +444,8 @@ async def test_options_flow_changes_sync_settings(
         CONF_PUSH_ENABLED: False,
         CONF_POLL_INTERVAL_MINUTES: 5,
         CONF_SAFETY_NET_HOURS: 12,
+        CONF_SHOW_DECLINED: True,
+        CONF_FREE_EVENTS_BUSY: [calendars["family"]],
         "owned_by_another_step": True,
     }
     assert entry.state is ConfigEntryState.LOADED

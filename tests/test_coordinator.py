@@ -145,9 +145,65 @@ async def test_edit_in_google_appears_and_fires_one_updated_event(
     assert data["start"] == event["start"]["dateTime"]
     assert data["end"] == event["end"]["dateTime"]
     assert "summary" in data["changed_fields"]
+    assert data["event_kind"] == "default"
+    assert data["color"] == "#9fe1e7"  # no color of its own: the calendar's
+    assert data["response_status"] is None
     # The poll was incremental.
     assert all("syncToken" in query for query in _list_requests(calendar_emulator))
     assert await _summaries_of_the_day(get_events, now) == ["Retro"]
+
+
+async def test_changes_carry_type_color_and_the_users_answer(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    coordinator: CalendarSyncCoordinator,
+    now: datetime,
+) -> None:
+    """Automations can ignore declined invitations or react to an out of office."""
+    changes = async_capture_events(hass, EVENT_CHANGED)
+    invitation = calendar_emulator.insert_event(
+        ACCOUNT,
+        _timed(
+            "Board meeting",
+            now + timedelta(hours=1),
+            colorId="11",
+            attendees=[
+                {"email": "boss@example.com", "responseStatus": "accepted"},
+                {"email": ACCOUNT, "responseStatus": "needsAction"},
+            ],
+        ),
+    )
+    calendar_emulator.insert_event(
+        ACCOUNT, _timed("Away", now + timedelta(hours=3), eventType="outOfOffice")
+    )
+    await coordinator.async_sync()
+    calendar_emulator.patch_event(
+        ACCOUNT,
+        invitation["id"],
+        {
+            "attendees": [
+                {"email": "boss@example.com", "responseStatus": "accepted"},
+                {"email": ACCOUNT, "responseStatus": "declined"},
+            ]
+        },
+    )
+    await coordinator.async_sync()
+    await hass.async_block_till_done()
+
+    assert [
+        (
+            c.data["change"],
+            c.data["summary"],
+            c.data["event_kind"],
+            c.data["color"],
+            c.data["response_status"],
+        )
+        for c in changes
+    ] == [
+        ("created", "Board meeting", "default", "#dc2127", "needs_action"),
+        ("created", "Away", "out_of_office", "#9fe1e7", None),
+        ("updated", "Board meeting", "default", "#dc2127", "declined"),
+    ]
 
 
 async def test_created_and_deleted_events_are_announced(
@@ -498,7 +554,7 @@ async def test_timeline_is_built_off_the_loop_and_keeps_writes_made_meanwhile(
         **_timed("Written meanwhile", now + timedelta(hours=2)),
     }
     threads: list[bool] = []
-    build = coordinator_module._build_warm_timeline
+    build = coordinator_module._build_warm_views
 
     def build_while_a_write_lands(*args: Any) -> Any:
         threads.append(hass.loop_thread_id == threading.get_ident())
@@ -509,7 +565,7 @@ async def test_timeline_is_built_off_the_loop_and_keeps_writes_made_meanwhile(
         coordinator.async_apply_remote_write(written)
 
     with patch.object(
-        coordinator_module, "_build_warm_timeline", build_while_a_write_lands
+        coordinator_module, "_build_warm_views", build_while_a_write_lands
     ):
         await coordinator.async_sync()
 

@@ -106,7 +106,10 @@ async def test_one_event_entity_per_calendar_with_translated_names(
     entries = er.async_entries_for_config_entry(
         entity_registry, setup_integration.entry_id
     )
+    # The primary calendar also has its birthdays and working locations views.
     assert sorted(entry.domain for entry in entries) == [
+        "calendar",
+        "calendar",
         "calendar",
         "calendar",
         "event",
@@ -152,6 +155,10 @@ async def test_change_in_google_fires_the_entity_with_the_bus_payload(
     assert attributes["location"] == "Main St"
     assert attributes["all_day"] is False
     assert attributes["recurring_event_id"] is None
+    # Automations can tell an out of office or a declined invitation apart.
+    assert attributes["event_kind"] == "default"
+    assert attributes["color"] == "#9fe1e7"
+    assert attributes["response_status"] is None
     assert "start" in attributes["changed_fields"]
     assert datetime.fromisoformat(attributes["start"]) == moved
     # One code path: the attributes are the bus event's payload.

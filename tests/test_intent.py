@@ -285,6 +285,10 @@ async def test_readme_sentence_creates_the_event_and_confirms_it(
             "The calendar Holidays is read-only; I cannot add events to it.",
         ),
         (
+            "add dentist to the birthdays calendar at 15:30",
+            "The calendar Birthdays is read-only; I cannot add events to it.",
+        ),
+        (
             "add dentist to the family calendar at 25:99",
             (
                 "I did not understand the time 25:99; say a time such as 15:30, "

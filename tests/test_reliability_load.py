@@ -19,6 +19,7 @@ from custom_components.google_calendar_sync.calendar import (
 )
 from custom_components.google_calendar_sync.const import DOMAIN
 from custom_components.google_calendar_sync.coordinator import calendar_unique_id
+from custom_components.google_calendar_sync.event_views import EventView
 from custom_components.google_calendar_sync.store import SyncStore, stored_data_to_dict
 from google_calendar_emulator import GoogleCalendarEmulator
 
@@ -99,7 +100,9 @@ async def test_large_calendar_syncs_restarts_from_store_and_reads_a_month_fast(
     index_timings = []
     for _ in range(5):
         begin = time.perf_counter()
-        coordinator.data.overlapping(month, month + timedelta(days=30))
+        coordinator.data.timelines[EventView.CALENDAR].overlapping(
+            month, month + timedelta(days=30)
+        )
         index_timings.append(time.perf_counter() - begin)
     index = statistics.median(index_timings)
     assert found > 1_000

@@ -978,6 +978,31 @@ async def test_read_only_calendar_refuses_writes(
     assert calendar_emulator.requests.entries == []
 
 
+@pytest.mark.parametrize(
+    ("service", "data"),
+    [
+        (
+            "create_event",
+            {"summary": "x", "start_date": "2030-01-07", "end_date": "2030-01-08"},
+        ),
+        ("export_appointments", {"appointments": []}),
+    ],
+)
+@pytest.mark.usefixtures("setup_integration")
+async def test_separate_views_refuse_writes(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    service: str,
+    data: dict[str, Any],
+) -> None:
+    """The birthdays calendar only shows birthdays: events go to the calendar."""
+    calendar_emulator.requests.clear()
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, service, "calendar.user_example_com_birthdays", **data)
+    assert err.value.translation_key == "view_not_writable"
+    assert calendar_emulator.requests.entries == []
+
+
 # Automatic export (options export_sources / export_target).
 
 

@@ -16,6 +16,7 @@ from homeassistant.helpers import (
 from homeassistant.helpers.typing import ConfigType
 
 from .api import GoogleAuthError, GoogleCalendarApiError
+from .colors import ColorPalette
 from .const import CONF_CALENDARS, DOMAIN
 from .coordinator import (
     CalendarSyncCoordinator,
@@ -44,13 +45,15 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool | None:
 async def async_setup_entry(
     hass: HomeAssistant, entry: GoogleCalendarSyncConfigEntry
 ) -> bool:
-    """Set up one Google account (user, service account or API key) from an entry."""
+    """Set up one Google account (a user or a service account) from an entry."""
     api = await async_entry_api(hass, entry)
     account = str(entry.unique_id)
     try:
         calendars = {
             calendar["id"]: calendar for calendar in await api.list_calendars()
         }
+        # Once per entry: the palette is Google's and changes only with a reload.
+        palette = ColorPalette.from_colors(await api.get_colors())
     except GoogleAuthError as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN,
@@ -84,6 +87,7 @@ async def async_setup_entry(
             calendar=calendar,
             store=store,
             stored=stored,
+            palette=palette,
         )
     # Forget what was synced for calendars that are no longer synced.
     if stale := set(stored.calendars) - set(coordinators):
@@ -125,7 +129,11 @@ def _async_remove_stale_entities(
 ) -> None:
     """Remove entities and devices of calendars no longer synced."""
     entity_registry = er.async_get(hass)
-    wanted = {calendar_unique_id(account, calendar_id) for calendar_id in coordinators}
+    wanted = {
+        calendar_unique_id(account, calendar_id, view)
+        for calendar_id, coordinator in coordinators.items()
+        for view in coordinator.views
+    }
     for entity_entry in er.async_entries_for_config_entry(
         entity_registry, entry.entry_id
     ):

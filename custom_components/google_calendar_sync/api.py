@@ -415,6 +415,7 @@ class GoogleCalendarApi:
         self._calendars = service.calendars()
         self._events = service.events()
         self._channels = service.channels()
+        self._colors = service.colors()
         self.request_count = 0
 
     @classmethod
@@ -472,6 +473,11 @@ class GoogleCalendarApi:
         result: dict[str, Any] = await self._execute(
             lambda: self._calendars.get(calendarId=calendar_id)
         )
+        return result
+
+    async def get_colors(self) -> dict[str, Any]:
+        """Return Google's color palette (colors.get): calendar and event colors."""
+        result: dict[str, Any] = await self._execute(self._colors.get)
         return result
 
     async def list_events(

@@ -15,9 +15,15 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from .const import DECLINED_COLOR
 from .convert import EventWriter
-from .coordinator import CalendarSyncCoordinator, GoogleCalendarSyncConfigEntry
+from .coordinator import (
+    CalendarSyncCoordinator,
+    GoogleCalendarSyncConfigEntry,
+    calendar_unique_id,
+)
 from .entity import GoogleCalendarSyncEntity, calendar_name
+from .event_views import EventView, event_type
 from .timeline import CalendarTimeline, TimelineEvent
 
 _LOGGER = logging.getLogger(__name__)
@@ -49,10 +55,11 @@ async def async_setup_entry(
     entry: GoogleCalendarSyncConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add one calendar entity per synced calendar."""
+    """Add one calendar entity per view (calendar, birthdays...) of each calendar."""
     async_add_entities(
-        GoogleCalendarSyncCalendarEntity(coordinator)
+        GoogleCalendarSyncCalendarEntity(coordinator, view)
         for coordinator in entry.runtime_data.coordinators.values()
+        for view in coordinator.views
     )
 
 
@@ -123,15 +130,42 @@ def _convert_window(
 
 
 class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity):
-    """One Google calendar, read from the local copy without I/O."""
+    """One view of a Google calendar, read from the local copy without I/O."""
 
-    def __init__(self, coordinator: CalendarSyncCoordinator) -> None:
-        """Initialize the calendar entity."""
+    def __init__(
+        self,
+        coordinator: CalendarSyncCoordinator,
+        view: EventView = EventView.CALENDAR,
+    ) -> None:
+        """Initialize the calendar entity of one view of a calendar."""
         super().__init__(coordinator)
-        if (name := calendar_name(coordinator)) is None:
-            self._attr_translation_key = "primary"
+        self._view = view
+        calendar = coordinator.calendar
+        self._attr_unique_id = calendar_unique_id(
+            coordinator.account, coordinator.calendar_id, view
+        )
+        name = calendar_name(coordinator)
+        if view is EventView.CALENDAR:
+            if name is None:
+                self._attr_translation_key = "primary"
+            else:
+                self._attr_name = name
+        elif view is EventView.DECLINED:
+            if name is None:
+                self._attr_translation_key = "primary_declined"
+            else:
+                self._attr_translation_key = "declined"
+                self._attr_translation_placeholders = {"calendar": name}
         else:
-            self._attr_name = name
+            self._attr_translation_key = str(view)
+        # Google shows working locations apart from events: opt-in, like core.
+        self._attr_entity_registry_enabled_default = (
+            view is not EventView.WORKING_LOCATIONS
+        )
+        if view is EventView.CALENDAR:
+            self._attr_initial_color = coordinator.palette.calendar_color(calendar)
+        elif view is EventView.DECLINED:
+            self._attr_initial_color = DECLINED_COLOR
         self._was_available = True
         # Converted events by content; replaced whole by each warm-up.
         self._converted: dict[_Key, CalendarEvent] = {}
@@ -157,12 +191,32 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         await super().async_will_remove_from_hass()
 
     @property
+    def timeline(self) -> CalendarTimeline:
+        """Return the timeline of this entity's view."""
+        return self.coordinator.data.timelines[self._view]
+
+    def _current(self) -> TimelineEvent | None:
+        """Return the event the state reflects: events marked free only if busy."""
+        timeline = self.timeline
+        if self._view is EventView.CALENDAR and not self.coordinator.free_events_busy:
+            timeline = self.coordinator.data.busy
+        return timeline.active_or_next(dt_util.now())
+
+    @property
     @override
     def event(self) -> CalendarEvent | None:
         """Return the current or next event."""
-        if (found := self.coordinator.data.active_or_next(dt_util.now())) is None:
+        if (found := self._current()) is None:
             return None
         return self._calendar_event(found)
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Say what kind of event the current or next one is (out of office...)."""
+        if (found := self._current()) is None:
+            return None
+        return {"event_kind": str(event_type(found.source))}
 
     @override
     async def async_get_events(
@@ -171,7 +225,7 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         """Return the events overlapping a range, from the local timeline."""
         return [
             self._calendar_event(event)
-            for event in self.coordinator.data.overlapping(start_date, end_date)
+            for event in self.timeline.overlapping(start_date, end_date)
         ]
 
     def _calendar_event(self, event: TimelineEvent) -> CalendarEvent:
@@ -189,8 +243,8 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
     @callback
     def _async_warm_new_timeline(self) -> None:
         """Start converting the events around now of a newly published timeline."""
-        timeline = self.coordinator.data
-        if timeline is None or timeline is self._warmed:
+        timeline = self.timeline
+        if timeline is self._warmed:
             return
         self._warmed = timeline
         # An older warm-up in flight sees the new generation and stops by itself.
@@ -217,10 +271,15 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         self._warm_task = None
 
     @property
+    def writable(self) -> bool:
+        """Return whether events can be written here: separate views are read-only."""
+        return self.coordinator.writable and self._view is EventView.CALENDAR
+
+    @property
     @override
     def supported_features(self) -> CalendarEntityFeature:
-        """Offer edits only on calendars the account may write."""
-        if not self.coordinator.writable:
+        """Offer edits only where events can be written."""
+        if not self.writable:
             return CalendarEntityFeature(0)
         return (
             CalendarEntityFeature.CREATE_EVENT
@@ -261,9 +320,10 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
     @callback
     @override
     def _handle_coordinator_update(self) -> None:
-        """Log availability changes once, then write the state."""
+        """Log availability changes once per calendar, then write the state."""
         available = self.available
-        if available != self._was_available:
+        # The other views of the calendar share its coordinator: one line is enough.
+        if self._view is EventView.CALENDAR and available != self._was_available:
             self._was_available = available
             if available:
                 _LOGGER.info("Calendar %s is back", self.entity_id)

@@ -56,10 +56,12 @@ from .const import (
     CONF_CALENDARS,
     CONF_EXPORT_SOURCES,
     CONF_EXPORT_TARGET,
+    CONF_FREE_EVENTS_BUSY,
     CONF_POLL_INTERVAL_MINUTES,
     CONF_PUSH_ENABLED,
     CONF_SAFETY_NET_HOURS,
     CONF_SERVICE_ACCOUNT_KEY,
+    CONF_SHOW_DECLINED,
     CONF_SUBJECT,
     CONF_SYNC_WINDOW_DAYS,
     CONF_WEBHOOK_ID,
@@ -81,6 +83,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_PUSH_ENABLED: True,
     CONF_POLL_INTERVAL_MINUTES: DEFAULT_POLL_INTERVAL_MINUTES,
     CONF_SAFETY_NET_HOURS: DEFAULT_SAFETY_NET_HOURS,
+    CONF_SHOW_DECLINED: False,
+    CONF_FREE_EVENTS_BUSY: [],
 }
 
 
@@ -603,6 +607,18 @@ class GoogleCalendarSyncOptionsFlow(OptionsFlowWithReload):
                     CONF_SAFETY_NET_HOURS, default=options[CONF_SAFETY_NET_HOURS]
                 ): _whole_number(
                     maximum=168, unit="h", error="invalid_safety_net_hours"
+                ),
+                probatio.Required(
+                    CONF_SHOW_DECLINED, default=options[CONF_SHOW_DECLINED]
+                ): BooleanSelector(),
+                probatio.Required(
+                    CONF_FREE_EVENTS_BUSY, default=options[CONF_FREE_EVENTS_BUSY]
+                ): SelectSelector(
+                    SelectSelectorConfig(
+                        options=_calendar_options(calendars),
+                        multiple=True,
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
                 ),
                 # Automatic export of Home Assistant calendars into a Google one.
                 probatio.Optional(

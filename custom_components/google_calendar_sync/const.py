@@ -31,6 +31,14 @@ class AuthType(StrEnum):
     SERVICE_ACCOUNT = "service_account"
 
 
+# Declined invitations: hidden (False, like Google's default) or shown greyed out in
+# a calendar of their own.
+CONF_SHOW_DECLINED: Final = "show_declined"
+# Calendars whose events marked free still make the calendar's state "on".
+CONF_FREE_EVENTS_BUSY: Final = "free_events_busy"
+
 DEFAULT_SYNC_WINDOW_DAYS: Final = 365
 DEFAULT_POLL_INTERVAL_MINUTES: Final = 15
 DEFAULT_SAFETY_NET_HOURS: Final = 6
+# Shown greyed out like Google shows a declined invitation.
+DECLINED_COLOR: Final = "#9e9e9e"

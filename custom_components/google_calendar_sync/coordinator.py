@@ -25,9 +25,12 @@ from .api import (
     GoogleNotFoundError,
     GoogleRateLimitError,
 )
+from .colors import ColorPalette
 from .const import (
+    CONF_FREE_EVENTS_BUSY,
     CONF_POLL_INTERVAL_MINUTES,
     CONF_SAFETY_NET_HOURS,
+    CONF_SHOW_DECLINED,
     CONF_SYNC_WINDOW_DAYS,
     DEFAULT_POLL_INTERVAL_MINUTES,
     DEFAULT_SAFETY_NET_HOURS,
@@ -35,6 +38,7 @@ from .const import (
     DOMAIN,
     EVENT_CHANGED,
 )
+from .event_views import CalendarViews, EventView, event_type, response_status
 from .store import StoredData, SyncStore
 from .sync import (
     CalendarSnapshot,
@@ -44,7 +48,6 @@ from .sync import (
     async_sync_calendar,
     is_cancelled,
 )
-from .timeline import CalendarTimeline
 
 if TYPE_CHECKING:
     from .push import PushManager
@@ -72,9 +75,13 @@ type GoogleCalendarSyncConfigEntry = ConfigEntry[GoogleCalendarSyncData]
 type ChangeListener = Callable[[Mapping[str, Any]], None]
 
 
-def calendar_unique_id(account: str, calendar_id: str) -> str:
-    """Return the unique id of the calendar entity of a Google calendar."""
-    return f"{account}-{calendar_id}"
+def calendar_unique_id(
+    account: str, calendar_id: str, view: EventView = EventView.CALENDAR
+) -> str:
+    """Return the unique id of the calendar entity of one view of a calendar."""
+    if view is EventView.CALENDAR:
+        return f"{account}-{calendar_id}"
+    return f"{account}-{calendar_id}-{view}"
 
 
 def _time_value(moment: Any) -> str | None:
@@ -102,13 +109,13 @@ def _safety_net_interval(options: Mapping[str, Any]) -> timedelta:
     return timedelta(hours=options.get(CONF_SAFETY_NET_HOURS, DEFAULT_SAFETY_NET_HOURS))
 
 
-def _build_warm_timeline(
+def _build_warm_views(
     events: list[dict[str, Any]], time_zone: str, now: datetime
-) -> CalendarTimeline:
+) -> CalendarViews:
     """Index events and expand the months around now; runs in the executor."""
-    timeline = CalendarTimeline(events, default_time_zone=time_zone)
-    timeline.warm(now)
-    return timeline
+    views = CalendarViews.build(events, default_time_zone=time_zone)
+    views.warm(now)
+    return views
 
 
 def _updated(event: Mapping[str, Any]) -> datetime | None:
@@ -171,7 +178,7 @@ def _keep_our_writes(
     )
 
 
-class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
+class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
     """Keep one Google calendar in sync and answer reads from a local timeline."""
 
     config_entry: GoogleCalendarSyncConfigEntry
@@ -186,12 +193,14 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
         calendar: dict[str, Any],
         store: SyncStore,
         stored: StoredData,
+        palette: ColorPalette,
     ) -> None:
         """Initialize the coordinator of one calendar."""
         self.api = api
         self.account = account
         self.calendar_id: str = calendar["id"]
         self.calendar = calendar
+        self.palette = palette
         self.writable = calendar.get("accessRole") in WRITABLE_ROLES
         self._store = store
         self._stored = stored
@@ -221,6 +230,32 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
         return self._stored.calendars.setdefault(self.calendar_id, CalendarSnapshot())
 
     @property
+    def primary(self) -> bool:
+        """Return whether this is the account's primary calendar."""
+        return bool(self.calendar.get("primary")) or self.calendar_id == self.account
+
+    @property
+    def views(self) -> list[EventView]:
+        """Return the views shown as calendar entities.
+
+        Google keeps birthdays and working locations on primary calendars only;
+        declined invitations get a calendar when the user wants to see them.
+        """
+        views = [EventView.CALENDAR]
+        if self.primary:
+            views += [EventView.BIRTHDAYS, EventView.WORKING_LOCATIONS]
+        if self.config_entry.options.get(CONF_SHOW_DECLINED, False):
+            views.append(EventView.DECLINED)
+        return views
+
+    @property
+    def free_events_busy(self) -> bool:
+        """Return whether events marked free make this calendar busy."""
+        return self.calendar_id in self.config_entry.options.get(
+            CONF_FREE_EVENTS_BUSY, []
+        )
+
+    @property
     def push_active(self) -> bool:
         """Return whether push notifications keep this calendar current."""
         return self._push_active
@@ -239,7 +274,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
             self._schedule_refresh()
 
     @override
-    async def _async_update_data(self) -> CalendarTimeline:
+    async def _async_update_data(self) -> CalendarViews:
         """Sync the calendar and return its timeline."""
         await self._async_coalesced_sync()
         return await self._async_build_timeline()
@@ -381,13 +416,13 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
         """Return the zone of all-day events and floating times."""
         return str(self.calendar.get("timeZone") or self.hass.config.time_zone)
 
-    def _build_timeline(self) -> CalendarTimeline:
+    def _build_timeline(self) -> CalendarViews:
         """Index the stored events for reads without I/O, on the loop."""
-        return CalendarTimeline(
+        return CalendarViews.build(
             self.snapshot.events.values(), default_time_zone=self._time_zone
         )
 
-    async def _async_build_timeline(self) -> CalendarTimeline:
+    async def _async_build_timeline(self) -> CalendarViews:
         """Build and warm the timeline in the executor, keeping the loop free.
 
         Indexing 20,000 events and expanding their series takes a few hundred
@@ -397,7 +432,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
         # A copy: our own writes may change the snapshot while the executor reads.
         events = list(self.snapshot.events.values())
         timeline = await self.hass.async_add_executor_job(
-            _build_warm_timeline, events, self._time_zone, dt_util.utcnow()
+            _build_warm_views, events, self._time_zone, dt_util.utcnow()
         )
         if local_changes != self._local_changes:
             # A write was published meanwhile from the newer snapshot: keep it.
@@ -449,6 +484,11 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarTimeline]):
             "location": event.get("location"),
             "description": event.get("description"),
             "recurring_event_id": event.get("recurringEventId"),
+            "event_kind": str(event_type(event)),
+            "color": self.palette.event_color(event, self.calendar),
+            "response_status": (
+                str(status) if (status := response_status(event)) else None
+            ),
             "changed_fields": (
                 list(change.changed_fields) if change.kind is ChangeKind.UPDATED else []
             ),

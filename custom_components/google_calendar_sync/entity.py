@@ -16,10 +16,8 @@ def calendar_name(coordinator: CalendarSyncCoordinator) -> str | None:
     instead, which avoids "a@b.c a@b.c".
     """
     calendar = coordinator.calendar
-    account = coordinator.account
     name = calendar.get("summaryOverride") or calendar.get("summary")
-    primary = calendar.get("primary") or coordinator.calendar_id == account
-    if primary and name in (None, account):
+    if coordinator.primary and name in (None, coordinator.account):
         return None
     return str(name or coordinator.calendar_id)
 

@@ -407,7 +407,7 @@ def _exported_uids(entity: CalendarEntity, start: datetime, end: datetime) -> se
         return set()
     return {
         event.uid
-        for event in entity.coordinator.data.overlapping(start, end)
+        for event in entity.timeline.overlapping(start, end)
         if ORIGIN_KEY in _private(event.source)
     }
 

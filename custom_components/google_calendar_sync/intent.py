@@ -86,7 +86,7 @@ def _find_calendar(
 ) -> GoogleCalendarSyncCalendarEntity:
     """Return the calendar named by the slot (entity id or name)."""
     calendars = _our_calendars(hass)
-    writable = [entity for entity in calendars if entity.coordinator.writable]
+    writable = [entity for entity in calendars if entity.writable]
     if wanted is None:
         if len(writable) == 1:
             return writable[0]
@@ -101,7 +101,7 @@ def _find_calendar(
         names = _calendar_names(hass, entity)
         # "the family calendar" gives "family", "the primary calendar" gives "primary".
         if key in names or f"{key} calendar" in names:
-            if not entity.coordinator.writable:
+            if not entity.writable:
                 raise _intent_error(
                     "intent_calendar_read_only", calendar=_spoken_name(hass, entity)
                 )

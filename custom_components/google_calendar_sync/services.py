@@ -108,9 +108,11 @@ EXPORT_SCHEMA: dict[Any, Any] = {
 
 
 def _require_writable(entity: GoogleCalendarSyncCalendarEntity) -> None:
-    """Refuse writes to a calendar the account may only read."""
+    """Refuse writes to a calendar the account may only read, or to a view."""
     if not entity.coordinator.writable:
         raise service_error("calendar_not_writable", entity_id=entity.entity_id)
+    if not entity.writable:
+        raise service_error("view_not_writable", entity_id=entity.entity_id)
 
 
 def _localize(value: datetime, zone: tzinfo) -> datetime:

@@ -173,6 +173,19 @@ async def test_seed_demo_gives_three_calendars_and_a_token(
     items = instances["items"]
     assert len(items) == 12
     assert [i.get("summary") for i in items].count("Weekly team sync (moved)") == 1
+
+    # What the demo shows of Google: types, a declined invitation and colors.
+    events = (await client(lambda s: s.events().list(calendarId=DEMO_USER)))["items"]
+    types = {event.get("eventType") for event in events}
+    assert {"birthday", "workingLocation", "outOfOffice", "focusTime"} <= types
+    assert any(
+        attendee.get("self") and attendee["responseStatus"] == "declined"
+        for event in events
+        for attendee in event.get("attendees", [])
+    )
+    assert {event["colorId"] for event in events if "colorId" in event} >= {"5", "11"}
+    family = next(c for c in calendars["items"] if c["id"] == FAMILY_CALENDAR)
+    assert family["backgroundColor"] == "#42d692"
     assert [i["status"] for i in items].count("cancelled") == 1
 
     primary = await client(

@@ -1,0 +1,50 @@
+"""Google's color palette (colors.get) and the colors of calendars and events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _backgrounds(palette: Any) -> dict[str, str]:
+    """Return color id -> background of one palette of a colors.get answer."""
+    if not isinstance(palette, dict):
+        return {}
+    return {
+        str(color_id): str(color["background"])
+        for color_id, color in palette.items()
+        if isinstance(color, dict) and color.get("background")
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ColorPalette:
+    """Background colors by id, of calendars and of events."""
+
+    calendar: Mapping[str, str] = field(default_factory=dict)
+    event: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_colors(cls, colors: Mapping[str, Any]) -> ColorPalette:
+        """Read a colors.get answer."""
+        return cls(
+            calendar=_backgrounds(colors.get("calendar")),
+            event=_backgrounds(colors.get("event")),
+        )
+
+    def calendar_color(self, calendar: Mapping[str, Any]) -> str | None:
+        """Return a calendar's color: the user's choice, else its palette color."""
+        if background := calendar.get("backgroundColor"):
+            return str(background)
+        return self.calendar.get(str(calendar.get("colorId")))
+
+    def event_color(
+        self, event: Mapping[str, Any], calendar: Mapping[str, Any]
+    ) -> str | None:
+        """Return the color Google shows an event in: its own, else its calendar's."""
+        if (color_id := event.get("colorId")) is not None and (
+            color := self.event.get(str(color_id))
+        ) is not None:
+            return color
+        return self.calendar_color(calendar)

@@ -1,0 +1,174 @@
+"""What Google shows of an event (type, own answer, free or busy) and where.
+
+Google keeps birthdays and working locations apart from the calendar and hides the
+invitations the user declined; Home Assistant shows them as separate calendars
+(views) of one synced calendar. Each view is indexed in its own timeline, and the
+calendar view once more without the events marked free, for the busy state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from .timeline import CalendarTimeline
+
+
+class EventType(StrEnum):
+    """Google's eventType, in Home Assistant's spelling."""
+
+    DEFAULT = "default"
+    BIRTHDAY = "birthday"
+    FOCUS_TIME = "focus_time"
+    FROM_GMAIL = "from_gmail"
+    OUT_OF_OFFICE = "out_of_office"
+    WORKING_LOCATION = "working_location"
+
+
+class ResponseStatus(StrEnum):
+    """The user's answer to an invitation, in Home Assistant's spelling."""
+
+    NEEDS_ACTION = "needs_action"
+    DECLINED = "declined"
+    TENTATIVE = "tentative"
+    ACCEPTED = "accepted"
+
+
+class EventView(StrEnum):
+    """The calendars Home Assistant shows of one Google calendar."""
+
+    CALENDAR = "calendar"
+    BIRTHDAYS = "birthdays"
+    WORKING_LOCATIONS = "working_locations"
+    DECLINED = "declined"
+
+
+_EVENT_TYPES = {
+    "default": EventType.DEFAULT,
+    "birthday": EventType.BIRTHDAY,
+    "focusTime": EventType.FOCUS_TIME,
+    "fromGmail": EventType.FROM_GMAIL,
+    "outOfOffice": EventType.OUT_OF_OFFICE,
+    "workingLocation": EventType.WORKING_LOCATION,
+}
+_RESPONSES = {
+    "needsAction": ResponseStatus.NEEDS_ACTION,
+    "declined": ResponseStatus.DECLINED,
+    "tentative": ResponseStatus.TENTATIVE,
+    "accepted": ResponseStatus.ACCEPTED,
+}
+
+
+def event_type(event: Mapping[str, Any]) -> EventType:
+    """Return an event's type; types Google adds later count as default."""
+    return _EVENT_TYPES.get(str(event.get("eventType")), EventType.DEFAULT)
+
+
+def response_status(event: Mapping[str, Any]) -> ResponseStatus | None:
+    """Return the user's own answer, None when the user is not an attendee."""
+    attendees = event.get("attendees")
+    if not isinstance(attendees, list):
+        return None
+    for attendee in attendees:
+        if isinstance(attendee, dict) and attendee.get("self"):
+            return _RESPONSES.get(
+                str(attendee.get("responseStatus")), ResponseStatus.NEEDS_ACTION
+            )
+    return None
+
+
+def is_free(event: Mapping[str, Any]) -> bool:
+    """Return whether an event is marked free (does not block time)."""
+    return event.get("transparency") == "transparent"
+
+
+def event_view(event: Mapping[str, Any]) -> EventView:
+    """Return the view that shows an event."""
+    match event_type(event):
+        case EventType.BIRTHDAY:
+            return EventView.BIRTHDAYS
+        case EventType.WORKING_LOCATION:
+            return EventView.WORKING_LOCATIONS
+    if response_status(event) is ResponseStatus.DECLINED:
+        return EventView.DECLINED
+    return EventView.CALENDAR
+
+
+def partition[K: Hashable](
+    events: Iterable[dict[str, Any]], key: Callable[[dict[str, Any]], K]
+) -> dict[K, list[dict[str, Any]]]:
+    """Split a snapshot's events by key, keeping each part a valid snapshot.
+
+    An exception keyed apart from its series (one declined instance) goes to its
+    own part as a single event, and leaves a cancelled stand-in with the series
+    so that the original instance is hidden there.
+    """
+    events = list(events)
+    series_keys = {
+        event["id"]: key(event)
+        for event in events
+        if event.get("recurrence") and "recurringEventId" not in event
+    }
+    parts: dict[K, list[dict[str, Any]]] = {}
+    for event in events:
+        master_id = event.get("recurringEventId")
+        in_series = master_id is not None and master_id in series_keys
+        if in_series and event.get("status") == "cancelled":
+            # A cancelled exception only ever hides an instance of its series.
+            parts.setdefault(series_keys[master_id], []).append(event)
+            continue
+        own = key(event)
+        parts.setdefault(own, []).append(event)
+        if in_series and (series_key := series_keys[master_id]) != own:
+            parts.setdefault(series_key, []).append(_stand_in(event))
+    return parts
+
+
+def _stand_in(exception: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a cancelled exception that hides an instance moved to another part."""
+    return {
+        "id": exception["id"],
+        "status": "cancelled",
+        "recurringEventId": exception["recurringEventId"],
+        "originalStartTime": exception.get("originalStartTime", {}),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarViews:
+    """The timelines of one synced calendar's views, and of its busy events."""
+
+    timelines: Mapping[EventView, CalendarTimeline]
+    busy: CalendarTimeline
+
+    @classmethod
+    def build(
+        cls, events: Iterable[dict[str, Any]], *, default_time_zone: str
+    ) -> CalendarViews:
+        """Index a snapshot's events by view."""
+        parts = partition(events, event_view)
+        timelines = {
+            view: CalendarTimeline(
+                parts.get(view, ()), default_time_zone=default_time_zone
+            )
+            for view in EventView
+        }
+        shown = parts.get(EventView.CALENDAR, [])
+        if any(is_free(event) for event in shown):
+            busy = CalendarTimeline(
+                partition(shown, is_free).get(False, ()),
+                default_time_zone=default_time_zone,
+            )
+        else:
+            busy = timelines[EventView.CALENDAR]
+        return cls(timelines=timelines, busy=busy)
+
+    def warm(self, now: datetime) -> None:
+        """Expand the months around now of every timeline (in the executor)."""
+        for timeline in self.timelines.values():
+            timeline.warm(now)
+        if self.busy is not self.timelines[EventView.CALENDAR]:
+            self.busy.warm(now)
