@@ -190,6 +190,14 @@ async def test_choosing_no_calendar_is_refused(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_calendars_selected"}
 
+    # A calendar that is not on the list is named by a translated field error.
+    with pytest.raises(InvalidData) as err:
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_CALENDARS: ["nowhere@example.com"]}
+        )
+    assert err.value.schema_errors == {CONF_CALENDARS: "invalid_calendars"}
+    assert EN["config"]["error"]["invalid_calendars"]
+
     result = await _choose_calendars(hass, result, [ACCOUNT])
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
@@ -808,6 +816,7 @@ SETTINGS = {
         (CONF_SYNC_WINDOW_DAYS, "a year", "invalid_sync_window_days"),
         (CONF_POLL_INTERVAL_MINUTES, 1441, "invalid_poll_interval_minutes"),
         (CONF_SAFETY_NET_HOURS, None, "invalid_safety_net_hours"),
+        (CONF_FREE_EVENTS_BUSY, ["nowhere@example.com"], "invalid_free_events_busy"),
         (CONF_EXPORT_SOURCES, ["not an entity"], "invalid_export_sources"),
         (CONF_EXPORT_TARGET, "holidays@example.com", "invalid_export_target"),
     ],

@@ -613,12 +613,15 @@ class GoogleCalendarSyncOptionsFlow(OptionsFlowWithReload):
                 ): BooleanSelector(),
                 probatio.Required(
                     CONF_FREE_EVENTS_BUSY, default=options[CONF_FREE_EVENTS_BUSY]
-                ): SelectSelector(
-                    SelectSelectorConfig(
-                        options=_calendar_options(calendars),
-                        multiple=True,
-                        mode=SelectSelectorMode.DROPDOWN,
-                    )
+                ): probatio.All(
+                    SelectSelector(
+                        SelectSelectorConfig(
+                            options=_calendar_options(calendars),
+                            multiple=True,
+                            mode=SelectSelectorMode.DROPDOWN,
+                        )
+                    ),
+                    msg="invalid_free_events_busy",
                 ),
                 # Automatic export of Home Assistant calendars into a Google one.
                 probatio.Optional(
