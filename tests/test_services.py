@@ -449,6 +449,17 @@ async def test_a_bad_target_is_named(
     assert text == "The value of entity_id is invalid"
 
 
+async def test_sync_now_names_a_field_it_does_not_have(
+    hass: HomeAssistant, entity_id: str, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    """Even the action without fields answers an unknown one in words."""
+    key, text = await _refused_with_message(
+        hass, calendar_emulator, "sync_now", entity_id, {"full": True}
+    )
+    assert key == "unknown_field"
+    assert text == "full is not a field of this action"
+
+
 async def test_unknown_time_zone_is_looked_up_without_blocking(
     hass: HomeAssistant,
     entity_id: str,

@@ -331,14 +331,14 @@ def async_setup_services(hass: HomeAssistant) -> None:
     for name, schema, func in (
         (SERVICE_CREATE_EVENT, CREATE_EVENT_SCHEMA, _async_create_event),
         (SERVICE_EXPORT_APPOINTMENTS, EXPORT_SCHEMA, _async_export_appointments),
-        (SERVICE_SYNC_NOW, None, _async_sync_now),
+        (SERVICE_SYNC_NOW, {}, _async_sync_now),
     ):
         service.async_register_platform_entity_service(
             hass,
             DOMAIN,
             name,
             entity_domain=CALENDAR_DOMAIN,
-            schema=None if schema is None else translated_entity_schema(schema),
+            schema=translated_entity_schema(schema),
             func=func,
             supports_response=SupportsResponse.OPTIONAL,
         )
