@@ -101,9 +101,16 @@ def _zone(name: str | None, default: str) -> ZoneInfo:
 
 
 def _rdates(line: str, dtstart: datetime) -> list[datetime]:
-    """Read one RDATE line (TZID and VALUE=DATE honoured) in DTSTART's terms."""
+    """Read one RDATE/EXDATE line (TZID and VALUE=DATE honoured) in DTSTART's terms.
+
+    Parameter values are case-sensitive (TZID names a zone); dateutil upper-cases
+    whole lines, so these dates are read here.
+    """
     head, _, values = line.partition(":")
-    params = dict(part.split("=", 1) for part in head.split(";")[1:] if "=" in part)
+    params = {
+        key.upper(): value.strip('"')
+        for key, _, value in (part.partition("=") for part in head.split(";")[1:])
+    }
     zone = ZoneInfo(params["TZID"]) if "TZID" in params else dtstart.tzinfo
     moments = []
     for value in filter(None, values.split(",")):
@@ -119,6 +126,23 @@ def _rdates(line: str, dtstart: datetime) -> list[datetime]:
             moment = moment.astimezone(dtstart.tzinfo)
         moments.append(moment)
     return moments
+
+
+def _google_rule(line: str, dtstart: datetime) -> str:
+    """Return an RRULE/EXRULE line expanded the way Google shows it.
+
+    Google deviates from RFC 5545 for FREQ=YEARLY with BYMONTHDAY but without
+    BYMONTH: the event recurs once a year, in the start's month (the RFC and
+    dateutil expand it every month).
+    """
+    parts = {part.partition("=")[0].upper() for part in line.split(";")}
+    if (
+        "FREQ=YEARLY" in line.upper()
+        and "BYMONTHDAY" in parts
+        and not parts & {"BYMONTH", "BYWEEKNO", "BYYEARDAY"}
+    ):
+        return f"{line};BYMONTH={dtstart.month}"
+    return line
 
 
 @dataclass
@@ -494,6 +518,14 @@ class CalendarModel:
                         raise errors.bad_request(
                             f"Missing time zone definition for {name} time."
                         )
+                    # Google answers RFC 3339 with the offset, in the timeZone given.
+                    moment = self._moment(calendar, when)
+                    if when.get("timeZone"):
+                        # Through UTC: a wall-clock time in a DST gap moves on.
+                        moment = moment.astimezone(UTC).astimezone(
+                            _zone(when["timeZone"], "UTC")
+                        )
+                    when["dateTime"] = moment.isoformat()
                 if when.get("timeZone"):
                     _zone(when["timeZone"], calendar.time_zone)
             except ValueError:
@@ -540,7 +572,10 @@ class CalendarModel:
                 if dtstart.tzinfo is None
                 else dtstart.astimezone(zone)
             )
-            duration = self._moment(calendar, end) - dtstart
+            # Elapsed time: a series spanning a DST change keeps the true length.
+            duration = self._moment(calendar, end).astimezone(UTC) - dtstart.astimezone(
+                UTC
+            )
         ruleset = self._ruleset(master.get("recurrence") or [], dtstart)
         horizon = time_max or (
             max(self.clock(), self._moment(calendar, start)) + DEFAULT_EXPANSION_HORIZON
@@ -559,15 +594,15 @@ class CalendarModel:
     @staticmethod
     def _ruleset(lines: Iterable[str], dtstart: datetime) -> rruleset:
         """Parse RRULE/EXRULE/RDATE/EXDATE lines with dateutil."""
-        rules = [line for line in lines if not line.upper().startswith("RDATE")]
-        # dateutil cannot read RDATE parameters (TZID, VALUE): add those dates ourselves.
-        extra = [
-            moment
+        rules = [
+            _google_rule(line, dtstart)
             for line in lines
-            if line.upper().startswith("RDATE")
-            for moment in _rdates(line, dtstart)
+            if not line.upper().startswith(("RDATE", "EXDATE"))
         ]
         text = "\n".join(rules) or "RRULE:FREQ=DAILY;COUNT=1"
+        if dtstart.tzinfo is None:
+            # All-day series: Google accepts a UTC UNTIL, dateutil wants its date.
+            text = re.sub(r"UNTIL=(\d{8})T\d{6}Z?", r"UNTIL=\1", text)
         try:
             ruleset = rrulestr(text, dtstart=dtstart, forceset=True)
         except ValueError:
@@ -577,8 +612,13 @@ class CalendarModel:
             text = re.sub(r"UNTIL=(\d{8})(?=;|$|\n)", r"UNTIL=\1T235959Z", text)
             text = re.sub(r"UNTIL=(\d{8}T\d{6})(?=;|$|\n)", r"UNTIL=\1Z", text)
             ruleset = rrulestr(text, dtstart=dtstart, forceset=True)
-        for moment in extra:
-            ruleset.rdate(moment)
+        for line in lines:
+            if line.upper().startswith("RDATE"):
+                for moment in _rdates(line, dtstart):
+                    ruleset.rdate(moment)
+            elif line.upper().startswith("EXDATE"):
+                for moment in _rdates(line, dtstart):
+                    ruleset.exdate(moment)
         return ruleset
 
     @staticmethod
@@ -601,7 +641,10 @@ class CalendarModel:
             zone_name = master["start"].get("timeZone")
             suffix = occurrence.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
             instance["start"] = {"dateTime": occurrence.isoformat()}
-            end = occurrence + duration
+            end_zone = master["end"].get("timeZone")
+            end = (occurrence.astimezone(UTC) + duration).astimezone(
+                _zone(end_zone, "UTC") if end_zone else occurrence.tzinfo
+            )
             instance["end"] = {"dateTime": end.isoformat()}
             instance["originalStartTime"] = {"dateTime": occurrence.isoformat()}
             if zone_name:
@@ -683,7 +726,13 @@ class CalendarModel:
         page_token = _first(query, "pageToken")
         sync_token = _first(query, "syncToken")
         if sync_token is not None:
-            for name in SYNC_TOKEN_CONFLICTS:
+            # showDeleted cannot be false there: deleted events are always listed.
+            conflicts = [*SYNC_TOKEN_CONFLICTS]
+            if _first(query, "showDeleted") is not None and not _flag(
+                query, "showDeleted"
+            ):
+                conflicts.append("showDeleted")
+            for name in conflicts:
                 if name in query:
                     raise errors.bad_request(
                         f"Parameter {name} is not allowed together with syncToken.",

@@ -721,3 +721,31 @@ async def test_failed_this_and_following_restores_the_series(
     assert "UNTIL=" in trimmed["recurrence"][0]
     shown = await panel.events()
     assert [event.summary for event in shown] == ["Standup"] * 2
+
+
+async def test_the_entity_refuses_a_rule_the_timeline_cannot_expand(
+    panel: Panel, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    """Creates and updates fail with a translated error before any request."""
+    # Home Assistant accepts the rule; it never occurs.
+    rrule = "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"
+    [instance, *_] = await panel.recurring()
+    requests_before = len(calendar_emulator.requests.matching())
+    start = _tomorrow_at(9)
+    event = {
+        "summary": "Never",
+        "dtstart": start.isoformat(),
+        "dtend": (start + timedelta(hours=1)).isoformat(),
+        "rrule": rrule,
+    }
+
+    created = await panel.create(**event)
+    updated = await panel.update(str(instance.uid), event)
+
+    for answer in (created, updated):
+        assert not answer["success"]
+        assert answer["error"]["message"].startswith(
+            f"The recurrence rule {rrule} is invalid or never occurs"
+        )
+    assert len(calendar_emulator.requests.matching()) == requests_before
+    assert [e["summary"] for e in calendar_emulator.events(ACCOUNT)] == ["Standup"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 import time
+import tracemalloc
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from custom_components.google_calendar_sync.timeline import (
     TimelineEvent,
     series_ends_before,
 )
+from google_calendar_emulator import GoogleCalendarEmulator
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -675,3 +677,324 @@ def test_series_expansions_stay_bounded() -> None:
 
     assert len(decade) == 3653
     assert len(week) == 7
+
+
+USER = "user@example.com"
+
+
+def served(emulator: GoogleCalendarEmulator, event: dict[str, Any]) -> dict[str, Any]:
+    """Store an event in the emulator and return it the way Google answers."""
+    body = {key: value for key, value in event.items() if key not in ("id", "etag")}
+    return emulator.insert_event(USER, body)
+
+
+def starts(
+    timeline: CalendarTimeline, start: datetime, end: datetime
+) -> list[datetime]:
+    """Return the starts (as UTC) of the events overlapping a range."""
+    return [
+        event.start.astimezone(UTC)
+        for event in timeline.overlapping(start, end)
+        if isinstance(event.start, datetime)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        (
+            "FREQ=SECONDLY;INTERVAL=20;COUNT=3",
+            ["2026-03-29T00:59:00", "2026-03-29T00:59:20", "2026-03-29T00:59:40"],
+        ),
+        # 02:00-02:59 do not exist in Berlin that night: 02:14 is 03:14 summer
+        # time (RFC 5545), which the rule reaches again later and shows once.
+        (
+            "FREQ=MINUTELY;INTERVAL=15;COUNT=9",
+            ["2026-03-29T00:59:00", "2026-03-29T01:14:00", "2026-03-29T01:29:00"],
+        ),
+        (
+            "FREQ=HOURLY;COUNT=4",
+            ["2026-03-29T00:59:00", "2026-03-29T01:59:00", "2026-03-29T02:59:00"],
+        ),
+        ("FREQ=DAILY;COUNT=2", ["2026-03-29T00:59:00", "2026-03-29T23:59:00"]),
+        ("FREQ=WEEKLY;COUNT=2", ["2026-03-29T00:59:00", "2026-04-04T23:59:00"]),
+        ("FREQ=MONTHLY;COUNT=2", ["2026-03-29T00:59:00", "2026-04-28T23:59:00"]),
+        ("FREQ=YEARLY;COUNT=2", ["2026-03-29T00:59:00", "2027-03-28T23:59:00"]),
+    ],
+)
+async def test_every_frequency_expands(
+    calendar_emulator: GoogleCalendarEmulator, rule: str, expected: list[str]
+) -> None:
+    """Secondly to yearly rules, in wall-clock time of the event's zone."""
+    master = served(
+        calendar_emulator,
+        timed(
+            "series",
+            datetime(2026, 3, 29, 1, 59, tzinfo=BERLIN),
+            minutes=0,
+            recurrence=[f"RRULE:{rule}"],
+        ),
+    )
+    timeline = CalendarTimeline([master], default_time_zone="UTC")
+
+    found = starts(
+        timeline,
+        datetime(2026, 3, 29, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+        if "MINUTELY" in rule
+        else datetime(2028, 1, 1, tzinfo=UTC),
+    )
+
+    assert [moment.strftime("%Y-%m-%dT%H:%M:%S") for moment in found] == expected
+
+
+@pytest.mark.usefixtures("cold_caches")
+async def test_a_secondly_series_is_bounded(
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """A month of a FREQ=SECONDLY series is 2.6 million instances: a query caps them."""
+    start = datetime(2026, 5, 1, 8, tzinfo=BERLIN)
+    master = served(
+        calendar_emulator,
+        timed("ticks", start, minutes=0, recurrence=["RRULE:FREQ=SECONDLY"]),
+    )
+    tracemalloc.start()
+    try:
+        timeline = CalendarTimeline([master], default_time_zone="Europe/Berlin")
+        month = starts(
+            timeline,
+            datetime(2026, 6, 1, tzinfo=BERLIN),
+            datetime(2026, 7, 1, tzinfo=BERLIN),
+        )
+        nxt = timeline.active_or_next(datetime(2026, 9, 1, 12, 0, 0, 500, tzinfo=UTC))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    # The earliest instances of the range, one a second.
+    assert len(month) == timeline_module._MAX_INSTANCES
+    assert month[0] == datetime(2026, 6, 1, tzinfo=BERLIN)
+    assert month[-1] - month[0] == timedelta(seconds=len(month) - 1)
+    assert nxt is not None
+    assert nxt.start == datetime(2026, 9, 1, 12, 0, 1, tzinfo=UTC)
+    assert peak < 20 * 2**20
+
+
+@pytest.mark.usefixtures("cold_caches")
+async def test_a_huge_count_is_bounded(
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """COUNT=3000000 shows its first _MAX_COUNT instances, counted without a list."""
+    start = datetime(2026, 5, 1, tzinfo=ZoneInfo("UTC"))
+    master = served(
+        calendar_emulator,
+        timed(
+            "ticks",
+            start,
+            minutes=0,
+            recurrence=["RRULE:FREQ=SECONDLY;COUNT=3000000"],
+        ),
+    )
+    tracemalloc.start()
+    try:
+        timeline = CalendarTimeline([master], default_time_zone="UTC")
+        first_day = starts(timeline, start, start + timedelta(days=1))
+        count = timedelta(seconds=timeline_module._MAX_COUNT)
+        last = timeline.active_or_next(start + count - timedelta(seconds=1.5))
+        none_left = timeline.active_or_next(start + count)
+        beyond = starts(timeline, start + timedelta(days=2), start + timedelta(days=40))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert len(first_day) == timeline_module._MAX_INSTANCES
+    assert first_day[0] == start
+    assert last is not None
+    assert last.start == start + count - timedelta(seconds=1)
+    assert none_left is None
+    assert beyond == []
+    assert peak < 20 * 2**20
+
+
+@pytest.mark.usefixtures("cold_caches")
+async def test_ten_thousand_exdates(calendar_emulator: GoogleCalendarEmulator) -> None:
+    """Every other hour of 20,000 is excluded, one EXDATE each."""
+    start = datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC"))
+    excluded = ",".join(
+        (start + timedelta(hours=2 * hour + 1)).strftime("%Y%m%dT%H%M%SZ")
+        for hour in range(10_000)
+    )
+    master = served(
+        calendar_emulator,
+        timed(
+            "pills",
+            start,
+            minutes=10,
+            recurrence=["RRULE:FREQ=HOURLY", f"EXDATE:{excluded}"],
+        ),
+    )
+    tracemalloc.start()
+    try:
+        timeline = CalendarTimeline([master], default_time_zone="UTC")
+        week = starts(
+            timeline,
+            datetime(2026, 6, 1, tzinfo=UTC),
+            datetime(2026, 6, 8, tzinfo=UTC),
+        )
+        after = starts(
+            timeline,
+            datetime(2028, 6, 1, tzinfo=UTC),
+            datetime(2028, 6, 2, tzinfo=UTC),
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert len(week) == 7 * 12
+    assert all(moment.hour % 2 == 0 for moment in week)
+    # The EXDATEs end after 20,000 hours (mid 2028): every hour again.
+    assert len(after) == 24
+    assert peak < 20 * 2**20
+
+
+async def test_rdate_and_exdate_in_other_zones(
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """TZID parameters are case-sensitive zone names, honoured on every date."""
+    master = served(
+        calendar_emulator,
+        timed(
+            "standup",
+            datetime(2026, 3, 2, 9, tzinfo=BERLIN),
+            recurrence=[
+                "RRULE:FREQ=WEEKLY;COUNT=3",
+                # 9 March, 09:00 in Berlin is 04:00 in New York (on summer time).
+                "EXDATE;TZID=America/New_York:20260309T040000",
+                "RDATE;TZID=Asia/Tokyo:20260311T170000,20260312T170000",
+            ],
+        ),
+    )
+    timeline = CalendarTimeline([master], default_time_zone="UTC")
+
+    found = starts(
+        timeline, datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
+    )
+
+    assert found == [
+        datetime(2026, 3, 2, 8, tzinfo=UTC),
+        datetime(2026, 3, 11, 8, tzinfo=UTC),
+        datetime(2026, 3, 12, 8, tzinfo=UTC),
+        datetime(2026, 3, 16, 8, tzinfo=UTC),
+    ]
+
+
+def test_an_unknown_tzid_skips_the_series(caplog: pytest.LogCaptureFixture) -> None:
+    master = timed(
+        "series",
+        datetime(2026, 3, 2, 9, tzinfo=BERLIN),
+        recurrence=["RRULE:FREQ=DAILY", "EXDATE;TZID=europe/berlin:20260303T090000"],
+    )
+
+    timeline = CalendarTimeline([master], default_time_zone="UTC")
+
+    assert timeline.active_or_next(datetime(2026, 3, 2, tzinfo=UTC)) is None
+    assert "unknown TZID europe/berlin" in caplog.text
+
+
+async def test_yearly_by_month_day_recurs_once_a_year_like_google(
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """Google shows YEARLY;BYMONTHDAY=10 in the start's month only, unlike RFC 5545."""
+    master = served(
+        calendar_emulator,
+        all_day(
+            "birthday",
+            date(2026, 2, 10),
+            recurrence=["RRULE:FREQ=YEARLY;BYMONTHDAY=10"],
+        ),
+    )
+    months = all_day(
+        "rent", date(2026, 2, 10), recurrence=["RRULE:FREQ=MONTHLY;BYMONTHDAY=10"]
+    )
+    timeline = CalendarTimeline([master, months], default_time_zone="UTC")
+
+    found = timeline.overlapping(
+        datetime(2026, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC)
+    )
+
+    assert [e.start for e in found if e.recurring_event_id == master["id"]] == [
+        date(2026, 2, 10),
+        date(2027, 2, 10),
+    ]
+    assert len([e for e in found if e.recurring_event_id == "rent"]) == 23
+
+
+async def test_first_instance_is_the_stored_event_across_dst(
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """01:30 to 03:30 in Berlin on 29 March is one hour: so is every instance."""
+    master = served(
+        calendar_emulator,
+        {
+            "summary": "night shift",
+            "start": {"dateTime": "2026-03-29T01:30:00", "timeZone": "Europe/Berlin"},
+            "end": {"dateTime": "2026-03-29T03:30:00", "timeZone": "Europe/Berlin"},
+            "recurrence": ["RRULE:FREQ=DAILY;COUNT=2"],
+        },
+    )
+    timeline = CalendarTimeline([master], default_time_zone="UTC")
+
+    first, second = timeline.overlapping(
+        datetime(2026, 3, 28, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
+    )
+
+    assert first.start == datetime(2026, 3, 29, 1, 30, tzinfo=BERLIN)
+    assert first.end == datetime(2026, 3, 29, 3, 30, tzinfo=BERLIN)
+    assert first.end.timestamp() - first.start.timestamp() == 3600
+    assert second.start == datetime(2026, 3, 30, 1, 30, tzinfo=BERLIN)
+    assert second.end == datetime(2026, 3, 30, 2, 30, tzinfo=BERLIN)
+
+
+def test_times_without_offset_are_read_in_their_own_zone() -> None:
+    """Each of start and end is a wall-clock time in its own timeZone."""
+    flight = {
+        "id": "flight",
+        "start": {"dateTime": "2026-07-01T10:00:00", "timeZone": "Europe/Berlin"},
+        "end": {"dateTime": "2026-07-01T12:00:00", "timeZone": "America/New_York"},
+        "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2"],
+    }
+    moved = {
+        "id": "flight_20260708T080000Z",
+        "recurringEventId": "flight",
+        "originalStartTime": {
+            "dateTime": "2026-07-08T10:00:00",
+            "timeZone": "Europe/Berlin",
+        },
+        "status": "cancelled",
+    }
+    timeline = CalendarTimeline([flight, moved], default_time_zone="Asia/Tokyo")
+
+    (event,) = timeline.overlapping(
+        datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 8, 1, tzinfo=UTC)
+    )
+
+    assert event.start == datetime(2026, 7, 1, 10, tzinfo=BERLIN)
+    assert event.end == datetime(2026, 7, 1, 12, tzinfo=NEW_YORK)
+    assert event.end.tzinfo == NEW_YORK
+    assert event.end.timestamp() - event.start.timestamp() == 8 * 3600
+
+
+def test_a_rule_that_never_occurs_skips_the_series(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    never = all_day(
+        "never",
+        date(2026, 1, 1),
+        recurrence=["RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"],
+    )
+
+    timeline = CalendarTimeline([never], default_time_zone="UTC")
+
+    assert timeline.active_or_next(datetime(2026, 1, 1, tzinfo=UTC)) is None
+    assert "never occurs" in caplog.text
+    assert not series_ends_before(never, datetime(2026, 1, 1, tzinfo=UTC))

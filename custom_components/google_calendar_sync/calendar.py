@@ -9,14 +9,18 @@ import logging
 from typing import Any, override
 
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
-from homeassistant.components.calendar.const import CalendarEntityFeature
+from homeassistant.components.calendar.const import (
+    EVENT_RRULE,
+    EVENT_START,
+    CalendarEntityFeature,
+)
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .const import DECLINED_COLOR
-from .convert import EventWriter
+from .const import DECLINED_COLOR, DOMAIN
+from .convert import EventWriter, InvalidRecurrenceError, validate_rrule
 from .coordinator import (
     CalendarSyncCoordinator,
     GoogleCalendarSyncConfigEntry,
@@ -290,6 +294,7 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
     @override
     async def async_create_event(self, **kwargs: Any) -> None:
         """Create an event in Google and show it at once."""
+        await self._async_check_rrule(kwargs)
         await EventWriter.for_coordinator(self.coordinator).async_create(kwargs)
 
     @override
@@ -301,6 +306,7 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         recurrence_range: str | None = None,
     ) -> None:
         """Update an event, one instance, this and following, or the series."""
+        await self._async_check_rrule(event)
         await EventWriter.for_coordinator(self.coordinator).async_update(
             uid, event, recurrence_id, recurrence_range
         )
@@ -316,6 +322,21 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         await EventWriter.for_coordinator(self.coordinator).async_delete(
             uid, recurrence_id, recurrence_range
         )
+
+    async def _async_check_rrule(self, event: dict[str, Any]) -> None:
+        """Refuse a rule the timeline cannot expand before anything reaches Google."""
+        if not (rule := event.get(EVENT_RRULE)):
+            return
+        try:
+            await self.hass.async_add_executor_job(
+                validate_rrule, rule, event[EVENT_START]
+            )
+        except InvalidRecurrenceError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_rrule",
+                translation_placeholders={"rrule": rule},
+            ) from err
 
     @callback
     @override

@@ -20,6 +20,7 @@ from .api import (
     GooglePreconditionFailedError,
 )
 from .const import DOMAIN
+from .timeline import check_recurrence, google_time as google_time_of
 
 if TYPE_CHECKING:
     from .api import GoogleCalendarApi
@@ -52,15 +53,8 @@ def google_time(value: date | datetime, time_zone: str) -> dict[str, str]:
 
 
 def parse_google_time(value: Mapping[str, Any]) -> date | datetime:
-    """Return the date or aware datetime of a Google start/end object."""
-    if "date" in value:
-        return date.fromisoformat(value["date"])
-    parsed = datetime.fromisoformat(value["dateTime"])
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(
-            tzinfo=dt_util.get_time_zone(value.get("timeZone", "UTC")) or UTC
-        )
-    return parsed
+    """Return the date or aware datetime of a Google start/end object (UTC default)."""
+    return google_time_of(value, UTC)
 
 
 def normalize_rrule(value: str) -> str:
@@ -87,17 +81,18 @@ def _rule(value: str, dtstart: date | datetime) -> rrule:
 def validate_rrule(value: str, dtstart: date | datetime) -> str:
     """Return the normalized rule, or raise if it is malformed or never occurs.
 
-    An impossible rule (30 February) makes dateutil scan to year 9999: call this in
-    the executor.
+    Parsed the way the timeline expands series. An impossible rule (30 February)
+    makes dateutil scan to year 9999: call this in the executor.
     """
+    rule = normalize_rrule(value)
+    when = google_time(dtstart, "UTC")
     try:
-        rule = _rule(value, dtstart)
-        first = rule.after(_anchor(dtstart), inc=True)
-    except (ValueError, TypeError) as err:
+        check_recurrence(
+            {"start": when, "end": when, "recurrence": [_RRULE_PREFIX + rule]}
+        )
+    except ValueError as err:
         raise InvalidRecurrenceError(str(err)) from err
-    if first is None:
-        raise InvalidRecurrenceError(value)
-    return normalize_rrule(value)
+    return rule
 
 
 def event_body(

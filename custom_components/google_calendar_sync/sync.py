@@ -10,7 +10,7 @@ import logging
 from typing import Any, Protocol
 
 from .api import GoogleGoneError
-from .timeline import series_ends_before
+from .timeline import google_time, series_ends_before
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -434,13 +434,9 @@ def _ends_before(event: Mapping[str, Any], bound: datetime) -> bool:
 def _time_of(value: Mapping[str, Any]) -> datetime | None:
     """Return an aware datetime for a Google start/end (dates at UTC midnight)."""
     try:
-        if "dateTime" in value:
-            parsed = datetime.fromisoformat(value["dateTime"])
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-        if "date" in value:
-            return datetime.combine(
-                date.fromisoformat(value["date"]), datetime.min.time(), UTC
-            )
-    except ValueError:
+        moment = google_time(value, UTC)
+    except KeyError, ValueError, TypeError:
         return None
-    return None
+    if isinstance(moment, datetime):
+        return moment
+    return datetime.combine(moment, datetime.min.time(), UTC)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections import OrderedDict
-from collections.abc import Iterable, Mapping
-from contextlib import suppress
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
+from itertools import islice
 import logging
 import threading
 import time
@@ -26,10 +26,24 @@ _LONG_EVENT = timedelta(days=7).total_seconds()
 _BUCKET = 86400
 # Days of expansions a series keeps before starting over.
 _MAX_BUCKETS = 3 * 366
-# Move the anchor of a series forward once queries are this far past it.
-_REANCHOR_AFTER = timedelta(days=3 * 366)
-# Give up looking for the next instance after this many hidden ones in a row.
-_MAX_SKIPPED = 10_000
+# Bounds of recurrence expansion: no rule (FREQ=SECONDLY, COUNT=3000000, 10,000
+# EXDATEs) costs more than these, whatever the calendar holds.
+# - One query returns at most _MAX_INSTANCES instances of a series (its earliest
+#   ones in the range): about 2 MB of events.
+# - One query looks at most _MAX_SCAN dates of the rules (about 0.2 s of dateutil
+#   on a slow machine); the start of the rules is moved close to the query first
+#   (_Series._shift_to), so only rules that cannot be moved (several rules of
+#   months and of days at once) ever reach it, far from their start.
+# - A series keeps at most _MAX_CACHED instances between queries (about 3 MB).
+# - A COUNT rule shows at most its first _MAX_COUNT instances, counted once per
+#   series (about 0.5 s).
+_MAX_INSTANCES = 5_000
+_MAX_SCAN = 100_000
+_MAX_CACHED = 10_000
+_MAX_COUNT = 100_000
+# Slack between a moment and its wall-clock time in the rules' zone, more than
+# any DST change: instances are generated in wall-clock time.
+_MARGIN = timedelta(hours=3)
 # Timelines are built and warmed in the executor while the loop queries the
 # previous one: the caches below are shared across threads. Single dict
 # operations are atomic; the series cache and each series take a lock.
@@ -41,9 +55,14 @@ _SERIES_CACHE: OrderedDict[tuple[str, str, frozenset[float | date], str], _Serie
     OrderedDict()
 )
 # Frequency -> (counted in months, unit length, base period that aligns the grid).
+# Months for MONTHLY and YEARLY, seconds for the others.
+_WEEK = 7 * 86400
 _PERIOD_UNITS = {
-    "DAILY": (False, 1, 7),
-    "WEEKLY": (False, 7, 7),
+    "SECONDLY": (False, 1, 1),
+    "MINUTELY": (False, 60, 1),
+    "HOURLY": (False, 3600, 1),
+    "DAILY": (False, 86400, _WEEK),
+    "WEEKLY": (False, _WEEK, _WEEK),
     "MONTHLY": (True, 1, 12),
     "YEARLY": (True, 12, 12),
 }
@@ -112,12 +131,12 @@ class _Entry:
                 raw,
                 raw["id"],
                 master_id,
-                _recurrence_suffix(raw.get("originalStartTime", {}))
+                _recurrence_suffix(raw.get("originalStartTime", {}), self._tz)
                 if master_id
                 else None,
                 None,
-                _parse_time(raw["start"], self._tz),
-                _parse_time(raw.get("end", raw["start"]), self._tz),
+                google_time(raw["start"], self._tz),
+                google_time(raw.get("end", raw["start"]), self._tz),
             )
         return self._event
 
@@ -146,7 +165,7 @@ class CalendarTimeline:
         for event in exceptions:
             master_id = event["recurringEventId"]
             if master_id in masters:
-                key = _original_key(event.get("originalStartTime", {}))
+                key = _original_key(event.get("originalStartTime", {}), self._tz)
                 if key is not None:
                     overrides.setdefault(master_id, set()).add(key)
             if event.get("status") != "cancelled":
@@ -255,8 +274,7 @@ class CalendarTimeline:
                 return known
             parsed = datetime.fromisoformat(text)
             if parsed.tzinfo is None:
-                zone = _zone(value.get("timeZone")) or self._tz
-                return parsed.replace(tzinfo=zone).timestamp()
+                return _bound(google_time(value, self._tz), self._tz)
             # Times with an offset mean the same instant in every rebuild.
             if len(_INSTANT_CACHE) >= _INSTANT_CACHE_SIZE:
                 _INSTANT_CACHE.clear()
@@ -277,7 +295,9 @@ class _Series:
         "_anchor",
         "_anchored_set",
         "_buckets",
+        "_cached",
         "_dtstart",
+        "_end_zone",
         "_exdates",
         "_exrules",
         "_length",
@@ -296,27 +316,29 @@ class _Series:
     def __init__(
         self, master: dict[str, Any], overrides: frozenset[float | date], tz: tzinfo
     ) -> None:
-        """Parse the master's start, length and recurrence lines."""
+        """Parse the master's start, length and recurrence lines.
+
+        Raises ValueError (or KeyError, TypeError) when the times or the lines
+        cannot be read, or when the series has no instance at all.
+        """
         self._master = master
         self._overrides = overrides
         self._tz = tz
-        start_field = master["start"]
-        end_field = master.get("end", start_field)
-        self._all_day = "date" in start_field
-        self._start_zone: tzinfo = _zone(start_field.get("timeZone")) or tz
-        if self._all_day:
-            first = date.fromisoformat(start_field["date"])
-            self._dtstart = datetime.combine(first, datetime.min.time())
-            self._length = date.fromisoformat(end_field["date"]) - first
+        start = google_time(master["start"], tz)
+        end = google_time(master.get("end", master["start"]), tz)
+        self._all_day = not isinstance(start, datetime)
+        self._start_zone: tzinfo = _zone(master["start"].get("timeZone")) or tz
+        self._end_zone = self._start_zone
+        if isinstance(start, datetime) and isinstance(end, datetime):
+            self._dtstart = start.astimezone(self._start_zone)
+            self._end_zone = end.tzinfo or self._start_zone
+            # Elapsed time: an event that spans a DST change keeps its true length.
+            self._length = end.astimezone(UTC) - start.astimezone(UTC)
+        elif not isinstance(start, datetime) and not isinstance(end, datetime):
+            self._dtstart = datetime.combine(start, datetime.min.time())
+            self._length = end - start
         else:
-            first_dt = datetime.fromisoformat(start_field["dateTime"])
-            if first_dt.tzinfo is None:
-                first_dt = first_dt.replace(tzinfo=self._start_zone)
-            self._dtstart = first_dt.astimezone(self._start_zone)
-            last_dt = datetime.fromisoformat(end_field["dateTime"])
-            if last_dt.tzinfo is None:
-                last_dt = last_dt.replace(tzinfo=self._start_zone)
-            self._length = last_dt - first_dt
+            raise TypeError("start and end mix a date and a dateTime")
         self._length_ts = self._length.total_seconds()
         self._rules: list[str] = []
         self._exrules: list[str] = []
@@ -325,9 +347,8 @@ class _Series:
         self._rrule_text: str | None = None
         rule_params: list[dict[str, str]] = []
         for line in master.get("recurrence", []):
-            name, _, value = line.partition(":")
-            kind, *params = name.upper().split(";")
-            if kind in ("RRULE", "EXRULE"):
+            name, params, value = _content_line(line)
+            if name in ("RRULE", "EXRULE"):
                 normalized = _count_to_until(self._normalize_rule(value), self._dtstart)
                 rule_params.append(
                     dict(
@@ -335,14 +356,16 @@ class _Series:
                         for part in normalized.split(";")
                     )
                 )
-                if kind == "RRULE":
+                if name == "RRULE":
                     self._rules.append(normalized)
                     self._rrule_text = self._rrule_text or value
                 else:
                     self._exrules.append(normalized)
-            elif kind in ("RDATE", "EXDATE"):
-                dates = [self._parse_date(item, params) for item in value.split(",")]
-                (self._rdates if kind == "RDATE" else self._exdates).extend(dates)
+            elif name in ("RDATE", "EXDATE"):
+                dates = [
+                    self._parse_date(item, params) for item in value.split(",") if item
+                ]
+                (self._rdates if name == "RDATE" else self._exdates).extend(dates)
         if not self._rules and not self._rdates:
             raise ValueError("no RRULE or RDATE")
         if not self._rules:
@@ -352,8 +375,14 @@ class _Series:
         self._anchor = self._dtstart
         self._anchored_set: rrulebase | None = None
         self._buckets: dict[int, list[_Entry]] = {}
+        self._cached = 0
         # Timelines on the loop and one being built in the executor share series.
         self._lock = threading.RLock()
+        # Parses every rule, and finds out once (the series is cached) that a rule
+        # such as 30 February never occurs: dateutil would scan to year 9999 on
+        # every query.
+        if self._rule_set(self._dtstart).after(self._dtstart, inc=True) is None:
+            raise ValueError("the recurrence never occurs")
 
     @property
     def master(self) -> dict[str, Any]:
@@ -361,16 +390,21 @@ class _Series:
         return self._master
 
     def overlapping(self, start_ts: float, end_ts: float) -> list[_Entry]:
-        """Return the generated instances overlapping [start_ts, end_ts)."""
+        """Return the generated instances overlapping [start_ts, end_ts).
+
+        At most _MAX_INSTANCES, the earliest ones.
+        """
         first = int((start_ts - self._length_ts) // _BUCKET)
         last = int(end_ts // _BUCKET)
         with self._lock:
-            if len(self._buckets) > _MAX_BUCKETS:
+            if len(self._buckets) > _MAX_BUCKETS or self._cached > _MAX_CACHED:
                 # Series live on across rebuilds: forget old queries now and then.
                 self._buckets.clear()
+                self._cached = 0
             missing = [b for b in range(first, last + 1) if b not in self._buckets]
-            if missing:
-                self._fill(missing[0], missing[-1])
+            if missing and not self._fill(missing[0], missing[-1]):
+                # Too many instances to cache: answer from the rules directly.
+                return self._direct(start_ts, end_ts)
             buckets = [self._buckets[bucket] for bucket in range(first, last + 1)]
         return [
             entry
@@ -380,7 +414,7 @@ class _Series:
             and (
                 entry.end_ts > start_ts or (entry.end_ts == entry.start_ts == start_ts)
             )
-        ]
+        ][:_MAX_INSTANCES]
 
     def first_ending_after(self, now_ts: float) -> _Entry | None:
         """Return the earliest instance still running or starting after now."""
@@ -390,40 +424,70 @@ class _Series:
     def _first_ending_after(self, now_ts: float) -> _Entry | None:
         """Find the next instance; the caller holds the lock."""
         # The buckets around now are usually filled by the calendar's range query.
-        if running := [
-            entry
-            for entry in self.overlapping(now_ts, now_ts + _BUCKET)
-            if entry.end_ts > now_ts
-        ]:
-            return min(running, key=_sort_key)
+        first = int((now_ts - self._length_ts) // _BUCKET)
+        if all(b in self._buckets for b in range(first, int(now_ts // _BUCKET) + 2)):
+            running = [
+                entry
+                for entry in self.overlapping(now_ts, now_ts + _BUCKET)
+                if entry.end_ts > now_ts
+            ]
+            if running:
+                return min(running, key=_sort_key)
         since = datetime.fromtimestamp(now_ts - self._length_ts, UTC)
-        for count, local_start in enumerate(
-            self._rule_set(since).xafter(self._local(since), inc=True)
-        ):
-            entry = self._instance(local_start)
-            if entry is not None and entry.end_ts > now_ts:
-                return entry
-            if count > _MAX_SKIPPED:
-                break
-        return None
+        return next(
+            (entry for entry in self._generate(since) if entry.end_ts > now_ts), None
+        )
 
-    def _fill(self, first: int, last: int) -> None:
-        """Expand the instances starting in buckets first to last, in one pass."""
+    def _fill(self, first: int, last: int) -> bool:
+        """Expand the instances starting in buckets first to last, in one pass.
+
+        Past _MAX_INSTANCES instances it stops, keeps the buckets it completed and
+        returns False.
+        """
         low_ts, high_ts = first * _BUCKET, (last + 1) * _BUCKET
-        low = datetime.fromtimestamp(low_ts, UTC)
-        high = datetime.fromtimestamp(high_ts, UTC)
         fresh: dict[int, list[_Entry]] = {}
-        # A day of margin on both sides covers every UTC offset of the rules' zone.
-        for local_start in self._rule_set(low).between(
-            self._local(low - timedelta(days=1)),
-            self._local(high + timedelta(days=1)),
-            inc=True,
-        ):
-            entry = self._instance(local_start)
-            if entry is not None and low_ts <= entry.start_ts < high_ts:
-                fresh.setdefault(int(entry.start_ts // _BUCKET), []).append(entry)
-        for bucket in range(first, last + 1):
+        count = 0
+        complete = last
+        for entry in self._generate(datetime.fromtimestamp(low_ts, UTC)):
+            if entry.start_ts >= high_ts + _MARGIN.total_seconds():
+                break
+            if not low_ts <= entry.start_ts < high_ts:
+                continue
+            count += 1
+            bucket = int(entry.start_ts // _BUCKET)
+            if count > _MAX_INSTANCES:
+                complete = bucket - 1
+                break
+            fresh.setdefault(bucket, []).append(entry)
+        for bucket in range(first, complete + 1):
             self._buckets.setdefault(bucket, fresh.get(bucket, []))
+        self._cached += count
+        return complete == last
+
+    def _direct(self, start_ts: float, end_ts: float) -> list[_Entry]:
+        """Return the first _MAX_INSTANCES instances overlapping a range, uncached."""
+        since = datetime.fromtimestamp(start_ts - self._length_ts, UTC)
+        found: list[_Entry] = []
+        for entry in self._generate(since):
+            if entry.start_ts >= end_ts or len(found) == _MAX_INSTANCES:
+                break
+            if entry.end_ts > start_ts or entry.end_ts == entry.start_ts == start_ts:
+                found.append(entry)
+        return found
+
+    def _generate(self, since: datetime) -> Iterator[_Entry]:
+        """Yield the instances from about since on, in order, at most _MAX_SCAN."""
+        low = self._local(since - _MARGIN)
+        seen: set[float] = set()
+        for local_start in islice(self._rule_set(since), _MAX_SCAN):
+            if local_start < low:
+                continue
+            entry = self._instance(local_start)
+            # A wall-clock time in a DST gap is the moment an hour later (RFC
+            # 5545): rules finer than daily reach it twice, shown once.
+            if entry is not None and entry.start_ts not in seen:
+                seen.add(entry.start_ts)
+                yield entry
 
     def _instance(self, local_start: datetime) -> _Entry | None:
         """Index one generated instance unless an exception replaces it."""
@@ -453,7 +517,7 @@ class _Series:
         else:
             start = local_start
             end = (local_start.astimezone(UTC) + self._length).astimezone(
-                self._start_zone
+                self._end_zone
             )
         master_id: str = self._master["id"]
         return _timeline_event(
@@ -469,35 +533,25 @@ class _Series:
     def _rule_set(self, near: datetime) -> rrulebase:
         """Return a rule set that yields every instance from near on.
 
-        The set starts at an anchor: DTSTART moved close to the first query. Later
-        queries reuse it, and dateutil caches what it generated.
+        The set starts at an anchor: DTSTART moved close to near. dateutil does
+        not cache what it generates (a secondly rule would fill the memory): the
+        buckets do.
         """
         anchor = self._shift_to(near) or self._dtstart
-        if self._anchored_set is not None and (
-            self._anchor <= anchor < self._anchor + _REANCHOR_AFTER
-            or self._anchor == self._dtstart
-        ):
+        if self._anchored_set is not None and anchor == self._anchor:
             return self._anchored_set
         self._anchor = anchor
         if len(self._rules) == 1 and not (
             self._exrules or self._rdates or self._exdates
         ):
             # The common case: a lone rule iterates faster without a set around it.
-            with suppress(ValueError, TypeError):
-                self._anchored_set = _parse_rule(self._rules[0], anchor)
-                return self._anchored_set
-        rule_set = rruleset(cache=True)
-        try:
-            for value in self._rules:
-                rule_set.rrule(_parse_rule(value, anchor))
-            for value in self._exrules:
-                rule_set.exrule(_parse_rule(value, anchor))
-        except ValueError, TypeError:
-            _LOGGER.warning("Cannot expand recurring event %s", self._master["id"])
-            rule_set = rruleset()
-            self._rules.clear()
-            self._exrules.clear()
-            self._rdates.clear()
+            self._anchored_set = _parse_rule(self._rules[0], anchor)
+            return self._anchored_set
+        rule_set = rruleset()
+        for value in self._rules:
+            rule_set.rrule(_parse_rule(value, anchor))
+        for value in self._exrules:
+            rule_set.exrule(_parse_rule(value, anchor))
         for moment in self._rdates:
             rule_set.rdate(moment)
         for moment in self._exdates:
@@ -509,14 +563,15 @@ class _Series:
         """Return a later DTSTART with the same instances from near on, if any.
 
         Iterating from the original DTSTART on every query is slow for long series.
-        Rules without COUNT repeat after a whole number of weeks (daily, weekly) or
-        years (monthly, yearly), so moving DTSTART by whole periods of wall-clock
-        time keeps every instance, DST included.
+        Rules without COUNT repeat after a whole number of seconds (secondly to
+        weekly rules; dateutil counts them in wall-clock time) or months (monthly,
+        yearly), so moving DTSTART by whole periods of wall-clock time keeps every
+        instance, DST included.
         """
         if self._period is None:
             return None
         by_months, period = self._period
-        target = self._local(near - timedelta(days=2)).replace(tzinfo=None)
+        target = self._local(near - 2 * _MARGIN).replace(tzinfo=None)
         naive_start = self._dtstart.replace(tzinfo=None)
         if by_months:
             months = (target.year - naive_start.year) * 12 + (
@@ -527,10 +582,10 @@ class _Series:
             if steps <= 0:
                 return None
             return self._dtstart.replace(year=self._dtstart.year + steps * period // 12)
-        steps = (target - naive_start).days // period
+        steps = int((target - naive_start).total_seconds()) // period
         if steps <= 0:
             return None
-        moved = naive_start + timedelta(days=steps * period)
+        moved = naive_start + timedelta(seconds=steps * period)
         return moved.replace(tzinfo=self._dtstart.tzinfo)
 
     def _local(self, value: datetime) -> datetime:
@@ -540,14 +595,28 @@ class _Series:
         return value.astimezone(self._start_zone)
 
     def _normalize_rule(self, value: str) -> str:
-        """Make UNTIL agree with DTSTART, which dateutil requires."""
-        parts = []
-        for part in value.split(";"):
-            key, _, until = part.partition("=")
-            parts.append(
-                f"UNTIL={self._until(until)}" if key.upper() == "UNTIL" else part
-            )
-        return ";".join(parts)
+        """Make a rule agree with DTSTART and read it the way Google does.
+
+        dateutil requires UNTIL in DTSTART's form. Google deviates from RFC 5545
+        for FREQ=YEARLY with BYMONTHDAY but without BYMONTH: it shows the event
+        once a year, in the month of its start (the RFC and dateutil expand it
+        every month), so the start's month is added as BYMONTH (as gcal_sync
+        does, its PR 179).
+        """
+        parts: dict[str, str] = {}
+        for part in value.strip().split(";"):
+            key, _, item = part.partition("=")
+            if key.strip():
+                parts[key.strip().upper()] = item.strip()
+        if "UNTIL" in parts:
+            parts["UNTIL"] = self._until(parts["UNTIL"])
+        if (
+            parts.get("FREQ", "").upper() == "YEARLY"
+            and "BYMONTHDAY" in parts
+            and not parts.keys() & {"BYMONTH", "BYWEEKNO", "BYYEARDAY"}
+        ):
+            parts["BYMONTH"] = str(self._dtstart.month)
+        return ";".join(f"{key}={item}" for key, item in parts.items())
 
     def _until(self, value: str) -> str:
         """Return UNTIL as a date for all-day rules and in UTC for timed ones."""
@@ -559,13 +628,13 @@ class _Series:
         local = _ical_datetime(value, self._start_zone)
         return local.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
-    def _parse_date(self, value: str, params: list[str]) -> datetime:
-        """Parse one RDATE/EXDATE value into the DTSTART's form."""
+    def _parse_date(self, value: str, params: Mapping[str, str]) -> datetime:
+        """Parse one RDATE/EXDATE value (TZID honoured) into the DTSTART's form."""
         zone: tzinfo = self._start_zone
-        for param in params:
-            key, _, param_value = param.partition("=")
-            if key == "TZID":
-                zone = _zone(param_value) or zone
+        if (name := params.get("TZID")) is not None:
+            if (found := _zone(name)) is None:
+                raise ValueError(f"unknown TZID {name}")
+            zone = found
         value = value.strip()
         if "T" not in value:
             day = date.fromisoformat(value)
@@ -606,8 +675,8 @@ def _cached_series(
 
 
 def _parse_rule(value: str, dtstart: datetime) -> rrule:
-    """Parse one RRULE/EXRULE value with dateutil."""
-    rule = rrulestr(value, dtstart=dtstart, cache=True)
+    """Parse one RRULE/EXRULE value with dateutil: the one parser of rules."""
+    rule = rrulestr(value, dtstart=dtstart)
     if not isinstance(rule, rrule):
         raise TypeError(f"unsupported rule {value}")
     return rule
@@ -623,7 +692,8 @@ def _count_to_until(value: str, dtstart: datetime) -> str:
     parts = value.split(";")
     if not any(part.upper().startswith("COUNT=") for part in parts):
         return value
-    last = list(_parse_rule(value, dtstart))[-1:]
+    # Only the last instance is kept: counting costs time, not memory.
+    last = deque(islice(_parse_rule(value, dtstart), _MAX_COUNT), maxlen=1)
     if not last:
         return value
     if last[0].tzinfo is None:
@@ -634,10 +704,22 @@ def _count_to_until(value: str, dtstart: datetime) -> str:
     return ";".join([*kept, f"UNTIL={until}"])
 
 
+def check_recurrence(event: Mapping[str, Any]) -> None:
+    """Raise ValueError unless the timeline can expand a recurring Google event.
+
+    The very parsing the timeline does, for writes to refuse before they reach
+    Google. A rule that never occurs can take seconds: call this in the executor.
+    """
+    try:
+        _Series(dict(event), frozenset(), UTC)
+    except (KeyError, TypeError) as err:
+        raise ValueError(str(err)) from err
+
+
 def series_ends_before(master: Mapping[str, Any], bound: datetime) -> bool:
     """Return True if no instance of a recurring event ends after bound."""
     try:
-        series = _Series(dict(master), frozenset(), UTC)
+        series = _cached_series(dict(master), frozenset(), UTC)
     except KeyError, ValueError, TypeError:
         return False
     return series.first_ending_after(bound.timestamp()) is None
@@ -667,14 +749,20 @@ def _timeline_event(  # noqa: PLR0917
     )
 
 
-def _parse_time(value: Mapping[str, Any], tz: tzinfo) -> date | datetime:
-    """Parse a Google start/end into a date or an aware datetime in its zone."""
+def google_time(value: Mapping[str, Any], default_zone: tzinfo) -> date | datetime:
+    """Parse a Google start/end: the one parser of Google times.
+
+    A date is an all-day bound. A dateTime with an offset is that moment, shown in
+    its timeZone when it has one; a dateTime without an offset is a wall-clock
+    time in its timeZone, or else in default_zone (the calendar's). Raises
+    KeyError, ValueError or TypeError for anything else.
+    """
     if "date" in value:
         return date.fromisoformat(value["date"])
     parsed = datetime.fromisoformat(value["dateTime"])
     zone = _zone(value.get("timeZone"))
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=zone or tz)
+        return parsed.replace(tzinfo=zone or default_zone)
     return parsed.astimezone(zone) if zone else parsed
 
 
@@ -685,29 +773,39 @@ def _bound(value: date | datetime, tz: tzinfo) -> float:
     return datetime.combine(value, datetime.min.time(), tz).timestamp()
 
 
-def _original_key(value: Mapping[str, Any]) -> float | date | None:
+def _original_key(value: Mapping[str, Any], tz: tzinfo) -> float | date | None:
     """Return how an exception's originalStartTime matches a generated instance."""
     try:
-        if "date" in value:
-            return date.fromisoformat(value["date"])
-        if "dateTime" in value:
-            return datetime.fromisoformat(value["dateTime"]).timestamp()
-    except ValueError:
+        moment = google_time(value, tz)
+    except KeyError, ValueError, TypeError:
         return None
-    return None
+    return moment.timestamp() if isinstance(moment, datetime) else moment
 
 
-def _recurrence_suffix(value: Mapping[str, Any]) -> str | None:
+def _recurrence_suffix(value: Mapping[str, Any], tz: tzinfo) -> str | None:
     """Return Google's instance id suffix for an originalStartTime."""
     try:
-        if "date" in value:
-            return date.fromisoformat(value["date"]).strftime("%Y%m%d")
-        if "dateTime" in value:
-            parsed = datetime.fromisoformat(value["dateTime"]).astimezone(UTC)
-            return parsed.strftime("%Y%m%dT%H%M%SZ")
-    except ValueError:
+        moment = google_time(value, tz)
+    except KeyError, ValueError, TypeError:
         return None
-    return None
+    if isinstance(moment, datetime):
+        return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return moment.strftime("%Y%m%d")
+
+
+def _content_line(line: str) -> tuple[str, dict[str, str], str]:
+    """Split a recurrence line into its name, parameters and value.
+
+    Names are case-insensitive; parameter values are not (TZID names a zone,
+    RFC 5545 3.2): they are kept as given, without quotes.
+    """
+    head, _, value = line.partition(":")
+    name, *params = head.split(";")
+    parameters = {}
+    for param in params:
+        key, _, param_value = param.partition("=")
+        parameters[key.strip().upper()] = param_value.strip().strip('"')
+    return name.strip().upper(), parameters, value.strip()
 
 
 def _ical_datetime(value: str, zone: tzinfo) -> datetime:
@@ -735,7 +833,10 @@ def _sort_key(entry: _Entry) -> tuple[float, float, str]:
 def _repeat_period(
     rules: list[dict[str, str]], dtstart: datetime
 ) -> tuple[bool, int] | None:
-    """Return (in months?, length) after which all rules repeat, None if never."""
+    """Return (in months?, length) after which all rules repeat, None if never.
+
+    The length counts months, or seconds of wall-clock time.
+    """
     if not rules:
         return None
     units: set[bool] = set()

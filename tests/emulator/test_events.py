@@ -627,7 +627,7 @@ async def test_patching_a_time_keeps_its_time_zone(
         )
     )
     assert patched["start"] == {
-        "dateTime": "2026-06-01T10:00:00",
+        "dateTime": "2026-06-01T10:00:00+02:00",
         "timeZone": "Europe/Paris",
     }
     all_day = await calendar_client(
@@ -716,3 +716,42 @@ async def test_free_busy_readers_cannot_list_and_ids_cannot_change(
         ),
     )
     assert error.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("sent", "answered"),
+    [
+        (
+            {"dateTime": "2026-01-15T08:00:00", "timeZone": "Europe/Paris"},
+            {"dateTime": "2026-01-15T08:00:00+01:00", "timeZone": "Europe/Paris"},
+        ),
+        (
+            {"dateTime": "2026-01-15T07:00:00Z", "timeZone": "Europe/Paris"},
+            {"dateTime": "2026-01-15T08:00:00+01:00", "timeZone": "Europe/Paris"},
+        ),
+        (
+            {"dateTime": "2026-01-15T08:00:00-05:00"},
+            {"dateTime": "2026-01-15T08:00:00-05:00"},
+        ),
+        # 02:30 does not exist in Paris that night: it is 03:30 summer time.
+        (
+            {"dateTime": "2026-03-29T02:30:00", "timeZone": "Europe/Paris"},
+            {"dateTime": "2026-03-29T03:30:00+02:00", "timeZone": "Europe/Paris"},
+        ),
+    ],
+)
+async def test_times_are_answered_with_an_offset(
+    calendar_client: CalendarClient, sent: dict[str, str], answered: dict[str, str]
+) -> None:
+    """Google answers RFC 3339 with an offset, in the event's timeZone if given."""
+    body = {"summary": "call", "start": sent, "end": {**sent}}
+
+    created = await calendar_client(
+        lambda s: s.events().insert(calendarId="primary", body=body)
+    )
+    fetched = await calendar_client(
+        lambda s: s.events().get(calendarId="primary", eventId=created["id"])
+    )
+
+    assert created["start"] == answered
+    assert fetched["end"] == answered

@@ -341,3 +341,93 @@ async def test_rdate_and_exdate_with_time_zones(
         "20261024T080000Z",
         "20261028T090000Z",
     ]
+
+
+async def instances_of(
+    client: CalendarClient, body: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Insert a recurring event and return its instances."""
+    master = await client(lambda s: s.events().insert(calendarId="primary", body=body))
+    page = await client(
+        lambda s: s.events().instances(calendarId="primary", eventId=master["id"])
+    )
+    items: list[dict[str, Any]] = page["items"]
+    return items
+
+
+async def test_a_series_spanning_a_dst_change_keeps_its_length(
+    calendar_client: CalendarClient,
+) -> None:
+    """01:30 to 03:30 in Berlin on 29 March is one hour: so is every instance."""
+    first, second = await instances_of(
+        calendar_client,
+        {
+            "start": {"dateTime": "2026-03-29T01:30:00", "timeZone": "Europe/Berlin"},
+            "end": {"dateTime": "2026-03-29T03:30:00", "timeZone": "Europe/Berlin"},
+            "recurrence": ["RRULE:FREQ=DAILY;COUNT=2"],
+        },
+    )
+
+    assert first["start"]["dateTime"] == "2026-03-29T01:30:00+01:00"
+    assert first["end"]["dateTime"] == "2026-03-29T03:30:00+02:00"
+    assert second["start"]["dateTime"] == "2026-03-30T01:30:00+02:00"
+    assert second["end"]["dateTime"] == "2026-03-30T02:30:00+02:00"
+
+
+async def test_all_day_series_accept_a_utc_until(
+    calendar_client: CalendarClient,
+) -> None:
+    items = await instances_of(
+        calendar_client,
+        {
+            "start": {"date": "2026-03-09"},
+            "end": {"date": "2026-03-10"},
+            "recurrence": ["RRULE:FREQ=DAILY;UNTIL=20260312T000000Z"],
+        },
+    )
+
+    assert [item["start"]["date"] for item in items] == [
+        "2026-03-09",
+        "2026-03-10",
+        "2026-03-11",
+        "2026-03-12",
+    ]
+
+
+async def test_yearly_by_month_day_recurs_in_the_start_month_like_google(
+    calendar_client: CalendarClient,
+) -> None:
+    items = await instances_of(
+        calendar_client,
+        {
+            "start": {"date": "2026-02-10"},
+            "end": {"date": "2026-02-11"},
+            "recurrence": ["RRULE:FREQ=YEARLY;BYMONTHDAY=10;COUNT=2"],
+        },
+    )
+
+    assert [item["start"]["date"] for item in items] == ["2026-02-10", "2027-02-10"]
+
+
+async def test_rdate_and_exdate_in_another_zone(
+    calendar_client: CalendarClient,
+) -> None:
+    """TZID values are case-sensitive zone names, on RDATE and EXDATE alike."""
+    items = await instances_of(
+        calendar_client,
+        {
+            "start": {"dateTime": "2026-03-02T09:00:00", "timeZone": "Europe/Berlin"},
+            "end": {"dateTime": "2026-03-02T10:00:00", "timeZone": "Europe/Berlin"},
+            "recurrence": [
+                "RRULE:FREQ=WEEKLY;COUNT=3",
+                "EXDATE;TZID=America/New_York:20260309T040000",
+                "RDATE;TZID=Asia/Tokyo:20260311T170000",
+            ],
+        },
+    )
+
+    assert [item["start"]["dateTime"] for item in items] == [
+        "2026-03-02T09:00:00+01:00",
+        "2026-03-11T09:00:00+01:00",
+        "2026-03-16T09:00:00+01:00",
+    ]

@@ -185,10 +185,12 @@ async def test_invalidated_and_unknown_tokens_answer_410(
         {"privateExtendedProperty": "a=b"},
         {"sharedExtendedProperty": "a=b"},
         {"updatedMin": "2026-01-01T00:00:00Z"},
+        # Deleted events are always in an incremental result.
+        {"showDeleted": False},
     ],
 )
 async def test_parameters_that_cannot_combine_with_sync_token(
-    calendar_client: CalendarClient, params: dict[str, str]
+    calendar_client: CalendarClient, params: dict[str, Any]
 ) -> None:
     token = await full_sync(calendar_client)
     with pytest.raises(HttpError) as err:
@@ -196,6 +198,22 @@ async def test_parameters_that_cannot_combine_with_sync_token(
             lambda s: s.events().list(calendarId="primary", syncToken=token, **params)
         )
     assert err.value.status_code == 400
+    (name,) = params
+    assert json.loads(err.value.content)["error"]["errors"][0]["location"] == name
+
+
+async def test_show_deleted_true_combines_with_sync_token(
+    calendar_client: CalendarClient,
+) -> None:
+    token = await full_sync(calendar_client)
+
+    page = await calendar_client(
+        lambda s: s.events().list(
+            calendarId="primary", syncToken=token, showDeleted=True
+        )
+    )
+
+    assert page["items"] == []
 
 
 async def test_single_events_incremental_sync_expands_changed_masters(
