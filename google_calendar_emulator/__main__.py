@@ -8,7 +8,14 @@ import logging
 import signal
 import sys
 
-from .demo import DEMO_USER, seed_demo
+from .demo import (
+    DEMO_API_KEY,
+    DEMO_SERVICE_ACCOUNT,
+    DEMO_USER,
+    PUBLIC_CALENDAR,
+    seed_demo,
+    seed_other_ways,
+)
 from .server import GoogleCalendarEmulator
 
 _LOGGER = logging.getLogger(__name__)
@@ -51,6 +58,7 @@ async def run(args: argparse.Namespace, stop: asyncio.Event | None = None) -> No
     try:
         if args.seed == "demo":
             seed_demo(emulator)
+            seed_other_ways(emulator)
         _say(f"Google Calendar emulator listening on {emulator.base_url}")
         _say(f"  API endpoint:  {emulator.api_endpoint}")
         _say(f"  Batch URI:     {emulator.batch_uri}")
@@ -59,6 +67,9 @@ async def run(args: argparse.Namespace, stop: asyncio.Event | None = None) -> No
         _say(f"  Control:       {emulator.base_url}emulator/")
         if args.seed == "demo":
             _say(f"  Demo user:     {DEMO_USER}")
+            _say(f"  Service acct:  {DEMO_SERVICE_ACCOUNT}")
+            _say(f"  API key:       {DEMO_API_KEY}")
+            _say(f"  Public cal.:   {PUBLIC_CALENDAR}")
         await stop.wait()
     finally:
         for sig in handled:

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from .channels import registry
-from .demo import seed_demo
+from .demo import seed_demo, seed_other_ways
 from .errors import ApiError, bad_request
 from .server import GoogleCalendarEmulator
 
@@ -263,6 +263,7 @@ async def seed(request: web.Request) -> web.StreamResponse:
         raise bad_request(f"Unknown seed {name!r}.")
     summary = seed_demo(_emulator(request))
     summary["tokens"] = _emulator(request).issue_tokens(summary["user"])
+    summary.update(seed_other_ways(_emulator(request)))
     return _json(summary, status=201)
 
 

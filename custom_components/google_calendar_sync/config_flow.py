@@ -1,11 +1,13 @@
 """Config flow for Google Calendar Sync: a way in, then the calendars to sync.
 
-The ways in: a user's OAuth grant, or a service account's JSON key.
+The ways in: a user's OAuth grant, a service account's JSON key, or an API key for
+public calendars (read only, no calendar step: the user names the calendars).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+import hashlib
 import logging
 from typing import Any, override
 
@@ -18,7 +20,7 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_ACCESS_TOKEN, CONF_TOKEN
+from homeassistant.const import CONF_ACCESS_TOKEN, CONF_API_KEY, CONF_TOKEN
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -41,8 +43,10 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
+from .addresses import calendar_ids_from_text
 from .api import (
     GoogleAuthError,
+    GoogleBadRequestError,
     GoogleCalendarApi,
     GoogleCalendarApiError,
     GoogleForbiddenError,
@@ -73,7 +77,7 @@ from .const import (
     AuthType,
 )
 from .coordinator import WRITABLE_ROLES, GoogleCalendarSyncConfigEntry
-from .credentials import async_service_account_api, auth_type
+from .credentials import async_api_key_api, async_service_account_api, auth_type
 from .export_routes import configured_routes, looping_routes, option_routes
 
 _LOGGER = logging.getLogger(__name__)
@@ -193,6 +197,25 @@ def _service_account_schema(subject: str | None, calendar_ids: list[str]) -> Any
     )
 
 
+def _api_key_schema(calendars: list[str]) -> Any:
+    """Return the public calendar form, filled with what is known."""
+    return probatio.Schema(
+        {
+            probatio.Optional(CONF_API_KEY): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.PASSWORD)
+            ),
+            probatio.Required(
+                CONF_CALENDARS, description={"suggested_value": calendars}
+            ): TextSelector(TextSelectorConfig(multiple=True)),
+        }
+    )
+
+
+def api_key_unique_id(api_key: str) -> str:
+    """Return the unique id of an API key entry (a digest: the key is a secret)."""
+    return "api_key_" + hashlib.sha256(api_key.encode()).hexdigest()[:16]
+
+
 def _read_uploaded_file(hass: HomeAssistant, file_id: str) -> str:
     """Return the text of an uploaded file (blocking: run in the executor)."""
     with process_uploaded_file(hass, file_id) as path:
@@ -267,7 +290,8 @@ class OAuth2FlowHandler(
     ) -> ConfigFlowResult:
         """Offer the ways in: a Google sign-in or a service account."""
         return self.async_show_menu(
-            step_id="user", menu_options=[AuthType.OAUTH, AuthType.SERVICE_ACCOUNT]
+            step_id="user",
+            menu_options=[AuthType.OAUTH, AuthType.SERVICE_ACCOUNT, AuthType.API_KEY],
         )
 
     async def async_step_oauth(
@@ -304,6 +328,8 @@ class OAuth2FlowHandler(
         entry: GoogleCalendarSyncConfigEntry = self._get_reconfigure_entry()
         if auth_type(entry.data) is AuthType.SERVICE_ACCOUNT:
             return await self.async_step_service_account()
+        if auth_type(entry.data) is AuthType.API_KEY:
+            return await self.async_step_api_key()
         if entry.state is not ConfigEntryState.LOADED:
             return await self.async_step_oauth()
         self._account = entry.unique_id
@@ -470,6 +496,96 @@ class OAuth2FlowHandler(
         return self.async_show_form(
             step_id="service_account",
             data_schema=_service_account_schema(subject, calendar_ids),
+            description_placeholders=placeholders,
+            errors=errors,
+        )
+
+    async def _async_read_public_calendars(
+        self,
+        api_key: str,
+        calendar_ids: list[str],
+        errors: dict[str, str],
+        placeholders: dict[str, str],
+    ) -> list[dict[str, Any]] | None:
+        """Read each calendar with the key; record why not in errors."""
+        api = await async_api_key_api(self.hass, api_key)
+        calendars: list[dict[str, Any]] = []
+        for calendar_id in calendar_ids:
+            try:
+                calendars.append(await api.get_calendar_resource(calendar_id))
+            except GoogleBadRequestError as err:
+                _LOGGER.debug("Google refused the API key: %s", err)
+                errors[CONF_API_KEY] = "invalid_api_key"
+                return None
+            except GoogleForbiddenError as err:
+                _LOGGER.debug("Google refused the API key: %s", err)
+                placeholders["error"] = err.message
+                errors[CONF_API_KEY] = "api_key_restricted"
+                return None
+            except GoogleNotFoundError:
+                placeholders["calendar"] = calendar_id
+                errors[CONF_CALENDARS] = "calendar_not_public"
+                return None
+            except GoogleCalendarApiError as err:
+                _LOGGER.debug(
+                    "Reading %s with the API key failed: %s", calendar_id, err
+                )
+                errors["base"] = "cannot_connect"
+                return None
+        return calendars
+
+    async def async_step_api_key(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Take an API key and public calendars (ids or public addresses)."""
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        reconfiguring = self.source == SOURCE_RECONFIGURE
+        calendar_ids: list[str] = []
+        if reconfiguring:
+            entry = self._get_reconfigure_entry()
+            calendar_ids = list(entry.options.get(CONF_CALENDARS, []))
+        if user_input is not None:
+            calendar_ids = list(
+                dict.fromkeys(
+                    calendar_id
+                    for text in user_input.get(CONF_CALENDARS, [])
+                    for calendar_id in calendar_ids_from_text(text)
+                )
+            )
+            api_key = (user_input.get(CONF_API_KEY) or "").strip()
+            if reconfiguring and not api_key:
+                # Reconfiguring keeps the key unless a new one is given.
+                api_key = entry.data[CONF_API_KEY]
+            if not api_key:
+                errors[CONF_API_KEY] = "api_key_required"
+            elif not calendar_ids:
+                errors[CONF_CALENDARS] = "no_calendars_selected"
+            elif (
+                calendars := await self._async_read_public_calendars(
+                    api_key, calendar_ids, errors, placeholders
+                )
+            ) is not None:
+                unique_id = api_key_unique_id(api_key)
+                options = {CONF_CALENDARS: calendar_ids, CONF_PUSH_ENABLED: False}
+                if reconfiguring:
+                    # A new key (the old one was deleted or restricted) moves the entry.
+                    return self.async_update_reload_and_abort(
+                        entry,
+                        unique_id=unique_id,
+                        data_updates={CONF_API_KEY: api_key},
+                        options={**entry.options, **options},
+                    )
+                await self.async_set_unique_id(unique_id)
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=", ".join(_calendar_name(calendar) for calendar in calendars),
+                    data={CONF_AUTH_TYPE: AuthType.API_KEY, CONF_API_KEY: api_key},
+                    options={**DEFAULT_OPTIONS, **options},
+                )
+        return self.async_show_form(
+            step_id="api_key",
+            data_schema=_api_key_schema(calendar_ids),
             description_placeholders=placeholders,
             errors=errors,
         )

@@ -29,6 +29,7 @@ class AuthType(StrEnum):
 
     OAUTH = "oauth"
     SERVICE_ACCOUNT = "service_account"
+    API_KEY = "api_key"
 
 
 # Declined invitations: hidden (False, like Google's default) or shown greyed out in

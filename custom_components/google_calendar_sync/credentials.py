@@ -1,4 +1,4 @@
-"""The three ways in, seen from Home Assistant: an API client for each kind of entry."""
+"""The ways in, seen from Home Assistant: an API client for each kind of entry."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -44,16 +45,29 @@ async def async_service_account_api(
     return await GoogleCalendarApi.async_create(session, auth, endpoints)
 
 
+async def async_api_key_api(hass: HomeAssistant, api_key: str) -> GoogleCalendarApi:
+    """Return a read-only client for public calendars (no user, no token)."""
+    return await GoogleCalendarApi.async_create(
+        async_get_clientsession(hass),
+        None,
+        endpoints_from_environment(),
+        api_key=api_key,
+    )
+
+
 async def async_entry_api(
     hass: HomeAssistant, entry: ConfigEntry[Any]
 ) -> GoogleCalendarApi:
     """Return the client of a config entry, whichever way it reaches Google."""
-    if auth_type(entry.data) is AuthType.SERVICE_ACCOUNT:
-        return await async_service_account_api(
-            hass,
-            ServiceAccountKey.from_info(entry.data[CONF_SERVICE_ACCOUNT_KEY]),
-            entry.data.get(CONF_SUBJECT),
-        )
+    match auth_type(entry.data):
+        case AuthType.SERVICE_ACCOUNT:
+            return await async_service_account_api(
+                hass,
+                ServiceAccountKey.from_info(entry.data[CONF_SERVICE_ACCOUNT_KEY]),
+                entry.data.get(CONF_SUBJECT),
+            )
+        case AuthType.API_KEY:
+            return await async_api_key_api(hass, entry.data[CONF_API_KEY])
     try:
         implementation = await async_get_config_entry_implementation(hass, entry)
     except ImplementationUnavailableError as err:

@@ -15,7 +15,14 @@ import pytest
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.channels import registry
 from google_calendar_emulator.control import EMULATOR_KEY, _guard, _is_loopback, index
-from google_calendar_emulator.demo import DEMO_USER, FAMILY_CALENDAR, HOLIDAYS_CALENDAR
+from google_calendar_emulator.demo import (
+    DEMO_API_KEY,
+    DEMO_SERVICE_ACCOUNT,
+    DEMO_USER,
+    FAMILY_CALENDAR,
+    HOLIDAYS_CALENDAR,
+    PUBLIC_CALENDAR,
+)
 
 from .conftest import CalendarClient
 
@@ -410,3 +417,33 @@ async def test_api_keys_and_public_calendars(
     )
     assert body == {"public": False}
     assert "anonymous" not in calendar_emulator.model.calendars[calendar_id].acl
+
+
+async def test_seed_demo_offers_every_way_in(
+    calendar_emulator: GoogleCalendarEmulator, control: Control
+) -> None:
+    """The demo seed has a service account with Family shared and a public calendar."""
+    status, seeded = await control("POST", "/seed", {"name": "demo"})
+    assert status == 201
+    key = seeded["service_account_key"]
+    assert key["client_email"] == DEMO_SERVICE_ACCOUNT
+    assert (
+        calendar_emulator.model.calendars[FAMILY_CALENDAR].acl[DEMO_SERVICE_ACCOUNT]
+        == "writer"
+    )
+    assert seeded["api_key"] == DEMO_API_KEY
+    async with aiohttp.ClientSession() as session:
+        url = f"{calendar_emulator.api_endpoint}calendars/{PUBLIC_CALENDAR}/events"
+        async with session.get(url, params={"key": DEMO_API_KEY}) as resp:
+            events = (await resp.json())["items"]
+    assert {event["summary"] for event in events} == {
+        "Home match",
+        "Away match",
+        "Cup final",
+    }
+
+    # Seeding again mints a new key of the same account and adds no events.
+    status, again = await control("POST", "/seed", {})
+    assert again["service_account_key"]["client_email"] == DEMO_SERVICE_ACCOUNT
+    assert again["service_account_key"]["private_key_id"] != key["private_key_id"]
+    assert len(calendar_emulator.events(PUBLIC_CALENDAR)) == 3
