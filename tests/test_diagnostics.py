@@ -15,7 +15,12 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
-from custom_components.google_calendar_sync.const import CONF_CALENDARS
+from custom_components.google_calendar_sync.config_flow import api_key_unique_id
+from custom_components.google_calendar_sync.const import (
+    CONF_AUTH_TYPE,
+    CONF_CALENDARS,
+    DOMAIN,
+)
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .common import loaded_entry, service_account_entry
@@ -90,3 +95,29 @@ async def test_service_account_secrets_are_redacted(
         "PRIVATE KEY",
     ):
         assert secret not in text
+
+
+@pytest.mark.usefixtures("setup_credentials")
+async def test_api_key_is_redacted(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    calendar_emulator: GoogleCalendarEmulator,
+    entry_options: dict[str, Any],
+) -> None:
+    """The API key of a public calendar entry never shows."""
+    calendar_emulator.set_public(ACCOUNT)
+    api_key = calendar_emulator.create_api_key()
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Public",
+        unique_id=api_key_unique_id(api_key),
+        data={CONF_AUTH_TYPE: "api_key", "api_key": api_key},
+        options={**entry_options, CONF_CALENDARS: [ACCOUNT]},
+    )
+    async with loaded_entry(hass, entry):
+        diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert diagnostics["entry"]["data"] == {
+        "auth_type": "api_key",
+        "api_key": "**REDACTED**",
+    }
+    assert api_key not in str(diagnostics)
