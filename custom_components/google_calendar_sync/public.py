@@ -37,13 +37,7 @@ def public_issue_id(entry_id: str, calendar_id: str) -> str:
     return f"public_calendar_{entry_id}_{calendar_id}"
 
 
-def _issue_kind(err: BaseException | None) -> str | None:
-    """Return the repair issue a refusal calls for, None for other errors."""
-    if isinstance(err, GoogleNotFoundError):
-        return ISSUE_CALENDAR_NOT_PUBLIC
-    if isinstance(err, GoogleBadRequestError | GoogleForbiddenError):
-        return ISSUE_API_KEY_REFUSED
-    return None
+REFUSALS = (GoogleNotFoundError, GoogleBadRequestError, GoogleForbiddenError)
 
 
 @callback
@@ -58,7 +52,7 @@ def async_report(
     if err is None:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
         return
-    if (kind := _issue_kind(err)) is None:
+    if not isinstance(err, REFUSALS):
         return  # an outage: the calendar is unavailable meanwhile, nothing to fix
     ir.async_create_issue(
         hass,
@@ -66,7 +60,11 @@ def async_report(
         issue_id,
         is_fixable=False,
         severity=ir.IssueSeverity.ERROR,
-        translation_key=kind,
+        translation_key=(
+            ISSUE_CALENDAR_NOT_PUBLIC
+            if isinstance(err, GoogleNotFoundError)
+            else ISSUE_API_KEY_REFUSED
+        ),
         translation_placeholders={
             "title": entry.title,
             "calendar": calendar_id,
