@@ -218,6 +218,10 @@ class GoogleCalendarEmulator:
         """Return an event or instance (cancelled ones too)."""
         return self.model.get_event(None, calendar_id, event_id)
 
+    def put_unchecked_event(self, calendar_id: str, resource: dict[str, Any]) -> str:
+        """Store a resource unchecked (see CalendarModel.put_unchecked_event)."""
+        return self.model.put_unchecked_event(calendar_id, resource)
+
     def events(self, calendar_id: str) -> list[dict[str, Any]]:
         """Return the stored events that are not cancelled."""
         return self.model.stored_events(calendar_id)

@@ -154,6 +154,27 @@ async def test_unload_waits_for_a_sync_in_flight(
             b'{"calendars": {"user@example.com": {"sync_token": 5, "events": {}}}}}',
             id="wrong-type",
         ),
+        pytest.param(b"null", id="null"),
+        pytest.param(b"[1, 2]", id="list"),
+        pytest.param(b'"text"', id="text"),
+        pytest.param(b"", id="empty"),
+        pytest.param(b'{"version": 1, "minor_version": 1}', id="no-data"),
+        pytest.param(
+            b'{"version": 9, "minor_version": 1, "key": "k", "data": {}}', id="newer"
+        ),
+        pytest.param(
+            b'{"version": 0, "minor_version": 1, "key": "k", "data": {}}', id="older"
+        ),
+        pytest.param(
+            b'{"version": "1", "minor_version": 1, "key": "k", "data": {}}',
+            id="text-version",
+        ),
+        pytest.param(
+            b'{"version": 1, "minor_version": 2, "key": "k", "data": {"calendars": '
+            b'{"user@example.com": {"calendar_id": "other@example.com", '
+            b'"sync_token": "t", "events": {}}}}}',
+            id="another-calendars-snapshot",
+        ),
     ],
 )
 async def test_corrupted_store_file_leads_to_a_full_resync_and_a_log_line(  # noqa: PLR0917
@@ -193,6 +214,7 @@ async def test_corrupted_store_file_leads_to_a_full_resync_and_a_log_line(  # no
         if r.levelno >= logging.WARNING and key in r.getMessage()
     ]
     assert lines
+    assert len([r for r in lines if "running a full sync" in r.getMessage()]) <= 1
     assert announced == []  # a first full sync is the initial state, not news
     await unload_entry(hass, config_entry)
 
@@ -211,3 +233,28 @@ async def test_no_sync_starts_once_unloading_began(
 
     assert len(await coordinator.async_sync()) == 0
     assert len(calendar_emulator.requests) == 0
+
+
+async def test_text_json_cannot_hold_is_stored_and_announced_once(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
+    caplog: pytest.LogCaptureFixture,
+    now: datetime,
+) -> None:
+    """A lone surrogate in a summary: the save works, a restart announces nothing."""
+    with record_announcements(hass) as announced:
+        created = calendar_emulator.insert_event(
+            ACCOUNT, _timed("Lunch \ud800", now + timedelta(days=1))
+        )
+        await coordinator_of(entry, ACCOUNT).async_sync()
+        await unload_entry(hass, entry)
+        await setup_entry(hass, entry)
+        await coordinator_of(entry, ACCOUNT).async_sync()
+        calendar_emulator.invalidate_sync_tokens(ACCOUNT)
+        await coordinator_of(entry, ACCOUNT).async_sync()
+
+    assert [(a.event_id, a.change) for a in announced] == [(created["id"], "created")]
+    stored = coordinator_of(entry, ACCOUNT).snapshot.events[created["id"]]
+    assert stored["summary"] == "Lunch \ufffd"
+    assert "Error writing config" not in caplog.text

@@ -9,12 +9,15 @@ import tracemalloc
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dateutil.rrule import rrulestr
+from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.google_calendar_sync import timeline as timeline_module
 from custom_components.google_calendar_sync.timeline import (
     CalendarTimeline,
     TimelineEvent,
+    check_recurrence,
     series_ends_before,
 )
 from google_calendar_emulator import GoogleCalendarEmulator
@@ -351,7 +354,7 @@ def test_events_without_zone_use_the_offset_and_floating_times() -> None:
     ]
 
 
-def test_invalid_events_are_skipped(caplog: pytest.LogCaptureFixture) -> None:
+def test_invalid_events_are_skipped_and_reported() -> None:
     events = [
         {"id": "no-times"},
         {"id": "bad", "start": {"dateTime": "yesterday"}},
@@ -366,12 +369,17 @@ def test_invalid_events_are_skipped(caplog: pytest.LogCaptureFixture) -> None:
         ),
         timed("ok", datetime(2026, 1, 1, 12, tzinfo=UTC)),
     ]
-    timeline = CalendarTimeline(events, default_time_zone="Nowhere/Unknown")
+    skipped: list[str | None] = []
+    timeline = CalendarTimeline(
+        events,
+        default_time_zone="Nowhere/Unknown",
+        on_skip=lambda event_id, event, reason: skipped.append(event_id),
+    )
 
     assert query(
         timeline, datetime(2025, 12, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
     ) == [("ok", datetime(2026, 1, 1, 12, tzinfo=UTC))]
-    assert "Cannot expand recurring event" in caplog.text
+    assert sorted(skipped) == ["bad", "broken", "no-times", "nothing"]
 
 
 def test_orphan_exception_is_a_plain_event() -> None:
@@ -998,3 +1006,75 @@ def test_a_rule_that_never_occurs_skips_the_series(
     assert timeline.active_or_next(datetime(2026, 1, 1, tzinfo=UTC)) is None
     assert "never occurs" in caplog.text
     assert not series_ends_before(never, datetime(2026, 1, 1, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"recurrence": ["RRULE:FREQ=DAILY"]},
+        {
+            "start": {"date": "2026-01-01"},
+            "end": {"dateTime": "2026-01-01T10:00:00Z"},
+            "recurrence": ["RRULE:FREQ=DAILY"],
+        },
+        {
+            "start": {"date": "2026-01-01"},
+            "end": {"date": "2026-01-02"},
+            "recurrence": ["RRULE:FREQ=WHENEVER"],
+        },
+    ],
+)
+def test_check_recurrence_refuses_what_the_timeline_cannot_expand(
+    event: dict[str, Any],
+) -> None:
+    with pytest.raises(ValueError):
+        check_recurrence(event)
+
+
+_STEP = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600, "DAILY": 86400}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    freq=st.sampled_from(["SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY"]),
+    interval=st.integers(1, 5),
+    by_hour=st.sets(st.integers(0, 23), max_size=4),
+    zone=st.sampled_from([BERLIN, NEW_YORK, ZoneInfo("Australia/Lord_Howe")]),
+    start=st.datetimes(datetime(2024, 1, 1), datetime(2026, 12, 31)),  # noqa: DTZ001
+    later=st.integers(0, 400),
+)
+def test_moving_the_start_keeps_every_instance(  # noqa: PLR0917
+    freq: str,
+    interval: int,
+    by_hour: set[int],
+    zone: ZoneInfo,
+    start: datetime,
+    later: int,
+) -> None:
+    """Queries far from the start give what iterating from DTSTART gives."""
+    dtstart = start.replace(microsecond=0, tzinfo=zone)
+    step = _STEP.get(freq, 7 * 86400) * interval
+    # Far enough for the start to move, near enough to iterate from DTSTART.
+    low = dtstart + timedelta(seconds=step * later * (200 if step < 3600 else 1))
+    high = low + timedelta(seconds=step * 40)
+    rule = f"FREQ={freq};INTERVAL={interval}"
+    if by_hour:
+        rule += ";BYHOUR=" + ",".join(map(str, sorted(by_hour)))
+    master = timed("series", dtstart, minutes=0, recurrence=[f"RRULE:{rule}"])
+
+    found = starts(CalendarTimeline([master], default_time_zone="UTC"), low, high)
+
+    try:
+        generated = rrulestr(rule, dtstart=dtstart).between(
+            low - timedelta(hours=3), high + timedelta(hours=3), inc=True
+        )
+    except ValueError:
+        generated = []  # a BYHOUR off the grid: the timeline skips the series
+    expected = sorted(
+        {
+            moment.timestamp()
+            for moment in generated
+            if low.timestamp() <= moment.timestamp() < high.timestamp()
+        }
+    )
+    assert [moment.timestamp() for moment in found] == expected

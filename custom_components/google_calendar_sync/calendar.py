@@ -44,6 +44,9 @@ _WARM_BEFORE = timedelta(days=31)
 _WARM_AFTER = timedelta(days=62)
 # Events converted on demand outside the warm window are kept up to this count.
 _MAX_CONVERTED = 20_000
+# Where the entity looks for the next event it can show when Home Assistant
+# refuses the current or next one (widening, so the usual case stays cheap).
+_NEXT_EVENT_HORIZONS = (timedelta(days=1), timedelta(days=31), timedelta(days=366))
 
 # Everything the CalendarEvent is made of. Datetimes equal as instants but in
 # other zones (an event moved across time zones) must not share an entry, so
@@ -79,6 +82,14 @@ def _to_calendar_event(event: TimelineEvent) -> CalendarEvent:
         recurrence_id=event.recurrence_id,
         rrule=event.rrule,
     )
+
+
+def _ends_after(event: TimelineEvent, now: datetime) -> bool:
+    """Return True if the event is still running or yet to come at now."""
+    end = event.end
+    if not isinstance(end, datetime):
+        end = dt_util.start_of_local_day(end)
+    return end > now
 
 
 def _moment(value: date | datetime) -> _Moment:
@@ -127,7 +138,7 @@ def _convert_window(
             try:
                 found = _to_calendar_event(event)
             except HomeAssistantError:
-                # Left to the read, which reports it as it always did.
+                # Left to the read, which reports and skips it.
                 continue
         fresh[key] = found
     return fresh
@@ -200,11 +211,24 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         return self.coordinator.data.timelines[self._view]
 
     def _current(self) -> TimelineEvent | None:
-        """Return the event the state reflects: events marked free only if busy."""
+        """Return the event the state reflects: events marked free only if busy.
+
+        The current or next event that Home Assistant accepts: when it refuses
+        one, the next one it accepts.
+        """
         timeline = self.timeline
         if self._view is EventView.CALENDAR and not self.coordinator.free_events_busy:
             timeline = self.coordinator.data.busy
-        return timeline.active_or_next(dt_util.now())
+        now = dt_util.now()
+        if (found := timeline.active_or_next(now)) is None:
+            return None
+        if self._calendar_event(found) is not None:
+            return found
+        for horizon in _NEXT_EVENT_HORIZONS:
+            for event in timeline.overlapping(now, now + horizon):
+                if _ends_after(event, now) and self._calendar_event(event):
+                    return event
+        return None
 
     @property
     @override
@@ -226,17 +250,26 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
     ) -> list[CalendarEvent]:
-        """Return the events overlapping a range, from the local timeline."""
+        """Return the events overlapping a range that Home Assistant accepts."""
         return [
-            self._calendar_event(event)
+            converted
             for event in self.timeline.overlapping(start_date, end_date)
+            if (converted := self._calendar_event(event)) is not None
         ]
 
-    def _calendar_event(self, event: TimelineEvent) -> CalendarEvent:
-        """Return the converted event, converting it once per content."""
+    def _calendar_event(self, event: TimelineEvent) -> CalendarEvent | None:
+        """Return the converted event, converting it once per content.
+
+        None when Home Assistant refuses the event (reported once): one such
+        event never costs the others.
+        """
         key = _cache_key(event)
         if (found := self._converted.get(key)) is None:
-            found = _to_calendar_event(event)
+            try:
+                found = _to_calendar_event(event)
+            except HomeAssistantError as err:
+                self.coordinator.skipped(event.uid, event.source, str(err))
+                return None
             converted = self._converted
             if len(converted) >= _MAX_CONVERTED:
                 # Oldest first: dicts keep insertion order.

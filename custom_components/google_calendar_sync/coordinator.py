@@ -48,6 +48,7 @@ from .sync import (
     async_sync_calendar,
     is_cancelled,
 )
+from .timeline import OnSkip, SkippedEvents
 
 if TYPE_CHECKING:
     from .push import PushManager
@@ -110,10 +111,10 @@ def _safety_net_interval(options: Mapping[str, Any]) -> timedelta:
 
 
 def _build_warm_views(
-    events: list[dict[str, Any]], time_zone: str, now: datetime
+    events: list[dict[str, Any]], time_zone: str, now: datetime, on_skip: OnSkip
 ) -> CalendarViews:
     """Index events and expand the months around now; runs in the executor."""
-    views = CalendarViews.build(events, default_time_zone=time_zone)
+    views = CalendarViews.build(events, default_time_zone=time_zone, on_skip=on_skip)
     views.warm(now)
     return views
 
@@ -205,6 +206,8 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         self._store = store
         self._stored = stored
         self._push_active = False
+        # Events Home Assistant cannot show are skipped with one warning each.
+        self.skipped = SkippedEvents(self.calendar_id)
         self._lock = asyncio.Lock()
         # Set on unload: a sync finishing after the final save would be lost.
         self._closed = False
@@ -353,6 +356,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
                 previous,
                 now=dt_util.utcnow(),
                 window=window,
+                on_skip=self.skipped,
             )
         except GoogleAuthError as err:
             raise ConfigEntryAuthFailed(
@@ -419,7 +423,9 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
     def _build_timeline(self) -> CalendarViews:
         """Index the stored events for reads without I/O, on the loop."""
         return CalendarViews.build(
-            self.snapshot.events.values(), default_time_zone=self._time_zone
+            self.snapshot.events.values(),
+            default_time_zone=self._time_zone,
+            on_skip=self.skipped,
         )
 
     async def _async_build_timeline(self) -> CalendarViews:
@@ -432,7 +438,11 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         # A copy: our own writes may change the snapshot while the executor reads.
         events = list(self.snapshot.events.values())
         timeline = await self.hass.async_add_executor_job(
-            _build_warm_views, events, self._time_zone, dt_util.utcnow()
+            _build_warm_views,
+            events,
+            self._time_zone,
+            dt_util.utcnow(),
+            self.skipped,
         )
         if local_changes != self._local_changes:
             # A write was published meanwhile from the newer snapshot: keep it.

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from .timeline import CalendarTimeline
+from .timeline import CalendarTimeline, OnSkip
 
 
 class EventType(StrEnum):
@@ -146,13 +146,19 @@ class CalendarViews:
 
     @classmethod
     def build(
-        cls, events: Iterable[dict[str, Any]], *, default_time_zone: str
+        cls,
+        events: Iterable[dict[str, Any]],
+        *,
+        default_time_zone: str,
+        on_skip: OnSkip | None = None,
     ) -> CalendarViews:
-        """Index a snapshot's events by view."""
+        """Index a snapshot's events by view; skipped events go to on_skip."""
         parts = partition(events, event_view)
         timelines = {
             view: CalendarTimeline(
-                parts.get(view, ()), default_time_zone=default_time_zone
+                parts.get(view, ()),
+                default_time_zone=default_time_zone,
+                on_skip=on_skip,
             )
             for view in EventView
         }
@@ -161,6 +167,7 @@ class CalendarViews:
             busy = CalendarTimeline(
                 partition(shown, is_free).get(False, ()),
                 default_time_zone=default_time_zone,
+                on_skip=on_skip,
             )
         else:
             busy = timelines[EventView.CALENDAR]

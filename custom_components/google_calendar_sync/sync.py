@@ -9,8 +9,10 @@ from enum import StrEnum
 import logging
 from typing import Any, Protocol
 
+import orjson
+
 from .api import GoogleGoneError
-from .timeline import google_time, series_ends_before
+from .timeline import BAD_EVENT_DATA, OnSkip, google_time, series_ends_before
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -111,6 +113,70 @@ def is_cancelled(event: Mapping[str, Any]) -> bool:
     return event.get("status") == STATUS_CANCELLED
 
 
+def json_safe(value: Any) -> Any:
+    """Return value, or a copy without what JSON cannot hold.
+
+    Google's JSON may escape half of a UTF-16 surrogate pair alone, and Python
+    parses integers of any size; neither can be written to the store or the
+    bus. Lone surrogates become U+FFFD and oversized integers strings. The usual
+    case costs one encoding.
+    """
+    try:
+        orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return _json_safe_copy(value)
+    return value
+
+
+def _json_safe_copy(value: Any) -> Any:
+    """Return a copy of value with lone surrogates and huge integers replaced."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {
+            _json_safe_copy(key): _json_safe_copy(item) for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_json_safe_copy(item) for item in value]
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        return str(value)
+    return value
+
+
+def malformed(item: Any) -> str | None:
+    """Return why an event resource cannot be stored, None if it can.
+
+    Everything the snapshot relies on: an object with a text id, and a text
+    recurringEventId if any. Times and recurrences are checked where they are
+    indexed (timeline.py), so a bad one costs only that event.
+    """
+    if not isinstance(item, dict):
+        return f"not an object ({type(item).__name__})"
+    if not isinstance(item.get("id"), str) or not item["id"]:
+        return "no id"
+    if "recurringEventId" in item and not isinstance(item["recurringEventId"], str):
+        return "recurringEventId is not text"
+    return None
+
+
+def _accepted(
+    items: Iterable[Any], on_skip: OnSkip | None
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """Split a listing into storable events and the ids of unusable ones."""
+    good: list[dict[str, Any]] = []
+    bad: set[str] = set()
+    for item in items:
+        if (reason := malformed(item)) is None:
+            good.append(item)
+            continue
+        event_id = item.get("id") if isinstance(item, dict) else None
+        if isinstance(event_id, str):
+            bad.add(event_id)
+        if on_skip is not None:
+            on_skip(event_id if isinstance(event_id, str) else None, item, reason)
+    return good, bad
+
+
 def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, ...]:
     """Return the user-visible top-level fields that differ between two versions."""
     return tuple(
@@ -127,12 +193,23 @@ def apply_incremental(
     items: Iterable[dict[str, Any]],
     sync_token: str | None,
     now: datetime,
+    *,
+    on_skip: OnSkip | None = None,
 ) -> tuple[CalendarSnapshot, ChangeSet]:
-    """Apply an incremental listing to a snapshot; return a new snapshot and changes."""
+    """Apply an incremental listing to a snapshot; return a new snapshot and changes.
+
+    An unusable item is skipped (reported to on_skip); an earlier version of it
+    goes, so the snapshot never shows what Google no longer holds.
+    """
     events = dict(snapshot.events)
     touched: dict[str, None] = {}
     removed_masters: set[str] = set()
-    for item in items:
+    good, bad = _accepted(items, on_skip)
+    for event_id in bad:
+        touched[event_id] = None
+        if events.pop(event_id, None) is not None:
+            removed_masters.add(event_id)
+    for item in good:
         event_id = item["id"]
         touched[event_id] = None
         if is_cancelled(item) and not is_exception(item):
@@ -151,27 +228,30 @@ def apply_full(
     sync_token: str | None,
     now: datetime,
     time_min: datetime | None = None,
+    *,
+    on_skip: OnSkip | None = None,
 ) -> tuple[CalendarSnapshot, ChangeSet]:
     """Replace a snapshot by a full listing; return a new snapshot and the changes.
 
-    Events of the old snapshot that end before time_min were outside the listing's
-    window, so they are kept rather than reported cancelled.
+    The snapshot becomes exactly what Google listed: events it no longer has go,
+    past ones included. Old events that end before time_min (outside the sync
+    window, so not listed) go silently: their absence is no news.
     """
     events: dict[str, dict[str, Any]] = {}
-    listed: set[str] = set()
-    for item in items:
+    good, listed = _accepted(items, on_skip)
+    for item in good:
         listed.add(item["id"])
         if not is_cancelled(item) or is_exception(item):
             events[item["id"]] = item
-    if time_min is not None:
-        # Events that ended before the window are not listed, but still ours.
-        events.update(
-            {
-                event_id: event
-                for event_id, event in snapshot.events.items()
-                if event_id not in listed and _ends_before(event, time_min)
-            }
-        )
+    pruned = (
+        {
+            event_id
+            for event_id, event in snapshot.events.items()
+            if event_id not in listed and _ends_before(event, time_min)
+        }
+        if time_min is not None
+        else set()
+    )
     removed_masters = {
         event_id
         for event_id, event in snapshot.events.items()
@@ -181,7 +261,8 @@ def apply_full(
     touched = dict.fromkeys([*events, *snapshot.events])
     _drop_orphaned_exceptions(events, removed_masters, touched)
     new_snapshot = CalendarSnapshot(sync_token, events, now)
-    return new_snapshot, diff_events(snapshot.events, events, touched)
+    reported = (event_id for event_id in touched if event_id not in pruned)
+    return new_snapshot, diff_events(snapshot.events, events, reported)
 
 
 def diff_events(
@@ -240,8 +321,12 @@ async def async_sync_calendar(
     *,
     now: datetime,
     window: timedelta | None = None,
+    on_skip: OnSkip | None = None,
 ) -> SyncResult:
-    """Sync one calendar: incremental with the stored token, full when needed."""
+    """Sync one calendar: incremental with the stored token, full when needed.
+
+    Items that cannot be stored are skipped and reported to on_skip.
+    """
     counter = _Counter()
     if snapshot.sync_token is not None:
         try:
@@ -253,13 +338,17 @@ async def async_sync_calendar(
                 "Sync token of calendar %s expired, running a full sync", calendar_id
             )
         else:
-            new_snapshot, changes = apply_incremental(snapshot, items, token, now)
+            new_snapshot, changes = apply_incremental(
+                snapshot, items, token, now, on_skip=on_skip
+            )
             return SyncResult(new_snapshot, changes, False, counter.value)
     time_min = now - window if window is not None else None
     items, token = await _async_list_all(
         api, calendar_id, counter, time_min=time_min, show_deleted=True
     )
-    new_snapshot, changes = apply_full(snapshot, items, token, now, time_min)
+    new_snapshot, changes = apply_full(
+        snapshot, items, token, now, time_min, on_skip=on_skip
+    )
     return SyncResult(new_snapshot, changes, True, counter.value)
 
 
@@ -293,7 +382,7 @@ async def _async_list_all(
             time_min=time_min,
             show_deleted=show_deleted,
         )
-        items.extend(page.get("items", []))
+        items.extend(json_safe(page.get("items") or []))
         page_token = page.get("nextPageToken")
         if not page_token:
             return items, page.get("nextSyncToken")
@@ -383,18 +472,24 @@ def _instance_changes(
     return tuple(fields)
 
 
-def _same_time(first: Mapping[str, Any], second: Mapping[str, Any]) -> bool:
+def _same_time(first: Any, second: Any) -> bool:
     """Return True if two Google start/end values are the same moment."""
+    if not isinstance(first, Mapping) or not isinstance(second, Mapping):
+        return bool(first == second)
     return _time_of(first) == _time_of(second) and (
         ("date" in first) == ("date" in second)
     )
 
 
-def _shifted_end(
-    master: Mapping[str, Any], original: Mapping[str, Any]
-) -> dict[str, Any] | None:
+def _shifted_end(master: Mapping[str, Any], original: Any) -> dict[str, Any] | None:
     """Return the end of the instance starting at original, from the master's length."""
-    start, end = master.get("start", {}), master.get("end", {})
+    start, end = master.get("start"), master.get("end")
+    if not (
+        isinstance(original, Mapping)
+        and isinstance(start, Mapping)
+        and isinstance(end, Mapping)
+    ):
+        return None
     try:
         if "date" in original and "date" in start and "date" in end:
             length = date.fromisoformat(end["date"]) - date.fromisoformat(start["date"])
@@ -411,7 +506,7 @@ def _shifted_end(
             if "timeZone" in original:
                 result["timeZone"] = original["timeZone"]
             return result
-    except ValueError:
+    except BAD_EVENT_DATA:
         _LOGGER.debug("Unparsable times on %s", master.get("id"))
     return None
 
@@ -419,9 +514,9 @@ def _shifted_end(
 def _ends_before(event: Mapping[str, Any], bound: datetime) -> bool:
     """Return True if nothing of the event reaches bound (exclusive)."""
     if is_exception(event) and is_cancelled(event) and "end" not in event:
-        edge = _time_of(event.get("originalStartTime", {}))
+        edge = _time_of(event.get("originalStartTime"))
     else:
-        edge = _time_of(event.get("end", {}))
+        edge = _time_of(event.get("end"))
     if edge is None:
         return False
     if edge > bound:
@@ -431,11 +526,13 @@ def _ends_before(event: Mapping[str, Any], bound: datetime) -> bool:
     return True
 
 
-def _time_of(value: Mapping[str, Any]) -> datetime | None:
+def _time_of(value: Any) -> datetime | None:
     """Return an aware datetime for a Google start/end (dates at UTC midnight)."""
+    if not isinstance(value, Mapping):
+        return None
     try:
         moment = google_time(value, UTC)
-    except KeyError, ValueError, TypeError:
+    except BAD_EVENT_DATA:
         return None
     if isinstance(moment, datetime):
         return moment

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
@@ -18,6 +18,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.rrule import rrule, rrulebase, rruleset, rrulestr
 
 _LOGGER = logging.getLogger(__name__)
+
+# What malformed event data raises while it is indexed, expanded or built: one
+# such event is skipped, never the calendar (OSError: a 300-character zone name).
+BAD_EVENT_DATA: tuple[type[Exception], ...] = (
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    OverflowError,
+    OSError,
+)
+# Told about every event left out: (event or instance id if any, resource, reason).
+type OnSkip = Callable[[str | None, Any, str], None]
 
 # Single events longer than this live in a short list scanned in full, so the
 # sorted index only needs to look back this far for events overlapping a range.
@@ -66,6 +80,40 @@ _PERIOD_UNITS = {
     "MONTHLY": (True, 1, 12),
     "YEARLY": (True, 12, 12),
 }
+
+
+class SkippedEvents:
+    """Warn once per version of each event of a calendar that cannot be shown.
+
+    Timelines are rebuilt after every sync and read on every query: without this
+    the same warning would repeat. Called from the loop and the executor.
+    """
+
+    def __init__(self, calendar: str) -> None:
+        """Start with nothing reported for the calendar."""
+        self._calendar = calendar
+        self._seen: set[tuple[str | None, str | None]] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, event_id: str | None, event: Any, reason: str) -> None:
+        """Log a warning the first time a version of an event is skipped."""
+        source_id = event.get("id") if isinstance(event, Mapping) else None
+        etag = event.get("etag") if isinstance(event, Mapping) else None
+        key = (
+            source_id if isinstance(source_id, str) else event_id,
+            etag if isinstance(etag, str) else None,
+        )
+        with self._lock:
+            if key in self._seen:
+                return
+            self._seen.add(key)
+        _LOGGER.warning(
+            "Skipping event %.200s of calendar %s, which Home Assistant cannot "
+            "show: %.200s",
+            event_id or "without an id",
+            self._calendar,
+            reason,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +168,13 @@ class _Entry:
         self._local = local
 
     @property
+    def source(self) -> Mapping[str, Any]:
+        """Return the Google event the entry comes from (the master of instances)."""
+        if self._series is not None:
+            return self._series.master
+        return self._raw or {}
+
+    @property
     def event(self) -> TimelineEvent:
         """Return the TimelineEvent, building it the first time."""
         if self._event is None and self._series is not None and self._local:
@@ -136,7 +191,7 @@ class _Entry:
                 else None,
                 None,
                 google_time(raw["start"], self._tz),
-                google_time(raw.get("end", raw["start"]), self._tz),
+                google_time(raw["end"], self._tz),
             )
         return self._event
 
@@ -145,40 +200,52 @@ class CalendarTimeline:
     """Answer range queries over a snapshot's events without network access."""
 
     def __init__(
-        self, events: Iterable[dict[str, Any]], *, default_time_zone: str
+        self,
+        events: Iterable[dict[str, Any]],
+        *,
+        default_time_zone: str,
+        on_skip: OnSkip | None = None,
     ) -> None:
-        """Index the events of a snapshot."""
+        """Index the events of a snapshot.
+
+        An event that cannot be shown (missing or unparsable times, end before
+        start, a bad recurrence, texts that are not text) is left out and
+        reported to on_skip (else logged), here or when a query first meets it.
+        """
         self._tz = _zone(default_time_zone) or UTC
+        self._on_skip = on_skip
         self._date_bounds: dict[str, float] = {}
         masters: dict[str, dict[str, Any]] = {}
         exceptions: list[dict[str, Any]] = []
         plain: list[dict[str, Any]] = []
         for event in events:
-            if "recurringEventId" in event:
+            if event.get("status") == "cancelled" and "recurringEventId" not in event:
+                continue
+            if (problem := _unusable(event)) is not None:
+                self._skip(event, problem)
+            elif "recurringEventId" in event:
                 exceptions.append(event)
             elif event.get("recurrence"):
                 masters[event["id"]] = event
-            elif event.get("status") != "cancelled":
+            else:
                 plain.append(event)
         self._series: list[_Series] = []
         overrides: dict[str, set[float | date]] = {}
         for event in exceptions:
             master_id = event["recurringEventId"]
             if master_id in masters:
-                key = _original_key(event.get("originalStartTime", {}), self._tz)
+                key = _original_key(event.get("originalStartTime"), self._tz)
                 if key is not None:
                     overrides.setdefault(master_id, set()).add(key)
             if event.get("status") != "cancelled":
                 plain.append(event)
         for master_id, master in masters.items():
-            if master.get("status") == "cancelled":
-                continue
             try:
                 series = _cached_series(
                     master, frozenset(overrides.get(master_id, ())), self._tz
                 )
-            except (KeyError, ValueError, TypeError) as err:
-                _LOGGER.warning("Cannot expand recurring event %s: %s", master_id, err)
+            except BAD_EVENT_DATA as err:
+                self._skip(master, f"cannot expand its recurrence: {err}")
                 continue
             self._series.append(series)
         short: list[_Entry] = []
@@ -213,9 +280,12 @@ class CalendarTimeline:
             if entry.start_ts < end_ts and entry.end_ts > start_ts
         )
         for series in self._series:
-            found.extend(series.overlapping(start_ts, end_ts))
+            try:
+                found.extend(series.overlapping(start_ts, end_ts))
+            except BAD_EVENT_DATA as err:
+                self._skip(series.master, f"cannot expand its recurrence: {err}")
         found.sort(key=_sort_key)
-        return [entry.event for entry in found]
+        return [event for entry in found if (event := self._built(entry)) is not None]
 
     def warm(
         self,
@@ -241,14 +311,37 @@ class CalendarTimeline:
         if (first := next(upcoming, None)) is not None:
             candidates.append(first)
         candidates.extend(entry for entry in self._long if entry.end_ts > now_ts)
-        candidates.extend(
-            found
-            for series in self._series
-            if (found := series.first_ending_after(now_ts)) is not None
+        for series in self._series:
+            try:
+                found = series.first_ending_after(now_ts)
+            except BAD_EVENT_DATA as err:
+                self._skip(series.master, f"cannot expand its recurrence: {err}")
+                continue
+            if found is not None:
+                candidates.append(found)
+        candidates.sort(key=_sort_key)
+        return next(
+            (event for entry in candidates if (event := self._built(entry))), None
         )
-        if not candidates:
+
+    def _built(self, entry: _Entry) -> TimelineEvent | None:
+        """Return the entry's event, None (reported) if its data cannot make one."""
+        try:
+            return entry.event
+        except BAD_EVENT_DATA as err:
+            self._skip(entry.source, f"unreadable: {err}", entry.uid)
             return None
-        return min(candidates, key=_sort_key).event
+
+    def _skip(
+        self, event: Mapping[str, Any], reason: str, uid: str | None = None
+    ) -> None:
+        """Report an event left out of this timeline (log it without on_skip)."""
+        if self._on_skip is not None:
+            self._on_skip(uid or event.get("id"), event, reason)
+        else:
+            _LOGGER.warning(
+                "Skipping event %.200s: %.200s", uid or event.get("id"), reason
+            )
 
     def _timestamp(self, value: datetime) -> float:
         """Return a UTC timestamp; naive datetimes are in the calendar's zone."""
@@ -260,12 +353,14 @@ class CalendarTimeline:
         """Build the index entry of a single event or exception."""
         try:
             start_ts = self._fast_bound(event["start"])
-            end_ts = self._fast_bound(event.get("end", event["start"]))
-            uid = event["id"]
-        except KeyError, ValueError, TypeError:
-            _LOGGER.debug("Skipping event %s without valid times", event.get("id"))
+            end_ts = self._fast_bound(event["end"])
+        except BAD_EVENT_DATA as err:
+            self._skip(event, f"unreadable times: {err!r}")
             return None
-        return _Entry(start_ts, end_ts, uid, raw=event, tz=self._tz)
+        if end_ts < start_ts:
+            self._skip(event, "ends before it starts")
+            return None
+        return _Entry(start_ts, end_ts, event["id"], raw=event, tz=self._tz)
 
     def _fast_bound(self, value: Mapping[str, Any]) -> float:
         """Return the UTC timestamp of a Google start/end, memoized."""
@@ -350,6 +445,8 @@ class _Series:
             name, params, value = _content_line(line)
             if name in ("RRULE", "EXRULE"):
                 normalized = _count_to_until(self._normalize_rule(value), self._dtstart)
+                # An unparsable rule refuses the series here, where it is reported.
+                _parse_rule(normalized, self._dtstart)
                 rule_params.append(
                     dict(
                         part.upper().partition("=")[::2]
@@ -648,6 +745,43 @@ class _Series:
         return aware.astimezone(self._start_zone)
 
 
+def _unusable(event: Mapping[str, Any]) -> str | None:
+    """Return why an event cannot be shown, judged by the shape of its fields.
+
+    Values are parsed later, per event; a cancelled exception only hides an
+    instance and needs no times.
+    """
+    for name in ("summary", "description", "location"):
+        if not isinstance(event.get(name), str | None):
+            return f"{name} is not text"
+    if event.get("status") == "cancelled":
+        return None
+    kinds = []
+    for name in ("start", "end"):
+        value = event.get(name)
+        if not isinstance(value, Mapping):
+            return f"{name} is {type(value).__name__}, not an object"
+        present = [key for key in ("date", "dateTime") if key in value]
+        if len(present) != 1:
+            return f"{name} needs one of date or dateTime"
+        if not isinstance(value[present[0]], str):
+            return f"{name} {present[0]} is not text"
+        kinds.append(present[0])
+    if kinds[0] != kinds[1]:
+        return "start and end mix date and dateTime"
+    recurrence = event.get("recurrence")
+    if (
+        recurrence is not None
+        and "recurringEventId" not in event
+        and not (
+            isinstance(recurrence, list)
+            and all(isinstance(line, str) for line in recurrence)
+        )
+    ):
+        return "recurrence is not a list of text lines"
+    return None
+
+
 def _cached_series(
     master: dict[str, Any], overrides: frozenset[float | date], tz: tzinfo
 ) -> _Series:
@@ -720,9 +854,9 @@ def series_ends_before(master: Mapping[str, Any], bound: datetime) -> bool:
     """Return True if no instance of a recurring event ends after bound."""
     try:
         series = _cached_series(dict(master), frozenset(), UTC)
-    except KeyError, ValueError, TypeError:
+        return series.first_ending_after(bound.timestamp()) is None
+    except BAD_EVENT_DATA:
         return False
-    return series.first_ending_after(bound.timestamp()) is None
 
 
 def _timeline_event(  # noqa: PLR0917
@@ -773,11 +907,13 @@ def _bound(value: date | datetime, tz: tzinfo) -> float:
     return datetime.combine(value, datetime.min.time(), tz).timestamp()
 
 
-def _original_key(value: Mapping[str, Any], tz: tzinfo) -> float | date | None:
+def _original_key(value: Any, tz: tzinfo) -> float | date | None:
     """Return how an exception's originalStartTime matches a generated instance."""
+    if not isinstance(value, Mapping):
+        return None
     try:
         moment = google_time(value, tz)
-    except KeyError, ValueError, TypeError:
+    except BAD_EVENT_DATA:
         return None
     return moment.timestamp() if isinstance(moment, datetime) else moment
 
@@ -786,7 +922,7 @@ def _recurrence_suffix(value: Mapping[str, Any], tz: tzinfo) -> str | None:
     """Return Google's instance id suffix for an originalStartTime."""
     try:
         moment = google_time(value, tz)
-    except KeyError, ValueError, TypeError:
+    except BAD_EVENT_DATA:
         return None
     if isinstance(moment, datetime):
         return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -814,14 +950,14 @@ def _ical_datetime(value: str, zone: tzinfo) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
 
 
-def _zone(name: str | None) -> ZoneInfo | None:
-    """Return the zone of an IANA name, None if unknown."""
-    if not name:
+def _zone(name: Any) -> ZoneInfo | None:
+    """Return the zone of an IANA name, None if unknown or not a name at all."""
+    if not name or not isinstance(name, str):
         return None
     try:
         return ZoneInfo(name)
-    except ZoneInfoNotFoundError, ValueError:
-        _LOGGER.debug("Unknown time zone %s", name)
+    except ZoneInfoNotFoundError, ValueError, OSError:
+        _LOGGER.debug("Unknown time zone %.64r", name)
         return None
 
 
