@@ -1078,3 +1078,21 @@ def test_moving_the_start_keeps_every_instance(  # noqa: PLR0917
         }
     )
     assert [moment.timestamp() for moment in found] == expected
+
+
+def test_an_event_that_cannot_be_built_is_skipped_where_it_is_met() -> None:
+    """Shown in UTC, the end of time overflows: only at the query, and only it."""
+    far = {
+        "id": "far",
+        "start": {"dateTime": "9999-12-31T20:00:00-05:00", "timeZone": "UTC"},
+        "end": {"dateTime": "9999-12-31T21:00:00-05:00", "timeZone": "UTC"},
+    }
+    skipped: list[str | None] = []
+    timeline = CalendarTimeline(
+        [far],
+        default_time_zone="UTC",
+        on_skip=lambda event_id, event, reason: skipped.append(event_id),
+    )
+
+    assert timeline.active_or_next(datetime(9999, 12, 31, tzinfo=UTC)) is None
+    assert skipped == ["far"]
