@@ -48,7 +48,7 @@ from custom_components.google_calendar_sync.const import (
     DOMAIN,
 )
 from google_calendar_emulator import GoogleCalendarEmulator
-from tests.common import linked_entry
+from tests.common import free_port, linked_entry
 
 GOOGLE = "google"
 WEBHOOK_ID = "benchpoll0123456789abcdef0123456"
@@ -100,6 +100,10 @@ async def _home_assistant() -> AsyncIterator[HomeAssistant]:
             # A previous instance in this process may have reset the frame helper.
             frame.async_setup(hass)
             hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+            # http binds its port during setup: a free loopback one, never 8123, which
+            # a running Home Assistant may hold.
+            http = {"server_host": ["127.0.0.1"], "server_port": free_port()}
+            assert await async_setup_component(hass, "http", {"http": http})
             for component in (
                 "application_credentials",
                 "calendar",

@@ -1,22 +1,30 @@
-"""Run the emulator alone: python -m google_calendar_emulator --port PORT."""
+"""Run the emulator alone: python -m google_calendar_emulator --port PORT.
+
+With --state FILE the state is kept in FILE (loaded at start, written as it changes),
+so a restart continues where it stopped; --reset starts over.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import date
 import logging
+from pathlib import Path
 import signal
 import sys
 
 from .demo import (
     DEMO_API_KEY,
     DEMO_SERVICE_ACCOUNT,
+    DEMO_TIME_ZONE,
     DEMO_USER,
     PUBLIC_CALENDAR,
     seed_demo,
     seed_other_ways,
 )
 from .server import GoogleCalendarEmulator
+from .state import StateFile
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -38,6 +46,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--seed", choices=["demo", "none"], default="none", help="data to load"
     )
+    parser.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=None,
+        help="the demo's today, YYYY-MM-DD (default: today in --time-zone)",
+    )
+    parser.add_argument(
+        "--time-zone",
+        default=DEMO_TIME_ZONE,
+        help="time zone of the demo's calendars and event times",
+    )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        help="keep the state in this JSON file: a restart continues where it stopped",
+    )
+    parser.add_argument(
+        "--reset", action="store_true", help="forget the --state file, start over"
+    )
     parser.add_argument("--debug", action="store_true", help="log every request")
     return parser.parse_args(argv)
 
@@ -55,10 +83,17 @@ async def run(args: argparse.Namespace, stop: asyncio.Event | None = None) -> No
             pass
     emulator = GoogleCalendarEmulator(host=args.host, port=args.port)
     await emulator.start()
+    state = StateFile(emulator, args.state) if args.state else None
+    keeping: asyncio.Task[None] | None = None
     try:
-        if args.seed == "demo":
-            seed_demo(emulator)
+        if state is not None and args.reset:
+            args.state.unlink(missing_ok=True)
+        restored = state is not None and state.load()
+        if args.seed == "demo" and not restored:
+            seed_demo(emulator, today=args.today, time_zone=args.time_zone)
             seed_other_ways(emulator)
+        if state is not None:
+            keeping = asyncio.create_task(state.keep(stop))
         _say(f"Google Calendar emulator listening on {emulator.base_url}")
         _say(f"  API endpoint:  {emulator.api_endpoint}")
         _say(f"  Batch URI:     {emulator.batch_uri}")
@@ -72,6 +107,9 @@ async def run(args: argparse.Namespace, stop: asyncio.Event | None = None) -> No
             _say(f"  Public cal.:   {PUBLIC_CALENDAR}")
         await stop.wait()
     finally:
+        if keeping is not None:
+            stop.set()
+            await keeping
         for sig in handled:
             loop.remove_signal_handler(sig)
         await emulator.stop()

@@ -315,6 +315,39 @@ class ChannelRegistry(Mapping[str, Channel]):
         for channel, delivery in reversed(held):
             self._spawn(channel, delivery)
 
+    def as_state(self) -> list[dict[str, Any]]:
+        """Return the channels that still send notifications, JSON-friendly."""
+        return [
+            {
+                "id": channel.id,
+                "calendar_id": channel.calendar_id,
+                "address": channel.address,
+                "token": channel.token,
+                "expiration": channel.expiration.isoformat(),
+                "owner": channel.owner,
+                "client_id": channel.client_id,
+                "message_number": channel.message_number,
+            }
+            for channel in self._channels.values()
+            if channel.active
+        ]
+
+    def restore_state(self, state: list[dict[str, Any]]) -> None:
+        """Reopen the channels as_state returned, without a new sync message."""
+        self.reset()
+        self._loop = asyncio.get_running_loop()
+        for fields in state:
+            channel = Channel(
+                **{
+                    **fields,
+                    "expiration": datetime.fromisoformat(fields["expiration"]),
+                },
+                resource_id=self.resource_id_for(fields["calendar_id"]),
+                resource_uri=self.resource_uri_for(fields["calendar_id"]),
+            )
+            self._channels[channel.id] = channel
+            self._locks[channel.id] = asyncio.Lock()
+
     def reset(self) -> None:
         """Forget every channel and fault; in-flight deliveries finish on their own."""
         for channel in self._channels.values():

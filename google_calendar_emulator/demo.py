@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 import logging
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from .server import GoogleCalendarEmulator
@@ -18,11 +19,12 @@ DEMO_TIME_ZONE = "UTC"
 
 
 def _timed(start: datetime, minutes: int) -> dict[str, Any]:
-    """Return start/end fields of a timed event."""
+    """Return start/end fields of a timed event, in the start's time zone."""
     end = start + timedelta(minutes=minutes)
+    zone = str(start.tzinfo)
     return {
-        "start": {"dateTime": start.isoformat(), "timeZone": DEMO_TIME_ZONE},
-        "end": {"dateTime": end.isoformat(), "timeZone": DEMO_TIME_ZONE},
+        "start": {"dateTime": start.isoformat(), "timeZone": zone},
+        "end": {"dateTime": end.isoformat(), "timeZone": zone},
     }
 
 
@@ -32,12 +34,23 @@ def _instance_id(master_id: str, start: datetime) -> str:
 
 
 def seed_demo(
-    emulator: GoogleCalendarEmulator, *, now: datetime | None = None
+    emulator: GoogleCalendarEmulator,
+    *,
+    today: date | None = None,
+    time_zone: str = DEMO_TIME_ZONE,
 ) -> dict[str, Any]:
-    """Create the demo user and calendars with events around today (once)."""
-    now = (now or datetime.now(UTC)).astimezone(UTC).replace(second=0, microsecond=0)
-    today = now.date()
-    midnight = datetime.combine(today, time(), UTC)
+    """Create the demo user and calendars with events around today (once).
+
+    Events fall at fixed, natural local times in time_zone on fixed days relative to
+    today (default: today there), whatever the hour of seeding: breakfast at 8:00,
+    the dentist at 15:00.
+    """
+    zone = ZoneInfo(time_zone)
+    today = today or datetime.now(zone).date()
+
+    def at(days: int, hour: int, minute: int = 0) -> datetime:
+        return datetime.combine(today + timedelta(days=days), time(hour, minute), zone)
+
     calendars = {
         "primary": DEMO_USER,
         "family": FAMILY_CALENDAR,
@@ -59,14 +72,14 @@ def seed_demo(
         DEMO_USER,
         "Family",
         calendar_id=FAMILY_CALENDAR,
-        time_zone=DEMO_TIME_ZONE,
+        time_zone=time_zone,
         color_id="7",
     )
     emulator.add_calendar(
         DEMO_USER,
         "Holidays",
         calendar_id=HOLIDAYS_CALENDAR,
-        time_zone=DEMO_TIME_ZONE,
+        time_zone=time_zone,
         access_role="reader",
     )
 
@@ -82,9 +95,9 @@ def seed_demo(
         created[calendar_id].append(event["id"])
         return event
 
-    # A weekly team meeting that started two weeks ago, with one moved and one
-    # cancelled instance so recurrence exceptions show up in the UI.
-    first = midnight - timedelta(days=14) + timedelta(hours=9, minutes=30)
+    # A weekly team meeting that started two weeks ago, with today's instance moved
+    # and next week's cancelled, so recurrence exceptions show up in the UI.
+    first = at(-14, 9, 30)
     weekly = insert(
         primary,
         {
@@ -96,25 +109,32 @@ def seed_demo(
             "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=12"],
         },
     )
-    moved_start = first + timedelta(weeks=2)
     emulator.patch_event(
         primary,
-        _instance_id(weekly["id"], moved_start),
-        {
-            "summary": "Weekly team sync (moved)",
-            **_timed(moved_start + timedelta(hours=2), 30),
-        },
+        _instance_id(weekly["id"], at(0, 9, 30)),
+        {"summary": "Weekly team sync (moved)", **_timed(at(0, 11), 30)},
     )
-    emulator.delete_event(
-        primary, _instance_id(weekly["id"], first + timedelta(weeks=3))
-    )
+    emulator.delete_event(primary, _instance_id(weekly["id"], at(7, 9, 30)))
 
     insert(
         primary,
         {
-            "summary": "Dentist",
-            "location": "Main Street 5",
-            **_timed(midnight + timedelta(hours=15), 45),
+            "summary": "Breakfast with Sam",
+            **_timed(at(0, 8), 60),
+            "colorId": "5",  # banana
+        },
+    )
+    insert(
+        primary,
+        {"summary": "Dentist", "location": "Main Street 5", **_timed(at(0, 15), 45)},
+    )
+    insert(
+        primary,
+        {
+            "summary": "Focus time",
+            "eventType": "focusTime",
+            **_timed(at(1, 9), 90),
+            "colorId": "9",  # blueberry
         },
     )
     insert(
@@ -122,7 +142,7 @@ def seed_demo(
         {
             "summary": "Project review",
             "description": "Join with Google Meet.",
-            **_timed(midnight + timedelta(days=1, hours=11), 60),
+            **_timed(at(1, 11), 60),
             "conferenceData": {
                 "createRequest": {
                     "requestId": "demo-meet-1",
@@ -131,30 +151,13 @@ def seed_demo(
             },
         },
     )
-    insert(
-        primary,
-        {
-            "summary": "Breakfast with Sam",
-            **_timed(now - timedelta(hours=3), 60),
-            "colorId": "5",  # banana
-        },
-    )
-    insert(
-        primary,
-        {
-            "summary": "Focus time",
-            "eventType": "focusTime",
-            **_timed(now + timedelta(hours=1), 90),
-            "colorId": "9",  # blueberry
-        },
-    )
     # Google hides what the user declined and keeps birthdays and working
     # locations apart: Home Assistant shows them the same way.
     insert(
         primary,
         {
             "summary": "Budget meeting (declined)",
-            **_timed(midnight + timedelta(hours=13), 60),
+            **_timed(at(0, 13), 60),
             "attendees": [
                 {"email": "boss@example.com", "responseStatus": "accepted"},
                 {"email": DEMO_USER, "responseStatus": "declined"},
@@ -193,7 +196,7 @@ def seed_demo(
         {
             "summary": "Out of office",
             "eventType": "outOfOffice",
-            **_timed(midnight + timedelta(days=3, hours=8), 10 * 60),
+            **_timed(at(3, 8), 10 * 60),
             "colorId": "11",  # tomato
         },
     )
@@ -205,11 +208,13 @@ def seed_demo(
             "end": {"date": (today + timedelta(days=3)).isoformat()},
         },
     )
+    # Every Tuesday and Thursday evening, since the Tuesday of last week.
+    last_tuesday = -7 - (today.weekday() - 1) % 7
     insert(
         FAMILY_CALENDAR,
         {
             "summary": "Football practice",
-            **_timed(midnight + timedelta(hours=17), 90),
+            **_timed(at(last_tuesday, 17), 90),
             "recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=TU,TH"],
         },
     )

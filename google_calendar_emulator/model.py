@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 import copy
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 import hashlib
 import logging
@@ -250,6 +250,34 @@ class CalendarModel:
         self.calendar_lists.clear()
         self._sync_tokens.clear()
         self._pages.clear()
+
+    def as_state(self) -> dict[str, Any]:
+        """Return users, calendars, events and sync tokens, JSON-friendly."""
+        return {
+            "serial": self._serial,
+            "users": dict(self.users),
+            "calendars": [
+                {**asdict(calendar), "unchecked": sorted(calendar.unchecked)}
+                for calendar in self.calendars.values()
+            ],
+            "sync_tokens": {
+                token: [calendar_id, serial]
+                for token, (calendar_id, serial) in self._sync_tokens.items()
+            },
+        }
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """Replace everything with what as_state returned (listeners stay)."""
+        self.reset()
+        self._serial = int(state["serial"])
+        self.users.update(state["users"])
+        for fields in state["calendars"]:
+            calendar = Calendar(**{**fields, "unchecked": set(fields["unchecked"])})
+            self.calendars[calendar.id] = calendar
+        self._sync_tokens = {
+            token: (str(calendar_id), int(serial))
+            for token, (calendar_id, serial) in state["sync_tokens"].items()
+        }
 
     def _notify(self, calendar_id: str) -> None:
         """Tell listeners that a calendar changed."""

@@ -68,6 +68,40 @@ class OAuthServer:
 
     # --- Python API -------------------------------------------------------------------
 
+    def as_state(self) -> dict[str, Any]:
+        """Return refresh and access tokens, JSON-friendly (codes are short-lived)."""
+        return {
+            "refresh_tokens": {
+                token: [grant.email, grant.client_id, grant.scope]
+                for token, grant in self.refresh_tokens.items()
+            },
+            "access_tokens": {
+                token: [
+                    value.email,
+                    value.client_id,
+                    value.scope,
+                    value.expires_at.isoformat(),
+                ]
+                for token, value in self.access_tokens.items()
+            },
+        }
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Replace the tokens with what as_state returned."""
+        self.refresh_tokens = {
+            token: Grant(email, client_id, scope)
+            for token, (email, client_id, scope) in state["refresh_tokens"].items()
+        }
+        self.access_tokens = {
+            token: AccessToken(
+                email, client_id, scope, datetime.fromisoformat(expires_at)
+            )
+            for token, (email, client_id, scope, expires_at) in state[
+                "access_tokens"
+            ].items()
+        }
+        self.codes.clear()
+
     def issue_tokens(
         self, email: str, client_id: str = "test-client-id", scope: str = DEFAULT_SCOPE
     ) -> dict[str, Any]:

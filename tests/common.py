@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+import socket
 import time
 from typing import Any
 
@@ -78,3 +80,20 @@ async def loaded_entry(
     if entry.state is ConfigEntryState.LOADED:
         assert await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the event loop run until condition() holds (no wall-clock limit).
+
+    For states that announce themselves through no event, such as a request the
+    emulator is holding; pytest's own timeout ends a test that never gets there.
+    """
+    while not condition():
+        await asyncio.sleep(0.01)
+
+
+def free_port() -> int:
+    """Return a loopback TCP port nobody listens on (never a fixed one)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

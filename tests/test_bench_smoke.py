@@ -3,33 +3,55 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+import contextlib
 import json
 from pathlib import Path
+import socket
 import sys
+
+from homeassistant.const import SERVER_PORT as DEFAULT_SERVER_PORT
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@contextlib.contextmanager
+def _held(port: int) -> Iterator[None]:
+    """Listen on port for the duration, unless something else already does."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+            sock.listen()
+        except OSError:
+            pass  # taken already: just as good
+        yield
+
+
 async def test_table_builder_runs_every_comparison_on_tiny_sizes(
-    tmp_path: Path,
+    socket_enabled: None, tmp_path: Path
 ) -> None:
-    """Run scripts/bench --tiny: every section measures, the table prints."""
+    """Run scripts/bench --tiny: every section measures, the table prints.
+
+    Home Assistant's default port is taken, as on a machine running Home Assistant:
+    the benchmarks bind free ports only.
+    """
     output = tmp_path / "figures.json"
     # A child process: the benchmarks run their own Home Assistant instances and
     # emulators on loopback sockets, outside this test's event loop.
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.table",
-        "--tiny",
-        "--output",
-        str(output),
-        cwd=ROOT,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=240)
+    with _held(DEFAULT_SERVER_PORT):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.table",
+            "--tiny",
+            "--output",
+            str(output),
+            cwd=ROOT,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await process.communicate()
     assert process.returncode == 0, stderr.decode()[-3000:]
 
     table = stdout.decode()

@@ -52,7 +52,7 @@ from custom_components.google_calendar_sync.push import (
 from custom_components.google_calendar_sync.store import StoredChannel, StoredData
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .common import loaded_entry
+from .common import loaded_entry, until
 from .conftest import ACCOUNT, WEBHOOK_ID
 
 SECOND_CALENDAR = "team@group.calendar.example.com"
@@ -887,10 +887,10 @@ async def test_stop_during_setup_leaves_no_channel_or_timer(
     make_push: Callable[..., PushHarness],
 ) -> None:
     """Unloading while a watch is in flight still stops the channel it opens."""
-    calendar_emulator.faults.add("delay", path_contains="/watch", delay=0.2)
+    held = calendar_emulator.faults.add("delay", path_contains="/watch", delay=0.2)
     harness = make_push()
     starting = hass.async_create_task(harness.manager.async_start([ACCOUNT]))
-    await asyncio.sleep(0.05)
+    await until(lambda: held.hits == 1)  # the watch is in flight
 
     await harness.manager.async_stop()
     await starting

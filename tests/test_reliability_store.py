@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator
 from datetime import datetime, timedelta
 import json
@@ -20,6 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.google_calendar_sync.const import DOMAIN
 from google_calendar_emulator import GoogleCalendarEmulator
 
+from .common import until
 from .conftest import ACCOUNT
 from .reliability_helpers import (
     coordinator_of,
@@ -122,12 +122,12 @@ async def test_unload_waits_for_a_sync_in_flight(
     """
     coordinator = coordinator_of(entry, ACCOUNT)
     created = calendar_emulator.insert_event(ACCOUNT, _timed("In flight", now))
-    calendar_emulator.faults.delay_next(0.3, path_contains="/events")
+    held = calendar_emulator.faults.delay_next(0.3, path_contains="/events")
     with record_announcements(hass) as announced:
         sync = hass.async_create_background_task(
             coordinator.async_request_sync(), "sync in flight"
         )
-        await asyncio.sleep(0.1)  # the listing is on its way
+        await until(lambda: held.hits == 1)  # the listing is on its way
         assert not sync.done()
         await unload_entry(hass, entry)
         await sync

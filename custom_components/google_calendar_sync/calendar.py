@@ -33,8 +33,9 @@ from .timeline import CalendarTimeline, TimelineEvent
 _LOGGER = logging.getLogger(__name__)
 
 # Reads come from the coordinator's local timeline and syncs are coalesced by the
-# coordinator, so entity updates need no limit.
-PARALLEL_UPDATES = 0
+# coordinator; the limit is for the actions that write to Google (create, update,
+# delete), one at a time so a burst does not run into Google's per-user rate limit.
+PARALLEL_UPDATES = 1
 
 # Home Assistant validates every CalendarEvent it is given (the rrule is parsed
 # too), about 0.1 ms each: a month of a large calendar would cost more than the

@@ -7,22 +7,25 @@ replace the ones that would start it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass
+from datetime import datetime, time as clock_time
 import json
 import os
 from pathlib import Path
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from typing import Any
 import urllib.error
 import urllib.request
+from zoneinfo import ZoneInfo
 
 import pytest
+
+from tests.common import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -40,9 +43,26 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 DOMAIN = "google_calendar_sync"
 CLIENT_ID = "demo-client-id"
 CLIENT_SECRET = "demo-client-secret"  # the emulator accepts any client
-# The demo data is laid out around today in UTC: Home Assistant and the browser use UTC
-# too, so "today" in the calendar panel is the demo's today at any hour.
-TIME_ZONE = "UTC"
+# The demo's time zone (config/configuration.yaml): Home Assistant, the browser and the
+# demo data all use it.
+TIME_ZONE = "Europe/Amsterdam"
+# README's screenshots are refreshed by scripts/screenshots, which points this at
+# tests/e2e/screenshots; a test run keeps them in its temporary directory.
+SCREENSHOTS_ENV = "E2E_SCREENSHOTS"
+# What the log may say at WARNING or above during a run, and why.
+KNOWN_LOG_LINES = (
+    # Home Assistant says this of every custom integration.
+    "We found a custom integration google_calendar_sync which has not been tested",
+    # The onboarding page asks for the installation type before the owner exists.
+    "Requested URL: '/api/onboarding/installation_type'",
+    # scripts/develop and the tests run hass with --skip-pip on purpose.
+    "Skipping pip installation of required modules",
+    # Optional speed-ups and tools of the frontend's dependencies, not of the demo:
+    # aiohttp's zlib-ng, the ffmpeg binary, libturbojpeg for camera snapshots.
+    "zlib_ng and isal are not available",
+    "[haffmpeg.",
+    "Error loading libturbojpeg",
+)
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
 
@@ -71,13 +91,6 @@ def _failed(request: pytest.FixtureRequest) -> bool:
     )
 
 
-def _free_port() -> int:
-    """Return a free loopback TCP port."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _http_status(url: str) -> int | None:
     """Return the HTTP status of a GET (redirects not followed), None if unreachable."""
 
@@ -101,8 +114,9 @@ class Process:
 
     name: str
     popen: subprocess.Popen[bytes]
-    log: Path
+    log: Path  # its output
     url: str
+    app_log: Path | None = None  # the log file it writes itself, if any
 
     def wait_until_ready(self, probe: str, timeout: float = START_TIMEOUT) -> None:
         """Wait until GET probe answers with any HTTP status below 500."""
@@ -132,11 +146,22 @@ class Process:
         return "\n".join([*notable[-lines:], "--- last lines ---", *text[-20:]])
 
     def errors_about(self, text: str) -> list[str]:
-        """Return the ERROR lines of the log that mention text."""
+        """Return the ERROR lines of the output that mention text."""
         return [
             line
             for line in self.log.read_text(errors="replace").splitlines()
             if " ERROR " in line and text in line
+        ]
+
+    def problems(self) -> list[str]:
+        """Return the WARNING, ERROR and CRITICAL lines of the log, known ones left out."""
+        return [
+            line
+            for line in (self.app_log or self.log)
+            .read_text(errors="replace")
+            .splitlines()
+            if any(f" {level} " in line for level in ("WARNING", "ERROR", "CRITICAL"))
+            and not any(known in line for known in KNOWN_LOG_LINES)
         ]
 
     def stop(self) -> None:
@@ -173,28 +198,62 @@ def e2e_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def demo_clock(request: pytest.FixtureRequest) -> datetime:
+    """Return the moment the demo data and the browser take as now.
+
+    Today at noon in the demo's time zone, or at the time of day a test gives with
+    ``@pytest.mark.parametrize("demo_clock", [time(23, 30)], indirect=True)``.
+    """
+    zone = ZoneInfo(TIME_ZONE)
+    at: clock_time = getattr(request, "param", clock_time(12, 0))
+    return datetime.combine(datetime.now(zone).date(), at, zone)
+
+
+class EmulatorServer(Process):
+    """The emulator process; its state file lets it restart where it stopped."""
+
+    args: list[str]
+
+    def restart(self) -> None:
+        """Stop the emulator and start it again on the same port and state file."""
+        self.stop()
+        restarted = _start(
+            self.name, self.args, self.log.with_suffix(".2.log"), self.url
+        )
+        self.popen, self.log = restarted.popen, restarted.log
+        self.wait_until_ready(self.url + "emulator/")
+
+
+@pytest.fixture
 def emulator_server(
-    socket_enabled: None, e2e_dir: Path, request: pytest.FixtureRequest
-) -> Iterator[Process]:
-    """Run the Google Calendar emulator, seeded with the demo account."""
-    port = _free_port()
+    socket_enabled: None,
+    e2e_dir: Path,
+    demo_clock: datetime,
+    request: pytest.FixtureRequest,
+) -> Iterator[EmulatorServer]:
+    """Run the Google Calendar emulator as scripts/develop does, demo data seeded."""
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    process = _start(
-        "emulator",
-        [
-            sys.executable,
-            "-m",
-            "google_calendar_emulator",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--seed",
-            "demo",
-        ],
-        e2e_dir / "emulator.log",
-        url,
-    )
+    args = [
+        sys.executable,
+        "-m",
+        "google_calendar_emulator",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--seed",
+        "demo",
+        "--today",
+        demo_clock.date().isoformat(),
+        "--time-zone",
+        TIME_ZONE,
+        "--state",
+        str(e2e_dir / "emulator-state.json"),
+    ]
+    started = _start("emulator", args, e2e_dir / "emulator.log", url)
+    process = EmulatorServer(started.name, started.popen, started.log, url)
+    process.args = args
     try:
         process.wait_until_ready(url + "emulator/")
         yield process
@@ -202,6 +261,11 @@ def emulator_server(
         process.stop()
         if _failed(request):
             print(f"--- emulator log (end) ---\n{process.tail()}")
+
+
+# Files Home Assistant's default configuration has (configuration.yaml includes them;
+# the UI editors write to them). scripts/develop creates the same.
+DEMO_FILES = {"automations.yaml": "[]\n", "scripts.yaml": "", "scenes.yaml": ""}
 
 
 def _storage(key: str, version: int, minor_version: int, data: Any) -> str:
@@ -214,8 +278,12 @@ def _storage(key: str, version: int, minor_version: int, data: Any) -> str:
 def write_hass_config(config_dir: Path, port: int) -> None:
     """Write what scripts/develop writes, on another port: configuration and storage."""
     config = (REPO / "config" / "configuration.yaml").read_text()
-    config = config.replace("8123", str(port)).replace("Europe/Amsterdam", TIME_ZONE)
-    (config_dir / "configuration.yaml").write_text(config)
+    (config_dir / "configuration.yaml").write_text(config.replace("8123", str(port)))
+    for name, content in DEMO_FILES.items():
+        (config_dir / name).write_text(content)
+    shutil.copytree(
+        REPO / "config" / "custom_sentences", config_dir / "custom_sentences"
+    )
     (config_dir / "custom_components").mkdir()
     (config_dir / "custom_components" / DOMAIN).symlink_to(
         REPO / "custom_components" / DOMAIN
@@ -252,14 +320,19 @@ def write_hass_config(config_dir: Path, port: int) -> None:
             "http", 2, 2, {"stable": http, "pending": None, "yaml_migration_done": True}
         )
     )
+    # Location, time zone and units come from configuration.yaml: onboarding skips
+    # that step, and with it the weather, radio and speech integrations it would add.
+    (storage / "onboarding").write_text(
+        _storage("onboarding", 4, 1, {"done": ["core_config"]})
+    )
 
 
 @pytest.fixture
 def hass_server(
-    emulator_server: Process, e2e_dir: Path, request: pytest.FixtureRequest
+    emulator_server: EmulatorServer, e2e_dir: Path, request: pytest.FixtureRequest
 ) -> Iterator[Process]:
     """Run a real Home Assistant with the integration, pointed at the emulator."""
-    port = _free_port()
+    port = free_port()
     config_dir = e2e_dir / "hass"
     config_dir.mkdir()
     write_hass_config(config_dir, port)
@@ -275,6 +348,7 @@ def hass_server(
             "PYTHONPATH": str(REPO),
         },
     )
+    process.app_log = config_dir / "home-assistant.log"
     try:
         process.wait_until_ready(process.url + "/api/onboarding")
         yield process
@@ -289,8 +363,31 @@ def hass_server(
 
 
 @pytest.fixture
+def shot(e2e_dir: Path) -> Callable[[Any, str], Awaitable[None]]:
+    """Return an async function that saves a screenshot of a page as <name>.png.
+
+    Into $E2E_SCREENSHOTS when set (scripts/screenshots: README's pictures), else into
+    the test's temporary directory: a test run never writes tracked files.
+    """
+    folder = Path(os.environ.get(SCREENSHOTS_ENV) or e2e_dir / "screenshots")
+
+    async def save(page: Any, name: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{name}.png"
+        partial = target.with_suffix(".png.tmp")
+        await page.screenshot(path=str(partial), type="png")
+        # Replace at once so a crashed run never leaves a half-written picture.
+        os.replace(partial, target)
+
+    return save
+
+
+@pytest.fixture
 async def browser_page(
-    hass_server: Process, e2e_dir: Path, request: pytest.FixtureRequest
+    hass_server: Process,
+    e2e_dir: Path,
+    demo_clock: datetime,
+    request: pytest.FixtureRequest,
 ) -> AsyncGenerator[Any]:
     """Open Debian's Chromium (never a downloaded browser) on an empty page."""
     if not CHROMIUM.exists():
@@ -307,6 +404,8 @@ async def browser_page(
                 timezone_id=TIME_ZONE,
             )
             context.set_default_timeout(20_000)
+            # The browser's clock stands at the demo's now (its timers keep running).
+            await context.clock.set_fixed_time(demo_clock)
             page = await context.new_page()
             yield page
             if _failed(request):

@@ -1,24 +1,26 @@
 """The user's path in a real browser: from a new Home Assistant to two-way sync.
 
 A real Home Assistant and the Google Calendar emulator run as processes; Debian's
-Chromium, driven by Playwright, does what a person would do. Each step saves a
-screenshot to tests/e2e/screenshots/ (README shows the key ones).
+Chromium, driven by Playwright, does what a person would do. The demo data and the
+browser's clock stand at three times of day (just after midnight, noon, just before
+midnight): nothing may depend on the hour. Each step takes a screenshot, kept with the
+test's files (scripts/screenshots refreshes README's pictures from the noon run).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
-import os
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 
-from .conftest import CHROMIUM, SCREENSHOTS, Process
+from .conftest import CHROMIUM, TIME_ZONE, EmulatorServer, Process
 
 pytestmark = [
     pytest.mark.e2e,
@@ -34,19 +36,25 @@ DEMO_USER = "demo@example.com"
 OWNER = {"name": "Demo Owner", "username": "demo", "password": "demo-password"}
 EDITED_SUMMARY = "Dentist (moved in Google)"
 CREATED_SUMMARY = "Picnic planned in Home Assistant"
+AUTOMATION = "Tell me about changes in Google"
+AUTOMATION_ENTITY = "automation.tell_me_about_changes_in_google"
+AUTOMATION_YAML = f"""alias: {AUTOMATION}
+description: Made in the automation editor by the browser test.
+triggers:
+  - trigger: event
+    event_type: google_calendar_sync_event_changed
+actions:
+  - action: persistent_notification.create
+    data:
+      title: Changed in Google
+      message: "{{{{ trigger.event.data.summary }}}}"
+"""
 # Generous, bounded waits: a step that needs longer than this is broken.
 STEP_TIMEOUT = 30_000
 SYNC_TIMEOUT = 30.0
 
 
-async def shot(page: Any, name: str) -> None:
-    """Save a screenshot of the page as tests/e2e/screenshots/<name>.png."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    target = SCREENSHOTS / f"{name}.png"
-    partial = target.with_suffix(".png.tmp")
-    await page.screenshot(path=str(partial), type="png")
-    # Replace at once so a crashed run never leaves a half-written picture.
-    os.replace(partial, target)
+type Shot = Callable[[Any, str], Awaitable[None]]
 
 
 async def poll(
@@ -128,7 +136,7 @@ class GoogleSide:
             return dict(await response.json())
 
 
-async def complete_onboarding(page: Any, base_url: str) -> None:
+async def complete_onboarding(page: Any, base_url: str, shot: Shot) -> None:
     """Create the owner through the onboarding UI and accept the defaults."""
     await page.goto(base_url)
     create = page.get_by_role("button", name="Create my smart home")
@@ -143,21 +151,16 @@ async def complete_onboarding(page: Any, base_url: str) -> None:
     await shot(page, "02-onboarding-create-owner")
     await page.get_by_role("button", name="Create account").click()
 
-    # Location, country and analytics keep their defaults.
-    for marker in (
-        page.get_by_text("Home location"),
-        page.get_by_text("country your home is in"),
-        page.locator("input[name=usage]"),
-    ):
-        await expect(marker).to_be_visible(timeout=STEP_TIMEOUT)
-        await page.get_by_role("button", name="Next").click()
+    # Location and units come from configuration.yaml; analytics keep their defaults.
+    await expect(page.locator("input[name=usage]")).to_be_visible(timeout=STEP_TIMEOUT)
+    await page.get_by_role("button", name="Next").click()
     await page.get_by_role("button", name="Finish").click()
     await expect(page.get_by_role("link", name="Settings")).to_be_visible(
         timeout=STEP_TIMEOUT
     )
 
 
-async def add_integration(page: Any, base_url: str) -> None:
+async def add_integration(page: Any, base_url: str, shot: Shot) -> None:
     """Add Google Calendar Sync: sign in on the consent page, choose calendars."""
     await page.goto(f"{base_url}/config/integrations/dashboard")
     await page.get_by_role("button", name="Add integration").click()
@@ -199,29 +202,79 @@ async def add_integration(page: Any, base_url: str) -> None:
     await finish.click()
 
 
-@pytest.mark.timeout(240)
+async def create_automation_in_editor(
+    page: Any, base_url: str, config_dir: Path
+) -> None:
+    """Write an automation in the automation editor's YAML mode and save it."""
+    await page.goto(f"{base_url}/config/automation/edit/new")
+    await page.get_by_role("button", name="Menu").last.click()
+    await page.get_by_role("menuitem", name="Edit in YAML").click()
+    editor = page.locator("ha-code-editor .cm-content").first
+    await expect(editor).to_be_visible(timeout=STEP_TIMEOUT)
+    await editor.click()
+    await page.keyboard.press("Control+a")
+    await page.keyboard.press("Delete")
+    await page.keyboard.insert_text(AUTOMATION_YAML)
+    # The alias names it: Save stores it at once.
+    await page.get_by_role("button", name="Save").last.click()
+
+    async def saved() -> bool:
+        return AUTOMATION in (config_dir / "automations.yaml").read_text()
+
+    await poll(saved, "the automation in automations.yaml")
+
+
+async def state_of(page: Any, entity_id: str) -> dict[str, Any] | None:
+    """Return an entity's state as the frontend knows it."""
+    state: dict[str, Any] | None = await page.evaluate(
+        "id => document.querySelector('home-assistant').hass.states[id] ?? null",
+        entity_id,
+    )
+    return state
+
+
+@pytest.mark.parametrize(
+    "demo_clock",
+    [
+        pytest.param(time(0, 30), id="after-midnight"),
+        pytest.param(time(12, 0), id="noon"),
+        pytest.param(time(23, 30), id="before-midnight"),
+    ],
+    indirect=True,
+)
 async def test_user_journey(
-    emulator_server: Process, hass_server: Process, browser_page: Any
+    emulator_server: EmulatorServer,
+    hass_server: Process,
+    browser_page: Any,
+    shot: Shot,
+    demo_clock: datetime,
 ) -> None:
     """A new user sets up the integration in the UI and sees both directions sync."""
     page = browser_page
     base_url = hass_server.url
+    assert hass_server.app_log is not None
+    config_dir = hass_server.app_log.parent
     async with aiohttp.ClientSession() as session:
         google = GoogleSide(session, emulator_server.url)
 
-        await complete_onboarding(page, base_url)
-        await add_integration(page, base_url)
+        await complete_onboarding(page, base_url, shot)
+        await add_integration(page, base_url, shot)
+        # configuration.yaml includes automations.yaml: what the editor saves runs.
+        await create_automation_in_editor(page, base_url, config_dir)
 
-        # The calendar panel shows the demo account's events; today's are always in
-        # view: a one-off, and the moved instance of a recurring meeting.
+        # The calendar panel shows the demo account's events; the list view (this
+        # week) shows today's whole, where the month grid may fold a busy day.
         await page.goto(f"{base_url}/calendar")
+        await page.get_by_label("List (7 days)").click()
         await expect(page.get_by_text("Dentist").first).to_be_visible(
             timeout=STEP_TIMEOUT
         )
-        await shot(page, "07-calendar-panel")
-        # The list view (this week) shows whole titles, which the month grid cuts.
-        await page.get_by_label("List (7 days)").click()
         await expect(page.get_by_text("Weekly team sync (moved)")).to_be_visible()
+        await shot(page, "07-calendar-panel")
+
+        # scripts/develop restarted: the emulator continues from its state file, so
+        # Home Assistant's tokens and watch channel still work.
+        await asyncio.to_thread(emulator_server.restart)
 
         # An edit in Google shows up in the open panel, pushed, without a reload.
         await page.evaluate("window.__e2e_same_page = true")
@@ -245,6 +298,13 @@ async def test_user_journey(
         await poll(pushed, "a delivered push notification", timeout=10)
         await shot(page, "08-edited-in-google")
 
+        # The automation made in the editor ran on the change.
+        async def automation_ran() -> bool:
+            state = await state_of(page, AUTOMATION_ENTITY)
+            return state is not None and bool(state["attributes"]["last_triggered"])
+
+        await poll(automation_ran, "the automation to run")
+
         # An event added in the panel's dialog lands in Google.
         await page.get_by_role("button", name="Add event").click()
         dialog = page.locator("dialog-calendar-event-editor")
@@ -266,20 +326,23 @@ async def test_user_journey(
 
         created = await poll(created_in_google, "the new event in Google")
         assert created["location"] == "City park"
-        # The dialog proposes the next full hour, which may fall in next week.
-        start = datetime.fromisoformat(created["start"]["dateTime"]).astimezone(UTC)
-        today = datetime.now(UTC).date()
-        end_of_week = today + timedelta(days=(5 - today.weekday()) % 7)  # Saturday
-        if start.date() > end_of_week:
+        # The list shows today and the six days after it; the dialog proposes a start
+        # around the browser's clock, which may fall in the list before or after.
+        zone = ZoneInfo(TIME_ZONE)
+        start = datetime.fromisoformat(created["start"]["dateTime"]).astimezone(zone)
+        today = demo_clock.date()
+        if start.date() < today:
+            await page.get_by_label("Previous").click()
+        elif start.date() > today + timedelta(days=6):
             await page.get_by_label("Next").click()
         await expect(page.get_by_text(CREATED_SUMMARY).first).to_be_visible(
             timeout=STEP_TIMEOUT
         )
         await shot(page, "10-created-in-home-assistant")
 
-    # The whole journey went without an error from the integration.
-    errors = hass_server.errors_about("google_calendar_sync")
-    assert not errors, "Home Assistant logged errors:\n" + "\n".join(errors)
+    # Neither the integration nor the demo's configuration warned or failed.
+    problems = hass_server.problems()
+    assert not problems, "home-assistant.log:\n" + "\n".join(problems)
 
 
 def test_screenshots_are_referenced_in_readme() -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from pathlib import Path
 import signal
 import socket
 import sys
+from typing import Any
 
 import aiohttp
 import pytest
@@ -30,8 +32,7 @@ async def _start(*args: str) -> asyncio.subprocess.Process:
 
 async def _base_url(process: asyncio.subprocess.Process) -> str:
     assert process.stdout is not None
-    async with asyncio.timeout(30):
-        line = (await process.stdout.readline()).decode()
+    line = (await process.stdout.readline()).decode()
     assert line.startswith("Google Calendar emulator listening on http://127.0.0.1:")
     return line.rsplit(" ", 1)[1].strip()
 
@@ -45,6 +46,50 @@ def test_defaults() -> None:
         False,
     )
     assert parse_args(["--port", "0", "--seed", "demo"]).seed == "demo"
+    assert (args.today, args.time_zone, args.state, args.reset) == (
+        None,
+        "UTC",
+        None,
+        False,
+    )
+    assert parse_args(["--today", "2030-01-07"]).today == date(2030, 1, 7)
+
+
+async def _run_once(*args: str) -> list[dict[str, Any]]:
+    """Start the emulator, list the demo user's events, stop it with SIGTERM."""
+    process = await _start("--port", "0", *args)
+    try:
+        base_url = await _base_url(process)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(
+                f"{base_url}emulator/calendars/demo@example.com/events"
+            ) as response,
+        ):
+            events: list[dict[str, Any]] = (await response.json())["items"]
+        process.send_signal(signal.SIGTERM)
+        await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0
+    return events
+
+
+async def test_state_file_continues_after_a_restart_and_reset_starts_over(
+    socket_enabled: None, tmp_path: Path
+) -> None:
+    """--state keeps the demo's events (and tokens); --reset seeds afresh."""
+    state = str(tmp_path / "emulator-state.json")
+    first = await _run_once("--seed", "demo", "--state", state)
+    again = await _run_once("--seed", "demo", "--state", state)
+    assert [event["id"] for event in again] == [event["id"] for event in first]
+    reset = await _run_once("--seed", "demo", "--state", state, "--reset")
+    assert {event["summary"] for event in reset} == {e["summary"] for e in first}
+    assert {event["id"] for event in reset}.isdisjoint(
+        event["id"] for event in first if not event["id"].startswith("demo")
+    )
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
@@ -71,8 +116,7 @@ async def test_runs_alone_answers_and_stops_cleanly(
         assert len(calendars) == 3
 
         process.send_signal(stop_signal)
-        async with asyncio.timeout(30):
-            stdout, _ = await process.communicate()
+        stdout, _ = await process.communicate()
     finally:
         if process.returncode is None:
             process.kill()
@@ -91,8 +135,7 @@ async def test_busy_port_is_a_one_line_error(socket_enabled: None) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         process = await _start("--port", str(busy.getsockname()[1]))
-        async with asyncio.timeout(30):
-            _, stderr = await process.communicate()
+        _, stderr = await process.communicate()
 
     assert process.returncode == 1
     assert "google_calendar_emulator: cannot listen:" in stderr.decode()
