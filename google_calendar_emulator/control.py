@@ -302,6 +302,7 @@ async def set_faults(request: web.Request) -> web.StreamResponse:
                 method=spec.get("method"),
                 path_contains=spec.get("path_contains"),
                 delay=float(spec.get("delay", 0.0)),
+                retry_after=spec.get("retry_after"),
             )
         except (KeyError, ValueError) as err:
             raise bad_request(f"Invalid fault: {err}") from err

@@ -1,4 +1,4 @@
-"""Fault injection: make the next matching requests fail, drop or stall."""
+"""Fault injection: make the next matching requests fail, drop, stall or answer garbage."""
 
 from __future__ import annotations
 
@@ -20,6 +20,13 @@ class FaultKind(StrEnum):
     TOO_MANY_REQUESTS = "429"  # 429 rateLimitExceeded
     DROP = "drop"  # close the connection without an answer
     DELAY = "delay"  # wait `delay` seconds, then answer normally
+    HANG = "hang"  # never answer (until the emulator stops)
+    SLOW_ANSWER = "slow_answer"  # apply, then answer after `delay` seconds
+    # A 200 a proxy or a broken backend might send instead of Google's JSON:
+    NOT_UTF8 = "not_utf8"  # bytes that are not UTF-8
+    HTML = "html"  # an HTML page
+    TRUNCATED = "truncated"  # the real answer, cut in half (the request is applied)
+    EMPTY = "empty"  # no body at all
 
 
 @dataclass(slots=True)
@@ -31,6 +38,7 @@ class Fault:
     method: str | None = None
     path_contains: str | None = None
     delay: float = 0.0
+    retry_after: str | None = None  # Retry-After header of an error answer
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -54,6 +62,19 @@ class Fault:
                 return rate_limited("rateLimitExceeded", 429)
         return None
 
+    def garbage(self, answer: bytes) -> tuple[str, bytes] | None:
+        """Return the content type and body replacing a 200 answer, None if real."""
+        match self.kind:
+            case FaultKind.NOT_UTF8:
+                return "application/json", b'{"kind": "\xff\xfe\xfa"}'
+            case FaultKind.HTML:
+                return "text/html", b"<html><body>Proxy sign-in required</body></html>"
+            case FaultKind.TRUNCATED:
+                return "application/json", answer[: len(answer) // 2]
+            case FaultKind.EMPTY:
+                return "application/json", b""
+        return None
+
 
 @dataclass
 class FaultInjector:
@@ -74,6 +95,7 @@ class FaultInjector:
         method: str | None = None,
         path_contains: str | None = None,
         delay: float = 0.0,
+        retry_after: str | None = None,
     ) -> Fault:
         """Arm a fault for the next `times` requests matching method and path."""
         fault = Fault(
@@ -82,6 +104,7 @@ class FaultInjector:
             method=method,
             path_contains=path_contains,
             delay=delay,
+            retry_after=retry_after,
         )
         with self._lock:
             self.faults.append(fault)
@@ -95,8 +118,12 @@ class FaultInjector:
         times: int = 1,
         method: str | None = None,
         path_contains: str | None = None,
+        retry_after: str | None = None,
     ) -> Fault:
-        """Arm an HTTP error by status (500, 503, 429, 403 with a rate-limit reason)."""
+        """Arm an HTTP error by status (500, 503, 429, 403 with a rate-limit reason).
+
+        retry_after is sent as the Retry-After header (seconds or an HTTP date).
+        """
         kind: FaultKind
         if status == 403:
             kind = FaultKind(reason or FaultKind.RATE_LIMIT)
@@ -108,7 +135,13 @@ class FaultInjector:
             kind = FaultKind.SERVER_ERROR
         else:
             raise ValueError(f"Unsupported fault status {status}")
-        return self.add(kind, times=times, method=method, path_contains=path_contains)
+        return self.add(
+            kind,
+            times=times,
+            method=method,
+            path_contains=path_contains,
+            retry_after=retry_after,
+        )
 
     def drop_next(
         self,

@@ -36,7 +36,7 @@ from multidict import CIMultiDict
 from . import errors
 from .colors import colors_resource
 from .errors import ApiError
-from .faults import FaultInjector, FaultKind
+from .faults import Fault, FaultInjector, FaultKind
 from .identities import JWT_BEARER, Identities
 from .model import PUBLIC_READER, CalendarModel
 from .oauth import READ_ONLY_SCOPES, AccessToken, OAuthServer
@@ -73,6 +73,8 @@ class GoogleCalendarEmulator:
         self.channels: Mapping[str, Any] = {}
         self._idle_waiters: list[Callable[[], Awaitable[None]]] = []
         self._runner: web.AppRunner | None = None
+        # Set by stop(): releases requests a HANG fault holds.
+        self._stopping = asyncio.Event()
         self.base_url = f"http://{host}:{port}/"
         self.app = self._build_app()
 
@@ -131,6 +133,7 @@ class GoogleCalendarEmulator:
 
     async def stop(self) -> None:
         """Stop listening and run the app's cleanup callbacks."""
+        self._stopping.set()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
@@ -287,17 +290,28 @@ class GoogleCalendarEmulator:
             return await self._render(request, handler)
         response: web.StreamResponse
         fault = self.faults.take(request.method, path)
-        if fault is not None and fault.kind is FaultKind.DELAY:
-            await asyncio.sleep(fault.delay)
-        if fault is not None and fault.kind is FaultKind.DROP:
+        if fault is not None:
+            await self._stall(fault)
+        if fault is not None and fault.kind in {FaultKind.DROP, FaultKind.HANG}:
             self._log(request, 0, 0)
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError  # nothing more to say on a dead connection
         if fault is not None and (error := fault.error()) is not None:
-            response = _error_response(error)
+            response = _error_response(error, fault.retry_after)
         else:
             response = await self._render(request, handler)
+            if fault is not None and fault.kind is FaultKind.SLOW_ANSWER:
+                await asyncio.sleep(fault.delay)
+            if (
+                fault is not None
+                and response.status == 200
+                and isinstance(response, web.Response)
+                and (garbage := fault.garbage(_body_bytes(response))) is not None
+            ):
+                response = web.Response(
+                    status=200, body=garbage[1], headers={"Content-Type": garbage[0]}
+                )
         size = (
             len(response.body)
             if isinstance(response, web.Response) and isinstance(response.body, bytes)
@@ -305,6 +319,13 @@ class GoogleCalendarEmulator:
         )
         self._log(request, response.status, size)
         return response
+
+    async def _stall(self, fault: Fault) -> None:
+        """Wait as a DELAY or HANG fault asks."""
+        if fault.kind is FaultKind.DELAY:
+            await asyncio.sleep(fault.delay)
+        elif fault.kind is FaultKind.HANG:
+            await self._stopping.wait()
 
     def _log(self, request: web.Request, status: int, size: int) -> None:
         self.requests.record(
@@ -352,13 +373,13 @@ class GoogleCalendarEmulator:
         path = unquote(parts.path)
         fault = self.faults.take(method, path)
         result: ApiResult
-        if fault is not None and fault.kind is FaultKind.DELAY:
-            await asyncio.sleep(fault.delay)
-        if fault is not None and fault.kind is FaultKind.DROP:
+        if fault is not None:
+            await self._stall(fault)
+        if fault is not None and fault.kind in {FaultKind.DROP, FaultKind.HANG}:
             # A batch part cannot lose its connection alone: answer like a backend hiccup.
             result = _error_result(errors.backend_error(503))
         elif fault is not None and (error := fault.error()) is not None:
-            result = _error_result(error)
+            result = _error_result(error, fault.retry_after)
         else:
             result = await self._handle_api(
                 method.upper(),
@@ -367,6 +388,14 @@ class GoogleCalendarEmulator:
                 headers=CIMultiDict(headers),
                 body=body,
             )
+            if fault is not None and fault.kind is FaultKind.SLOW_ANSWER:
+                await asyncio.sleep(fault.delay)
+            if (
+                fault is not None
+                and result[0] == 200
+                and (garbage := fault.garbage(result[2])) is not None
+            ):
+                result = 200, {"Content-Type": garbage[0]}, garbage[1]
         self.requests.record(
             LoggedRequest(
                 method=method.upper(),
@@ -541,11 +570,22 @@ def _ok(payload: dict[str, Any]) -> ApiResult:
     return 200, headers, json.dumps(payload).encode()
 
 
-def _error_result(error: ApiError) -> ApiResult:
-    return error.code, {"Content-Type": _JSON_TYPE}, error.body_bytes()
+def _error_headers(retry_after: str | None) -> dict[str, str]:
+    headers = {"Content-Type": _JSON_TYPE}
+    if retry_after is not None:
+        headers["Retry-After"] = retry_after
+    return headers
 
 
-def _error_response(error: ApiError) -> web.Response:
+def _error_result(error: ApiError, retry_after: str | None = None) -> ApiResult:
+    return error.code, _error_headers(retry_after), error.body_bytes()
+
+
+def _error_response(error: ApiError, retry_after: str | None = None) -> web.Response:
     return web.Response(
-        status=error.code, body=error.body_bytes(), content_type="application/json"
+        status=error.code, body=error.body_bytes(), headers=_error_headers(retry_after)
     )
+
+
+def _body_bytes(response: web.Response) -> bytes:
+    return response.body if isinstance(response.body, bytes) else b""

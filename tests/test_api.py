@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 import json
+import logging
 import threading
 import time
 from typing import Any
@@ -16,6 +18,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import httplib2
+from hypothesis import given, strategies as st
 from multidict import CIMultiDict, CIMultiDictProxy
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -24,6 +27,7 @@ from yarl import URL
 from custom_components.google_calendar_sync import api as api_module
 from custom_components.google_calendar_sync.api import (
     ENV_ENDPOINT,
+    RETRY_AFTER_MAX,
     BatchOperation,
     BatchOutcome,
     ConfigEntryAuth,
@@ -31,6 +35,7 @@ from custom_components.google_calendar_sync.api import (
     GoogleBadRequestError,
     GoogleCalendarApi,
     GoogleCalendarApiError,
+    GoogleClientClosedError,
     GoogleConflictError,
     GoogleEndpoints,
     GoogleForbiddenError,
@@ -43,9 +48,11 @@ from custom_components.google_calendar_sync.api import (
     StaticTokenAuth,
     endpoints_from_environment,
     error_from_http_error,
+    retry_after,
 )
 from custom_components.google_calendar_sync.const import DOMAIN
 from google_calendar_emulator import GoogleCalendarEmulator
+from google_calendar_emulator.faults import FaultKind
 
 USER = "user@example.com"
 CLIENT_ID = "test-client-id"
@@ -526,6 +533,216 @@ async def test_timeout_is_transient(
     assert len(sleeps.delays) == 4
 
 
+# Google (or a proxy) answering garbage
+
+GARBAGE = [FaultKind.NOT_UTF8, FaultKind.HTML, FaultKind.TRUNCATED, FaultKind.EMPTY]
+
+
+@pytest.mark.parametrize("kind", GARBAGE)
+async def test_a_garbled_answer_is_transient_and_retried(
+    client: GoogleCalendarApi,
+    calendar_emulator: GoogleCalendarEmulator,
+    sleeps: FakeSleep,
+    kind: FaultKind,
+) -> None:
+    calendar_emulator.insert_event(USER, _event("Real", START))
+    calendar_emulator.faults.add(kind, path_contains="/events")
+    page = await client.list_events(USER)
+    assert [event["summary"] for event in page["items"]] == ["Real"]
+    assert sleeps.delays == [1.0]
+
+
+@pytest.mark.parametrize("kind", GARBAGE)
+async def test_garbage_that_never_stops_is_a_transient_error(
+    client: GoogleCalendarApi,
+    calendar_emulator: GoogleCalendarEmulator,
+    kind: FaultKind,
+) -> None:
+    calendar_emulator.faults.add(kind, times=5, path_contains="/events")
+    with pytest.raises(GoogleTransientError) as raised:
+        await client.list_events(USER)
+    assert raised.value.reason == "invalidResponse"
+    assert client.request_count == 5
+
+
+@pytest.mark.parametrize("kind", [FaultKind.NOT_UTF8, FaultKind.HTML, FaultKind.EMPTY])
+async def test_a_garbled_batch_answer_is_retried_whole(
+    client: GoogleCalendarApi,
+    calendar_emulator: GoogleCalendarEmulator,
+    sleeps: FakeSleep,
+    kind: FaultKind,
+) -> None:
+    calendar_emulator.faults.add(kind, path_contains="/batch/")
+    outcomes = await client.execute_batch(
+        [BatchOperation("insert", USER, _event("Eventually", START, id="garbled1"))]
+    )
+    # The first batch was applied before its answer got lost: the retry conflicts.
+    assert outcomes[0].error is None or isinstance(
+        outcomes[0].error, GoogleConflictError
+    )
+    assert sleeps.delays == [1.0]
+    assert [event["id"] for event in calendar_emulator.events(USER)] == ["garbled1"]
+
+
+async def test_a_garbled_batch_part_is_retried_in_a_later_batch(
+    client: GoogleCalendarApi,
+    calendar_emulator: GoogleCalendarEmulator,
+    sleeps: FakeSleep,
+) -> None:
+    kept = calendar_emulator.insert_event(USER, _event("Kept", START))
+    calendar_emulator.faults.add(FaultKind.HTML, path_contains="/events/")
+    outcomes = await client.execute_batch(
+        [BatchOperation("patch", USER, {"summary": "Renamed"}, event_id=kept["id"])]
+    )
+    assert outcomes[0].error is None
+    assert outcomes[0].result is not None
+    assert outcomes[0].result["summary"] == "Renamed"
+    assert sleeps.delays == [1.0]
+
+
+async def test_a_batch_logs_no_warning(
+    client: GoogleCalendarApi,
+    calendar_emulator: GoogleCalendarEmulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await client.execute_batch(
+        [BatchOperation("insert", USER, _event(f"Quiet {n}", START)) for n in range(3)]
+    )
+    assert len(calendar_emulator.events(USER)) == 3
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+# Closing (unload)
+
+
+async def test_close_cancels_a_request_waiting_for_google(
+    client: GoogleCalendarApi, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    hang = calendar_emulator.faults.add(FaultKind.HANG)
+    listing = asyncio.ensure_future(client.list_calendars())
+    while not hang.hits:
+        await asyncio.sleep(0.01)
+    client.async_close()
+    with pytest.raises(GoogleClientClosedError):
+        await listing
+    with pytest.raises(GoogleClientClosedError):
+        await client.list_calendars()
+    assert client.request_count == 1
+
+
+async def test_close_cancels_a_backoff_wait(
+    hass: HomeAssistant,
+    endpoints: GoogleEndpoints,
+    access_token: str,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    waiting = asyncio.Event()
+
+    async def endless_sleep(_delay: float) -> None:
+        waiting.set()
+        await asyncio.Future()
+
+    client = await GoogleCalendarApi.async_create(
+        async_get_clientsession(hass),
+        StaticTokenAuth(access_token),
+        endpoints,
+        retry=RetryPolicy(sleep=endless_sleep),
+        executor=hass.async_add_executor_job,
+    )
+    calendar_emulator.faults.fail_next(503)
+    listing = asyncio.ensure_future(client.list_calendars())
+    await waiting.wait()
+    client.async_close()
+    with pytest.raises(GoogleClientClosedError):
+        await listing
+
+
+async def test_a_cancelled_caller_is_not_a_closed_client(
+    client: GoogleCalendarApi, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    hang = calendar_emulator.faults.add(FaultKind.HANG)
+    listing = asyncio.ensure_future(client.list_calendars())
+    while not hang.hits:
+        await asyncio.sleep(0.01)
+    listing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await listing
+    calendar_emulator.faults.clear()
+    assert await client.list_calendars()
+
+
+# Retry-After
+
+
+@pytest.mark.parametrize(("status", "header"), [(429, "7"), (503, "7"), (429, "7.0")])
+async def test_retry_after_is_honoured(
+    client: GoogleCalendarApi,
+    calendar_emulator: GoogleCalendarEmulator,
+    sleeps: FakeSleep,
+    status: int,
+    header: str,
+) -> None:
+    calendar_emulator.faults.fail_next(status, retry_after=header)
+    assert await client.list_calendars()
+    assert sleeps.delays == [7.0]
+
+
+async def test_retry_after_is_capped(
+    client: GoogleCalendarApi,
+    calendar_emulator: GoogleCalendarEmulator,
+    sleeps: FakeSleep,
+) -> None:
+    calendar_emulator.faults.fail_next(429, retry_after="86400")
+    assert await client.list_calendars()
+    assert sleeps.delays == [RETRY_AFTER_MAX] == [60.0]
+
+
+async def test_retry_after_as_an_http_date(
+    client: GoogleCalendarApi,
+    calendar_emulator: GoogleCalendarEmulator,
+    sleeps: FakeSleep,
+) -> None:
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    calendar_emulator.faults.fail_next(503, retry_after=later)
+    assert await client.list_calendars()
+    assert len(sleeps.delays) == 1
+    assert 0.0 < sleeps.delays[0] <= 30.0
+
+
+async def test_an_unreadable_retry_after_falls_back_to_backoff(
+    client: GoogleCalendarApi,
+    calendar_emulator: GoogleCalendarEmulator,
+    sleeps: FakeSleep,
+) -> None:
+    calendar_emulator.faults.fail_next(429, retry_after="soon")
+    assert await client.list_calendars()
+    assert sleeps.delays == [1.0]
+
+
+async def test_retry_after_of_batch_parts_is_honoured(
+    client: GoogleCalendarApi,
+    calendar_emulator: GoogleCalendarEmulator,
+    sleeps: FakeSleep,
+) -> None:
+    calendar_emulator.faults.fail_next(
+        429, path_contains="/calendar/v3/calendars/", retry_after="5"
+    )
+    calendar_emulator.faults.fail_next(
+        503, path_contains="/calendar/v3/calendars/", retry_after="3"
+    )
+    outcomes = await client.execute_batch(
+        [BatchOperation("insert", USER, _event(f"Slow {n}", START)) for n in range(3)]
+    )
+    assert [outcome.error for outcome in outcomes] == [None, None, None]
+    assert sleeps.delays == [5.0]
+
+
+@given(st.one_of(st.none(), st.text()))
+def test_retry_after_is_never_negative_nor_above_the_cap(value: str | None) -> None:
+    seconds = retry_after(value)
+    assert seconds is None or 0.0 <= seconds <= RETRY_AFTER_MAX
+
+
 # Authentication
 
 
@@ -946,7 +1163,7 @@ def test_error_mapping_of_a_malformed_batch_answer() -> None:
     mapped = error_from_http_error(
         BatchError("Response not in multipart/mixed format.")
     )
-    assert type(mapped) is GoogleCalendarApiError
+    assert type(mapped) is GoogleTransientError
     assert mapped.status is None
     assert mapped.reason == "batchError"
 

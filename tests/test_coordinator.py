@@ -33,6 +33,7 @@ from custom_components.google_calendar_sync.const import EVENT_CHANGED
 from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
 from custom_components.google_calendar_sync.sync import ChangeKind, EventChange
 from google_calendar_emulator import GoogleCalendarEmulator
+from google_calendar_emulator.faults import FaultKind
 
 from .conftest import ACCOUNT, GetEvents
 
@@ -361,6 +362,40 @@ async def test_persistent_failure_makes_calendar_unavailable_until_recovery(
     calendar_emulator.faults.faults.clear()
     await coordinator.async_sync()
     assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    "kind", [FaultKind.NOT_UTF8, FaultKind.HTML, FaultKind.TRUNCATED, FaultKind.EMPTY]
+)
+async def test_garbage_from_google_fails_the_sync_without_applying_anything(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    coordinator: CalendarSyncCoordinator,
+    now: datetime,
+    kind: FaultKind,
+) -> None:
+    """A body that is not Google's JSON is a translated transient failure.
+
+    Nothing of it is stored or announced and the sync token stays, so the next
+    sync announces the change exactly once.
+    """
+    token = coordinator.snapshot.sync_token
+    calendar_emulator.insert_event(ACCOUNT, _timed("Behind a proxy", now))
+    changes = async_capture_events(hass, EVENT_CHANGED)
+    calendar_emulator.faults.add(kind, times=5, path_contains=EVENTS_PATH)
+
+    with _no_backoff(), pytest.raises(UpdateFailed) as failure:
+        await coordinator.async_sync()
+
+    assert failure.value.translation_key == "sync_failed"
+    assert coordinator.snapshot.sync_token == token
+    assert coordinator.snapshot.events == {}
+    await hass.async_block_till_done()
+    assert changes == []
+
+    await coordinator.async_sync()
+    await hass.async_block_till_done()
+    assert [change.data["summary"] for change in changes] == ["Behind a proxy"]
 
 
 @pytest.mark.parametrize(

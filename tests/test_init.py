@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+import logging
 from typing import Any
 from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ImplementationUnavailableError
+from homeassistant.exceptions import HomeAssistantError, ImplementationUnavailableError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.google_calendar_sync import async_remove_config_entry_device
-from custom_components.google_calendar_sync.const import CONF_CALENDARS, DOMAIN
-from google_calendar_emulator import GoogleCalendarEmulator
+from custom_components.google_calendar_sync.const import (
+    CONF_CALENDARS,
+    DOMAIN,
+    EVENT_CHANGED,
+)
+from google_calendar_emulator import FaultKind, GoogleCalendarEmulator
+from google_calendar_emulator.faults import Fault
 
 from .conftest import ACCOUNT
+from .reliability_helpers import serve_http
 
 FAMILY_ID = "family@group.calendar.google.com"
 
@@ -250,4 +264,95 @@ async def test_stale_account_device_is_detached_on_setup(
     await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     assert device_registry.async_get(stray.id) is None
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+# Unloading while Google hangs
+
+# The unload bound the README states; generous for a loaded test machine, since
+# stopping the channels may take CHANNEL_STOP_TIMEOUT (3 s) of it.
+UNLOAD_BOUND = 10
+
+
+async def _until_hung(
+    emulator: GoogleCalendarEmulator, fault: Fault, count: int
+) -> None:
+    """Wait until count requests hang in the emulator."""
+    while fault.hits < count:
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_CALENDARS: [ACCOUNT]}])
+async def test_unload_finishes_while_google_hangs_and_loses_nothing(
+    hass: HomeAssistant,
+    *,
+    hass_client_no_auth: ClientSessionGenerator,
+    setup_credentials: None,
+    config_entry: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A sync, an export and push channels all wait for Google; unload does not."""
+    await serve_http(hass, hass_client_no_auth)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    data = config_entry.runtime_data
+    assert data.push is not None
+    assert data.push.active
+    token = data.coordinators[ACCOUNT].snapshot.sync_token
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "calendar", DOMAIN, f"{ACCOUNT}-{ACCOUNT}"
+    )
+    changes = async_capture_events(hass, EVENT_CHANGED)
+    hang = calendar_emulator.faults.add(FaultKind.HANG, times=1000)
+    start = dt_util.now() + timedelta(days=1)
+    calendar_emulator.insert_event(
+        ACCOUNT,
+        {
+            "summary": "Made in Google",
+            "start": {"dateTime": start.isoformat()},
+            "end": {"dateTime": (start + timedelta(hours=1)).isoformat()},
+        },
+    )
+
+    sync = hass.async_create_task(data.coordinators[ACCOUNT].async_sync())
+    export = hass.async_create_task(
+        hass.services.async_call(
+            DOMAIN,
+            "export_appointments",
+            {
+                "entity_id": entity_id,
+                "appointments": [
+                    {
+                        "summary": "Never sent",
+                        "start": start.isoformat(),
+                        "end": (start + timedelta(hours=1)).isoformat(),
+                    }
+                ],
+            },
+            blocking=True,
+            return_response=True,
+        )
+    )
+    await _until_hung(calendar_emulator, hang, 2)
+
+    async with asyncio.timeout(UNLOAD_BOUND):
+        assert await hass.config_entries.async_unload(config_entry.entry_id)
+        await hass.async_block_till_done()
+
+    assert len(await sync) == 0
+    with pytest.raises(HomeAssistantError) as failed:
+        await export
+    assert failed.value.translation_key == "export_failed"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "did not confirm stopping the push channels" in caplog.text
+    assert changes == []
+
+    # Nothing was lost: the stored token predates the change, announced after reload.
+    calendar_emulator.faults.clear()
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.runtime_data.coordinators[ACCOUNT].snapshot.sync_token != token
+    assert [change.data["summary"] for change in changes] == ["Made in Google"]
     assert await hass.config_entries.async_unload(config_entry.entry_id)

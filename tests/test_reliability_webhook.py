@@ -10,6 +10,7 @@ import gc
 import logging
 import time
 import tracemalloc
+from urllib.parse import urlsplit
 
 from aiohttp import ClientSession, TCPConnector
 from homeassistant.core import HomeAssistant, callback
@@ -262,3 +263,66 @@ async def test_genuine_channel_still_syncs_during_a_flood(
         if r.path.endswith("/events") and "syncToken" in r.query
     ]
     assert 1 <= len(lists) <= 2
+
+
+async def _raw_post(url: str, headers: list[tuple[bytes, bytes]]) -> int:
+    """POST header bytes as they are (no client library re-encodes them)."""
+    parts = urlsplit(url)
+    assert parts.hostname is not None
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    request = [
+        f"POST {parts.path} HTTP/1.1".encode(),
+        f"Host: {parts.netloc}".encode(),
+        b"Content-Length: 0",
+        b"Connection: close",
+        *(name + b": " + value for name, value in headers),
+    ]
+    writer.write(b"\r\n".join(request) + b"\r\n\r\n")
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+    return int(status_line.split()[1])
+
+
+NOT_TEXT = b"\xff\xfe\xc3("
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "status"),
+    [
+        ("X-Goog-Channel-Token", NOT_TEXT, 400),
+        ("X-Goog-Channel-ID", NOT_TEXT, 400),
+        ("X-Goog-Resource-ID", NOT_TEXT, 400),
+        ("X-Goog-Resource-State", NOT_TEXT, 400),
+        ("X-Goog-Message-Number", NOT_TEXT, 400),
+        ("X-Goog-Resource-State", b"teleported", 400),
+        ("X-Goog-Message-Number", b"many", 400),
+        ("X-Goog-Channel-Token", "\u00e9t\u00e9".encode(), 403),
+    ],
+)
+async def test_malformed_notification_is_refused_without_an_error(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    hass_url: str,
+    pushed_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    *,
+    name: str,
+    value: bytes,
+    status: int,
+) -> None:
+    """Header bytes that are not text, or values Google never sends: a clean 4xx."""
+    changes = async_capture_events(hass, EVENT_CHANGED)
+    calendar_emulator.requests.clear()
+    headers = [
+        (key.encode(), value if key == name else text.encode())
+        for key, text in _genuine_headers(pushed_entry).items()
+    ]
+
+    assert await _raw_post(f"{hass_url}/api/webhook/{WEBHOOK_ID}", headers) == status
+
+    await hass.async_block_till_done()
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert changes == []
+    assert calendar_emulator.requests.entries == []

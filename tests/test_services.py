@@ -16,13 +16,20 @@ from homeassistant.components.local_calendar.const import (
     CONF_STORAGE_KEY,
     STORAGE_PATH,
 )
-from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
-from homeassistant.core import CoreState, HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, STATE_UNAVAILABLE
+from homeassistant.core import Context, CoreState, HomeAssistant
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    ServiceValidationError,
+    Unauthorized,
+    UnknownUser,
+)
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    MockUser,
     async_fire_time_changed,
 )
 from syrupy.assertion import SnapshotAssertion
@@ -556,6 +563,126 @@ async def test_sync_now_reports_google_errors(
     assert err.value.translation_domain == "google_calendar_sync"
     assert err.value.translation_key == "sync_failed"
     calendar_emulator.faults.clear()
+
+
+async def test_sync_now_brings_an_unavailable_calendar_back(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+    no_backoff: None,
+) -> None:
+    """A calendar a failed sync made unavailable is synced, not skipped."""
+    calendar_emulator.faults.add("drop", times=20)
+    with pytest.raises(HomeAssistantError):
+        await _call(hass, "sync_now", entity_id)
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+    calendar_emulator.faults.clear()
+
+    assert await _call(hass, "sync_now", entity_id) == {
+        "created": 0,
+        "updated": 0,
+        "cancelled": 0,
+    }
+    assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
+
+
+async def test_update_entity_brings_an_unavailable_calendar_back(
+    hass: HomeAssistant,
+    entity_id: str,
+    calendar_emulator: GoogleCalendarEmulator,
+    no_backoff: None,
+) -> None:
+    """homeassistant.update_entity retries an unavailable calendar too."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    calendar_emulator.faults.add("drop", times=20)
+    with pytest.raises(HomeAssistantError):
+        await _call(hass, "sync_now", entity_id)
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+    calendar_emulator.faults.clear()
+    calendar_emulator.insert_event(
+        ACCOUNT,
+        {
+            "summary": "While away",
+            "start": {"date": "2030-01-07"},
+            "end": {"date": "2030-01-08"},
+        },
+    )
+    calendar_emulator.requests.clear()
+
+    await hass.services.async_call(
+        "homeassistant", "update_entity", {"entity_id": entity_id}, blocking=True
+    )
+    await hass.async_block_till_done()
+
+    assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
+    assert calendar_emulator.requests.matching("GET", "/events")
+
+
+async def test_sync_now_of_all_syncs_every_synced_calendar(
+    hass: HomeAssistant, entity_id: str
+) -> None:
+    """entity_id: all reaches every calendar of ours."""
+    response = await hass.services.async_call(
+        DOMAIN, "sync_now", {"entity_id": "all"}, blocking=True, return_response=True
+    )
+    assert response is not None
+    assert set(response) == set(hass.states.async_entity_ids("calendar"))
+    assert response[entity_id] == {"created": 0, "updated": 0, "cancelled": 0}
+
+
+async def test_sync_now_without_a_response_syncs_every_target(
+    hass: HomeAssistant, entity_id: str, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    """Called as a plain action (an automation), sync_now answers nothing."""
+    calendar_emulator.requests.clear()
+    assert (
+        await hass.services.async_call(
+            DOMAIN, "sync_now", {"entity_id": entity_id}, blocking=True
+        )
+        is None
+    )
+    assert calendar_emulator.requests.matching("GET", "/events")
+
+
+@pytest.mark.usefixtures("setup_integration")
+async def test_sync_now_of_no_synced_calendar_is_refused(hass: HomeAssistant) -> None:
+    """A target without any of our calendars is a translated validation error."""
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "sync_now",
+            {"entity_id": "calendar.someone_else"},
+            blocking=True,
+            return_response=True,
+        )
+    assert err.value.translation_key == "no_synced_calendar"
+
+
+async def test_sync_now_respects_the_user_permissions(
+    hass: HomeAssistant,
+    entity_id: str,
+    hass_read_only_user: MockUser,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """A user who may not control the calendar cannot sync it; an unknown user neither."""
+    calendar_emulator.requests.clear()
+    with pytest.raises(Unauthorized):
+        await hass.services.async_call(
+            DOMAIN,
+            "sync_now",
+            {"entity_id": entity_id},
+            blocking=True,
+            context=Context(user_id=hass_read_only_user.id),
+        )
+    with pytest.raises(UnknownUser):
+        await hass.services.async_call(
+            DOMAIN,
+            "sync_now",
+            {"entity_id": entity_id},
+            blocking=True,
+            context=Context(user_id="nobody"),
+        )
+    assert calendar_emulator.requests.entries == []
 
 
 # Export from a Home Assistant calendar (local_calendar) into Google.

@@ -165,13 +165,20 @@ def _async_remove_stale_entities(
 async def async_unload_entry(
     hass: HomeAssistant, entry: GoogleCalendarSyncConfigEntry
 ) -> bool:
-    """Unload a config entry and write the store at once."""
+    """Unload a config entry and write the store at once.
+
+    Bounded while Google hangs: stopping the channels waits CHANNEL_STOP_TIMEOUT at
+    most, then every request still in flight is cancelled.
+    """
     data = entry.runtime_data
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         if data.push is not None:
             # Stops every channel: Google would otherwise post for up to a week.
             await data.push.async_stop()
+        # Syncs, writes and exports still waiting for Google end now; what they
+        # stored so far is saved below, a sync cut short stores nothing.
+        data.api.async_close()
         # Let syncs in flight finish first: the save must hold what they announced.
         await asyncio.gather(
             *(

@@ -12,9 +12,11 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 import functools
 import json
 import logging
+import math
 import os
 import random
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -36,7 +38,11 @@ _LOGGER = logging.getLogger(__name__)
 
 ENV_ENDPOINT = "GOOGLE_CALENDAR_SYNC_ENDPOINT"
 
-REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=60)
+# Every request to Google (and every token refresh) gives up after this long.
+REQUEST_TIMEOUT_SECONDS = 60
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS)
+# A Retry-After longer than this (seconds) is cut to it.
+RETRY_AFTER_MAX = 60.0
 DEFAULT_BATCH_SIZE = 50
 # Google allows 2,500 events per page but 250 calendars per calendarList page.
 CALENDAR_LIST_PAGE_SIZE = 250
@@ -81,12 +87,20 @@ def endpoints_from_environment(
 class GoogleCalendarApiError(Exception):
     """A Calendar API call failed."""
 
-    def __init__(self, status: int | None, reason: str | None, message: str) -> None:
-        """Store the HTTP status, Google's error reason and the message."""
+    def __init__(
+        self,
+        status: int | None,
+        reason: str | None,
+        message: str,
+        *,
+        retry_after: float | None = None,
+    ) -> None:
+        """Store the HTTP status, Google's error reason, the message and Retry-After."""
         super().__init__(message)
         self.status = status
         self.reason = reason
         self.message = message
+        self.retry_after = retry_after
 
 
 class GoogleAuthError(GoogleCalendarApiError):
@@ -125,6 +139,14 @@ class GoogleBadRequestError(GoogleCalendarApiError):
     """Google rejected the request as invalid (400)."""
 
 
+class GoogleClientClosedError(GoogleCalendarApiError):
+    """The client was closed (the entry is unloading): the request was cancelled."""
+
+    def __init__(self) -> None:
+        """Say why nothing was sent, or why the answer was not awaited."""
+        super().__init__(None, "clientClosed", "The connection to Google was closed")
+
+
 _ERROR_BY_STATUS: dict[int, type[GoogleCalendarApiError]] = {
     400: GoogleBadRequestError,
     401: GoogleAuthError,
@@ -141,7 +163,8 @@ RETRYABLE_ERRORS = (GoogleRateLimitError, GoogleTransientError)
 def error_from_http_error(err: HttpError) -> GoogleCalendarApiError:
     """Return the typed error for an error answer from Google."""
     if isinstance(err, BatchError):
-        return GoogleCalendarApiError(None, "batchError", str(err.reason))
+        # Google, or a proxy on the way, answered something that is not a batch.
+        return GoogleTransientError(None, "batchError", str(err.reason))
     status = int(err.resp.status)
     reason = _error_reason(err.content)
     message = str(err.reason) or f"HTTP {status}"
@@ -156,7 +179,42 @@ def error_from_http_error(err: HttpError) -> GoogleCalendarApiError:
         error_type = GoogleTransientError
     else:
         error_type = _ERROR_BY_STATUS.get(status, GoogleCalendarApiError)
-    return error_type(status, reason, message)
+    return error_type(
+        status, reason, message, retry_after=retry_after(err.resp.get("retry-after"))
+    )
+
+
+def retry_after(value: str | None) -> float | None:
+    """Return the seconds a Retry-After header asks to wait, at most RETRY_AFTER_MAX.
+
+    The header holds delay-seconds or an HTTP date; None when absent or unreadable.
+    """
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except TypeError, ValueError, IndexError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if math.isnan(seconds):
+        return None
+    return min(max(seconds, 0.0), RETRY_AFTER_MAX)
+
+
+def not_json_error(response: httplib2.Response) -> GoogleTransientError:
+    """Return the error for a success answer whose body is not a JSON object."""
+    return GoogleTransientError(
+        response.status,
+        "invalidResponse",
+        "Google answered HTTP "
+        f"{response.status} ({response.get('content-type', 'no content type')}) "
+        "without a JSON object",
+    )
 
 
 def _error_reason(content: bytes) -> str | None:
@@ -202,10 +260,11 @@ class ConfigEntryAuth:
     async def async_get_access_token(self, *, force_refresh: bool = False) -> str:
         """Return a valid access token, refreshing through Home Assistant."""
         try:
-            if force_refresh:
-                await self._async_force_refresh()
-            else:
-                await self._session.async_ensure_token_valid()
+            async with asyncio.timeout(REQUEST_TIMEOUT_SECONDS):
+                if force_refresh:
+                    await self._async_force_refresh()
+                else:
+                    await self._session.async_ensure_token_valid()
         except aiohttp.ClientResponseError as err:
             # HA raises OAuth2TokenRequestReauthError for any 4xx (invalid_grant);
             # implementations that do not map their errors raise the raw 400/401.
@@ -417,6 +476,9 @@ class GoogleCalendarApi:
         self._channels = service.channels()
         self._colors = service.colors()
         self.request_count = 0
+        # Requests, token refreshes and backoff waits that async_close cancels.
+        self._in_flight: set[asyncio.Future[Any]] = set()
+        self._closed = False
 
     @classmethod
     async def async_create(
@@ -433,6 +495,39 @@ class GoogleCalendarApi:
         run = executor or _run_in_default_executor
         service = await run(_build_service, endpoints.api, api_key)
         return cls(session, auth, endpoints, service, retry=retry, executor=run)
+
+    def async_close(self) -> None:
+        """Cancel everything in flight and refuse new requests (unload).
+
+        The callers get GoogleClientClosedError at once, so an unload never waits
+        for Google, however long it takes to answer.
+        """
+        self._closed = True
+        for work in self._in_flight:
+            work.cancel()
+
+    def _raise_if_closed(self, work: Awaitable[Any]) -> None:
+        """Refuse new work once closed."""
+        if self._closed:
+            if isinstance(work, Coroutine):
+                work.close()
+            raise GoogleClientClosedError
+
+    async def _async_cancellable[T](self, work: Awaitable[T]) -> T:
+        """Run work so that async_close can cancel it."""
+        self._raise_if_closed(work)
+        future = asyncio.ensure_future(work)
+        self._in_flight.add(future)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            # Cancelled by async_close, not because our caller was cancelled.
+            if self._closed and (current is None or not current.cancelling()):
+                raise GoogleClientClosedError from None
+            raise
+        finally:
+            self._in_flight.discard(future)
 
     async def list_calendars(self) -> list[dict[str, Any]]:
         """Return every calendarList entry of the account (all pages)."""
@@ -681,9 +776,14 @@ class GoogleCalendarApi:
         """
         outcomes: dict[int, BatchOutcome] = {}
         pending = list(range(len(operations)))
+        delay: float | None = None
         for retry in range(self._retry.max_attempts):
             if retry:
-                await self._retry.sleep(self._retry.delay(retry - 1))
+                await self._async_cancellable(
+                    self._retry.sleep(
+                        self._retry.delay(retry - 1) if delay is None else delay
+                    )
+                )
             for start in range(0, len(pending), batch_size):
                 chunk = pending[start : start + batch_size]
                 results = await self._with_retries(
@@ -697,6 +797,16 @@ class GoogleCalendarApi:
             ]
             if not pending:
                 break
+            # Honour the longest Retry-After of the parts that go again.
+            delay = max(
+                (
+                    after
+                    for index in pending
+                    if (error := outcomes[index].error) is not None
+                    and (after := error.retry_after) is not None
+                ),
+                default=None,
+            )
             _LOGGER.debug("Retrying %d batch operations", len(pending))
         return [outcomes[index] for index in range(len(operations))]
 
@@ -741,9 +851,18 @@ class GoogleCalendarApi:
                 outcomes[index] = BatchOutcome(
                     operation, None, error_from_http_error(exception)
                 )
-            else:
+            elif isinstance(response, dict) or operation.method == "delete":
+                # A delete answers nothing worth reading.
                 result = response if isinstance(response, dict) else None
                 outcomes[index] = BatchOutcome(operation, result, None)
+            else:
+                outcomes[index] = BatchOutcome(
+                    operation,
+                    None,
+                    GoogleTransientError(
+                        None, "invalidResponse", "Google answered a part without JSON"
+                    ),
+                )
 
         batch = BatchHttpRequest(callback=on_answer, batch_uri=self.endpoints.batch)
         for index in indexes:
@@ -751,7 +870,15 @@ class GoogleCalendarApi:
         loop = asyncio.get_running_loop()
         credentials = _BatchCredentials(self._auth, loop, access_token)
         transport = _BatchTransport(self._async_send, loop, credentials)
-        await self._executor(batch.execute, transport)
+        try:
+            # By keyword: the client library warns about a positional transport.
+            await self._executor(functools.partial(batch.execute, http=transport))
+        except UnicodeDecodeError as err:
+            raise GoogleTransientError(
+                None,
+                "invalidResponse",
+                f"Google answered a batch that is not text: {err}",
+            ) from err
         return outcomes
 
     async def _execute(self, make_request: Callable[[], HttpRequest]) -> Any:
@@ -766,7 +893,16 @@ class GoogleCalendarApi:
             )
             if response.status >= 300:
                 raise HttpError(response, content, uri=request.uri)
-            return request.postproc(response, content)
+            try:
+                result = request.postproc(response, content)
+            except UnicodeDecodeError as err:
+                raise not_json_error(response) from err
+            # The client library hands back the text of a body that is not a JSON
+            # object (an HTML page from a proxy, a cut-off answer); methods without
+            # a response body (delete, channels.stop) answer 204 or raw bytes.
+            if not isinstance(result, dict | bytes) and response.status != 204:
+                raise not_json_error(response)
+            return result
 
         return await self._with_retries(send_once)
 
@@ -780,7 +916,9 @@ class GoogleCalendarApi:
         while True:
             try:
                 token = (
-                    await self._auth.async_get_access_token(force_refresh=force_refresh)
+                    await self._async_cancellable(
+                        self._auth.async_get_access_token(force_refresh=force_refresh)
+                    )
                     if self._auth is not None
                     else ""
                 )
@@ -802,7 +940,11 @@ class GoogleCalendarApi:
                 retry += 1
                 if retry >= self._retry.max_attempts:
                     raise
-                delay = self._retry.delay(retry - 1)
+                delay = (
+                    err.retry_after
+                    if err.retry_after is not None
+                    else self._retry.delay(retry - 1)
+                )
                 _LOGGER.debug(
                     "Google answered %s (%s), retry %d in %.2fs",
                     err.status,
@@ -810,7 +952,7 @@ class GoogleCalendarApi:
                     retry,
                     delay,
                 )
-                await self._retry.sleep(delay)
+                await self._async_cancellable(self._retry.sleep(delay))
 
     async def _async_send(
         self,
@@ -820,10 +962,21 @@ class GoogleCalendarApi:
         headers: dict[str, str],
         token: str,
     ) -> tuple[httplib2.Response, bytes]:
-        """Send one HTTP request on the aiohttp session (no token: API key only)."""
+        """Send one HTTP request on the aiohttp session (async_close cancels it).
+
+        Without a token (an API key client) no authorization header is sent.
+        """
         if token:
             headers["authorization"] = f"Bearer {token}"
         self.request_count += 1
+        return await self._async_cancellable(
+            self._async_round_trip(method, uri, data, headers)
+        )
+
+    async def _async_round_trip(
+        self, method: str, uri: str, data: bytes | None, headers: dict[str, str]
+    ) -> tuple[httplib2.Response, bytes]:
+        """Send a request and read the whole answer."""
         async with self._session.request(
             method, uri, data=data, headers=headers, timeout=REQUEST_TIMEOUT
         ) as resp:

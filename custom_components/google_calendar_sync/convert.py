@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+import contextlib
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 import logging
@@ -284,8 +286,13 @@ class EventWriter:
         on_write: Callable[[dict[str, Any]], None],
         on_delete: Callable[[str], None],
         on_conflict: Callable[[], Awaitable[None]] | None = None,
+        own_writes: Callable[[], AbstractAsyncContextManager[object]] | None = None,
     ) -> None:
-        """Initialize the writer."""
+        """Initialize the writer.
+
+        own_writes (the coordinator's) wraps each write and the storing of its
+        answer, so a sync meanwhile does not announce it as a change in Google.
+        """
         self._api = api
         self._calendar_id = calendar_id
         self._time_zone = time_zone
@@ -293,6 +300,7 @@ class EventWriter:
         self._on_write = on_write
         self._on_delete = on_delete
         self._on_conflict = on_conflict
+        self._own_writes = own_writes
 
     @classmethod
     def for_coordinator(cls, coordinator: CalendarSyncCoordinator) -> EventWriter:
@@ -310,19 +318,29 @@ class EventWriter:
             on_write=coordinator.async_apply_remote_write,
             on_delete=coordinator.async_apply_remote_delete,
             on_conflict=coordinator.async_request_sync,
+            own_writes=coordinator.async_own_writes,
         )
+
+    def _writing(self) -> AbstractAsyncContextManager[object]:
+        """Return the block one write and the storing of its answer run in."""
+        if self._own_writes is None:
+            return contextlib.nullcontext()
+        return self._own_writes()
 
     async def async_insert(
         self, body: dict[str, Any], *, conference_data_version: int | None = None
     ) -> dict[str, Any]:
         """Insert an event body and store Google's answer."""
         try:
-            created = await self._api.insert_event(
-                self._calendar_id, body, conference_data_version=conference_data_version
-            )
+            async with self._writing():
+                created = await self._api.insert_event(
+                    self._calendar_id,
+                    body,
+                    conference_data_version=conference_data_version,
+                )
+                self._on_write(created)
         except GoogleCalendarApiError as err:
             raise _translated("api_error", message=str(err)) from err
-        self._on_write(created)
         return created
 
     async def async_create(self, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -385,9 +403,7 @@ class EventWriter:
                 return
             await self._async_delete(target.master_id or target.event_id)
             return
-        await self._async_delete(target.event_id)
-        if target.is_instance:
-            await self._async_store_cancelled_instance(target)
+        await self._async_delete(target.event_id, target)
 
     async def _async_split(self, target: EventTarget) -> dict[str, Any] | None:
         """End the series before the instance; None when it is the first one."""
@@ -438,30 +454,49 @@ class EventWriter:
 
     async def _async_patch(self, event_id: str, body: dict[str, Any]) -> None:
         """Patch an event with If-Match on the stored etag."""
-        result = await self._async_conditional(
+
+        async def store(result: dict[str, Any]) -> None:
+            self._on_write(result)
+
+        await self._async_conditional(
             event_id,
             lambda etag: self._api.patch_event(
                 self._calendar_id, event_id, body, etag=etag
             ),
+            store,
         )
-        self._on_write(result)
 
-    async def _async_delete(self, event_id: str) -> None:
-        """Delete an event with If-Match on the stored etag."""
+    async def _async_delete(
+        self, event_id: str, target: EventTarget | None = None
+    ) -> None:
+        """Delete an event (or the instance of target) with If-Match on the etag."""
+
+        async def forget(_: None) -> None:
+            self._on_delete(event_id)
+            if target is not None and target.is_instance:
+                await self._async_store_cancelled_instance(target)
+
         await self._async_conditional(
             event_id,
             lambda etag: self._api.delete_event(self._calendar_id, event_id, etag=etag),
+            forget,
         )
-        self._on_delete(event_id)
 
     async def _async_conditional[T](
-        self, event_id: str, write: Callable[[str | None], Awaitable[T]]
-    ) -> T:
-        """Run a write with If-Match on the stored etag; translate Google's errors."""
+        self,
+        event_id: str,
+        write: Callable[[str | None], Awaitable[T]],
+        store: Callable[[T], Awaitable[None]],
+    ) -> None:
+        """Run a write with If-Match on the stored etag, then store its answer.
+
+        Google's errors are translated; a conflict syncs after the write block.
+        """
         stored = self._lookup(event_id)
         etag = stored.get("etag") if stored else None
         try:
-            return await write(etag)
+            async with self._writing():
+                await store(await write(etag))
         except GooglePreconditionFailedError as err:
             await self._async_refresh(event_id)
             raise _translated("event_changed_remotely", event_id=event_id) from err

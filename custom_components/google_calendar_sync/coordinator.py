@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +22,7 @@ from .api import (
     GoogleAuthError,
     GoogleCalendarApi,
     GoogleCalendarApiError,
+    GoogleClientClosedError,
     GoogleNotFoundError,
     GoogleRateLimitError,
 )
@@ -45,6 +46,7 @@ from .sync import (
     ChangeKind,
     ChangeSet,
     EventChange,
+    EventSource,
     async_sync_calendar,
     is_cancelled,
 )
@@ -179,6 +181,44 @@ def _keep_our_writes(
     )
 
 
+class _SettledSource:
+    """The API as a sync sees it: a listing ends once our writes in flight are stored.
+
+    The last page may already hold the result of a write whose answer is still on
+    its way (a push notification is often faster); compared before that answer is
+    stored, our own write would look like a change made in Google.
+    """
+
+    def __init__(
+        self, api: EventSource, settled: Callable[[], Awaitable[object]]
+    ) -> None:
+        self._api = api
+        self._settled = settled
+
+    async def list_events(
+        self,
+        calendar_id: str,
+        *,
+        sync_token: str | None = None,
+        page_token: str | None = None,
+        time_min: datetime | None = None,
+        show_deleted: bool | None = None,
+        max_results: int = 2500,
+    ) -> dict[str, Any]:
+        """Return one page of events.list; the last one after our writes landed."""
+        page = await self._api.list_events(
+            calendar_id,
+            sync_token=sync_token,
+            page_token=page_token,
+            time_min=time_min,
+            show_deleted=show_deleted,
+            max_results=max_results,
+        )
+        if not page.get("nextPageToken"):
+            await self._settled()
+        return page
+
+
 class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
     """Keep one Google calendar in sync and answer reads from a local timeline."""
 
@@ -216,6 +256,10 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         self._written_during_sync: dict[str, dict[str, Any] | None] | None = None
         # Counts timelines published after our own writes (see _async_build_timeline).
         self._local_changes = 0
+        # Our writes on their way to Google (see async_own_writes).
+        self._writes_in_flight = 0
+        self._writes_settled = asyncio.Event()
+        self._writes_settled.set()
         # Callers arriving while a sync runs share this queued sync's result.
         self._queued: asyncio.Future[ChangeSet] | None = None
         self._change_listeners: list[ChangeListener] = []
@@ -351,13 +395,16 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         self._written_during_sync = {}
         try:
             result = await async_sync_calendar(
-                self.api,
+                _SettledSource(self.api, self._writes_settled.wait),
                 self.calendar_id,
                 previous,
                 now=dt_util.utcnow(),
                 window=window,
                 on_skip=self.skipped,
             )
+        except GoogleClientClosedError:
+            # Unloading cancelled the listing: nothing was stored, nothing is news.
+            return ChangeSet()
         except GoogleAuthError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN,
@@ -503,6 +550,22 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
                 list(change.changed_fields) if change.kind is ChangeKind.UPDATED else []
             ),
         }
+
+    @contextlib.asynccontextmanager
+    async def async_own_writes(self) -> AsyncIterator[None]:
+        """Mark writes to Google whose answers are stored before leaving the block.
+
+        A sync listing meanwhile waits for them, so it never announces our own
+        writes as news. The block must not wait for a sync itself.
+        """
+        self._writes_in_flight += 1
+        self._writes_settled.clear()
+        try:
+            yield
+        finally:
+            self._writes_in_flight -= 1
+            if not self._writes_in_flight:
+                self._writes_settled.set()
 
     @callback
     def async_apply_remote_write(self, event: dict[str, Any]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Iterable, Sequence
+import contextlib
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 import hashlib
@@ -34,6 +36,7 @@ from .api import (
     BatchOutcome,
     GoogleCalendarApi,
     GoogleCalendarApiError,
+    GoogleClientClosedError,
     GoogleConflictError,
     GoogleGoneError,
     GoogleNotFoundError,
@@ -59,6 +62,8 @@ AUTO_EXPORT_COOLDOWN = 5.0
 
 # Stores every written event and deleted id of one export at once.
 type ApplyCallback = Callable[[list[dict[str, Any]], list[str]], None]
+# The coordinator's async_own_writes: a sync waits for the writes made in it.
+type OwnWrites = Callable[[], AbstractAsyncContextManager[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,12 +277,15 @@ async def async_run_export(
     remove_missing: bool = False,
     window: tuple[datetime, datetime] | None = None,
     on_apply: ApplyCallback | None = None,
+    own_writes: OwnWrites | None = None,
 ) -> ExportResult:
     """Export appointments idempotently through batch requests.
 
     Errors of single operations are counted, never raised; errors listing the
     calendar (nothing written yet) are raised. Google's answers go to on_apply
-    once at the end, so the local store is rebuilt once per run.
+    once at the end, so the local store is rebuilt once per run; the batches and
+    on_apply run inside own_writes, so a sync landing between two batches does
+    not announce the first ones as changes made in Google.
     """
     existing = await async_list_exported(api, calendar_id, origin)
     plan = plan_export(
@@ -295,12 +303,13 @@ async def async_run_export(
         return result
     written: list[dict[str, Any]] = []
     removed: list[str] = []
-    try:
-        await _async_execute(api, calendar_id, writes, result, written, removed)
-    finally:
-        # Store what was written even when a later batch failed.
-        if on_apply is not None and (written or removed):
-            on_apply(written, removed)
+    async with own_writes() if own_writes is not None else contextlib.nullcontext():
+        try:
+            await _async_execute(api, calendar_id, writes, result, written, removed)
+        finally:
+            # Store what was written even when a later batch failed.
+            if on_apply is not None and (written or removed):
+                on_apply(written, removed)
     return result
 
 
@@ -423,6 +432,7 @@ class AutoExporter:
         sources: Sequence[str],
         *,
         on_apply: ApplyCallback | None = None,
+        own_writes: OwnWrites | None = None,
         cooldown: float = AUTO_EXPORT_COOLDOWN,
     ) -> None:
         """Initialize the exporter."""
@@ -431,6 +441,7 @@ class AutoExporter:
         self._calendar_id = calendar_id
         self._sources = list(sources)
         self._on_apply = on_apply
+        self._own_writes = own_writes
         self._unsubs: list[CALLBACK_TYPE] = []
         self._subscriptions: dict[str, CALLBACK_TYPE] = {}
         self._debouncer = Debouncer(
@@ -535,7 +546,11 @@ class AutoExporter:
                     remove_missing=True,
                     window=window,
                     on_apply=self._on_apply,
+                    own_writes=self._own_writes,
                 )
+            except GoogleClientClosedError:
+                _LOGGER.debug("Automatic export stopped: the entry is unloading")
+                break
             except (GoogleCalendarApiError, HomeAssistantError) as err:
                 _LOGGER.warning("Automatic export of %s failed: %s", entity_id, err)
                 continue
@@ -573,6 +588,7 @@ async def async_start_auto_export(
         coordinator.calendar_id,
         sources,
         on_apply=coordinator.async_apply_remote_writes,
+        own_writes=coordinator.async_own_writes,
     )
     await exporter.async_start()
     entry.async_on_unload(exporter.async_stop)

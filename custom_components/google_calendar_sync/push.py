@@ -58,6 +58,9 @@ SETUP_RETRY_INTERVAL = timedelta(hours=1)
 SYNC_COOLDOWN = 0.25
 # Retry after a transient failure (network, 5xx, rate limit).
 TRANSIENT_RETRY_INTERVAL = timedelta(minutes=5)
+# How long an unload waits for Google to confirm stopping the channels (seconds);
+# channels it does not confirm expire by themselves.
+CHANNEL_STOP_TIMEOUT = 3
 
 HEADER_CHANNEL_ID = "X-Goog-Channel-ID"
 HEADER_CHANNEL_TOKEN = "X-Goog-Channel-Token"  # noqa: S105 - a header name
@@ -66,6 +69,15 @@ HEADER_RESOURCE_STATE = "X-Goog-Resource-State"
 HEADER_MESSAGE_NUMBER = "X-Goog-Message-Number"
 
 RESOURCE_STATE_SYNC = "sync"
+# What Google sends in X-Goog-Resource-State for a watched collection of events.
+RESOURCE_STATES = frozenset({RESOURCE_STATE_SYNC, "exists", "not_exists"})
+_NOTIFICATION_HEADERS = (
+    HEADER_CHANNEL_ID,
+    HEADER_CHANNEL_TOKEN,
+    HEADER_RESOURCE_ID,
+    HEADER_RESOURCE_STATE,
+    HEADER_MESSAGE_NUMBER,
+)
 
 ISSUE_NO_URL = "push_unavailable"
 ISSUE_WATCH_REFUSED = "push_refused"
@@ -188,6 +200,15 @@ class _WatchRefusedError(Exception):
         self.error = error
 
 
+def _is_text(value: str) -> bool:
+    """Return True if a header value came as valid UTF-8."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class PushManager:
     """Own an entry's webhook and its watch channels, one per synced calendar."""
 
@@ -228,6 +249,8 @@ class PushManager:
         self._address: str | None = None
         self._lock = asyncio.Lock()
         self._stopped = False
+        # Background setups (retries, renewals, moves) that async_stop cancels.
+        self._setup_tasks: set[asyncio.Task[bool]] = set()
         self._logged_rejections: set[str] = set()
         self.notifications_accepted = 0
         self.syncs_requested = 0
@@ -291,6 +314,9 @@ class PushManager:
         if self._cancel_config_listener is not None:
             self._cancel_config_listener()
             self._cancel_config_listener = None
+        # A setup waiting for Google would hold the lock for as long as Google hangs.
+        for task in self._setup_tasks:
+            task.cancel()
         async with self._lock:
             # Under the lock: a setup that was running may have scheduled timers.
             self._cancel_pending_retry()
@@ -300,9 +326,7 @@ class PushManager:
             if remove_channels:
                 channels = list(self._store_data.channels.values())
                 self._store_data.channels.clear()
-                await asyncio.gather(
-                    *(self._async_stop_channel(channel) for channel in channels)
-                )
+                await self._async_stop_channels(channels)
                 await self._async_save()
             if self._webhook_registered:
                 webhook.async_unregister(self._hass, self.webhook_id)
@@ -362,6 +386,9 @@ class PushManager:
         state = headers.get(HEADER_RESOURCE_STATE)
         if not channel_id or not state:
             return self._reject("missing_headers", HTTPStatus.BAD_REQUEST)
+        if not all(_is_text(headers.get(name, "")) for name in _NOTIFICATION_HEADERS):
+            # Bytes that are not UTF-8 arrive as surrogates and cannot be compared.
+            return self._reject("malformed_headers", HTTPStatus.BAD_REQUEST)
         if (acceptor := self._acceptors.get(channel_id)) is None:
             return self._reject("unknown_channel", HTTPStatus.NOT_FOUND)
         token = headers.get(HEADER_CHANNEL_TOKEN, "")
@@ -370,6 +397,11 @@ class PushManager:
         resource_id = headers.get(HEADER_RESOURCE_ID)
         if acceptor.resource_id is not None and resource_id != acceptor.resource_id:
             return self._reject("resource_mismatch", HTTPStatus.BAD_REQUEST)
+        if (
+            state not in RESOURCE_STATES
+            or not headers.get(HEADER_MESSAGE_NUMBER, "1").isdigit()
+        ):
+            return self._reject("malformed_notification", HTTPStatus.BAD_REQUEST)
         self.notifications_accepted += 1
         if state == RESOURCE_STATE_SYNC:
             # The handshake sent when a channel opens: nothing changed yet.
@@ -502,6 +534,21 @@ class PushManager:
             calendar_id,
             channel.expiration,
         )
+
+    async def _async_stop_channels(self, channels: list[StoredChannel]) -> None:
+        """Stop channels at Google, waiting at most CHANNEL_STOP_TIMEOUT seconds."""
+        try:
+            async with asyncio.timeout(CHANNEL_STOP_TIMEOUT):
+                await asyncio.gather(
+                    *(self._async_stop_channel(channel) for channel in channels)
+                )
+        except TimeoutError:
+            _LOGGER.warning(
+                "Google did not confirm stopping the push channels of %s within %d "
+                "seconds; they expire by themselves",
+                self._entry.title,
+                CHANNEL_STOP_TIMEOUT,
+            )
 
     async def _async_stop_channel(self, channel: StoredChannel) -> None:
         """Stop a channel at Google; errors are logged, never raised."""
@@ -645,11 +692,13 @@ class PushManager:
     @callback
     def _start_setup_task(self, why: str) -> None:
         """Run channel setup in a task tied to the entry."""
-        self._entry.async_create_background_task(
+        task = self._entry.async_create_background_task(
             self._hass,
             self._async_setup_channels(),
             f"{DOMAIN} push {why} {self._entry.entry_id}",
         )
+        self._setup_tasks.add(task)
+        task.add_done_callback(self._setup_tasks.discard)
 
     @callback
     def _cancel_pending_retry(self) -> None:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any
 import uuid
 
-from homeassistant.components.calendar.const import DOMAIN as CALENDAR_DOMAIN
+from homeassistant.auth.permissions.const import POLICY_CONTROL
+from homeassistant.components.calendar.const import (
+    DATA_COMPONENT as CALENDAR_DATA_COMPONENT,
+    DOMAIN as CALENDAR_DOMAIN,
+)
+from homeassistant.const import ATTR_ENTITY_ID, ENTITY_MATCH_ALL
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -14,13 +20,14 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, Unauthorized, UnknownUser
 from homeassistant.helpers import config_validation as cv, service
 from homeassistant.util import dt as dt_util
 import probatio
 
 from . import fields
 from .api import GoogleCalendarApiError
+from .calendar import GoogleCalendarSyncCalendarEntity
 from .const import DOMAIN
 from .convert import (
     EventWriter,
@@ -39,9 +46,6 @@ from .export import (
 )
 from .export_routes import configured_routes, export_node, looping_routes
 from .fields import service_error, translated_entity_schema
-
-if TYPE_CHECKING:
-    from .calendar import GoogleCalendarSyncCalendarEntity
 
 SERVICE_CREATE_EVENT = "create_event"
 SERVICE_EXPORT_APPOINTMENTS = "export_appointments"
@@ -307,6 +311,7 @@ async def _async_export_appointments(
             remove_missing=call.data[ATTR_REMOVE_MISSING],
             window=window,
             on_apply=coordinator.async_apply_remote_writes,
+            own_writes=coordinator.async_own_writes,
         )
     except GoogleCalendarApiError as err:
         raise HomeAssistantError(
@@ -317,12 +322,60 @@ async def _async_export_appointments(
     return result.as_dict()
 
 
-async def _async_sync_now(
-    entity: GoogleCalendarSyncCalendarEntity, call: ServiceCall
-) -> ServiceResponse:
-    """Sync a calendar now and return what changed."""
-    changes = await entity.coordinator.async_sync()
-    return dict(changes.counts())
+async def _async_sync_now(call: ServiceCall) -> ServiceResponse:
+    """Sync calendars now and return what changed, per entity.
+
+    Not an entity action: those skip unavailable entities, and syncing is how a
+    calendar whose last sync failed becomes available again.
+    """
+    entities = await _async_targeted_calendars(call)
+    counts = await asyncio.gather(
+        *(entity.coordinator.async_sync() for entity in entities)
+    )
+    if not call.return_response:
+        return None
+    return {
+        entity.entity_id: dict(changes.counts())
+        for entity, changes in zip(entities, counts, strict=True)
+    }
+
+
+async def _async_targeted_calendars(
+    call: ServiceCall,
+) -> list[GoogleCalendarSyncCalendarEntity]:
+    """Return our calendar entities a call targets, available or not."""
+    hass = call.hass
+    component = hass.data.get(CALENDAR_DATA_COMPONENT)
+    if call.data.get(ATTR_ENTITY_ID) == ENTITY_MATCH_ALL:
+        candidates = (
+            [entity.entity_id for entity in component.entities] if component else []
+        )
+    else:
+        candidates = list(await service.async_extract_entity_ids(call))
+    entities = [
+        entity
+        for entity_id in sorted(candidates)
+        if component is not None
+        and isinstance(
+            entity := component.get_entity(entity_id),
+            GoogleCalendarSyncCalendarEntity,
+        )
+    ]
+    if not entities:
+        raise service_error("no_synced_calendar")
+    if call.context.user_id:
+        user = await hass.auth.async_get_user(call.context.user_id)
+        if user is None:
+            raise UnknownUser(context=call.context, user_id=call.context.user_id)
+        for entity in entities:
+            if not user.permissions.check_entity(entity.entity_id, POLICY_CONTROL):
+                raise Unauthorized(
+                    context=call.context,
+                    user_id=call.context.user_id,
+                    entity_id=entity.entity_id,
+                    permission=POLICY_CONTROL,
+                )
+    return entities
 
 
 @callback
@@ -331,7 +384,6 @@ def async_setup_services(hass: HomeAssistant) -> None:
     for name, schema, func in (
         (SERVICE_CREATE_EVENT, CREATE_EVENT_SCHEMA, _async_create_event),
         (SERVICE_EXPORT_APPOINTMENTS, EXPORT_SCHEMA, _async_export_appointments),
-        (SERVICE_SYNC_NOW, {}, _async_sync_now),
     ):
         service.async_register_platform_entity_service(
             hass,
@@ -342,3 +394,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
             func=func,
             supports_response=SupportsResponse.OPTIONAL,
         )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_SYNC_NOW,
+        _async_sync_now,
+        schema=translated_entity_schema({}),
+        supports_response=SupportsResponse.OPTIONAL,
+    )

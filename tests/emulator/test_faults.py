@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -96,6 +97,58 @@ async def test_dropped_connection_and_delay(
     await calendar_client(list_primary)
     assert time.monotonic() - started >= 0.3
     assert [entry.status for entry in calendar_emulator.requests] == [0, 0, 0, 200, 200]
+
+
+async def test_garbage_answers_and_retry_after(
+    calendar_emulator: GoogleCalendarEmulator, emulator_token: dict[str, Any]
+) -> None:
+    url = f"{calendar_emulator.api_endpoint}calendars/primary/events"
+    headers = {"Authorization": f"Bearer {emulator_token['access_token']}"}
+    calendar_emulator.faults.fail_next(429, retry_after="7")
+    for kind in (
+        FaultKind.NOT_UTF8,
+        FaultKind.HTML,
+        FaultKind.TRUNCATED,
+        FaultKind.EMPTY,
+    ):
+        calendar_emulator.faults.add(kind)
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url, headers=headers) as response:
+            assert response.status == 429
+            assert response.headers["Retry-After"] == "7"
+        bodies = []
+        for _ in range(4):
+            async with session.get(url, headers=headers) as response:
+                assert response.status == 200
+                bodies.append(await response.read())
+        async with session.get(url, headers=headers) as response:
+            whole = await response.read()
+    not_utf8, html, truncated, empty = bodies
+    with pytest.raises(UnicodeDecodeError):
+        not_utf8.decode()
+    assert html.startswith(b"<html>")
+    assert truncated == whole[: len(whole) // 2]
+    assert empty == b""
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_a_hanging_request_is_released_when_the_emulator_stops() -> None:
+    emulator = GoogleCalendarEmulator()
+    await emulator.start()
+    emulator.add_user("hang@example.com")
+    token = emulator.issue_tokens("hang@example.com")["access_token"]
+    emulator.faults.add(FaultKind.HANG)
+    url = f"{emulator.api_endpoint}calendars/primary/events"
+    async with aiohttp.ClientSession() as session:
+        request = asyncio.ensure_future(
+            session.get(url, headers={"Authorization": f"Bearer {token}"})
+        )
+        while not emulator.faults.faults[0].hits:
+            await asyncio.sleep(0.01)
+        assert not request.done()
+        await emulator.stop()
+        with pytest.raises(aiohttp.ClientError):
+            await request
 
 
 async def test_token_endpoint_faults(calendar_emulator: GoogleCalendarEmulator) -> None:
