@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 import logging
-import statistics
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -40,13 +39,7 @@ from google_calendar_emulator import GoogleCalendarEmulator
 
 from .common import loaded_entry
 from .conftest import ACCOUNT, GetEvents
-from .reliability_helpers import (
-    LOAD_EVENTS,
-    seed_load,
-    setup_entry,
-    time_month_queries,
-    unload_entry,
-)
+from .reliability_helpers import seed_load, setup_entry, unload_entry
 
 FAMILY_ID = "family@group.calendar.google.com"
 
@@ -291,7 +284,7 @@ def _content(events: list[CalendarEvent]) -> list[tuple[Any, ...]]:
     return [(event.as_dict(), getattr(event.start, "tzinfo", None)) for event in events]
 
 
-async def test_a_month_of_20000_events_is_read_well_under_100_ms(
+async def test_a_month_of_20000_events_is_read_from_converted_events(
     hass: HomeAssistant,
     setup_credentials: None,
     calendar_emulator: GoogleCalendarEmulator,
@@ -305,19 +298,10 @@ async def test_a_month_of_20000_events_is_read_well_under_100_ms(
     entity = _entity(hass, calendar_entity_id(ACCOUNT))
     start = now - timedelta(days=10)
 
-    found, timings = await time_month_queries(entity, hass, start, 5)
-
-    median = statistics.median(timings)
-    print(
-        f"\nmonth read of {LOAD_EVENTS} events ({found} found): first "
-        f"{timings[0] * 1000:.1f} ms, median {median * 1000:.1f} ms"
-    )
-    assert found > 1_000
-    # About 10 ms here; converting on every read took about 180 ms.
-    assert median < 0.1
-    assert timings[0] < 0.1
+    # How fast such a read is, test_reliability_load's timing test measures.
     end = start + timedelta(days=30)
     cached = await entity.async_get_events(hass, start, end)
+    assert len(cached) > 1_000
     assert _content(cached) == _content(_uncached(entity, start, end))
     # Beyond the warmed months events are converted on demand, just as equal.
     later = now + timedelta(days=200)

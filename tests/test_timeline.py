@@ -523,6 +523,7 @@ def big_calendar() -> list[dict[str, Any]]:
     return events
 
 
+@pytest.mark.timing
 @pytest.mark.usefixtures("cold_caches")
 def test_month_query_over_20000_events_is_fast() -> None:
     events = big_calendar()
@@ -555,6 +556,7 @@ def test_month_query_over_20000_events_is_fast() -> None:
     assert next_event < 0.1, f"active_or_next took {next_event:.3f} s"
 
 
+@pytest.mark.timing
 @pytest.mark.usefixtures("cold_caches")
 def test_warmed_timeline_answers_the_first_query_after_a_restart_fast() -> None:
     """Warming (the coordinator does it in the executor) makes the first query cheap."""
