@@ -104,7 +104,12 @@ async def _home_assistant() -> AsyncIterator[HomeAssistant]:
             # a running Home Assistant may hold.
             http = {"server_host": ["127.0.0.1"], "server_port": free_port()}
             assert await async_setup_component(hass, "http", {"http": http})
-            for component in ("application_credentials", "calendar", "webhook"):
+            for component in (
+                "application_credentials",
+                "calendar",
+                "file_upload",
+                "webhook",
+            ):
                 assert await async_setup_component(hass, component, {})
             try:
                 yield hass

@@ -14,7 +14,15 @@ from pathlib import Path
 import signal
 import sys
 
-from .demo import DEMO_TIME_ZONE, DEMO_USER, seed_demo
+from .demo import (
+    DEMO_API_KEY,
+    DEMO_SERVICE_ACCOUNT,
+    DEMO_TIME_ZONE,
+    DEMO_USER,
+    PUBLIC_CALENDAR,
+    seed_demo,
+    seed_other_ways,
+)
 from .server import GoogleCalendarEmulator
 from .state import StateFile
 
@@ -83,6 +91,7 @@ async def run(args: argparse.Namespace, stop: asyncio.Event | None = None) -> No
         restored = state is not None and state.load()
         if args.seed == "demo" and not restored:
             seed_demo(emulator, today=args.today, time_zone=args.time_zone)
+            seed_other_ways(emulator)
         if state is not None:
             keeping = asyncio.create_task(state.keep(stop))
         _say(f"Google Calendar emulator listening on {emulator.base_url}")
@@ -93,6 +102,9 @@ async def run(args: argparse.Namespace, stop: asyncio.Event | None = None) -> No
         _say(f"  Control:       {emulator.base_url}emulator/")
         if args.seed == "demo":
             _say(f"  Demo user:     {DEMO_USER}")
+            _say(f"  Service acct:  {DEMO_SERVICE_ACCOUNT}")
+            _say(f"  API key:       {DEMO_API_KEY}")
+            _say(f"  Public cal.:   {PUBLIC_CALENDAR}")
         await stop.wait()
     finally:
         if keeping is not None:

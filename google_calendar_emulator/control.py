@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from .channels import registry
-from .demo import seed_demo
+from .demo import seed_demo, seed_other_ways
 from .errors import ApiError, bad_request
 from .server import GoogleCalendarEmulator
 
@@ -147,6 +147,52 @@ async def share_calendar(request: web.Request) -> web.StreamResponse:
     return _json({}, status=200)
 
 
+async def create_service_account(request: web.Request) -> web.StreamResponse:
+    """Create a service account; answer its JSON key, as the Cloud console does."""
+    body = await _body(request)
+    key = _emulator(request).create_service_account(
+        _field(body, "name"), delegation=bool(body.get("delegation", False))
+    )
+    return _json(key, status=201)
+
+
+async def create_service_account_key(request: web.Request) -> web.StreamResponse:
+    """Add a key to a service account; answer the JSON key."""
+    key = _emulator(request).create_service_account_key(request.match_info["email"])
+    return _json(key, status=201)
+
+
+async def delete_service_account_key(request: web.Request) -> web.StreamResponse:
+    """Delete a service account key: its assertions answer invalid_grant."""
+    _emulator(request).identities.delete_key(
+        request.match_info["email"], request.match_info["key_id"]
+    )
+    return web.Response(status=204)
+
+
+async def delete_service_account(request: web.Request) -> web.StreamResponse:
+    """Delete a service account and its tokens."""
+    _emulator(request).identities.delete_service_account(request.match_info["email"])
+    return web.Response(status=204)
+
+
+async def create_api_key(request: web.Request) -> web.StreamResponse:
+    """Create an API key ({"restricted": true}: allowed for other APIs only)."""
+    body = await _body(request)
+    key = _emulator(request).create_api_key(
+        restricted=bool(body.get("restricted", False))
+    )
+    return _json({"key": key}, status=201)
+
+
+async def set_public(request: web.Request) -> web.StreamResponse:
+    """Make a calendar public ({"public": false} makes it private again)."""
+    body = await _body(request)
+    public = bool(body.get("public", True))
+    _emulator(request).set_public(request.match_info["calendar_id"], public)
+    return _json({"public": public})
+
+
 async def mint_tokens(request: web.Request) -> web.StreamResponse:
     """Issue an access and refresh token for a user without the consent page."""
     body = await _body(request)
@@ -217,6 +263,7 @@ async def seed(request: web.Request) -> web.StreamResponse:
         raise bad_request(f"Unknown seed {name!r}.")
     summary = seed_demo(_emulator(request))
     summary["tokens"] = _emulator(request).issue_tokens(summary["user"])
+    summary.update(seed_other_ways(_emulator(request)))
     return _json(summary, status=201)
 
 
@@ -297,6 +344,7 @@ async def reset(request: web.Request) -> web.StreamResponse:
     emulator.oauth.access_tokens.clear()
     emulator.oauth.refresh_tokens.clear()
     emulator.oauth.codes.clear()
+    emulator.identities.reset()
     emulator.faults.clear()
     emulator.requests.clear()
     return _json({})
@@ -310,6 +358,16 @@ def setup(app: web.Application, emulator: GoogleCalendarEmulator) -> None:
         ("POST", "/users", add_user),
         ("POST", "/calendars", add_calendar),
         ("POST", "/calendars/{calendar_id}/share", share_calendar),
+        ("POST", "/calendars/{calendar_id}/public", set_public),
+        ("POST", "/service-accounts", create_service_account),
+        ("DELETE", "/service-accounts/{email}", delete_service_account),
+        ("POST", "/service-accounts/{email}/keys", create_service_account_key),
+        (
+            "DELETE",
+            "/service-accounts/{email}/keys/{key_id}",
+            delete_service_account_key,
+        ),
+        ("POST", "/api-keys", create_api_key),
         ("POST", "/tokens", mint_tokens),
         ("POST", "/tokens/expire", expire_tokens),
         ("POST", "/tokens/revoke", revoke_token),

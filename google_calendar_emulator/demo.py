@@ -231,3 +231,51 @@ def seed_demo(
         )
     _LOGGER.info("Seeded demo data for %s", DEMO_USER)
     return {"user": DEMO_USER, "calendars": calendars, "events": created}
+
+
+DEMO_SERVICE_ACCOUNT = "demo-sync@emulator-project.iam.gserviceaccount.com"
+DEMO_API_KEY = "AIzaDemoKeyForPublicCalendars0000000000"
+PUBLIC_CALENDAR = "football.demo@group.calendar.google.com"
+PUBLIC_CALENDAR_OWNER = "club@example.com"
+
+
+def seed_other_ways(
+    emulator: GoogleCalendarEmulator, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """Seed the two other ways in: a service account and a public calendar.
+
+    The service account demo-sync@ has the Family calendar shared with it (writer);
+    the public "Football club" calendar is readable with DEMO_API_KEY. Answers the
+    service account's JSON key (a new key on every call) and the API key.
+    """
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(second=0, microsecond=0)
+    identities = emulator.identities
+    if DEMO_SERVICE_ACCOUNT in identities.service_accounts:
+        key = emulator.create_service_account_key(DEMO_SERVICE_ACCOUNT)
+    else:
+        key = emulator.create_service_account("demo-sync")
+        emulator.share_calendar(FAMILY_CALENDAR, DEMO_SERVICE_ACCOUNT, "writer")
+    identities.create_api_key(key=DEMO_API_KEY)
+    if PUBLIC_CALENDAR not in emulator.model.calendars:
+        emulator.add_calendar(
+            PUBLIC_CALENDAR_OWNER,
+            "Football club",
+            calendar_id=PUBLIC_CALENDAR,
+            time_zone=DEMO_TIME_ZONE,
+        )
+        emulator.set_public(PUBLIC_CALENDAR)
+        midnight = datetime.combine(now.date(), time(), UTC)
+        for days, summary in ((0, "Home match"), (3, "Away match"), (10, "Cup final")):
+            emulator.insert_event(
+                PUBLIC_CALENDAR,
+                {
+                    "summary": summary,
+                    "location": "Club ground" if days != 3 else "Riverside",
+                    **_timed(midnight + timedelta(days=days, hours=18), 105),
+                },
+            )
+    return {
+        "service_account_key": key,
+        "api_key": DEMO_API_KEY,
+        "public_calendar": PUBLIC_CALENDAR,
+    }

@@ -27,6 +27,8 @@ from .colors import CALENDAR_COLORS
 
 _LOGGER = logging.getLogger(__name__)
 
+# The ACL principal of a public calendar (Google's ACL scope "default"): API keys.
+PUBLIC_READER = "anonymous"
 ROLE_RANK = {"none": 0, "freeBusyReader": 1, "reader": 2, "writer": 3, "owner": 4}
 EVENT_ID_RE = re.compile(r"^[0-9a-v]{5,1024}$")
 DEFAULT_MAX_RESULTS = 250
@@ -226,6 +228,9 @@ class CalendarModel:
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.users: dict[str, str] = {}  # email -> primary calendar id
         self.calendars: dict[str, Calendar] = {}
+        # Users whose calendarList holds only what was inserted (service accounts);
+        # other users' lists show every calendar they can access.
+        self.calendar_lists: dict[str, set[str]] = {}
         self._serial = 0
         self._sync_tokens: dict[str, tuple[str, int]] = {}
         self._pages: OrderedDict[str, _Page] = OrderedDict()
@@ -242,6 +247,7 @@ class CalendarModel:
         """Forget every user, calendar and sync token; listeners and serials stay."""
         self.users.clear()
         self.calendars.clear()
+        self.calendar_lists.clear()
         self._sync_tokens.clear()
         self._pages.clear()
 
@@ -353,6 +359,14 @@ class CalendarModel:
         self.add_user(email)
         self.calendar(calendar_id).acl[email] = access_role
 
+    def set_public(self, calendar_id: str, public: bool = True) -> None:
+        """Make a calendar readable by anyone (API keys included), or private again."""
+        acl = self.calendar(calendar_id).acl
+        if public:
+            acl[PUBLIC_READER] = "reader"
+        else:
+            acl.pop(PUBLIC_READER, None)
+
     def calendar(self, calendar_id: str) -> Calendar:
         """Return a calendar by id, 404 if unknown."""
         if (calendar := self.calendars.get(calendar_id)) is None:
@@ -421,13 +435,22 @@ class CalendarModel:
             entry["primary"] = True
         return entry
 
+    def insert_calendar_list_entry(self, user: str, calendar_id: str) -> dict[str, Any]:
+        """Add a calendar the user can access to their calendarList (insert)."""
+        entry = self.calendar_list_entry(user, calendar_id)
+        if (listed := self.calendar_lists.get(user)) is not None:
+            listed.add(entry["id"])
+        return entry
+
     def calendar_list(self, user: str, query: Query) -> dict[str, Any]:
         """Return a calendarList.list page."""
         min_role = _first(query, "minAccessRole") or "freeBusyReader"
+        listed = self.calendar_lists.get(user)
         entries = [
             self.calendar_list_entry(user, calendar.id)
             for calendar in self.calendars.values()
             if ROLE_RANK[calendar.acl.get(user, "none")] >= ROLE_RANK.get(min_role, 1)
+            and (listed is None or calendar.id in listed)
         ]
         max_results = min(self._int(query, "maxResults", 100), 250)
         offset = 0

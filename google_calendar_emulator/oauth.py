@@ -109,13 +109,14 @@ class OAuthServer:
         self.model.add_user(email)
         refresh_token = f"1//{secrets.token_urlsafe(32)}"
         self.refresh_tokens[refresh_token] = Grant(email, client_id, scope)
-        body = self._access_token_body(email, client_id, scope)
+        body = self.access_token_body(email, client_id, scope)
         body["refresh_token"] = refresh_token
         return body
 
-    def _access_token_body(
+    def access_token_body(
         self, email: str, client_id: str, scope: str
     ) -> dict[str, Any]:
+        """Mint an access token for a user and client; return the token answer."""
         token = f"ya29.{secrets.token_urlsafe(32)}"
         self.access_tokens[token] = AccessToken(
             email, client_id, scope, self.clock() + self.access_token_ttl
@@ -256,7 +257,7 @@ class OAuthServer:
             if refresh is None:
                 return web.json_response(INVALID_GRANT, status=400)
             return web.json_response(
-                self._access_token_body(refresh.email, refresh.client_id, refresh.scope)
+                self.access_token_body(refresh.email, refresh.client_id, refresh.scope)
             )
         grant_name = str(grant_type or "")
         return _oauth_error(

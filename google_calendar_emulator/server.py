@@ -37,8 +37,9 @@ from . import errors
 from .colors import colors_resource
 from .errors import ApiError
 from .faults import Fault, FaultInjector, FaultKind
-from .model import CalendarModel
-from .oauth import AccessToken, OAuthServer
+from .identities import JWT_BEARER, Identities
+from .model import PUBLIC_READER, CalendarModel
+from .oauth import READ_ONLY_SCOPES, AccessToken, OAuthServer
 from .requests_log import LoggedRequest, RequestLog
 
 _LOGGER = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class GoogleCalendarEmulator:
         self.port = port
         self.model = CalendarModel()
         self.oauth = OAuthServer(self.model, access_token_ttl)
+        self.identities = Identities(self.oauth)
         self.faults = FaultInjector()
         self.requests = RequestLog()
         self.channels: Mapping[str, Any] = {}
@@ -104,7 +106,7 @@ class GoogleCalendarEmulator:
         app = web.Application(middlewares=[self._middleware], client_max_size=64 << 20)
         app.router.add_get("/o/oauth2/v2/auth", self.oauth.authorize_page)
         app.router.add_post("/o/oauth2/v2/auth", self.oauth.authorize_submit)
-        app.router.add_post("/token", self.oauth.token)
+        app.router.add_post("/token", self._token)
         app.router.add_get("/", self._index)
         for name in _EXTRAS:
             try:
@@ -231,6 +233,26 @@ class GoogleCalendarEmulator:
         """Make existing sync tokens answer 410 fullSyncRequired."""
         self.model.invalidate_sync_tokens(calendar_id)
 
+    def create_service_account(
+        self, name: str, *, delegation: bool = False
+    ) -> dict[str, Any]:
+        """Create a service account (empty calendarList); return its JSON key."""
+        return self.identities.create_service_account(
+            name, delegation=delegation, token_uri=self.token_url
+        )
+
+    def create_service_account_key(self, email: str) -> dict[str, Any]:
+        """Add a key to a service account; return the JSON key."""
+        return self.identities.create_key(email, token_uri=self.token_url)
+
+    def create_api_key(self, *, restricted: bool = False) -> str:
+        """Create an API key; a restricted one is refused by the Calendar API."""
+        return self.identities.create_api_key(restricted=restricted)
+
+    def set_public(self, calendar_id: str, public: bool = True) -> None:
+        """Make a calendar public (readable with an API key) or private."""
+        self.model.set_public(calendar_id, public)
+
     def add_idle_waiter(self, waiter: Callable[[], Awaitable[None]]) -> None:
         """Register a coroutine function that notifications_idle() awaits."""
         self._idle_waiters.append(waiter)
@@ -245,6 +267,13 @@ class GoogleCalendarEmulator:
         return self.oauth.authenticate(request.headers.get("Authorization")).email
 
     # --- HTTP plumbing ----------------------------------------------------------------
+
+    async def _token(self, request: web.Request) -> web.Response:
+        """Route the token endpoint by grant type."""
+        form = await request.post()
+        if form.get("grant_type") == JWT_BEARER:
+            return await self.identities.token(request)
+        return await self.oauth.token(request)
 
     async def _index(self, request: web.Request) -> web.Response:
         return web.Response(text="Google Calendar API v3 emulator\n")
@@ -391,17 +420,44 @@ class GoogleCalendarEmulator:
     ) -> ApiResult:
         """Route and answer one Calendar API call; errors become Google JSON."""
         try:
-            token = self.oauth.authenticate(headers.get("Authorization"))
             segments = [
                 unquote(segment)
                 for segment in raw_path.removeprefix(API_PREFIX).strip("/").split("/")
             ]
             query = parse_qs(raw_query, keep_blank_values=True)
+            authorization = headers.get("Authorization")
+            if authorization is None and (keys := query.get("key")):
+                token = self._api_key_reader(keys[0], method, segments)
+            else:
+                token = self.oauth.authenticate(authorization)
             return self._route(
                 method, segments, query, headers=headers, body=body, token=token
             )
         except ApiError as err:
             return _error_result(err)
+
+    def _api_key_reader(
+        self, key: str, method: str, segments: list[str]
+    ) -> AccessToken:
+        """Return the anonymous reader of an API key request, or raise Google's error."""
+        self.identities.check_api_key(
+            key, "Events.List" if "events" in segments else "Calendars.Get"
+        )
+        if method not in ("GET", "HEAD") or segments[:1] == ["users"]:
+            # An API key names no user: calendarList and writes need OAuth.
+            raise ApiError(
+                401,
+                "required",
+                "Login Required.",
+                location="Authorization",
+                location_type="header",
+            )
+        return AccessToken(
+            PUBLIC_READER,
+            "api-key",
+            " ".join(sorted(READ_ONLY_SCOPES)),
+            self.oauth.clock() + timedelta(days=1),
+        )
 
     def _route(
         self,
@@ -424,6 +480,11 @@ class GoogleCalendarEmulator:
                 return _ok(colors_resource())
             case ["users", "me", "calendarList"] if method == "GET":
                 return _ok(model.calendar_list(user, query))
+            case ["users", "me", "calendarList"] if method == "POST":
+                calendar_id = _json(body).get("id")
+                if not isinstance(calendar_id, str) or not calendar_id:
+                    raise errors.required("id")
+                return _ok(model.insert_calendar_list_entry(user, calendar_id))
             case ["users", "me", "calendarList", calendar_id] if method == "GET":
                 return _ok(model.calendar_list_entry(user, calendar_id))
             case ["calendars", calendar_id] if method == "GET":

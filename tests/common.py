@@ -13,7 +13,13 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.google_calendar_sync.const import CONF_WEBHOOK_ID, DOMAIN
+from custom_components.google_calendar_sync.const import (
+    CONF_AUTH_TYPE,
+    CONF_SERVICE_ACCOUNT_KEY,
+    CONF_SUBJECT,
+    CONF_WEBHOOK_ID,
+    DOMAIN,
+)
 
 
 def linked_entry(
@@ -32,6 +38,29 @@ def linked_entry(
             "auth_implementation": DOMAIN,
             # Home Assistant's OAuth flow stores when the access token runs out.
             "token": {**token, "expires_at": time.time() + token["expires_in"]},
+            CONF_WEBHOOK_ID: webhook_id,
+        },
+        options=options,
+    )
+
+
+def service_account_entry(
+    key: dict[str, Any],
+    options: dict[str, Any],
+    *,
+    webhook_id: str,
+    subject: str | None = None,
+) -> MockConfigEntry:
+    """Return the entry the service account flow creates for key."""
+    account = subject or key["client_email"]
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=account,
+        unique_id=account,
+        data={
+            CONF_AUTH_TYPE: "service_account",
+            CONF_SERVICE_ACCOUNT_KEY: key,
+            CONF_SUBJECT: subject,
             CONF_WEBHOOK_ID: webhook_id,
         },
         options=options,

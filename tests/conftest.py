@@ -15,6 +15,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 # Importing our package first makes pytest-homeassistant-custom-component find the
 # integration instead of reporting "Integration not found".
@@ -35,6 +36,8 @@ from .common import linked_entry, loaded_entry
 pytest_plugins = ["google_calendar_emulator.pytest_plugin"]
 
 ACCOUNT = "user@example.com"
+SERVICE_ACCOUNT = "calendar-sync@emulator-project.iam.gserviceaccount.com"
+CLUB_CALENDAR = "club@group.calendar.google.com"
 CLIENT_ID = "test-client-id"
 CLIENT_SECRET = "test-client-secret"
 WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
@@ -71,11 +74,39 @@ def emulator_endpoint(
 
 @pytest.fixture
 async def setup_credentials(hass: HomeAssistant, emulator_endpoint: Any) -> None:
-    """Register application credentials for the integration."""
+    """Register application credentials; set up the other dependencies with views.
+
+    Both register HTTP views, which must happen before a test serves HTTP.
+    """
     assert await async_setup_component(hass, "application_credentials", {})
+    assert await async_setup_component(hass, "file_upload", {})
     await async_import_client_credential(
         hass, DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET), DOMAIN
     )
+
+
+@pytest.fixture
+async def hass_url(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
+) -> str:
+    """Serve Home Assistant's HTTP app (webhooks included) on a loopback port."""
+    assert await async_setup_component(hass, "webhook", {})
+    client = await hass_client_no_auth()
+    url = str(client.make_url("/")).rstrip("/")
+    await hass.config.async_update(internal_url=url)
+    return url
+
+
+@pytest.fixture
+def service_account_key(calendar_emulator: GoogleCalendarEmulator) -> dict[str, Any]:
+    """Create a service account with the "Club" calendar shared (writer) with it.
+
+    Return its JSON key. Its calendarList is still empty, as in Google.
+    """
+    key = calendar_emulator.create_service_account("calendar-sync")
+    calendar_emulator.add_calendar(ACCOUNT, "Club", calendar_id=CLUB_CALENDAR)
+    calendar_emulator.share_calendar(CLUB_CALENDAR, SERVICE_ACCOUNT, "writer")
+    return key
 
 
 @pytest.fixture

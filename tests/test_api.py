@@ -56,6 +56,11 @@ from google_calendar_emulator.faults import FaultKind
 
 USER = "user@example.com"
 CLIENT_ID = "test-client-id"
+EVENT_BODY = {
+    "summary": "Lunch",
+    "start": {"dateTime": "2030-01-07T12:00:00Z"},
+    "end": {"dateTime": "2030-01-07T13:00:00Z"},
+}
 
 
 class FakeSleep:
@@ -189,7 +194,7 @@ async def test_discovery_document_is_built_in_the_executor(
 
 
 def test_the_client_library_never_sends_on_its_own() -> None:
-    service = api_module._build_service("http://127.0.0.1:9/calendar/v3/")
+    service = api_module._build_service("http://127.0.0.1:9/calendar/v3/", None)
     with pytest.raises(RuntimeError, match="aiohttp session"):
         service.calendarList().list().execute()
 
@@ -1167,3 +1172,74 @@ async def test_static_token_auth_never_changes() -> None:
     auth = StaticTokenAuth("fixed")
     assert await auth.async_get_access_token() == "fixed"
     assert await auth.async_get_access_token(force_refresh=True) == "fixed"
+
+
+# --- API keys: public calendars without a user -----------------------------------------
+
+
+@pytest.fixture
+async def key_client(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    endpoints: GoogleEndpoints,
+) -> GoogleCalendarApi:
+    """Return a client that reaches Google with an API key only."""
+    return await GoogleCalendarApi.async_create(
+        async_get_clientsession(hass),
+        None,
+        endpoints,
+        api_key=calendar_emulator.create_api_key(),
+        retry=RetryPolicy(sleep=FakeSleep()),
+    )
+
+
+async def test_api_key_reads_public_calendars_incrementally(
+    key_client: GoogleCalendarApi, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    """calendars.get and events.list work with a key; sync tokens too."""
+    public = calendar_emulator.add_calendar(USER, "Matches")
+    calendar_emulator.set_public(public)
+    calendar_emulator.insert_event(public, EVENT_BODY)
+    assert (await key_client.get_calendar_resource(public))["summary"] == "Matches"
+    page = await key_client.list_events(public)
+    assert [event["summary"] for event in page["items"]] == ["Lunch"]
+    calendar_emulator.insert_event(public, {**EVENT_BODY, "summary": "Final"})
+    page = await key_client.list_events(public, sync_token=page["nextSyncToken"])
+    assert [event["summary"] for event in page["items"]] == ["Final"]
+    [request] = calendar_emulator.requests.matching("GET", "/calendars/")[-1:]
+    assert "key" in request.query
+
+
+async def test_api_key_errors_are_googles(
+    hass: HomeAssistant,
+    key_client: GoogleCalendarApi,
+    calendar_emulator: GoogleCalendarEmulator,
+    endpoints: GoogleEndpoints,
+) -> None:
+    """Private calendars, writes, invalid and restricted keys fail as in Google."""
+    private = calendar_emulator.add_calendar(USER, "Private")
+    with pytest.raises(GoogleNotFoundError):
+        await key_client.get_calendar_resource(private)
+    calendar_emulator.set_public(private)
+    with pytest.raises(GoogleAuthError) as err:
+        await key_client.insert_event(private, EVENT_BODY)
+    assert err.value.reason == "required"
+    [outcome] = await key_client.execute_batch(
+        [BatchOperation("insert", private, EVENT_BODY)]
+    )
+    assert isinstance(outcome.error, GoogleAuthError)
+    with pytest.raises(GoogleAuthError):
+        await key_client.list_calendars()
+    calendar_emulator.set_public(private, public=False)
+    with pytest.raises(GoogleNotFoundError):
+        await key_client.list_events(private)
+
+    for api_key, error in (
+        ("AIzaUnknown", GoogleBadRequestError),
+        (calendar_emulator.create_api_key(restricted=True), GoogleForbiddenError),
+    ):
+        client = await GoogleCalendarApi.async_create(
+            async_get_clientsession(hass), None, endpoints, api_key=api_key
+        )
+        with pytest.raises(error):
+            await client.get_calendar_resource(USER)

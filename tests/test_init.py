@@ -159,7 +159,7 @@ async def test_unavailable_oauth_provider_retries_later(
 ) -> None:
     """An OAuth provider that is down for now makes setup retry."""
     with patch(
-        "custom_components.google_calendar_sync.async_get_config_entry_implementation",
+        "custom_components.google_calendar_sync.credentials.async_get_config_entry_implementation",
         side_effect=ImplementationUnavailableError("cloud"),
     ):
         await _setup(hass, config_entry)

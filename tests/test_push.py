@@ -25,7 +25,6 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
     async_fire_time_changed,
 )
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.google_calendar_sync.api import (
     GoogleCalendarApi,
@@ -78,18 +77,6 @@ class _FreshTokens:
 
     async def async_get_access_token(self, *, force_refresh: bool = False) -> str:
         return str(self._emulator.issue_tokens(ACCOUNT)["access_token"])
-
-
-@pytest.fixture
-async def hass_url(
-    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
-) -> str:
-    """Serve Home Assistant's HTTP app (webhooks included) on a loopback port."""
-    assert await async_setup_component(hass, "webhook", {})
-    client = await hass_client_no_auth()
-    url = str(client.make_url("/")).rstrip("/")
-    await hass.config.async_update(internal_url=url)
-    return url
 
 
 @pytest.fixture

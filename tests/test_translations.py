@@ -53,11 +53,12 @@ def test_every_flow_reason_and_error_has_a_message() -> None:
     """Abort reasons and form errors of the config flow are translated."""
     strings = json.loads((INTEGRATION / "strings.json").read_text(encoding="utf-8"))
     source = (INTEGRATION / "config_flow.py").read_text(encoding="utf-8")
+    config_flow, options_flow = source.split("class GoogleCalendarSyncOptionsFlow")
+    error = r'errors\[(?:"base"|CONF_[A-Z_]+)\] = (?:\(\s*)?"([a-z_]+)"'
     reasons = set(re.findall(r'reason="([a-z_]+)"', source))
-    errors = set(re.findall(r'errors\["base"\] = "([a-z_]+)"', source))
     assert reasons <= set(strings["config"]["abort"])
-    assert errors <= set(strings["config"]["error"])
-    assert errors <= set(strings["options"]["error"])
+    assert set(re.findall(error, config_flow)) <= set(strings["config"]["error"])
+    assert set(re.findall(error, options_flow)) <= set(strings["options"]["error"])
 
 
 def test_script_resolves_nested_component_references() -> None:

@@ -13,30 +13,24 @@ from homeassistant.helpers import (
     device_registry as dr,
     entity_registry as er,
 )
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.config_entry_oauth2_flow import (
-    ImplementationUnavailableError,
-    OAuth2Session,
-    async_get_config_entry_implementation,
-)
 from homeassistant.helpers.typing import ConfigType
 
-from .api import (
-    ConfigEntryAuth,
-    GoogleAuthError,
-    GoogleCalendarApi,
-    GoogleCalendarApiError,
-    endpoints_from_environment,
-)
+from .api import GoogleAuthError, GoogleCalendarApiError
 from .colors import ColorPalette
-from .const import CONF_CALENDARS, DOMAIN
+from .const import CONF_CALENDARS, DOMAIN, AuthType
 from .coordinator import (
     CalendarSyncCoordinator,
     GoogleCalendarSyncConfigEntry,
     GoogleCalendarSyncData,
     calendar_unique_id,
 )
+from .credentials import async_entry_api, auth_type
 from .export import async_start_auto_export
+from .public import (
+    async_delete_public_issues,
+    async_public_calendars,
+    async_watch_public_calendars,
+)
 from .push import async_remove_push, async_setup_push
 from .services import async_setup_services
 from .store import SyncStore
@@ -56,26 +50,21 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool | None:
 async def async_setup_entry(
     hass: HomeAssistant, entry: GoogleCalendarSyncConfigEntry
 ) -> bool:
-    """Set up one Google account from a config entry."""
-    try:
-        implementation = await async_get_config_entry_implementation(hass, entry)
-    except ImplementationUnavailableError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="oauth_implementation_unavailable",
-        ) from err
-    auth = ConfigEntryAuth(OAuth2Session(hass, entry, implementation))
-    api = await GoogleCalendarApi.async_create(
-        async_get_clientsession(hass), auth, endpoints_from_environment()
-    )
+    """Set up one Google account (user, service account or API key) from an entry."""
+    api = await async_entry_api(hass, entry)
     account = str(entry.unique_id)
+    public = auth_type(entry.data) is AuthType.API_KEY
     try:
-        await auth.async_get_access_token()
-        calendars = {
-            calendar["id"]: calendar for calendar in await api.list_calendars()
-        }
-        # Once per entry: the palette is Google's and changes only with a reload.
-        palette = ColorPalette.from_colors(await api.get_colors())
+        if public:
+            # An API key has no calendar list (no user): read each calendar.
+            calendars = await async_public_calendars(hass, entry, api)
+            palette = ColorPalette()
+        else:
+            calendars = {
+                calendar["id"]: calendar for calendar in await api.list_calendars()
+            }
+            # Once per entry: the palette is Google's and changes only with a reload.
+            palette = ColorPalette.from_colors(await api.get_colors())
     except GoogleAuthError as err:
         raise ConfigEntryAuthFailed(
             translation_domain=DOMAIN,
@@ -139,6 +128,8 @@ async def async_setup_entry(
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await async_start_auto_export(hass, entry)
     # After the first refresh: a notification then only ever needs an incremental sync.
+    if public:
+        async_watch_public_calendars(hass, entry, coordinators.values())
     await async_setup_push(hass, entry)
     return True
 
@@ -204,6 +195,7 @@ async def async_remove_entry(
 ) -> None:
     """Remove the synced copy of the account's calendars."""
     await async_remove_push(hass, entry)
+    async_delete_public_issues(hass, entry.entry_id)
     await SyncStore(hass, entry.entry_id).async_remove()
 
 

@@ -364,7 +364,7 @@ class _BatchCredentials:
 
     def __init__(
         self,
-        auth: AccessTokenProvider,
+        auth: AccessTokenProvider | None,
         loop: asyncio.AbstractEventLoop,
         access_token: str,
     ) -> None:
@@ -373,7 +373,12 @@ class _BatchCredentials:
         self.access_token = access_token
 
     def refresh(self, http: Any) -> None:
-        """Refresh the token through the event loop (called from the executor)."""
+        """Refresh the token through the event loop (called from the executor).
+
+        An API key has nothing to refresh: the parts then keep Google's 401.
+        """
+        if self._auth is None:
+            return
         self.access_token = asyncio.run_coroutine_threadsafe(
             self._auth.async_get_access_token(force_refresh=True), self._loop
         ).result()
@@ -426,25 +431,33 @@ async def _run_in_default_executor(func: Callable[..., Any], *args: Any) -> Any:
     )
 
 
-def _build_service(api_endpoint: str) -> Any:
-    """Build the Calendar service from the bundled discovery document (reads files)."""
+def _build_service(api_endpoint: str, api_key: str | None) -> Any:
+    """Build the Calendar service from the bundled discovery document (reads files).
+
+    With an API key the client library adds `key=` to every request it builds.
+    """
     return build(
         "calendar",
         "v3",
         static_discovery=True,
         cache_discovery=False,
         client_options={"api_endpoint": api_endpoint},
+        developerKey=api_key,
         http=_NeverSendHttp(),
     )
 
 
 class GoogleCalendarApi:
-    """Async Google Calendar API v3 client on an aiohttp session."""
+    """Async Google Calendar API v3 client on an aiohttp session.
+
+    `auth` is None for an API key client: requests then carry only `key=` (public
+    calendars, read only).
+    """
 
     def __init__(
         self,
         session: aiohttp.ClientSession,
-        auth: AccessTokenProvider,
+        auth: AccessTokenProvider | None,
         endpoints: GoogleEndpoints,
         service: Any,
         *,
@@ -458,6 +471,7 @@ class GoogleCalendarApi:
         self._retry = retry or RetryPolicy()
         self._executor = executor or _run_in_default_executor
         self._calendar_list = service.calendarList()
+        self._calendars = service.calendars()
         self._events = service.events()
         self._channels = service.channels()
         self._colors = service.colors()
@@ -470,15 +484,16 @@ class GoogleCalendarApi:
     async def async_create(
         cls,
         session: aiohttp.ClientSession,
-        auth: AccessTokenProvider,
+        auth: AccessTokenProvider | None,
         endpoints: GoogleEndpoints,
         *,
+        api_key: str | None = None,
         retry: RetryPolicy | None = None,
         executor: Callable[..., Awaitable[Any]] | None = None,
     ) -> GoogleCalendarApi:
         """Build the client; the discovery document is read in the executor."""
         run = executor or _run_in_default_executor
-        service = await run(_build_service, endpoints.api)
+        service = await run(_build_service, endpoints.api, api_key)
         return cls(session, auth, endpoints, service, retry=retry, executor=run)
 
     def async_close(self) -> None:
@@ -534,6 +549,24 @@ class GoogleCalendarApi:
         """Return the calendarList entry (summary, accessRole, timeZone) of a calendar."""
         result: dict[str, Any] = await self._execute(
             lambda: self._calendar_list.get(calendarId=calendar_id)
+        )
+        return result
+
+    async def add_to_calendar_list(self, calendar_id: str) -> dict[str, Any]:
+        """Add a calendar shared with the account to its calendarList; return the entry.
+
+        A service account's calendarList starts empty: shared calendars appear in it
+        only once inserted.
+        """
+        result: dict[str, Any] = await self._execute(
+            lambda: self._calendar_list.insert(body={"id": calendar_id})
+        )
+        return result
+
+    async def get_calendar_resource(self, calendar_id: str) -> dict[str, Any]:
+        """Return calendars.get (summary, timeZone): what an API key may read."""
+        result: dict[str, Any] = await self._execute(
+            lambda: self._calendars.get(calendarId=calendar_id)
         )
         return result
 
@@ -882,8 +915,12 @@ class GoogleCalendarApi:
         retry = 0
         while True:
             try:
-                token = await self._async_cancellable(
-                    self._auth.async_get_access_token(force_refresh=force_refresh)
+                token = (
+                    await self._async_cancellable(
+                        self._auth.async_get_access_token(force_refresh=force_refresh)
+                    )
+                    if self._auth is not None
+                    else ""
                 )
                 force_refresh = False
                 try:
@@ -925,8 +962,12 @@ class GoogleCalendarApi:
         headers: dict[str, str],
         token: str,
     ) -> tuple[httplib2.Response, bytes]:
-        """Send one HTTP request on the aiohttp session (async_close cancels it)."""
-        headers["authorization"] = f"Bearer {token}"
+        """Send one HTTP request on the aiohttp session (async_close cancels it).
+
+        Without a token (an API key client) no authorization header is sent.
+        """
+        if token:
+            headers["authorization"] = f"Bearer {token}"
         self.request_count += 1
         return await self._async_cancellable(
             self._async_round_trip(method, uri, data, headers)

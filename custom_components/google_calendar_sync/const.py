@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Final
 
 DOMAIN: Final = "google_calendar_sync"
@@ -18,6 +19,19 @@ CONF_SAFETY_NET_HOURS: Final = "safety_net_hours"
 CONF_EXPORT_SOURCES: Final = "export_sources"
 CONF_EXPORT_TARGET: Final = "export_target"
 CONF_WEBHOOK_ID: Final = "webhook_id"
+CONF_AUTH_TYPE: Final = "auth_type"
+CONF_SERVICE_ACCOUNT_KEY: Final = "service_account_key"
+CONF_SUBJECT: Final = "subject"
+
+
+class AuthType(StrEnum):
+    """How an entry reaches Google (entries without auth_type are OAuth)."""
+
+    OAUTH = "oauth"
+    SERVICE_ACCOUNT = "service_account"
+    API_KEY = "api_key"
+
+
 # Declined invitations: hidden (False, like Google's default) or shown greyed out in
 # a calendar of their own.
 CONF_SHOW_DECLINED: Final = "show_declined"

@@ -5,17 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_ACCESS_TOKEN, CONF_TOKEN
+from homeassistant.const import CONF_ACCESS_TOKEN, CONF_API_KEY, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_CALENDARS, CONF_EXPORT_TARGET, CONF_WEBHOOK_ID
+from .const import (
+    CONF_CALENDARS,
+    CONF_EXPORT_TARGET,
+    CONF_SERVICE_ACCOUNT_KEY,
+    CONF_SUBJECT,
+    CONF_WEBHOOK_ID,
+)
 from .coordinator import GoogleCalendarSyncConfigEntry
 
-# Tokens, e-mail addresses (calendar ids are addresses) and event texts.
+# Secrets (tokens, service account keys, API keys), e-mail addresses (calendar ids
+# and delegated users are addresses) and event texts.
 TO_REDACT = {
     CONF_ACCESS_TOKEN,
     "refresh_token",
     CONF_TOKEN,
+    CONF_SERVICE_ACCOUNT_KEY,
+    "private_key",
+    CONF_SUBJECT,
+    CONF_API_KEY,
     CONF_WEBHOOK_ID,
     CONF_CALENDARS,
     CONF_EXPORT_TARGET,

@@ -33,7 +33,8 @@ from .api import (
     GoogleRateLimitError,
     GoogleTransientError,
 )
-from .const import CONF_PUSH_ENABLED, CONF_WEBHOOK_ID, DOMAIN
+from .const import CONF_PUSH_ENABLED, CONF_WEBHOOK_ID, DOMAIN, AuthType
+from .credentials import auth_type
 from .store import StoredChannel
 
 if TYPE_CHECKING:
@@ -94,7 +95,13 @@ async def async_setup_push(
 ) -> None:
     """Start push for a set-up entry unless turned off; polling covers failures."""
     data = entry.runtime_data
-    if not entry.options.get(CONF_PUSH_ENABLED, True) or not data.coordinators:
+    # Google ties a channel to the user and OAuth client that opened it: an API key
+    # has neither, so public calendars are polled.
+    if (
+        not entry.options.get(CONF_PUSH_ENABLED, True)
+        or not data.coordinators
+        or auth_type(entry.data) is AuthType.API_KEY
+    ):
         async_delete_push_issue(hass, entry.entry_id)
         return
     coordinators = data.coordinators

@@ -171,10 +171,14 @@ async def add_integration(page: Any, base_url: str, shot: Shot) -> None:
     await expect(brand).to_be_visible(timeout=STEP_TIMEOUT)
     await shot(page, "03-add-integration")
 
+    await brand.click()
+    # The first step asks for the way in; signing in is the first choice.
+    sign_in = page.get_by_text("Sign in with Google")
+    await expect(sign_in).to_be_visible(timeout=STEP_TIMEOUT)
     # The application credentials are already there, so Home Assistant goes straight
     # to Google's (the emulator's) consent page, in a new window.
     async with page.context.expect_page(timeout=STEP_TIMEOUT) as popup_info:
-        await brand.click()
+        await sign_in.click()
     consent = await popup_info.value
     await expect(consent.get_by_role("button", name="Allow")).to_be_visible(
         timeout=STEP_TIMEOUT

@@ -15,7 +15,14 @@ import pytest
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.channels import registry
 from google_calendar_emulator.control import EMULATOR_KEY, _guard, _is_loopback, index
-from google_calendar_emulator.demo import DEMO_USER, FAMILY_CALENDAR, HOLIDAYS_CALENDAR
+from google_calendar_emulator.demo import (
+    DEMO_API_KEY,
+    DEMO_SERVICE_ACCOUNT,
+    DEMO_USER,
+    FAMILY_CALENDAR,
+    HOLIDAYS_CALENDAR,
+    PUBLIC_CALENDAR,
+)
 
 from .conftest import CalendarClient
 
@@ -349,3 +356,94 @@ async def test_control_refuses_other_hosts(
     response = await _guard(index)(request)
 
     assert response.status == 403
+
+
+async def test_service_accounts_and_keys_are_managed_like_in_the_console(
+    calendar_emulator: GoogleCalendarEmulator, control: Control
+) -> None:
+    """Create a service account (answers its JSON key), add and delete keys."""
+    status, key = await control("POST", "/service-accounts", {"name": "robot"})
+    assert status == 201
+    email = key["client_email"]
+    assert email == "robot@emulator-project.iam.gserviceaccount.com"
+    assert key["token_uri"] == calendar_emulator.token_url
+    account = calendar_emulator.identities.service_accounts[email]
+    assert not account.delegation
+
+    status, second = await control("POST", f"/service-accounts/{email}/keys")
+    assert status == 201
+    assert set(account.public_keys) == {key["private_key_id"], second["private_key_id"]}
+    status, _ = await control(
+        "DELETE", f"/service-accounts/{email}/keys/{key['private_key_id']}"
+    )
+    assert status == 204
+    assert set(account.public_keys) == {second["private_key_id"]}
+
+    status, _ = await control("POST", "/service-accounts", {"name": "robot"})
+    assert status == 409
+    status, admin = await control(
+        "POST", "/service-accounts", {"name": "admin", "delegation": True}
+    )
+    assert calendar_emulator.identities.service_accounts[
+        admin["client_email"]
+    ].delegation
+
+    status, _ = await control("DELETE", f"/service-accounts/{email}")
+    assert status == 204
+    assert email not in calendar_emulator.identities.service_accounts
+    status, _ = await control("DELETE", f"/service-accounts/{email}")
+    assert status == 404
+
+    status, _ = await control("POST", "/reset")
+    assert calendar_emulator.identities.service_accounts == {}
+
+
+async def test_api_keys_and_public_calendars(
+    calendar_emulator: GoogleCalendarEmulator, control: Control
+) -> None:
+    """API keys (valid or restricted) and public calendars are created by control."""
+    status, body = await control("POST", "/api-keys")
+    assert status == 201
+    assert not calendar_emulator.identities.api_keys[body["key"]].restricted
+    status, body = await control("POST", "/api-keys", {"restricted": True})
+    assert calendar_emulator.identities.api_keys[body["key"]].restricted
+
+    calendar_id = calendar_emulator.add_calendar("user@example.com", "Matches")
+    status, body = await control("POST", f"/calendars/{calendar_id}/public")
+    assert (status, body) == (200, {"public": True})
+    assert calendar_emulator.model.calendars[calendar_id].acl["anonymous"] == "reader"
+    status, body = await control(
+        "POST", f"/calendars/{calendar_id}/public", {"public": False}
+    )
+    assert body == {"public": False}
+    assert "anonymous" not in calendar_emulator.model.calendars[calendar_id].acl
+
+
+async def test_seed_demo_offers_every_way_in(
+    calendar_emulator: GoogleCalendarEmulator, control: Control
+) -> None:
+    """The demo seed has a service account with Family shared and a public calendar."""
+    status, seeded = await control("POST", "/seed", {"name": "demo"})
+    assert status == 201
+    key = seeded["service_account_key"]
+    assert key["client_email"] == DEMO_SERVICE_ACCOUNT
+    assert (
+        calendar_emulator.model.calendars[FAMILY_CALENDAR].acl[DEMO_SERVICE_ACCOUNT]
+        == "writer"
+    )
+    assert seeded["api_key"] == DEMO_API_KEY
+    async with aiohttp.ClientSession() as session:
+        url = f"{calendar_emulator.api_endpoint}calendars/{PUBLIC_CALENDAR}/events"
+        async with session.get(url, params={"key": DEMO_API_KEY}) as resp:
+            events = (await resp.json())["items"]
+    assert {event["summary"] for event in events} == {
+        "Home match",
+        "Away match",
+        "Cup final",
+    }
+
+    # Seeding again mints a new key of the same account and adds no events.
+    status, again = await control("POST", "/seed", {})
+    assert again["service_account_key"]["client_email"] == DEMO_SERVICE_ACCOUNT
+    assert again["service_account_key"]["private_key_id"] != key["private_key_id"]
+    assert len(calendar_emulator.events(PUBLIC_CALENDAR)) == 3

@@ -126,6 +126,7 @@ async def test_runs_alone_answers_and_stops_cleanly(
     output = stdout.decode()
     assert "API endpoint:" in output
     assert "Demo user:     demo@example.com" in output
+    assert "API key:       AIzaDemoKeyForPublicCalendars" in output
     assert output.rstrip().endswith("Google Calendar emulator stopped")
 
 

@@ -1,0 +1,169 @@
+"""Entries of each kind reach Google their own way; a service account works like a user."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+
+from custom_components.google_calendar_sync.const import (
+    CONF_CALENDARS,
+    CONF_PUSH_ENABLED,
+    DOMAIN,
+    EVENT_CHANGED,
+)
+from custom_components.google_calendar_sync.push import SYNC_COOLDOWN
+from google_calendar_emulator import GoogleCalendarEmulator
+
+from .common import loaded_entry, service_account_entry
+from .conftest import CLUB_CALENDAR, SERVICE_ACCOUNT, WEBHOOK_ID
+
+
+def _event(summary: str) -> dict[str, Any]:
+    """Return a timed event body for tomorrow."""
+    start = dt_util.utcnow().replace(microsecond=0) + timedelta(days=1)
+    return {
+        "summary": summary,
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(hours=1)).isoformat()},
+    }
+
+
+@pytest.fixture
+def sa_entry(
+    calendar_emulator: GoogleCalendarEmulator,
+    service_account_key: dict[str, Any],
+    entry_options: dict[str, Any],
+) -> MockConfigEntry:
+    """Return a service account entry syncing the Club calendar (in its list)."""
+    calendar_emulator.model.insert_calendar_list_entry(SERVICE_ACCOUNT, CLUB_CALENDAR)
+    return service_account_entry(
+        service_account_key,
+        {**entry_options, CONF_CALENDARS: [CLUB_CALENDAR], CONF_PUSH_ENABLED: True},
+        webhook_id=WEBHOOK_ID,
+    )
+
+
+@pytest.fixture
+async def http_views(hass: HomeAssistant, setup_credentials: None) -> None:
+    """Set up what registers HTTP views: the router freezes once the server runs."""
+    assert await async_setup_component(hass, "calendar", {})
+
+
+@pytest.fixture
+async def sa_integration(
+    hass: HomeAssistant,
+    http_views: None,
+    hass_url: str,
+    sa_entry: MockConfigEntry,
+) -> AsyncGenerator[MockConfigEntry]:
+    """Set the service account entry up with push, once webhooks are served."""
+    async with loaded_entry(hass, sa_entry):
+        yield sa_entry
+
+
+def _club_entity(hass: HomeAssistant) -> str:
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "calendar", DOMAIN, f"{SERVICE_ACCOUNT}-{CLUB_CALENDAR}"
+    )
+    assert entity_id is not None
+    return entity_id
+
+
+async def test_service_account_entry_syncs_by_push_and_writes(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    sa_integration: MockConfigEntry,
+) -> None:
+    """Push, incremental sync and writes work as for a user's entry."""
+    coordinator = sa_integration.runtime_data.coordinators[CLUB_CALENDAR]
+    assert coordinator.writable
+    await calendar_emulator.notifications_idle()
+    await hass.async_block_till_done()
+    assert coordinator.push_active
+    [channel] = calendar_emulator.channels.values()
+    assert channel.calendar_id == CLUB_CALENDAR
+
+    events = async_capture_events(hass, EVENT_CHANGED)
+    created = calendar_emulator.insert_event(CLUB_CALENDAR, _event("Club night"))
+    await calendar_emulator.notifications_idle()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SYNC_COOLDOWN))
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert [(e.data["event_id"], e.data["change"]) for e in events] == [
+        (created["id"], "created")
+    ]
+    assert coordinator.snapshot.sync_token is not None
+
+    entity_id = _club_entity(hass)
+    await hass.services.async_call(
+        DOMAIN,
+        "create_event",
+        {
+            "entity_id": entity_id,
+            "summary": "Committee",
+            "start_date_time": "2030-01-07 09:00:00",
+            "duration": {"minutes": 60},
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert {event["summary"] for event in calendar_emulator.events(CLUB_CALENDAR)} == {
+        "Club night",
+        "Committee",
+    }
+    # Every API call carried a service account token from the JWT bearer grant.
+    assert {
+        token.client_id for token in calendar_emulator.oauth.access_tokens.values()
+    } == {SERVICE_ACCOUNT}
+
+
+async def test_deleted_key_starts_reauth(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    emulator_endpoint: GoogleCalendarEmulator,
+    service_account_key: dict[str, Any],
+    sa_entry: MockConfigEntry,
+) -> None:
+    """Google refusing the key asks the user for a new one."""
+    calendar_emulator.identities.delete_key(
+        SERVICE_ACCOUNT, service_account_key["private_key_id"]
+    )
+    sa_entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(sa_entry.entry_id)
+    await hass.async_block_till_done()
+    assert sa_entry.state is ConfigEntryState.SETUP_ERROR
+    [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["context"]["source"] == SOURCE_REAUTH
+    assert flow["step_id"] == "reauth_service_account"
+
+
+async def test_key_deleted_while_running_starts_reauth(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    service_account_key: dict[str, Any],
+    sa_integration: MockConfigEntry,
+) -> None:
+    """A sync after the key and the service account were deleted asks for a key."""
+    calendar_emulator.identities.delete_service_account(SERVICE_ACCOUNT)
+    await hass.services.async_call(
+        DOMAIN,
+        "sync_now",
+        {"entity_id": _club_entity(hass)},
+        blocking=False,
+    )
+    await hass.async_block_till_done()
+    [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["context"]["source"] == SOURCE_REAUTH
