@@ -99,6 +99,50 @@ class Identities:
         self.service_accounts.clear()
         self.api_keys.clear()
 
+    def as_state(self) -> dict[str, Any]:
+        """Return service accounts (public keys as PEM) and API keys, JSON-friendly."""
+        return {
+            "service_accounts": [
+                {
+                    "email": account.email,
+                    "project_id": account.project_id,
+                    "client_id": account.client_id,
+                    "delegation": account.delegation,
+                    "public_keys": {
+                        key_id: key.public_bytes(
+                            serialization.Encoding.PEM,
+                            serialization.PublicFormat.SubjectPublicKeyInfo,
+                        ).decode()
+                        for key_id, key in account.public_keys.items()
+                    },
+                }
+                for account in self.service_accounts.values()
+            ],
+            "api_keys": {key.key: key.restricted for key in self.api_keys.values()},
+        }
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Replace service accounts and API keys with what as_state returned."""
+        self.reset()
+        for fields in state["service_accounts"]:
+            public_keys: dict[str, rsa.RSAPublicKey] = {}
+            for key_id, pem in fields["public_keys"].items():
+                key = serialization.load_pem_public_key(pem.encode())
+                if not isinstance(key, rsa.RSAPublicKey):
+                    raise TypeError(f"Key {key_id} of {fields['email']} is not RSA")
+                public_keys[key_id] = key
+            self.service_accounts[fields["email"]] = ServiceAccount(
+                email=fields["email"],
+                project_id=fields["project_id"],
+                client_id=fields["client_id"],
+                delegation=fields["delegation"],
+                public_keys=public_keys,
+            )
+        self.api_keys = {
+            key: ApiKey(key, restricted)
+            for key, restricted in state["api_keys"].items()
+        }
+
     # --- service accounts ---------------------------------------------------------
 
     def create_service_account(

@@ -264,6 +264,9 @@ class CalendarModel:
                 token: [calendar_id, serial]
                 for token, (calendar_id, serial) in self._sync_tokens.items()
             },
+            "calendar_lists": {
+                user: sorted(listed) for user, listed in self.calendar_lists.items()
+            },
         }
 
     def restore_state(self, state: Mapping[str, Any]) -> None:
@@ -277,6 +280,9 @@ class CalendarModel:
         self._sync_tokens = {
             token: (str(calendar_id), int(serial))
             for token, (calendar_id, serial) in state["sync_tokens"].items()
+        }
+        self.calendar_lists = {
+            user: set(listed) for user, listed in state["calendar_lists"].items()
         }
 
     def _notify(self, calendar_id: str) -> None:

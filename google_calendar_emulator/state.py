@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 def dump_state(emulator: GoogleCalendarEmulator) -> dict[str, Any]:
@@ -32,6 +32,7 @@ def dump_state(emulator: GoogleCalendarEmulator) -> dict[str, Any]:
         "model": emulator.model.as_state(),
         "oauth": emulator.oauth.as_state(),
         "channels": registry(emulator).as_state(),
+        "identities": emulator.identities.as_state(),
     }
 
 
@@ -42,6 +43,7 @@ def restore_state(emulator: GoogleCalendarEmulator, state: dict[str, Any]) -> No
     emulator.model.restore_state(state["model"])
     emulator.oauth.restore_state(state["oauth"])
     registry(emulator).restore_state(state["channels"])
+    emulator.identities.restore_state(state["identities"])
 
 
 class StateFile:

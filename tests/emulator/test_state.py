@@ -6,13 +6,17 @@ from collections.abc import AsyncGenerator
 from datetime import date
 import json
 from pathlib import Path
+import time
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
+from google.auth import crypt, jwt
 import pytest
 
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.demo import DEMO_USER, seed_demo
+from google_calendar_emulator.identities import JWT_BEARER
 from google_calendar_emulator.state import StateFile, dump_state, restore_state
 
 TODAY = date(2030, 1, 7)
@@ -114,3 +118,47 @@ async def test_unknown_state_version_is_refused(
     state = dump_state(calendar_emulator)
     with pytest.raises(ValueError, match="Unsupported emulator state version"):
         restore_state(calendar_emulator, {**state, "version": 0})
+
+
+async def test_restart_keeps_service_accounts_api_keys_and_calendar_lists(
+    calendar_emulator: GoogleCalendarEmulator, restarted: GoogleCalendarEmulator
+) -> None:
+    """A service account's key, its calendar list and API keys work after a restart."""
+    key = calendar_emulator.create_service_account("robot")
+    robot = key["client_email"]
+    club = calendar_emulator.add_calendar("user@example.com", "Club")
+    calendar_emulator.share_calendar(club, robot, "writer")
+    calendar_emulator.model.calendar_lists[robot].add(club)
+    calendar_emulator.model.set_public(club)
+    api_key = calendar_emulator.identities.create_api_key()
+    restricted = calendar_emulator.identities.create_api_key(restricted=True)
+
+    restore_state(restarted, json.loads(json.dumps(dump_state(calendar_emulator))))
+
+    now = int(time.time())
+    assertion = jwt.encode(
+        crypt.RSASigner.from_service_account_info(key),
+        {
+            "iss": robot,
+            "scope": "https://www.googleapis.com/auth/calendar",
+            "aud": restarted.token_url,
+            "iat": now,
+            "exp": now + 3600,
+        },
+    ).decode()
+    events = f"{restarted.api_endpoint}calendars/{quote(club)}/events"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            restarted.token_url, data={"grant_type": JWT_BEARER, "assertion": assertion}
+        ) as response:
+            assert response.status == 200
+            token = (await response.json())["access_token"]
+        async with session.get(
+            f"{restarted.api_endpoint}users/me/calendarList",
+            headers={"Authorization": f"Bearer {token}"},
+        ) as response:
+            assert [item["id"] for item in (await response.json())["items"]] == [club]
+        async with session.get(events, params={"key": api_key}) as response:
+            assert response.status == 200
+        async with session.get(events, params={"key": restricted}) as response:
+            assert response.status == 403
