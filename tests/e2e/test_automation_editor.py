@@ -135,7 +135,12 @@ class HomeAssistantApi:
 
     async def add_integration(self, emulator_url: str) -> None:
         """Add the demo account: consent in the emulator, keep the default calendars."""
-        flow = await self.post("/api/config/config_entries/flow", {"handler": DOMAIN})
+        menu = await self.post("/api/config/config_entries/flow", {"handler": DOMAIN})
+        assert menu["type"] == "menu", menu
+        flow = await self.post(
+            f"/api/config/config_entries/flow/{menu['flow_id']}",
+            {"next_step_id": "oauth"},
+        )
         assert flow["type"] == "external", flow
         consent = dict(parse_qsl(urlsplit(flow["url"]).query))
         async with self.session.post(

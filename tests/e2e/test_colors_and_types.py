@@ -76,6 +76,12 @@ async def _link_account(
     flows = f"{base_url}/api/config/config_entries/flow"
     async with session.post(flows, json={"handler": DOMAIN}, headers=headers) as r:
         r.raise_for_status()
+        menu = await r.json()
+    assert menu["type"] == "menu", menu
+    async with session.post(
+        f"{flows}/{menu['flow_id']}", json={"next_step_id": "oauth"}, headers=headers
+    ) as r:
+        r.raise_for_status()
         flow = await r.json()
     assert flow["type"] == "external", flow
     query = {

@@ -36,13 +36,9 @@ async def _onboard(page: Any, base_url: str) -> None:
     await page.locator("input[name=password]").fill(OWNER["password"])
     await page.locator("input[name=password_confirm]").fill(OWNER["password"])
     await page.get_by_role("button", name="Create account").click()
-    for marker in (
-        page.get_by_text("Home location"),
-        page.get_by_text("country your home is in"),
-        page.locator("input[name=usage]"),
-    ):
-        await expect(marker).to_be_visible(timeout=STEP_TIMEOUT)
-        await page.get_by_role("button", name="Next").click()
+    # Location and units come from configuration.yaml; analytics keep their defaults.
+    await expect(page.locator("input[name=usage]")).to_be_visible(timeout=STEP_TIMEOUT)
+    await page.get_by_role("button", name="Next").click()
     await page.get_by_role("button", name="Finish").click()
     await expect(page.get_by_role("link", name="Settings")).to_be_visible(
         timeout=STEP_TIMEOUT
