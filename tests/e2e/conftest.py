@@ -64,6 +64,9 @@ KNOWN_LOG_LINES = (
     "Error loading libturbojpeg",
 )
 START_TIMEOUT = 60.0
+# A page that must show something: milliseconds per try, and tries.
+PAGE_TIMEOUT = 30_000
+PAGE_ATTEMPTS = 3
 STOP_TIMEOUT = 20.0
 
 
@@ -360,6 +363,33 @@ def hass_server(
                 shutil.copy(log, process.log.with_name("home-assistant.log"))
             print(f"--- Home Assistant log (end) ---\n{process.tail(120)}")
             print(f"Logs and configuration kept in {e2e_dir}")
+
+
+async def goto_until_visible(page: Any, url: str, locator: Any) -> None:
+    """Open url and wait until locator shows, loading the page again if it does not.
+
+    A busy machine can take long to load a panel's code the first time, and what a
+    page shows may be written just after it loaded (a panel registered, a trace
+    stored): give each try a generous wait and load again rather than fail at once.
+    """
+    from playwright.async_api import TimeoutError as PlaywrightTimeoutError, expect
+
+    for attempt in range(PAGE_ATTEMPTS):
+        await page.goto(url)
+        try:
+            await expect(locator).to_be_visible(timeout=PAGE_TIMEOUT)
+        except AssertionError, PlaywrightTimeoutError:
+            if attempt == PAGE_ATTEMPTS - 1:
+                raise
+        else:
+            return
+
+
+async def open_calendar_list(page: Any, base_url: str) -> None:
+    """Open the calendar panel in its list view (this week), as a person would."""
+    list_view = page.get_by_label("List (7 days)")
+    await goto_until_visible(page, f"{base_url}/calendar", list_view)
+    await list_view.click()
 
 
 @pytest.fixture

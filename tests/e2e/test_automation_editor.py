@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import aiohttp
 import pytest
 
-from .conftest import CHROMIUM, DOMAIN, Process
+from .conftest import CHROMIUM, DOMAIN, Process, goto_until_visible
 
 pytestmark = [
     pytest.mark.e2e,
@@ -268,12 +268,21 @@ async def test_automation_on_the_event_entity_runs_on_a_change_in_google(
         assert changes["attributes"]["changed_fields"] == ["summary"]
 
         # The trace of the run, as the user opens it from the editor.
-        await page.goto(f"{base_url}/config/automation/trace/{automation_id}")
-        for step in (
-            "Event received, executed",
-            "Persistent Notification: Create persistent notification, executed",
+        # The run is stored when it ends: the page is loaded again until it shows.
+        await goto_until_visible(
+            page,
+            f"{base_url}/config/automation/trace/{automation_id}",
+            page.get_by_text("Executed:"),
+        )
+        await expect(page.get_by_text("Event received").first).to_be_visible()
+        await page.get_by_role("tab", name="Trace timeline").click()
+        # Its timeline: the trigger, the notification the action created, the end.
+        for line in (
+            "Triggered by the state of",
+            "Persistent Notification: Create persistent notification",
+            "Finished at",
         ):
-            await expect(page.get_by_role("img", name=step)).to_be_visible(
+            await expect(page.get_by_text(line).first).to_be_visible(
                 timeout=STEP_TIMEOUT
             )
         await photograph(page, "automation-trace")

@@ -11,7 +11,7 @@ import pytest
 
 from google_calendar_emulator.demo import DEMO_API_KEY, PUBLIC_CALENDAR
 
-from .conftest import CHROMIUM, Process
+from .conftest import CHROMIUM, Process, open_calendar_list
 
 pytestmark = [
     pytest.mark.e2e,
@@ -78,8 +78,7 @@ async def test_public_calendar_by_api_key(
     await finish.click()
 
     # The panel's list view (this week) shows today's home match and the away match.
-    await page.goto(f"{base_url}/calendar")
-    await page.get_by_label("List (7 days)").click()
+    await open_calendar_list(page, base_url)
     await expect(page.get_by_text("Home match").first).to_be_visible(
         timeout=STEP_TIMEOUT
     )

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from .conftest import CHROMIUM, TIME_ZONE, EmulatorServer, Process
+from .conftest import CHROMIUM, TIME_ZONE, EmulatorServer, Process, open_calendar_list
 
 pytestmark = [
     pytest.mark.e2e,
@@ -264,8 +264,7 @@ async def test_user_journey(
 
         # The calendar panel shows the demo account's events; the list view (this
         # week) shows today's whole, where the month grid may fold a busy day.
-        await page.goto(f"{base_url}/calendar")
-        await page.get_by_label("List (7 days)").click()
+        await open_calendar_list(page, base_url)
         await expect(page.get_by_text("Dentist").first).to_be_visible(
             timeout=STEP_TIMEOUT
         )
