@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:
 
 import aiohttp  # noqa: E402
 
-from custom_components.google_calendar_sync.api import (  # noqa: E402
+from custom_components.google_calendar_sync.google.api import (  # noqa: E402
     GoogleCalendarApi,
     GoogleEndpoints,
     StaticTokenAuth,

@@ -41,12 +41,12 @@ from pytest_homeassistant_custom_component.common import (
 
 from bench._common import ACCOUNT, TrafficMeter
 import custom_components  # noqa: F401  (lets the loader find the integration)
-from custom_components.google_calendar_sync.api import ENV_ENDPOINT
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
     CONF_PUSH_ENABLED,
     DOMAIN,
 )
+from custom_components.google_calendar_sync.google.api import ENV_ENDPOINT
 from google_calendar_emulator import GoogleCalendarEmulator
 from tests.common import free_port, linked_entry
 

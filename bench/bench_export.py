@@ -15,17 +15,17 @@ import time
 
 import aiohttp
 
-from custom_components.google_calendar_sync.api import (
-    GoogleCalendarApi,
-    GoogleEndpoints,
-    StaticTokenAuth,
-)
 from custom_components.google_calendar_sync.export import (
     Appointment,
     ExportResult,
     appointment_body,
     async_run_export,
     export_event_id,
+)
+from custom_components.google_calendar_sync.google.api import (
+    GoogleCalendarApi,
+    GoogleEndpoints,
+    StaticTokenAuth,
 )
 from google_calendar_emulator import GoogleCalendarEmulator
 

@@ -40,12 +40,12 @@ from bench._common import (
     running_emulator,
     seed_calendar,
 )
-from custom_components.google_calendar_sync.store import StoredData, stored_data_to_dict
-from custom_components.google_calendar_sync.sync import (
+from custom_components.google_calendar_sync.google.sync import (
     CalendarSnapshot,
     async_sync_calendar,
 )
-from custom_components.google_calendar_sync.timeline import CalendarTimeline
+from custom_components.google_calendar_sync.google.timeline import CalendarTimeline
+from custom_components.google_calendar_sync.store import StoredData, stored_data_to_dict
 from google_calendar_emulator import GoogleCalendarEmulator
 
 DEFAULT_SIZES = (10_000, 20_000)

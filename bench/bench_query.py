@@ -28,7 +28,7 @@ from homeassistant.components.google.calendar import _get_calendar_event
 
 from bench._common import ACCOUNT, TIME_ZONE, running_emulator, seed_calendar
 from custom_components.google_calendar_sync.calendar import _to_calendar_event
-from custom_components.google_calendar_sync.timeline import CalendarTimeline
+from custom_components.google_calendar_sync.google.timeline import CalendarTimeline
 
 DEFAULT_SIZES = (1_000, 10_000, 20_000)
 REPEATS = 3

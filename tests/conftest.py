@@ -20,7 +20,6 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 # Importing our package first makes pytest-homeassistant-custom-component find the
 # integration instead of reporting "Integration not found".
 import custom_components  # noqa: F401
-from custom_components.google_calendar_sync.api import ENV_ENDPOINT
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
     CONF_POLL_INTERVAL_MINUTES,
@@ -29,6 +28,7 @@ from custom_components.google_calendar_sync.const import (
     CONF_SYNC_WINDOW_DAYS,
     DOMAIN,
 )
+from custom_components.google_calendar_sync.google.api import ENV_ENDPOINT
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .common import linked_entry, loaded_entry

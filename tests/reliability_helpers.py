@@ -16,8 +16,6 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.google_calendar_sync import api as api_module
-from custom_components.google_calendar_sync.api import GoogleCalendarApi, RetryPolicy
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
     CONF_POLL_INTERVAL_MINUTES,
@@ -29,7 +27,15 @@ from custom_components.google_calendar_sync.const import (
     EVENT_CHANGED,
 )
 from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
-from custom_components.google_calendar_sync.sync import CalendarSnapshot, EventChange
+from custom_components.google_calendar_sync.google import api as api_module
+from custom_components.google_calendar_sync.google.api import (
+    GoogleCalendarApi,
+    RetryPolicy,
+)
+from custom_components.google_calendar_sync.google.sync import (
+    CalendarSnapshot,
+    EventChange,
+)
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT, CLIENT_ID, WEBHOOK_ID

@@ -8,7 +8,9 @@ from urllib.parse import quote
 from hypothesis import given, strategies as st
 import pytest
 
-from custom_components.google_calendar_sync.addresses import calendar_ids_from_text
+from custom_components.google_calendar_sync.google.addresses import (
+    calendar_ids_from_text,
+)
 
 CALENDAR = "matches@group.calendar.google.com"
 QUOTED = "matches%40group.calendar.google.com"

@@ -24,13 +24,14 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
 
-from custom_components.google_calendar_sync import api as api_module
-from custom_components.google_calendar_sync.api import (
+from custom_components.google_calendar_sync.const import DOMAIN
+from custom_components.google_calendar_sync.credentials import ConfigEntryAuth
+from custom_components.google_calendar_sync.google import api as api_module
+from custom_components.google_calendar_sync.google.api import (
     ENV_ENDPOINT,
     RETRY_AFTER_MAX,
     BatchOperation,
     BatchOutcome,
-    ConfigEntryAuth,
     GoogleAuthError,
     GoogleBadRequestError,
     GoogleCalendarApi,
@@ -50,7 +51,6 @@ from custom_components.google_calendar_sync.api import (
     error_from_http_error,
     retry_after,
 )
-from custom_components.google_calendar_sync.const import DOMAIN
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.faults import FaultKind
 

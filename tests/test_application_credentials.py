@@ -11,12 +11,12 @@ from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.setup import async_setup_component
 import pytest
 
-from custom_components.google_calendar_sync.api import ENV_ENDPOINT
 from custom_components.google_calendar_sync.application_credentials import (
     async_get_authorization_server,
     async_get_description_placeholders,
 )
 from custom_components.google_calendar_sync.const import DOMAIN
+from custom_components.google_calendar_sync.google.api import ENV_ENDPOINT
 
 
 async def test_authorization_server_defaults_to_google(

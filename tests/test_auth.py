@@ -12,19 +12,19 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 
-from custom_components.google_calendar_sync.api import (
+from custom_components.google_calendar_sync.const import OAUTH2_SCOPES
+from custom_components.google_calendar_sync.google.api import (
     GoogleAuthError,
     GoogleCalendarApi,
     GoogleEndpoints,
     GoogleTransientError,
 )
-from custom_components.google_calendar_sync.auth import (
+from custom_components.google_calendar_sync.google.auth import (
     REFRESH_MARGIN,
     InvalidServiceAccountKeyError,
     ServiceAccountAuth,
     ServiceAccountKey,
 )
-from custom_components.google_calendar_sync.const import OAUTH2_SCOPES
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.faults import FaultKind
 

@@ -18,10 +18,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.google_calendar_sync import calendar as calendar_module
-from custom_components.google_calendar_sync.api import (
-    GoogleCalendarApi,
-    GoogleTransientError,
-)
 from custom_components.google_calendar_sync.calendar import (
     GoogleCalendarSyncCalendarEntity,
 )
@@ -33,8 +29,12 @@ from custom_components.google_calendar_sync.const import (
     DOMAIN,
 )
 from custom_components.google_calendar_sync.coordinator import calendar_unique_id
-from custom_components.google_calendar_sync.event_views import EventView
-from custom_components.google_calendar_sync.timeline import CalendarTimeline
+from custom_components.google_calendar_sync.google.api import (
+    GoogleCalendarApi,
+    GoogleTransientError,
+)
+from custom_components.google_calendar_sync.google.event_views import EventView
+from custom_components.google_calendar_sync.google.timeline import CalendarTimeline
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .common import loaded_entry

@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import given, strategies as st
 
-from custom_components.google_calendar_sync.colors import ColorPalette
+from custom_components.google_calendar_sync.google.colors import ColorPalette
 
 PALETTE = ColorPalette.from_colors(
     {

@@ -18,11 +18,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from yarl import URL
 
-from custom_components.google_calendar_sync.api import (
-    GoogleAuthError,
-    GoogleCalendarApi,
-    GoogleTransientError,
-)
 from custom_components.google_calendar_sync.config_flow import api_key_unique_id
 from custom_components.google_calendar_sync.const import (
     CONF_AUTH_TYPE,
@@ -39,6 +34,11 @@ from custom_components.google_calendar_sync.const import (
     CONF_SYNC_WINDOW_DAYS,
     CONF_WEBHOOK_ID,
     DOMAIN,
+)
+from custom_components.google_calendar_sync.google.api import (
+    GoogleAuthError,
+    GoogleCalendarApi,
+    GoogleTransientError,
 )
 from google_calendar_emulator import GoogleCalendarEmulator
 
@@ -279,7 +279,7 @@ async def test_reading_the_account_fails(
     else:
         calendar_emulator.faults.fail_next(500, times=10, path_contains="calendarList")
         context = patch(
-            "custom_components.google_calendar_sync.api.RetryPolicy.delay",
+            "custom_components.google_calendar_sync.google.api.RetryPolicy.delay",
             return_value=0.0,
         )
     with context:

@@ -20,7 +20,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.google_calendar_sync.api import RetryPolicy
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
     CONF_PUSH_ENABLED,
@@ -41,6 +40,7 @@ from custom_components.google_calendar_sync.convert import (
     trim_recurrence,
     validate_rrule,
 )
+from custom_components.google_calendar_sync.google.api import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT

@@ -23,15 +23,15 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.google_calendar_sync import coordinator as coordinator_module
-from custom_components.google_calendar_sync.api import (
+from custom_components.google_calendar_sync.const import EVENT_CHANGED
+from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
+from custom_components.google_calendar_sync.google.api import (
     GoogleCalendarApi,
     GoogleNotFoundError,
     GoogleRateLimitError,
     GoogleTransientError,
 )
-from custom_components.google_calendar_sync.const import EVENT_CHANGED
-from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
-from custom_components.google_calendar_sync.sync import ChangeKind, EventChange
+from custom_components.google_calendar_sync.google.sync import ChangeKind, EventChange
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.faults import FaultKind
 
@@ -67,7 +67,7 @@ def coordinator(setup_integration: MockConfigEntry) -> CalendarSyncCoordinator:
 def _no_backoff() -> Any:
     """Patch the retry delay to zero so retries do not wait."""
     return patch(
-        "custom_components.google_calendar_sync.api.RetryPolicy.delay",
+        "custom_components.google_calendar_sync.google.api.RetryPolicy.delay",
         return_value=0.0,
     )
 
@@ -447,7 +447,7 @@ async def test_auth_error_from_the_api_starts_reauth(
     hass: HomeAssistant, coordinator: CalendarSyncCoordinator
 ) -> None:
     """A 401 the client cannot fix by refreshing maps to ConfigEntryAuthFailed."""
-    from custom_components.google_calendar_sync.api import GoogleAuthError
+    from custom_components.google_calendar_sync.google.api import GoogleAuthError
 
     with (
         patch.object(

@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import given, settings, strategies as st
 
-from custom_components.google_calendar_sync.event_views import (
+from custom_components.google_calendar_sync.google.event_views import (
     CalendarViews,
     EventType,
     EventView,
@@ -18,7 +18,7 @@ from custom_components.google_calendar_sync.event_views import (
     partition,
     response_status,
 )
-from custom_components.google_calendar_sync.timeline import CalendarTimeline
+from custom_components.google_calendar_sync.google.timeline import CalendarTimeline
 
 ME = "user@example.com"
 FIRST = datetime(2030, 1, 1, 9, tzinfo=UTC)

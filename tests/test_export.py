@@ -11,11 +11,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 
-from custom_components.google_calendar_sync.api import (
-    GoogleCalendarApi,
-    GoogleEndpoints,
-    StaticTokenAuth,
-)
 from custom_components.google_calendar_sync.export import (
     HASH_KEY,
     ORIGIN_KEY,
@@ -25,6 +20,11 @@ from custom_components.google_calendar_sync.export import (
     async_run_export,
     export_event_id,
     plan_export,
+)
+from custom_components.google_calendar_sync.google.api import (
+    GoogleCalendarApi,
+    GoogleEndpoints,
+    StaticTokenAuth,
 )
 from google_calendar_emulator import GoogleCalendarEmulator
 

@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.google_calendar_sync.const import EVENT_CHANGED
-from custom_components.google_calendar_sync.meet import (
+from custom_components.google_calendar_sync.google.meet import (
     meet_link,
     shown_description,
     written_description,

@@ -26,18 +26,18 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.google_calendar_sync.api import (
-    GoogleCalendarApi,
-    GoogleEndpoints,
-    RetryPolicy,
-    StaticTokenAuth,
-)
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
     CONF_PUSH_ENABLED,
     CONF_WEBHOOK_ID,
     DOMAIN,
     EVENT_CHANGED,
+)
+from custom_components.google_calendar_sync.google.api import (
+    GoogleCalendarApi,
+    GoogleEndpoints,
+    RetryPolicy,
+    StaticTokenAuth,
 )
 from custom_components.google_calendar_sync.push import (
     CHANNEL_TTL,

@@ -48,7 +48,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.google_calendar_sync.api import GoogleCalendarApi
 from custom_components.google_calendar_sync.calendar import (
     GoogleCalendarSyncCalendarEntity,
 )
@@ -58,7 +57,8 @@ from custom_components.google_calendar_sync.coordinator import (
     _keep_our_writes,
     calendar_unique_id,
 )
-from custom_components.google_calendar_sync.sync import (
+from custom_components.google_calendar_sync.google.api import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.sync import (
     CalendarSnapshot,
     ChangeKind,
     ChangeSet,

@@ -30,21 +30,21 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.google_calendar_sync.api import GoogleGoneError
 from custom_components.google_calendar_sync.calendar import (
     GoogleCalendarSyncCalendarEntity,
 )
 from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
+from custom_components.google_calendar_sync.google.api import GoogleGoneError
+from custom_components.google_calendar_sync.google.sync import (
+    CalendarSnapshot,
+    async_sync_calendar,
+)
+from custom_components.google_calendar_sync.google.timeline import CalendarTimeline
 from custom_components.google_calendar_sync.store import (
     StoredData,
     parse_stored_data,
     stored_data_to_dict,
 )
-from custom_components.google_calendar_sync.sync import (
-    CalendarSnapshot,
-    async_sync_calendar,
-)
-from custom_components.google_calendar_sync.timeline import CalendarTimeline
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .common import loaded_entry

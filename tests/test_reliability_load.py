@@ -20,7 +20,7 @@ from custom_components.google_calendar_sync.calendar import (
 )
 from custom_components.google_calendar_sync.const import DOMAIN
 from custom_components.google_calendar_sync.coordinator import calendar_unique_id
-from custom_components.google_calendar_sync.event_views import EventView
+from custom_components.google_calendar_sync.google.event_views import EventView
 from custom_components.google_calendar_sync.store import SyncStore, stored_data_to_dict
 from google_calendar_emulator import GoogleCalendarEmulator
 

@@ -35,7 +35,6 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.google_calendar_sync.api import RetryPolicy
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
     CONF_EXPORT_SOURCES,
@@ -49,6 +48,7 @@ from custom_components.google_calendar_sync.export import (
     AUTO_EXPORT_COOLDOWN,
     ORIGIN_KEY,
 )
+from custom_components.google_calendar_sync.google.api import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT

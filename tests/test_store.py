@@ -14,6 +14,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.google_calendar_sync.google.sync import CalendarSnapshot
 from custom_components.google_calendar_sync.store import (
     SAVE_DELAY,
     STORAGE_MINOR_VERSION,
@@ -21,7 +22,6 @@ from custom_components.google_calendar_sync.store import (
     StoredData,
     SyncStore,
 )
-from custom_components.google_calendar_sync.sync import CalendarSnapshot
 
 ENTRY_ID = "entry1"
 KEY = f"google_calendar_sync.{ENTRY_ID}"

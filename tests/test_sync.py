@@ -9,12 +9,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 
-from custom_components.google_calendar_sync.api import (
+from custom_components.google_calendar_sync.google.api import (
     GoogleCalendarApi,
     GoogleEndpoints,
     StaticTokenAuth,
 )
-from custom_components.google_calendar_sync.sync import (
+from custom_components.google_calendar_sync.google.sync import (
     CalendarSnapshot,
     ChangeKind,
     ChangeSet,

@@ -13,8 +13,8 @@ from dateutil.rrule import rrulestr
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.google_calendar_sync import timeline as timeline_module
-from custom_components.google_calendar_sync.timeline import (
+from custom_components.google_calendar_sync.google import timeline as timeline_module
+from custom_components.google_calendar_sync.google.timeline import (
     CalendarTimeline,
     TimelineEvent,
     check_recurrence,

@@ -15,8 +15,6 @@ from homeassistant.helpers import (
 )
 from homeassistant.helpers.typing import ConfigType
 
-from .api import GoogleAuthError, GoogleCalendarApiError
-from .colors import ColorPalette
 from .const import CONF_CALENDARS, DOMAIN, AuthType
 from .coordinator import (
     CalendarSyncCoordinator,
@@ -26,6 +24,8 @@ from .coordinator import (
 )
 from .credentials import async_entry_api, auth_type
 from .export import async_start_auto_export
+from .google.api import GoogleAuthError, GoogleCalendarApiError
+from .google.colors import ColorPalette
 from .public import (
     async_delete_public_issues,
     async_public_calendars,

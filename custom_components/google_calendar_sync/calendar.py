@@ -27,8 +27,8 @@ from .coordinator import (
     calendar_unique_id,
 )
 from .entity import GoogleCalendarSyncEntity, calendar_name
-from .event_views import EventView, event_type
-from .timeline import CalendarTimeline, TimelineEvent
+from .google.event_views import EventView, event_type
+from .google.timeline import CalendarTimeline, TimelineEvent
 
 _LOGGER = logging.getLogger(__name__)
 

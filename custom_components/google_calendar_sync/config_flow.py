@@ -43,18 +43,6 @@ from homeassistant.helpers.selector import (
 )
 import probatio
 
-from .addresses import calendar_ids_from_text
-from .api import (
-    GoogleAuthError,
-    GoogleBadRequestError,
-    GoogleCalendarApi,
-    GoogleCalendarApiError,
-    GoogleForbiddenError,
-    GoogleNotFoundError,
-    StaticTokenAuth,
-    endpoints_from_environment,
-)
-from .auth import InvalidServiceAccountKeyError, ServiceAccountKey
 from .const import (
     CONF_AUTH_TYPE,
     CONF_CALENDARS,
@@ -79,6 +67,18 @@ from .const import (
 from .coordinator import WRITABLE_ROLES, GoogleCalendarSyncConfigEntry
 from .credentials import async_api_key_api, async_service_account_api, auth_type
 from .export_routes import configured_routes, looping_routes, option_routes
+from .google.addresses import calendar_ids_from_text
+from .google.api import (
+    GoogleAuthError,
+    GoogleBadRequestError,
+    GoogleCalendarApi,
+    GoogleCalendarApiError,
+    GoogleForbiddenError,
+    GoogleNotFoundError,
+    StaticTokenAuth,
+    endpoints_from_environment,
+)
+from .google.auth import InvalidServiceAccountKeyError, ServiceAccountKey
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -18,18 +18,18 @@ from homeassistant.components.calendar.const import EVENT_END, EVENT_START
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 
-from .api import (
+from .const import DOMAIN
+from .google.api import (
     GoogleCalendarApiError,
     GoogleNotFoundError,
     GooglePreconditionFailedError,
 )
-from .const import DOMAIN
-from .meet import meet_link, written_description
-from .timeline import check_recurrence, google_time as google_time_of
+from .google.meet import meet_link, written_description
+from .google.timeline import check_recurrence, google_time as google_time_of
 
 if TYPE_CHECKING:
-    from .api import GoogleCalendarApi
     from .coordinator import CalendarSyncCoordinator
+    from .google.api import GoogleCalendarApi
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -18,15 +18,6 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .api import (
-    GoogleAuthError,
-    GoogleCalendarApi,
-    GoogleCalendarApiError,
-    GoogleClientClosedError,
-    GoogleNotFoundError,
-    GoogleRateLimitError,
-)
-from .colors import ColorPalette
 from .const import (
     CONF_FREE_EVENTS_BUSY,
     CONF_POLL_INTERVAL_MINUTES,
@@ -39,10 +30,18 @@ from .const import (
     DOMAIN,
     EVENT_CHANGED,
 )
-from .event_views import CalendarViews, EventView, event_type, response_status
-from .meet import meet_link
-from .store import StoredData, SyncStore
-from .sync import (
+from .google.api import (
+    GoogleAuthError,
+    GoogleCalendarApi,
+    GoogleCalendarApiError,
+    GoogleClientClosedError,
+    GoogleNotFoundError,
+    GoogleRateLimitError,
+)
+from .google.colors import ColorPalette
+from .google.event_views import CalendarViews, EventView, event_type, response_status
+from .google.meet import meet_link
+from .google.sync import (
     CalendarSnapshot,
     ChangeKind,
     ChangeSet,
@@ -51,7 +50,8 @@ from .sync import (
     async_sync_calendar,
     is_cancelled,
 )
-from .timeline import OnSkip, SkippedEvents
+from .google.timeline import OnSkip, SkippedEvents
+from .store import StoredData, SyncStore
 
 if TYPE_CHECKING:
     from .push import PushManager

@@ -31,7 +31,10 @@ from homeassistant.helpers.event import (
 )
 from homeassistant.util import dt as dt_util
 
-from .api import (
+from .calendar import GoogleCalendarSyncCalendarEntity
+from .const import CONF_EXPORT_SOURCES, CONF_EXPORT_TARGET
+from .convert import google_time, parse_google_time
+from .google.api import (
     BatchOperation,
     BatchOutcome,
     GoogleCalendarApi,
@@ -41,9 +44,6 @@ from .api import (
     GoogleGoneError,
     GoogleNotFoundError,
 )
-from .calendar import GoogleCalendarSyncCalendarEntity
-from .const import CONF_EXPORT_SOURCES, CONF_EXPORT_TARGET
-from .convert import google_time, parse_google_time
 
 if TYPE_CHECKING:
     from .coordinator import GoogleCalendarSyncConfigEntry

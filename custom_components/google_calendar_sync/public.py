@@ -14,15 +14,15 @@ from typing import Any
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
-from .api import (
+from .const import CONF_CALENDARS, DOMAIN
+from .coordinator import CalendarSyncCoordinator, GoogleCalendarSyncConfigEntry
+from .google.api import (
     GoogleBadRequestError,
     GoogleCalendarApi,
     GoogleCalendarApiError,
     GoogleForbiddenError,
     GoogleNotFoundError,
 )
-from .const import CONF_CALENDARS, DOMAIN
-from .coordinator import CalendarSyncCoordinator, GoogleCalendarSyncConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -27,21 +27,21 @@ from homeassistant.helpers.event import async_call_later, async_track_point_in_u
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util import dt as dt_util
 
-from .api import (
+from .const import CONF_PUSH_ENABLED, CONF_WEBHOOK_ID, DOMAIN, AuthType
+from .credentials import auth_type
+from .google.api import (
     GoogleAuthError,
     GoogleCalendarApiError,
     GoogleRateLimitError,
     GoogleTransientError,
 )
-from .const import CONF_PUSH_ENABLED, CONF_WEBHOOK_ID, DOMAIN, AuthType
-from .credentials import auth_type
 from .store import StoredChannel
 
 if TYPE_CHECKING:
     from homeassistant.components.cloud import CloudConnectionState
 
-    from .api import GoogleCalendarApi
     from .coordinator import GoogleCalendarSyncConfigEntry
+    from .google.api import GoogleCalendarApi
     from .store import StoredData, SyncStore
 
 _LOGGER = logging.getLogger(__name__)

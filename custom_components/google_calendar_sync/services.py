@@ -26,7 +26,6 @@ from homeassistant.util import dt as dt_util
 import probatio
 
 from . import fields
-from .api import GoogleCalendarApiError
 from .calendar import GoogleCalendarSyncCalendarEntity
 from .const import DOMAIN
 from .convert import (
@@ -50,7 +49,8 @@ from .export import (
 )
 from .export_routes import configured_routes, export_node, looping_routes
 from .fields import service_error, translated_entity_schema
-from .meet import meet_link
+from .google.api import GoogleCalendarApiError
+from .google.meet import meet_link
 
 SERVICE_CREATE_EVENT = "create_event"
 SERVICE_EXPORT_APPOINTMENTS = "export_appointments"

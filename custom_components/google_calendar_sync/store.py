@@ -14,7 +14,7 @@ from homeassistant.helpers.storage import Store
 import orjson
 
 from .const import DOMAIN
-from .sync import CalendarSnapshot, json_safe, malformed
+from .google.sync import CalendarSnapshot, json_safe, malformed
 
 _LOGGER = logging.getLogger(__name__)
 
