@@ -312,16 +312,20 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
     def set_push_active(self, active: bool) -> None:
         """Poll rarely while push is live and often when it is not.
 
-        The new interval counts from the next refresh. When push goes down, that
-        could be hours away and notifications may have been lost meanwhile: sync
-        now, which also restarts the timer (not while the entry unloads).
+        The timer restarts at once with the new interval. When push goes down,
+        notifications may have been lost meanwhile: sync now (not while the entry
+        unloads), which restarts the timer too.
         """
         if active is self._push_active:
             return
         self._push_active = active
         self.update_interval = SAFETY_NET_INTERVAL if active else POLL_INTERVAL
-        if not active and self.config_entry.state is ConfigEntryState.LOADED:
-            self.async_schedule_sync()
+        if not active:
+            if self.config_entry.state is ConfigEntryState.LOADED:
+                self.async_schedule_sync()
+        elif self.last_update_success and self.data is not None:
+            # The public way to restart the timer: the data is the same.
+            self.async_set_updated_data(self.data)
 
     @override
     async def _async_update_data(self) -> CalendarViews:
