@@ -36,7 +36,6 @@ from custom_components.google_calendar_sync.google.api import (
     GoogleRateLimitError,
     GoogleTransientError,
 )
-from custom_components.google_calendar_sync.google.sync import ChangeKind, EventChange
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.faults import FaultKind
 
@@ -682,15 +681,3 @@ async def test_cancelled_queued_sync_does_not_block_later_syncs(
         release.set()
         await running
     assert len(await coordinator.async_sync()) == 0
-
-
-async def test_bus_event_of_a_bare_cancellation_has_no_times(
-    hass: HomeAssistant, coordinator: CalendarSyncCoordinator
-) -> None:
-    """A cancellation known only by its id still makes a well-formed bus event."""
-    data = coordinator._event_data(
-        None, EventChange(ChangeKind.CANCELLED, {"id": "abc", "status": "cancelled"})
-    )
-    assert data["start"] is None
-    assert data["end"] is None
-    assert data["changed_fields"] == []

@@ -20,7 +20,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .const import DECLINED_COLOR, DOMAIN
-from .convert import EventWriter, InvalidRecurrenceError, validate_rrule
+from .convert import InvalidRecurrenceError, validate_rrule
 from .coordinator import (
     CalendarSyncCoordinator,
     GoogleCalendarSyncConfigEntry,
@@ -29,6 +29,7 @@ from .coordinator import (
 from .entity import GoogleCalendarSyncEntity, calendar_name
 from .google.event_views import EventView, event_type
 from .google.timeline import CalendarTimeline, TimelineEvent
+from .writer import EventWriter
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -27,16 +27,15 @@ import probatio
 
 from . import fields
 from .calendar import GoogleCalendarSyncCalendarEntity
+from .changes import event_fields
 from .const import DOMAIN
 from .convert import (
     RANGE_THIS_AND_FUTURE,
     EditScope,
-    EventWriter,
     InvalidRecurrenceError,
     normalize_rrule,
     validate_rrule,
 )
-from .coordinator import event_fields
 from .export import (
     ORIGIN_SERVICE,
     Appointment,
@@ -50,6 +49,7 @@ from .fields import service_error, translated_entity_schema
 from .google.api import GoogleCalendarApiError
 from .google.meet import meet_link
 from .google.model import format_time, split_instance_id
+from .writer import EventWriter
 
 SERVICE_CREATE_EVENT = "create_event"
 SERVICE_EXPORT_APPOINTMENTS = "export_appointments"
