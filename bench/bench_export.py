@@ -15,17 +15,16 @@ import time
 
 import aiohttp
 
-from custom_components.google_calendar_sync.export import (
-    Appointment,
-    ExportResult,
-    appointment_body,
-    async_run_export,
-    export_event_id,
-)
+from custom_components.google_calendar_sync.export import ExportResult, async_run_export
 from custom_components.google_calendar_sync.google.api import (
     GoogleCalendarApi,
     GoogleEndpoints,
     StaticTokenAuth,
+)
+from custom_components.google_calendar_sync.google.export_plan import (
+    Appointment,
+    appointment_body,
+    export_event_id,
 )
 from google_calendar_emulator import GoogleCalendarEmulator
 

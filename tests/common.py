@@ -5,12 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+import pathlib
 import socket
 import time
 from typing import Any
 
+from homeassistant.components.local_calendar.const import (
+    CONF_CALENDAR_NAME,
+    CONF_STORAGE_KEY,
+    STORAGE_PATH,
+)
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.google_calendar_sync.const import (
@@ -97,3 +105,49 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+# A Home Assistant calendar (local_calendar) to export from: "Practice".
+PRACTICE = "calendar.practice"
+
+
+def _ics(count: int, start: datetime) -> str:
+    """Return an iCalendar file with count half-hour appointments, one a day."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN"]
+    for index in range(count):
+        begin = start + timedelta(days=index)
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:appointment-{index}",
+            "DTSTAMP:20250101T000000Z",
+            f"DTSTART:{begin.astimezone(dt_util.UTC).strftime('%Y%m%dT%H%M%SZ')}",
+            f"DTEND:{(begin + timedelta(minutes=30)).astimezone(dt_util.UTC).strftime('%Y%m%dT%H%M%SZ')}",
+            f"SUMMARY:Patient {index}",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(lines) + "\r\n"
+
+
+async def setup_practice(hass: HomeAssistant) -> MockConfigEntry:
+    """Set up a local calendar "Practice" holding 120 future appointments."""
+    path = pathlib.Path(hass.config.path(STORAGE_PATH.format(key="practice")))
+    start = (dt_util.now() + timedelta(days=1)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    content = _ics(120, start)
+
+    def write() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+
+    await hass.async_add_executor_job(write)
+    entry = MockConfigEntry(
+        domain="local_calendar",
+        data={CONF_CALENDAR_NAME: "Practice", CONF_STORAGE_KEY: "practice"},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(PRACTICE) is not None
+    return entry

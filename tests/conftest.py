@@ -29,7 +29,7 @@ from custom_components.google_calendar_sync.const import (
 from custom_components.google_calendar_sync.google.api import ENV_ENDPOINT
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .common import linked_entry, loaded_entry
+from .common import linked_entry, loaded_entry, setup_practice
 
 pytest_plugins = ["google_calendar_emulator.pytest_plugin"]
 
@@ -181,3 +181,9 @@ def get_events(
         return response[entity_id]["events"]  # type: ignore[index,return-value]
 
     return _get_events
+
+
+@pytest.fixture
+async def practice(hass: HomeAssistant) -> MockConfigEntry:
+    """Return the set-up local calendar "Practice" (120 future appointments)."""
+    return await setup_practice(hass)

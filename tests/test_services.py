@@ -9,15 +9,9 @@ import pathlib
 import re
 from typing import Any
 
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.calendar.const import DATA_COMPONENT
-from homeassistant.components.local_calendar.const import (
-    CONF_CALENDAR_NAME,
-    CONF_STORAGE_KEY,
-    STORAGE_PATH,
-)
-from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, STATE_UNAVAILABLE
-from homeassistant.core import Context, CoreState, HomeAssistant, SupportsResponse
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import Context, HomeAssistant, SupportsResponse
 from homeassistant.exceptions import (
     HomeAssistantError,
     ServiceValidationError,
@@ -31,7 +25,6 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     MockUser,
     async_capture_events,
-    async_fire_time_changed,
 )
 from syrupy.assertion import SnapshotAssertion
 
@@ -40,20 +33,15 @@ from custom_components.google_calendar_sync.const import (
     CONF_EXPORT_SOURCES,
     CONF_EXPORT_TARGET,
     CONF_PUSH_ENABLED,
-    CONF_SYNC_WINDOW_DAYS,
     DOMAIN,
     EVENT_CHANGED,
 )
-from custom_components.google_calendar_sync.export import (
-    AUTO_EXPORT_COOLDOWN,
-    ORIGIN_KEY,
-)
+from custom_components.google_calendar_sync.export import ORIGIN_KEY
 from custom_components.google_calendar_sync.google.api import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
+from .common import PRACTICE as SOURCE
 from .conftest import ACCOUNT
-
-SOURCE = "calendar.practice"
 
 
 async def _no_sleep(_delay: float) -> None:
@@ -696,54 +684,6 @@ async def test_sync_now_respects_the_user_permissions(
 # Export from a Home Assistant calendar (local_calendar) into Google.
 
 
-def _ics(count: int, start: datetime) -> str:
-    """Return an iCalendar file with count half-hour appointments, one a day."""
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN"]
-    for index in range(count):
-        begin = start + timedelta(days=index)
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:appointment-{index}",
-            "DTSTAMP:20250101T000000Z",
-            f"DTSTART:{begin.astimezone(dt_util.UTC).strftime('%Y%m%dT%H%M%SZ')}",
-            f"DTEND:{(begin + timedelta(minutes=30)).astimezone(dt_util.UTC).strftime('%Y%m%dT%H%M%SZ')}",
-            f"SUMMARY:Patient {index}",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(lines) + "\r\n"
-
-
-async def _setup_practice(hass: HomeAssistant) -> MockConfigEntry:
-    """Set up a local calendar "Practice" holding 120 future appointments."""
-    path = pathlib.Path(hass.config.path(STORAGE_PATH.format(key="practice")))
-    start = (dt_util.now() + timedelta(days=1)).replace(
-        hour=9, minute=0, second=0, microsecond=0
-    )
-    content = _ics(120, start)
-
-    def write() -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-
-    await hass.async_add_executor_job(write)
-    entry = MockConfigEntry(
-        domain="local_calendar",
-        data={CONF_CALENDAR_NAME: "Practice", CONF_STORAGE_KEY: "practice"},
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert hass.states.get(SOURCE) is not None
-    return entry
-
-
-@pytest.fixture
-async def practice(hass: HomeAssistant) -> MockConfigEntry:
-    """Return the set-up local calendar "Practice"."""
-    return await _setup_practice(hass)
-
-
 def _batches(emulator: GoogleCalendarEmulator) -> int:
     return len(
         emulator.requests.matching(
@@ -1152,166 +1092,6 @@ async def test_separate_views_refuse_writes(
 
 
 # Automatic export (options export_sources / export_target).
-
-
-@pytest.mark.parametrize(
-    "entry_options",
-    [
-        {
-            CONF_CALENDARS: [ACCOUNT],
-            CONF_SYNC_WINDOW_DAYS: 365,
-            CONF_PUSH_ENABLED: False,
-            CONF_EXPORT_SOURCES: [SOURCE],
-            CONF_EXPORT_TARGET: ACCOUNT,
-        }
-    ],
-)
-async def test_automatic_export_follows_the_source_calendar(
-    hass: HomeAssistant,
-    practice: MockConfigEntry,
-    setup_integration: MockConfigEntry,
-    calendar_emulator: GoogleCalendarEmulator,
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    """All appointments go out at setup; a new one follows without any call."""
-    freezer.tick(timedelta(seconds=AUTO_EXPORT_COOLDOWN + 1))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-    assert len(calendar_emulator.events(ACCOUNT)) == 120
-
-    far = (dt_util.now() + timedelta(days=200)).replace(microsecond=0)
-    await hass.services.async_call(
-        "calendar",
-        "create_event",
-        {
-            "entity_id": SOURCE,
-            "summary": "New patient",
-            "start_date_time": far.isoformat(),
-            "end_date_time": (far + timedelta(minutes=30)).isoformat(),
-        },
-        blocking=True,
-    )
-    await hass.async_block_till_done()
-    freezer.tick(timedelta(seconds=AUTO_EXPORT_COOLDOWN + 1))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-    summaries = [e["summary"] for e in calendar_emulator.events(ACCOUNT)]
-    assert len(summaries) == 121
-    assert "New patient" in summaries
-
-
-AUTO_EXPORT_OPTIONS = {
-    CONF_CALENDARS: [ACCOUNT],
-    CONF_SYNC_WINDOW_DAYS: 365,
-    CONF_PUSH_ENABLED: False,
-    CONF_EXPORT_SOURCES: [SOURCE],
-    CONF_EXPORT_TARGET: ACCOUNT,
-}
-
-
-async def _settle(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    """Let the export debouncer run."""
-    freezer.tick(timedelta(seconds=AUTO_EXPORT_COOLDOWN + 1))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-
-
-@pytest.mark.parametrize("entry_options", [AUTO_EXPORT_OPTIONS])
-async def test_automatic_export_waits_for_its_source_and_repairs_hourly(
-    hass: HomeAssistant,
-    setup_integration: MockConfigEntry,
-    calendar_emulator: GoogleCalendarEmulator,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """A source loaded later is exported; the hourly pass restores lost events."""
-    await _settle(hass, freezer)
-    assert calendar_emulator.events(ACCOUNT) == []
-
-    practice_entry = await _setup_practice(hass)
-    await _settle(hass, freezer)
-    exported = calendar_emulator.events(ACCOUNT)
-    assert len(exported) == 120
-
-    calendar_emulator.delete_event(ACCOUNT, exported[0]["id"])
-    freezer.tick(timedelta(hours=1))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-    await _settle(hass, freezer)
-    assert len(calendar_emulator.events(ACCOUNT)) == 120
-
-    setup_integration.runtime_data.api._retry = RetryPolicy(
-        max_attempts=1, sleep=_no_sleep
-    )
-    calendar_emulator.faults.add("drop", times=5)
-    freezer.tick(timedelta(hours=1))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-    await _settle(hass, freezer)
-    assert "Automatic export of calendar.practice failed" in caplog.text
-    calendar_emulator.faults.clear()
-    assert await hass.config_entries.async_unload(practice_entry.entry_id)
-
-
-@pytest.mark.parametrize(
-    "entry_options", [{**AUTO_EXPORT_OPTIONS, CONF_EXPORT_TARGET: "other@example.com"}]
-)
-async def test_automatic_export_needs_a_synced_target(
-    hass: HomeAssistant,
-    setup_integration: MockConfigEntry,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """A target that is not a synced, writable calendar is reported, not used."""
-    assert any(
-        "Automatic export needs a synced, writable target" in record.getMessage()
-        for record in caplog.get_records("setup")
-    )
-
-
-@pytest.mark.parametrize("entry_options", [AUTO_EXPORT_OPTIONS])
-async def test_automatic_export_starts_once_home_assistant_has_started(
-    hass: HomeAssistant,
-    setup_credentials: None,
-    config_entry: MockConfigEntry,
-    calendar_emulator: GoogleCalendarEmulator,
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    """During startup the first export waits for every calendar to load."""
-    await _setup_practice(hass)
-    hass.set_state(CoreState.not_running)
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await _settle(hass, freezer)
-    assert calendar_emulator.events(ACCOUNT) == []
-    hass.set_state(CoreState.running)
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
-    await hass.async_block_till_done()
-    await _settle(hass, freezer)
-    assert len(calendar_emulator.events(ACCOUNT)) == 120
-    assert await hass.config_entries.async_unload(config_entry.entry_id)
-
-
-async def test_setting_the_export_option_exports_at_once(
-    hass: HomeAssistant,
-    practice: MockConfigEntry,
-    setup_integration: MockConfigEntry,
-    calendar_emulator: GoogleCalendarEmulator,
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    """Choosing sources and a target in the options flow starts the export."""
-    result = await hass.config_entries.options.async_init(setup_integration.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {
-            **setup_integration.options,
-            CONF_EXPORT_SOURCES: [SOURCE],
-            CONF_EXPORT_TARGET: ACCOUNT,
-        },
-    )
-    assert setup_integration.options[CONF_EXPORT_TARGET] == ACCOUNT
-    await hass.async_block_till_done()
-    await _settle(hass, freezer)
-    assert len(calendar_emulator.events(ACCOUNT)) == 120
 
 
 # update_event and delete_event: the whole event, one occurrence, this and following.

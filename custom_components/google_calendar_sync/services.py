@@ -37,8 +37,6 @@ from .convert import (
     validate_rrule,
 )
 from .export import (
-    ORIGIN_SERVICE,
-    Appointment,
     async_read_appointments,
     async_run_export,
     read_window,
@@ -47,6 +45,7 @@ from .export import (
 from .export_routes import configured_routes, export_node, looping_routes
 from .fields import service_error, translated_entity_schema
 from .google.api import GoogleCalendarApiError
+from .google.export_plan import ORIGIN_SERVICE, Appointment
 from .google.meet import meet_link
 from .google.model import format_time, split_instance_id
 from .writer import EventWriter
