@@ -49,16 +49,12 @@ from .const import (
     CONF_EXPORT_SOURCES,
     CONF_EXPORT_TARGET,
     CONF_FREE_EVENTS_BUSY,
-    CONF_POLL_INTERVAL_MINUTES,
     CONF_PUSH_ENABLED,
-    CONF_SAFETY_NET_HOURS,
     CONF_SERVICE_ACCOUNT_KEY,
     CONF_SHOW_DECLINED,
     CONF_SUBJECT,
     CONF_SYNC_WINDOW_DAYS,
     CONF_WEBHOOK_ID,
-    DEFAULT_POLL_INTERVAL_MINUTES,
-    DEFAULT_SAFETY_NET_HOURS,
     DEFAULT_SYNC_WINDOW_DAYS,
     DOMAIN,
     OAUTH2_SCOPES,
@@ -85,8 +81,6 @@ _LOGGER = logging.getLogger(__name__)
 DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_SYNC_WINDOW_DAYS: DEFAULT_SYNC_WINDOW_DAYS,
     CONF_PUSH_ENABLED: True,
-    CONF_POLL_INTERVAL_MINUTES: DEFAULT_POLL_INTERVAL_MINUTES,
-    CONF_SAFETY_NET_HOURS: DEFAULT_SAFETY_NET_HOURS,
     CONF_SHOW_DECLINED: False,
     CONF_FREE_EVENTS_BUSY: [],
 }
@@ -250,6 +244,8 @@ class OAuth2FlowHandler(
     """Link a Google account and choose the calendars to sync."""
 
     DOMAIN = DOMAIN
+    # 1.2: polling intervals are no longer options (async_migrate_entry drops them).
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Initialize the flow."""
@@ -670,7 +666,7 @@ class OAuth2FlowHandler(
 
 
 class GoogleCalendarSyncOptionsFlow(OptionsFlowWithReload):
-    """Change the synced calendars, the sync window and push or polling."""
+    """Change the synced calendars, the sync window, push and what is shown."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -713,17 +709,6 @@ class GoogleCalendarSyncOptionsFlow(OptionsFlowWithReload):
                 probatio.Required(
                     CONF_PUSH_ENABLED, default=options[CONF_PUSH_ENABLED]
                 ): BooleanSelector(),
-                probatio.Required(
-                    CONF_POLL_INTERVAL_MINUTES,
-                    default=options[CONF_POLL_INTERVAL_MINUTES],
-                ): _whole_number(
-                    maximum=1440, unit="min", error="invalid_poll_interval_minutes"
-                ),
-                probatio.Required(
-                    CONF_SAFETY_NET_HOURS, default=options[CONF_SAFETY_NET_HOURS]
-                ): _whole_number(
-                    maximum=168, unit="h", error="invalid_safety_net_hours"
-                ),
                 probatio.Required(
                     CONF_SHOW_DECLINED, default=options[CONF_SHOW_DECLINED]
                 ): BooleanSelector(),
