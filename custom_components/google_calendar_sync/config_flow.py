@@ -75,6 +75,7 @@ from .google.api import (
     endpoints_from_environment,
 )
 from .google.auth import InvalidServiceAccountKeyError, ServiceAccountKey
+from .google.model import display_name
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -92,19 +93,12 @@ CONF_KEY_JSON = "key_json"
 CONF_CALENDAR_IDS = "calendar_ids"
 
 
-def _calendar_name(calendar: Mapping[str, Any]) -> str:
-    """Return how the user knows a calendar."""
-    return str(
-        calendar.get("summaryOverride") or calendar.get("summary") or calendar["id"]
-    )
-
-
 def _calendar_options(
     calendars: Iterable[Mapping[str, Any]],
 ) -> list[SelectOptionDict]:
     """Return select options naming calendars the way the user knows them."""
     return [
-        SelectOptionDict(value=calendar["id"], label=_calendar_name(calendar))
+        SelectOptionDict(value=calendar["id"], label=display_name(calendar))
         for calendar in calendars
     ]
 
@@ -575,7 +569,7 @@ class OAuth2FlowHandler(
                 await self.async_set_unique_id(unique_id)
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
-                    title=", ".join(_calendar_name(calendar) for calendar in calendars),
+                    title=", ".join(display_name(calendar) for calendar in calendars),
                     data={CONF_AUTH_TYPE: AuthType.API_KEY, CONF_API_KEY: api_key},
                     options={**DEFAULT_OPTIONS, **options},
                 )
