@@ -10,6 +10,7 @@ import pathlib
 import socket
 import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from homeassistant.components.local_calendar.const import (
     CONF_CALENDAR_NAME,
@@ -28,6 +29,7 @@ from custom_components.google_calendar_sync.const import (
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
+from custom_components.google_calendar_sync.google.export_plan import Appointment
 
 
 def linked_entry(
@@ -151,3 +153,21 @@ async def setup_practice(hass: HomeAssistant) -> MockConfigEntry:
     await hass.async_block_till_done()
     assert hass.states.get(PRACTICE) is not None
     return entry
+
+
+# Appointments to export: one a day from this start, in Berlin.
+APPOINTMENTS_START = datetime(2030, 1, 7, 9, tzinfo=ZoneInfo("Europe/Berlin"))
+
+
+def appointments(count: int, *, changed: set[int] = frozenset()) -> list[Appointment]:  # type: ignore[assignment]
+    """Return count appointments, one a day; changed ones carry a new summary."""
+    return [
+        Appointment(
+            uid=f"appointment-{index}",
+            summary=f"Patient {index}" + (" (moved)" if index in changed else ""),
+            start=APPOINTMENTS_START + timedelta(days=index),
+            end=APPOINTMENTS_START + timedelta(days=index, minutes=30),
+            location="Room 1",
+        )
+        for index in range(count)
+    ]

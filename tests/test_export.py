@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
@@ -41,25 +40,10 @@ from custom_components.google_calendar_sync.google.export_plan import (
 )
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .common import PRACTICE, setup_practice
+from .common import APPOINTMENTS_START, PRACTICE, appointments, setup_practice
 from .conftest import ACCOUNT, CLIENT_ID
 
-ZONE = ZoneInfo("Europe/Berlin")
-BASE = datetime(2030, 1, 7, 9, tzinfo=ZONE)
-
-
-def appointments(count: int, *, changed: set[int] = frozenset()) -> list[Appointment]:  # type: ignore[assignment]
-    """Return count appointments, one a day; changed ones carry a new summary."""
-    return [
-        Appointment(
-            uid=f"appointment-{index}",
-            summary=f"Patient {index}" + (" (moved)" if index in changed else ""),
-            start=BASE + timedelta(days=index),
-            end=BASE + timedelta(days=index, minutes=30),
-            location="Room 1",
-        )
-        for index in range(count)
-    ]
+BASE = APPOINTMENTS_START
 
 
 def test_appointment_from_calendar_event_keeps_instances_apart() -> None:

@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 import re
-from zoneinfo import ZoneInfo
 
 from custom_components.google_calendar_sync.google.export_plan import (
     HASH_KEY,
     ORIGIN_KEY,
     SOURCE_UID_KEY,
-    Appointment,
     appointment_body,
     export_event_id,
     plan_export,
 )
+from tests.common import APPOINTMENTS_START, appointments
 
 ACCOUNT = "user@example.com"
-ZONE = ZoneInfo("Europe/Berlin")
-BASE = datetime(2030, 1, 7, 9, tzinfo=ZONE)
-
-
-def appointments(count: int, *, changed: set[int] = frozenset()) -> list[Appointment]:  # type: ignore[assignment]
-    """Return count appointments, one a day; changed ones carry a new summary."""
-    return [
-        Appointment(
-            uid=f"appointment-{index}",
-            summary=f"Patient {index}" + (" (moved)" if index in changed else ""),
-            start=BASE + timedelta(days=index),
-            end=BASE + timedelta(days=index, minutes=30),
-            location="Room 1",
-        )
-        for index in range(count)
-    ]
+BASE = APPOINTMENTS_START
 
 
 def test_export_event_id_is_stable_base32hex() -> None:
