@@ -1,4 +1,4 @@
-"""Tests of the actions: create, update and delete events, export, sync now."""
+"""Tests of the actions: create, update and delete events, export."""
 
 from __future__ import annotations
 
@@ -16,20 +16,14 @@ from homeassistant.components.local_calendar.const import (
     CONF_STORAGE_KEY,
     STORAGE_PATH,
 )
-from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, STATE_UNAVAILABLE
-from homeassistant.core import Context, CoreState, HomeAssistant, SupportsResponse
-from homeassistant.exceptions import (
-    HomeAssistantError,
-    ServiceValidationError,
-    Unauthorized,
-    UnknownUser,
-)
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, HomeAssistant, SupportsResponse
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    MockUser,
     async_capture_events,
     async_fire_time_changed,
 )
@@ -94,6 +88,19 @@ async def _call(
     assert response is not None
     result: dict[str, Any] = response[entity_id]  # type: ignore[assignment]
     return result
+
+
+async def _sync(
+    hass: HomeAssistant, calendar_emulator: GoogleCalendarEmulator, entity_id: str
+) -> None:
+    """Sync a calendar at once, as a user does (homeassistant.update_entity)."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    calendar_emulator.requests.clear()
+    await hass.services.async_call(
+        "homeassistant", "update_entity", {"entity_id": entity_id}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert calendar_emulator.requests.matching("GET", "/events")
 
 
 async def _refused_before_any_request(
@@ -464,17 +471,6 @@ async def test_a_bad_target_is_named(
     assert text == "The value of entity_id is invalid"
 
 
-async def test_sync_now_names_a_field_it_does_not_have(
-    hass: HomeAssistant, entity_id: str, calendar_emulator: GoogleCalendarEmulator
-) -> None:
-    """Even the action without fields answers an unknown one in words."""
-    key, text = await _refused_with_message(
-        hass, calendar_emulator, "sync_now", entity_id, {"full": True}
-    )
-    assert key == "unknown_field"
-    assert text == "full is not a field of this action"
-
-
 async def test_unknown_time_zone_is_looked_up_without_blocking(
     hass: HomeAssistant,
     entity_id: str,
@@ -539,158 +535,6 @@ async def test_create_event_reports_google_errors(
         end_date="2030-01-08",
     )
     assert key == "api_error"
-
-
-async def test_sync_now_returns_change_counts(
-    hass: HomeAssistant, entity_id: str, calendar_emulator: GoogleCalendarEmulator
-) -> None:
-    """sync_now fetches Google's changes at once."""
-    calendar_emulator.insert_event(
-        ACCOUNT,
-        {
-            "summary": "Made in Google",
-            "start": {"date": "2030-01-07"},
-            "end": {"date": "2030-01-08"},
-        },
-    )
-    response = await _call(hass, "sync_now", entity_id)
-    assert response == {"created": 1, "updated": 0, "cancelled": 0}
-
-
-async def test_sync_now_reports_google_errors(
-    hass: HomeAssistant,
-    entity_id: str,
-    calendar_emulator: GoogleCalendarEmulator,
-    no_backoff: None,
-) -> None:
-    """A failed sync_now raises a translated Home Assistant error (action-exceptions)."""
-    calendar_emulator.faults.add("drop", times=20)
-
-    with pytest.raises(HomeAssistantError) as err:
-        await _call(hass, "sync_now", entity_id)
-    assert err.value.translation_domain == "google_calendar_sync"
-    assert err.value.translation_key == "sync_failed"
-    calendar_emulator.faults.clear()
-
-
-async def test_sync_now_brings_an_unavailable_calendar_back(
-    hass: HomeAssistant,
-    entity_id: str,
-    calendar_emulator: GoogleCalendarEmulator,
-    no_backoff: None,
-) -> None:
-    """A calendar a failed sync made unavailable is synced, not skipped."""
-    calendar_emulator.faults.add("drop", times=20)
-    with pytest.raises(HomeAssistantError):
-        await _call(hass, "sync_now", entity_id)
-    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
-    calendar_emulator.faults.clear()
-
-    assert await _call(hass, "sync_now", entity_id) == {
-        "created": 0,
-        "updated": 0,
-        "cancelled": 0,
-    }
-    assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
-
-
-async def test_update_entity_brings_an_unavailable_calendar_back(
-    hass: HomeAssistant,
-    entity_id: str,
-    calendar_emulator: GoogleCalendarEmulator,
-    no_backoff: None,
-) -> None:
-    """homeassistant.update_entity retries an unavailable calendar too."""
-    assert await async_setup_component(hass, "homeassistant", {})
-    calendar_emulator.faults.add("drop", times=20)
-    with pytest.raises(HomeAssistantError):
-        await _call(hass, "sync_now", entity_id)
-    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
-    calendar_emulator.faults.clear()
-    calendar_emulator.insert_event(
-        ACCOUNT,
-        {
-            "summary": "While away",
-            "start": {"date": "2030-01-07"},
-            "end": {"date": "2030-01-08"},
-        },
-    )
-    calendar_emulator.requests.clear()
-
-    await hass.services.async_call(
-        "homeassistant", "update_entity", {"entity_id": entity_id}, blocking=True
-    )
-    await hass.async_block_till_done()
-
-    assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
-    assert calendar_emulator.requests.matching("GET", "/events")
-
-
-async def test_sync_now_of_all_syncs_every_synced_calendar(
-    hass: HomeAssistant, entity_id: str
-) -> None:
-    """entity_id: all reaches every calendar of ours."""
-    response = await hass.services.async_call(
-        DOMAIN, "sync_now", {"entity_id": "all"}, blocking=True, return_response=True
-    )
-    assert response is not None
-    assert set(response) == set(hass.states.async_entity_ids("calendar"))
-    assert response[entity_id] == {"created": 0, "updated": 0, "cancelled": 0}
-
-
-async def test_sync_now_without_a_response_syncs_every_target(
-    hass: HomeAssistant, entity_id: str, calendar_emulator: GoogleCalendarEmulator
-) -> None:
-    """Called as a plain action (an automation), sync_now answers nothing."""
-    calendar_emulator.requests.clear()
-    assert (
-        await hass.services.async_call(
-            DOMAIN, "sync_now", {"entity_id": entity_id}, blocking=True
-        )
-        is None
-    )
-    assert calendar_emulator.requests.matching("GET", "/events")
-
-
-@pytest.mark.usefixtures("setup_integration")
-async def test_sync_now_of_no_synced_calendar_is_refused(hass: HomeAssistant) -> None:
-    """A target without any of our calendars is a translated validation error."""
-    with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            "sync_now",
-            {"entity_id": "calendar.someone_else"},
-            blocking=True,
-            return_response=True,
-        )
-    assert err.value.translation_key == "no_synced_calendar"
-
-
-async def test_sync_now_respects_the_user_permissions(
-    hass: HomeAssistant,
-    entity_id: str,
-    hass_read_only_user: MockUser,
-    calendar_emulator: GoogleCalendarEmulator,
-) -> None:
-    """A user who may not control the calendar cannot sync it; an unknown user neither."""
-    calendar_emulator.requests.clear()
-    with pytest.raises(Unauthorized):
-        await hass.services.async_call(
-            DOMAIN,
-            "sync_now",
-            {"entity_id": entity_id},
-            blocking=True,
-            context=Context(user_id=hass_read_only_user.id),
-        )
-    with pytest.raises(UnknownUser):
-        await hass.services.async_call(
-            DOMAIN,
-            "sync_now",
-            {"entity_id": entity_id},
-            blocking=True,
-            context=Context(user_id="nobody"),
-        )
-    assert calendar_emulator.requests.entries == []
 
 
 # Export from a Home Assistant calendar (local_calendar) into Google.
@@ -818,11 +662,9 @@ async def test_export_from_local_calendar_is_idempotent(
     assert len(exported) == 119
     assert len({(e["summary"], e["start"]["dateTime"]) for e in exported}) == 119
     # The exports were stored from Google's answers: a sync reports nothing new.
-    assert await _call(hass, "sync_now", entity_id) == {
-        "created": 0,
-        "updated": 0,
-        "cancelled": 0,
-    }
+    changes = async_capture_events(hass, EVENT_CHANGED)
+    await _sync(hass, calendar_emulator, entity_id)
+    assert changes == []
 
 
 async def test_export_appointments_given_in_the_call(
@@ -1379,7 +1221,7 @@ async def test_update_event_changes_any_field_and_answers_the_event(
     assert [a["email"] for a in stored["attendees"]] == ["teacher@example.com"]
     assert stored["reminders"]["overrides"] == [{"method": "popup", "minutes": 30}]
     # Our own write is not news.
-    await _call(hass, "sync_now", entity_id)
+    await _sync(hass, calendar_emulator, entity_id)
     assert changes == []
 
 

@@ -859,7 +859,6 @@ def test_readme_action_examples_pass_the_action_schemas() -> None:
         "update_event": UPDATE_EVENT_SCHEMA,
         "delete_event": DELETE_EVENT_SCHEMA,
         "export_appointments": EXPORT_SCHEMA,
-        "sync_now": {},
     }
     checked = set()
     for block in _readme_yaml_blocks():

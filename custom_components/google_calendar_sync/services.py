@@ -1,18 +1,16 @@
-"""Actions of the Google Calendar Sync integration."""
+"""Actions of the Google Calendar Sync integration.
+
+There is no "sync now" action: homeassistant.update_entity syncs a calendar at once
+(README, "Syncing at once").
+"""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 import uuid
 
-from homeassistant.auth.permissions.const import POLICY_CONTROL
-from homeassistant.components.calendar.const import (
-    DATA_COMPONENT as CALENDAR_DATA_COMPONENT,
-    DOMAIN as CALENDAR_DOMAIN,
-)
-from homeassistant.const import ATTR_ENTITY_ID, ENTITY_MATCH_ALL
+from homeassistant.components.calendar.const import DOMAIN as CALENDAR_DOMAIN
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -20,7 +18,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import HomeAssistantError, Unauthorized, UnknownUser
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv, service
 from homeassistant.util import dt as dt_util
 import probatio
@@ -54,7 +52,6 @@ from .google.meet import meet_link
 
 SERVICE_CREATE_EVENT = "create_event"
 SERVICE_EXPORT_APPOINTMENTS = "export_appointments"
-SERVICE_SYNC_NOW = "sync_now"
 SERVICE_UPDATE_EVENT = "update_event"
 SERVICE_DELETE_EVENT = "delete_event"
 
@@ -430,62 +427,6 @@ async def _async_export_appointments(
     return result.as_dict()
 
 
-async def _async_sync_now(call: ServiceCall) -> ServiceResponse:
-    """Sync calendars now and return what changed, per entity.
-
-    Not an entity action: those skip unavailable entities, and syncing is how a
-    calendar whose last sync failed becomes available again.
-    """
-    entities = await _async_targeted_calendars(call)
-    counts = await asyncio.gather(
-        *(entity.coordinator.async_sync() for entity in entities)
-    )
-    if not call.return_response:
-        return None
-    return {
-        entity.entity_id: dict(changes.counts())
-        for entity, changes in zip(entities, counts, strict=True)
-    }
-
-
-async def _async_targeted_calendars(
-    call: ServiceCall,
-) -> list[GoogleCalendarSyncCalendarEntity]:
-    """Return our calendar entities a call targets, available or not."""
-    hass = call.hass
-    component = hass.data.get(CALENDAR_DATA_COMPONENT)
-    if call.data.get(ATTR_ENTITY_ID) == ENTITY_MATCH_ALL:
-        candidates = (
-            [entity.entity_id for entity in component.entities] if component else []
-        )
-    else:
-        candidates = list(await service.async_extract_entity_ids(call))
-    entities = [
-        entity
-        for entity_id in sorted(candidates)
-        if component is not None
-        and isinstance(
-            entity := component.get_entity(entity_id),
-            GoogleCalendarSyncCalendarEntity,
-        )
-    ]
-    if not entities:
-        raise service_error("no_synced_calendar")
-    if call.context.user_id:
-        user = await hass.auth.async_get_user(call.context.user_id)
-        if user is None:
-            raise UnknownUser(context=call.context, user_id=call.context.user_id)
-        for entity in entities:
-            if not user.permissions.check_entity(entity.entity_id, POLICY_CONTROL):
-                raise Unauthorized(
-                    context=call.context,
-                    user_id=call.context.user_id,
-                    entity_id=entity.entity_id,
-                    permission=POLICY_CONTROL,
-                )
-    return entities
-
-
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
@@ -524,10 +465,3 @@ def async_setup_services(hass: HomeAssistant) -> None:
             func=func,
             supports_response=response,
         )
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_SYNC_NOW,
-        _async_sync_now,
-        schema=translated_entity_schema({}),
-        supports_response=SupportsResponse.OPTIONAL,
-    )
