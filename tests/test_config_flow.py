@@ -18,7 +18,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from yarl import URL
 
-from custom_components.google_calendar_sync.config_flow import api_key_unique_id
 from custom_components.google_calendar_sync.const import (
     CONF_AUTH_TYPE,
     CONF_CALENDARS,
@@ -33,6 +32,7 @@ from custom_components.google_calendar_sync.const import (
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
+from custom_components.google_calendar_sync.flow_public import api_key_unique_id
 from custom_components.google_calendar_sync.google.api import (
     GoogleAuthError,
     GoogleCalendarApi,
@@ -559,7 +559,7 @@ async def test_service_account_key_file_can_be_uploaded(
 
     result = await _start_service_account_flow(hass)
     with patch(
-        "custom_components.google_calendar_sync.config_flow.process_uploaded_file",
+        "custom_components.google_calendar_sync.flow_service_account.process_uploaded_file",
         uploaded,
     ):
         result = await hass.config_entries.flow.async_configure(
