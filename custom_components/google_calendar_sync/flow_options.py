@@ -13,8 +13,6 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
-    SelectSelector,
-    SelectSelectorConfig,
     SelectSelectorMode,
 )
 import probatio
@@ -31,7 +29,7 @@ from .const import (
 )
 from .coordinator import WRITABLE_ROLES
 from .export_routes import configured_routes, looping_routes, option_routes
-from .flow_schemas import calendar_options, calendars_schema
+from .flow_schemas import calendar_selector, calendars_schema
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_SYNC_WINDOW_DAYS: DEFAULT_SYNC_WINDOW_DAYS,
@@ -81,13 +79,7 @@ def options_schema(
             probatio.Required(
                 CONF_FREE_EVENTS_BUSY, default=options[CONF_FREE_EVENTS_BUSY]
             ): probatio.All(
-                SelectSelector(
-                    SelectSelectorConfig(
-                        options=calendar_options(calendars),
-                        multiple=True,
-                        mode=SelectSelectorMode.DROPDOWN,
-                    )
-                ),
+                calendar_selector(calendars, mode=SelectSelectorMode.DROPDOWN),
                 msg="invalid_free_events_busy",
             ),
             # Automatic export of Home Assistant calendars into a Google one.
@@ -102,15 +94,14 @@ def options_schema(
                 CONF_EXPORT_TARGET,
                 description={"suggested_value": options.get(CONF_EXPORT_TARGET)},
             ): probatio.All(
-                SelectSelector(
-                    SelectSelectorConfig(
-                        options=calendar_options(
-                            calendar
-                            for calendar in calendars
-                            if calendar.get("accessRole") in WRITABLE_ROLES
-                        ),
-                        mode=SelectSelectorMode.DROPDOWN,
-                    )
+                calendar_selector(
+                    (
+                        calendar
+                        for calendar in calendars
+                        if calendar.get("accessRole") in WRITABLE_ROLES
+                    ),
+                    multiple=False,
+                    mode=SelectSelectorMode.DROPDOWN,
                 ),
                 msg="invalid_export_target",
             ),

@@ -35,7 +35,7 @@ def calendar_name(calendar: Mapping[str, Any]) -> str:
     )
 
 
-def calendar_options(
+def _calendar_options(
     calendars: Iterable[Mapping[str, Any]],
 ) -> list[SelectOptionDict]:
     """Return select options naming calendars the way the user knows them."""
@@ -45,6 +45,20 @@ def calendar_options(
     ]
 
 
+def calendar_selector(
+    calendars: Iterable[Mapping[str, Any]],
+    *,
+    multiple: bool = True,
+    mode: SelectSelectorMode = SelectSelectorMode.LIST,
+) -> SelectSelector:
+    """Return a selector of calendars named the way the user knows them."""
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=_calendar_options(calendars), multiple=multiple, mode=mode
+        )
+    )
+
+
 def calendars_schema(
     calendars: list[dict[str, Any]], default: list[str]
 ) -> probatio.Schema:
@@ -52,14 +66,7 @@ def calendars_schema(
     return probatio.Schema(
         {
             probatio.Required(CONF_CALENDARS, default=default): probatio.All(
-                SelectSelector(
-                    SelectSelectorConfig(
-                        options=calendar_options(calendars),
-                        multiple=True,
-                        mode=SelectSelectorMode.LIST,
-                    )
-                ),
-                msg="invalid_calendars",
+                calendar_selector(calendars), msg="invalid_calendars"
             )
         }
     )
