@@ -49,7 +49,6 @@ from .flow_public import (
 from .flow_schemas import (
     CONF_CALENDAR_IDS,
     api_key_schema,
-    calendar_name,
     calendars_schema,
     default_selection,
     key_schema,
@@ -68,6 +67,7 @@ from .google.api import (
     endpoints_from_environment,
 )
 from .google.auth import ServiceAccountKey
+from .google.model import display_name
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -323,7 +323,7 @@ class OAuth2FlowHandler(
                 await self.async_set_unique_id(unique_id)
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
-                    title=", ".join(calendar_name(calendar) for calendar in calendars),
+                    title=", ".join(display_name(calendar) for calendar in calendars),
                     data={CONF_AUTH_TYPE: AuthType.API_KEY, CONF_API_KEY: api_key},
                     options={**DEFAULT_OPTIONS, **options},
                 )

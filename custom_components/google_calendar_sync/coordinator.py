@@ -39,6 +39,7 @@ from .google.api import (
 from .google.colors import ColorPalette
 from .google.event_views import CalendarViews, EventView, event_type, response_status
 from .google.meet import meet_link
+from .google.model import display_name
 from .google.sync import (
     CalendarSnapshot,
     ChangeKind,
@@ -455,11 +456,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
     @property
     def _summary(self) -> str:
         """Return the calendar's display name."""
-        return str(
-            self.calendar.get("summaryOverride")
-            or self.calendar.get("summary")
-            or self.calendar_id
-        )
+        return display_name(self.calendar)
 
     @property
     def _time_zone(self) -> str:

@@ -21,6 +21,7 @@ import probatio
 
 from .const import CONF_CALENDARS, CONF_SUBJECT
 from .coordinator import WRITABLE_ROLES
+from .google.model import display_name
 
 # Service account form: the JSON key (uploaded or pasted), a user to act for, calendars.
 CONF_KEY_FILE = "key_file"
@@ -28,19 +29,12 @@ CONF_KEY_JSON = "key_json"
 CONF_CALENDAR_IDS = "calendar_ids"
 
 
-def calendar_name(calendar: Mapping[str, Any]) -> str:
-    """Return how the user knows a calendar."""
-    return str(
-        calendar.get("summaryOverride") or calendar.get("summary") or calendar["id"]
-    )
-
-
 def _calendar_options(
     calendars: Iterable[Mapping[str, Any]],
 ) -> list[SelectOptionDict]:
     """Return select options naming calendars the way the user knows them."""
     return [
-        SelectOptionDict(value=calendar["id"], label=calendar_name(calendar))
+        SelectOptionDict(value=calendar["id"], label=display_name(calendar))
         for calendar in calendars
     ]
 
