@@ -36,6 +36,7 @@ pytest_plugins = ["google_calendar_emulator.pytest_plugin"]
 ACCOUNT = "user@example.com"
 SERVICE_ACCOUNT = "calendar-sync@emulator-project.iam.gserviceaccount.com"
 CLUB_CALENDAR = "club@group.calendar.google.com"
+OTHER_ACCOUNT = "other@example.com"
 CLIENT_ID = "test-client-id"
 CLIENT_SECRET = "test-client-secret"
 WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
@@ -105,6 +106,16 @@ def service_account_key(calendar_emulator: GoogleCalendarEmulator) -> dict[str, 
     calendar_emulator.add_calendar(ACCOUNT, "Club", calendar_id=CLUB_CALENDAR)
     calendar_emulator.share_calendar(CLUB_CALENDAR, SERVICE_ACCOUNT, "writer")
     return key
+
+
+@pytest.fixture
+def calendars(calendar_emulator: GoogleCalendarEmulator) -> dict[str, str]:
+    """Give the account a writable, a read-only and the primary calendar."""
+    family = calendar_emulator.add_calendar(ACCOUNT, "Family")
+    calendar_emulator.add_user(OTHER_ACCOUNT)
+    holidays = calendar_emulator.add_calendar(OTHER_ACCOUNT, "Holidays")
+    calendar_emulator.share_calendar(holidays, ACCOUNT, "reader")
+    return {"primary": ACCOUNT, "family": family, "holidays": holidays}
 
 
 @pytest.fixture
