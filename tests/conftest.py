@@ -26,9 +26,10 @@ from custom_components.google_calendar_sync.const import (
     CONF_SYNC_WINDOW_DAYS,
     DOMAIN,
 )
-from custom_components.google_calendar_sync.google.api import ENV_ENDPOINT
+from custom_components.google_calendar_sync.google.api import ENV_ENDPOINT, RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
+from .action_helpers import setup_practice
 from .common import linked_entry, loaded_entry
 
 pytest_plugins = ["google_calendar_emulator.pytest_plugin"]
@@ -192,3 +193,28 @@ def get_events(
         return response[entity_id]["events"]  # type: ignore[index,return-value]
 
     return _get_events
+
+
+async def _no_sleep(_delay: float) -> None:
+    """Skip backoff waits."""
+
+
+@pytest.fixture
+def no_backoff(setup_integration: MockConfigEntry) -> None:
+    """Let the client give up at once instead of backing off for seconds."""
+    api = setup_integration.runtime_data.api
+    api._retry = RetryPolicy(max_attempts=2, sleep=_no_sleep)
+
+
+@pytest.fixture
+def entity_id(
+    setup_integration: MockConfigEntry, calendar_entity_id: Callable[[str], str]
+) -> str:
+    """Return the entity id of the primary calendar, set up against the emulator."""
+    return calendar_entity_id(ACCOUNT)
+
+
+@pytest.fixture
+async def practice(hass: HomeAssistant) -> MockConfigEntry:
+    """Return a set-up local calendar "Practice" holding 120 future appointments."""
+    return await setup_practice(hass)
