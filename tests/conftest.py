@@ -38,6 +38,7 @@ ACCOUNT = "user@example.com"
 SERVICE_ACCOUNT = "calendar-sync@emulator-project.iam.gserviceaccount.com"
 CLUB_CALENDAR = "club@group.calendar.google.com"
 OTHER_ACCOUNT = "other@example.com"
+WORK = "work@group.calendar.google.com"
 CLIENT_ID = "test-client-id"
 CLIENT_SECRET = "test-client-secret"
 WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
@@ -117,6 +118,12 @@ def calendars(calendar_emulator: GoogleCalendarEmulator) -> dict[str, str]:
     holidays = calendar_emulator.add_calendar(OTHER_ACCOUNT, "Holidays")
     calendar_emulator.share_calendar(holidays, ACCOUNT, "reader")
     return {"primary": ACCOUNT, "family": family, "holidays": holidays}
+
+
+@pytest.fixture
+def work_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
+    """Return a second writable calendar of the account."""
+    return calendar_emulator.add_calendar(ACCOUNT, "Work", calendar_id=WORK)
 
 
 @pytest.fixture

@@ -26,10 +26,9 @@ from custom_components.google_calendar_sync.google.api import (
     GoogleCalendarApi,
     GoogleTransientError,
 )
-from google_calendar_emulator import GoogleCalendarEmulator
 
 from .common import TRANSLATIONS
-from .conftest import ACCOUNT, OTHER_ACCOUNT
+from .conftest import ACCOUNT, OTHER_ACCOUNT, WORK
 
 pytestmark = pytest.mark.usefixtures("current_request_with_host", "setup_credentials")
 
@@ -154,15 +153,6 @@ async def test_options_flow_explains_each_bad_field(
     # The frontend shows options.error.<key> of our translations for the field.
     assert err.value.schema_errors == {field: error}
     assert TRANSLATIONS["options"]["error"][error]
-
-
-WORK = "work@group.calendar.google.com"
-
-
-@pytest.fixture
-def work_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
-    """Return a second writable calendar of the account."""
-    return calendar_emulator.add_calendar(ACCOUNT, "Work", calendar_id=WORK)
 
 
 @pytest.mark.usefixtures("work_calendar")

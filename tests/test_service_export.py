@@ -33,7 +33,7 @@ from .action_helpers import (
     refused_with_message,
     sync_calendar,
 )
-from .conftest import ACCOUNT
+from .conftest import ACCOUNT, WORK
 
 # Export from a Home Assistant calendar (local_calendar) into Google.
 
@@ -259,15 +259,6 @@ async def test_export_explains_each_bad_field(
     key, message = expected
     assert found == key
     assert message in text
-
-
-WORK = "work@group.calendar.google.com"
-
-
-@pytest.fixture
-def work_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
-    """Return a second writable calendar of the account."""
-    return calendar_emulator.add_calendar(ACCOUNT, "Work", calendar_id=WORK)
 
 
 @pytest.mark.usefixtures("work_calendar")
