@@ -37,7 +37,7 @@ from custom_components.google_calendar_sync.convert import (
     trim_recurrence,
     validate_rrule,
 )
-from custom_components.google_calendar_sync.google.api import RetryPolicy
+from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT

@@ -48,7 +48,7 @@ from custom_components.google_calendar_sync.export import (
     AUTO_EXPORT_COOLDOWN,
     ORIGIN_KEY,
 )
-from custom_components.google_calendar_sync.google.api import RetryPolicy
+from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT

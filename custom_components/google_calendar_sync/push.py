@@ -29,7 +29,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_PUSH_ENABLED, CONF_WEBHOOK_ID, DOMAIN, AuthType
 from .credentials import auth_type
-from .google.api import (
+from .google.errors import (
     GoogleAuthError,
     GoogleCalendarApiError,
     GoogleRateLimitError,
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from homeassistant.components.cloud import CloudConnectionState
 
     from .coordinator import GoogleCalendarSyncConfigEntry
-    from .google.api import GoogleCalendarApi
+    from .google.client import GoogleCalendarApi
     from .store import StoredData, SyncStore
 
 _LOGGER = logging.getLogger(__name__)
