@@ -166,7 +166,7 @@ async def test_intent_reports_google_errors(
     async def no_sleep(_delay: float) -> None:
         return None
 
-    setup_integration.runtime_data.api._retry = RetryPolicy(
+    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
         max_attempts=1, sleep=no_sleep
     )
     calendar_emulator.faults.add("drop", times=5)
