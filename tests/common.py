@@ -124,3 +124,15 @@ async def choose_calendars(
         return await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_CALENDARS: chosen}
         )
+
+
+class FakeSleep:
+    """Record backoff delays instead of waiting (a RetryPolicy's sleep)."""
+
+    def __init__(self) -> None:
+        """Start with no delays."""
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        """Record the delay and return at once."""
+        self.delays.append(delay)

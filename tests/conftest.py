@@ -26,11 +26,15 @@ from custom_components.google_calendar_sync.const import (
     CONF_SYNC_WINDOW_DAYS,
     DOMAIN,
 )
-from custom_components.google_calendar_sync.google.api import ENV_ENDPOINT, RetryPolicy
+from custom_components.google_calendar_sync.google.endpoints import (
+    ENV_ENDPOINT,
+    GoogleEndpoints,
+)
+from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .action_helpers import setup_practice
-from .common import linked_entry, loaded_entry
+from .common import FakeSleep, linked_entry, loaded_entry
 
 pytest_plugins = ["google_calendar_emulator.pytest_plugin"]
 
@@ -210,7 +214,7 @@ async def _no_sleep(_delay: float) -> None:
 def no_backoff(setup_integration: MockConfigEntry) -> None:
     """Let the client give up at once instead of backing off for seconds."""
     api = setup_integration.runtime_data.api
-    api._retry = RetryPolicy(max_attempts=2, sleep=_no_sleep)
+    api.transport.retry = RetryPolicy(max_attempts=2, sleep=_no_sleep)
 
 
 @pytest.fixture
@@ -225,3 +229,15 @@ def entity_id(
 async def practice(hass: HomeAssistant) -> MockConfigEntry:
     """Return a set-up local calendar "Practice" holding 120 future appointments."""
     return await setup_practice(hass)
+
+
+@pytest.fixture
+def sleeps() -> FakeSleep:
+    """Return a sleep that records backoff delays instead of waiting."""
+    return FakeSleep()
+
+
+@pytest.fixture
+def endpoints(calendar_emulator: GoogleCalendarEmulator) -> GoogleEndpoints:
+    """Return the emulator's endpoints."""
+    return GoogleEndpoints.for_base_url(calendar_emulator.base_url)

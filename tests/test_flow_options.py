@@ -22,10 +22,8 @@ from custom_components.google_calendar_sync.const import (
     CONF_SYNC_WINDOW_DAYS,
     DOMAIN,
 )
-from custom_components.google_calendar_sync.google.api import (
-    GoogleCalendarApi,
-    GoogleTransientError,
-)
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.errors import GoogleTransientError
 
 from .common import TRANSLATIONS
 from .conftest import ACCOUNT, OTHER_ACCOUNT, WORK

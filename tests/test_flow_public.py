@@ -18,10 +18,8 @@ from custom_components.google_calendar_sync.const import (
     DOMAIN,
 )
 from custom_components.google_calendar_sync.flow_public import api_key_unique_id
-from custom_components.google_calendar_sync.google.api import (
-    GoogleCalendarApi,
-    GoogleTransientError,
-)
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.errors import GoogleTransientError
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import OTHER_ACCOUNT

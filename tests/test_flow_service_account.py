@@ -22,10 +22,8 @@ from custom_components.google_calendar_sync.const import (
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
-from custom_components.google_calendar_sync.google.api import (
-    GoogleCalendarApi,
-    GoogleTransientError,
-)
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.errors import GoogleTransientError
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .common import choose_calendars, service_account_entry

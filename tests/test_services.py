@@ -27,7 +27,7 @@ from custom_components.google_calendar_sync.const import (
     DOMAIN,
 )
 from custom_components.google_calendar_sync.export import AUTO_EXPORT_COOLDOWN
-from custom_components.google_calendar_sync.google.api import RetryPolicy
+from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .action_helpers import SOURCE, setup_practice
@@ -143,7 +143,7 @@ async def test_automatic_export_waits_for_its_source_and_repairs_hourly(
     await _settle(hass, freezer)
     assert len(calendar_emulator.events(ACCOUNT)) == 120
 
-    setup_integration.runtime_data.api._retry = RetryPolicy(
+    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
         max_attempts=1, sleep=_no_sleep
     )
     calendar_emulator.faults.add("drop", times=5)

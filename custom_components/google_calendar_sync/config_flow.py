@@ -59,15 +59,12 @@ from .flow_service_account import (
     async_key_from_input,
     key_given,
 )
-from .google.api import (
-    GoogleAuthError,
-    GoogleCalendarApi,
-    GoogleCalendarApiError,
-    StaticTokenAuth,
-    endpoints_from_environment,
-)
 from .google.auth import ServiceAccountKey
+from .google.client import GoogleCalendarApi
+from .google.endpoints import endpoints_from_environment
+from .google.errors import GoogleAuthError, GoogleCalendarApiError
 from .google.model import display_name
+from .google.transport import StaticTokenAuth
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from homeassistant.core import HomeAssistant
 from .const import CONF_CALENDARS
 from .credentials import async_api_key_api
 from .google.addresses import calendar_ids_from_text
-from .google.api import (
+from .google.errors import (
     GoogleBadRequestError,
     GoogleCalendarApiError,
     GoogleForbiddenError,

@@ -11,13 +11,13 @@ from homeassistant.core import HomeAssistant
 
 from .credentials import async_service_account_api
 from .flow_schemas import CONF_CALENDAR_IDS, CONF_KEY_FILE, CONF_KEY_JSON
-from .google.api import (
+from .google.auth import InvalidServiceAccountKeyError, ServiceAccountKey
+from .google.errors import (
     GoogleAuthError,
     GoogleCalendarApiError,
     GoogleForbiddenError,
     GoogleNotFoundError,
 )
-from .google.auth import InvalidServiceAccountKeyError, ServiceAccountKey
 
 _LOGGER = logging.getLogger(__name__)
 

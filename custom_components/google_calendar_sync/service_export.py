@@ -39,7 +39,7 @@ from .fields import (
     localize,
     service_error,
 )
-from .google.api import GoogleCalendarApiError
+from .google.errors import GoogleCalendarApiError
 from .service_events import require_writable
 
 APPOINTMENT_SCHEMA = probatio.Schema(
