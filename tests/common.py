@@ -6,30 +6,38 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+import json
 import pathlib
 import socket
 import time
 from typing import Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
-from homeassistant.components.local_calendar.const import (
-    CONF_CALENDAR_NAME,
-    CONF_STORAGE_KEY,
-    STORAGE_PATH,
-)
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.google_calendar_sync.const import (
     CONF_AUTH_TYPE,
+    CONF_CALENDARS,
     CONF_SERVICE_ACCOUNT_KEY,
     CONF_SUBJECT,
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
 from custom_components.google_calendar_sync.google.export_plan import Appointment
+
+# What the frontend shows: our English texts (translations/en.json).
+TRANSLATIONS: dict[str, Any] = json.loads(
+    (
+        pathlib.Path(__file__).parent.parent
+        / "custom_components"
+        / DOMAIN
+        / "translations"
+        / "en.json"
+    ).read_text(encoding="utf-8")
+)
 
 
 def linked_entry(
@@ -109,52 +117,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-# A Home Assistant calendar (local_calendar) to export from: "Practice".
-PRACTICE = "calendar.practice"
-
-
-def _ics(count: int, start: datetime) -> str:
-    """Return an iCalendar file with count half-hour appointments, one a day."""
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN"]
-    for index in range(count):
-        begin = start + timedelta(days=index)
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:appointment-{index}",
-            "DTSTAMP:20250101T000000Z",
-            f"DTSTART:{begin.astimezone(dt_util.UTC).strftime('%Y%m%dT%H%M%SZ')}",
-            f"DTEND:{(begin + timedelta(minutes=30)).astimezone(dt_util.UTC).strftime('%Y%m%dT%H%M%SZ')}",
-            f"SUMMARY:Patient {index}",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(lines) + "\r\n"
-
-
-async def setup_practice(hass: HomeAssistant) -> MockConfigEntry:
-    """Set up a local calendar "Practice" holding 120 future appointments."""
-    path = pathlib.Path(hass.config.path(STORAGE_PATH.format(key="practice")))
-    start = (dt_util.now() + timedelta(days=1)).replace(
-        hour=9, minute=0, second=0, microsecond=0
-    )
-    content = _ics(120, start)
-
-    def write() -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-
-    await hass.async_add_executor_job(write)
-    entry = MockConfigEntry(
-        domain="local_calendar",
-        data={CONF_CALENDAR_NAME: "Practice", CONF_STORAGE_KEY: "practice"},
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert hass.states.get(PRACTICE) is not None
-    return entry
-
-
 # Appointments to export: one a day from this start, in Berlin.
 APPOINTMENTS_START = datetime(2030, 1, 7, 9, tzinfo=ZoneInfo("Europe/Berlin"))
 
@@ -171,3 +133,27 @@ def appointments(count: int, *, changed: set[int] = frozenset()) -> list[Appoint
         )
         for index in range(count)
     ]
+
+
+async def choose_calendars(
+    hass: HomeAssistant, result: dict[str, Any], chosen: list[str]
+) -> dict[str, Any]:
+    """Submit the calendar choice without setting the entry up."""
+    with patch(
+        "custom_components.google_calendar_sync.async_setup_entry", return_value=True
+    ):
+        return await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_CALENDARS: chosen}
+        )
+
+
+class FakeSleep:
+    """Record backoff delays instead of waiting (a RetryPolicy's sleep)."""
+
+    def __init__(self) -> None:
+        """Start with no delays."""
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        """Record the delay and return at once."""
+        self.delays.append(delay)

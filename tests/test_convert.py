@@ -120,6 +120,3 @@ def test_validate_rrule() -> None:
         validate_rrule("FREQ=SOMETIMES", date(2025, 3, 1))
     with pytest.raises(InvalidRecurrenceError):
         validate_rrule("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", date(2025, 3, 1))
-
-
-# Writes through the calendar entity, the way the Home Assistant panel sends them.

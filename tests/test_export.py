@@ -28,19 +28,20 @@ from custom_components.google_calendar_sync.export import (
     appointment_of,
     async_run_export,
 )
-from custom_components.google_calendar_sync.google.api import (
-    GoogleCalendarApi,
-    GoogleEndpoints,
-    RetryPolicy,
-    StaticTokenAuth,
-)
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.endpoints import GoogleEndpoints
 from custom_components.google_calendar_sync.google.export_plan import (
     Appointment,
     export_event_id,
 )
+from custom_components.google_calendar_sync.google.transport import (
+    RetryPolicy,
+    StaticTokenAuth,
+)
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .common import APPOINTMENTS_START, PRACTICE, appointments, setup_practice
+from .action_helpers import SOURCE as PRACTICE, setup_practice
+from .common import APPOINTMENTS_START, appointments
 from .conftest import ACCOUNT, CLIENT_ID
 
 BASE = APPOINTMENTS_START

@@ -56,7 +56,7 @@ from custom_components.google_calendar_sync.coordinator import (
     CalendarSyncCoordinator,
     calendar_unique_id,
 )
-from custom_components.google_calendar_sync.google.api import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.channels import registry
 

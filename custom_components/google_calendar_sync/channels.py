@@ -19,7 +19,7 @@ from homeassistant.helpers.event import async_call_later, async_track_point_in_u
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_WEBHOOK_ID, DOMAIN
-from .google.api import (
+from .google.errors import (
     GoogleAuthError,
     GoogleCalendarApiError,
     GoogleRateLimitError,
@@ -38,7 +38,7 @@ from .store import StoredChannel
 if TYPE_CHECKING:
     from homeassistant.components.cloud import CloudConnectionState
 
-    from .google.api import GoogleCalendarApi
+    from .google.client import GoogleCalendarApi
     from .store import StoredData, SyncStore
 
 _LOGGER = logging.getLogger(__name__)

@@ -30,15 +30,15 @@ from .const import (
     POLL_INTERVAL,
     SAFETY_NET_INTERVAL,
 )
-from .google.api import (
+from .google.client import GoogleCalendarApi
+from .google.colors import ColorPalette
+from .google.errors import (
     GoogleAuthError,
-    GoogleCalendarApi,
     GoogleCalendarApiError,
     GoogleClientClosedError,
     GoogleNotFoundError,
     GoogleRateLimitError,
 )
-from .google.colors import ColorPalette
 from .google.event_views import CalendarViews, EventView
 from .google.model import display_name
 from .google.sync import CalendarSnapshot, ChangeSet, async_sync_calendar

@@ -23,8 +23,8 @@ from .convert import (
     same_rule,
     trim_recurrence,
 )
-from .google.api import (
-    GoogleCalendarApi,
+from .google.client import GoogleCalendarApi
+from .google.errors import (
     GoogleCalendarApiError,
     GoogleNotFoundError,
     GooglePreconditionFailedError,

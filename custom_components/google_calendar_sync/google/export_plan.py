@@ -15,7 +15,7 @@ import hashlib
 import json
 from typing import Any
 
-from .api import BatchOperation
+from .batch import BatchOperation
 from .model import format_time, parse_time, zone_named
 
 ORIGIN_KEY = "gcs_origin"

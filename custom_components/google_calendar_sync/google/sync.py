@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from .api import GoogleGoneError
+from .errors import GoogleGoneError
 from .model import parse_time
 from .timeline import BAD_EVENT_DATA, OnSkip, series_ends_before
 
