@@ -305,7 +305,7 @@ async def test_automatic_export_waits_for_its_source_and_repairs_hourly(
     await _settle(hass, freezer)
     assert len(calendar_emulator.events(ACCOUNT)) == 120
 
-    setup_integration.runtime_data.api._retry = RetryPolicy(
+    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
         max_attempts=1, sleep=_no_sleep
     )
     calendar_emulator.faults.add("drop", times=5)
