@@ -27,8 +27,9 @@ from .coordinator import (
     calendar_unique_id,
 )
 from .entity import GoogleCalendarSyncEntity, calendar_name
+from .google.entries import TimelineEvent
 from .google.event_views import EventView, event_type
-from .google.timeline import CalendarTimeline, TimelineEvent
+from .google.timeline import CalendarTimeline
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -24,8 +24,9 @@ from .google.api import (
     GoogleNotFoundError,
     GooglePreconditionFailedError,
 )
+from .google.entries import google_time as google_time_of
 from .google.meet import meet_link, written_description
-from .google.timeline import check_recurrence, google_time as google_time_of
+from .google.recurrence import check_recurrence
 
 if TYPE_CHECKING:
     from .coordinator import CalendarSyncCoordinator

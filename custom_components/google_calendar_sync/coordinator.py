@@ -39,8 +39,10 @@ from .google.api import (
     GoogleRateLimitError,
 )
 from .google.colors import ColorPalette
+from .google.entries import OnSkip
 from .google.event_views import CalendarViews, EventView, event_type, response_status
 from .google.meet import meet_link
+from .google.recurrence import Series
 from .google.sync import (
     CalendarSnapshot,
     ChangeKind,
@@ -50,7 +52,7 @@ from .google.sync import (
     async_sync_calendar,
     is_cancelled,
 )
-from .google.timeline import OnSkip, SkippedEvents
+from .google.timeline import SkippedEvents
 from .store import StoredData, SyncStore
 
 if TYPE_CHECKING:
@@ -129,10 +131,16 @@ def _safety_net_interval(options: Mapping[str, Any]) -> timedelta:
 
 
 def _build_warm_views(
-    events: list[dict[str, Any]], time_zone: str, now: datetime, on_skip: OnSkip
+    events: list[dict[str, Any]],
+    time_zone: str,
+    now: datetime,
+    on_skip: OnSkip,
+    reuse: Mapping[str, Series] | None,
 ) -> CalendarViews:
     """Index events and expand the months around now; runs in the executor."""
-    views = CalendarViews.build(events, default_time_zone=time_zone, on_skip=on_skip)
+    views = CalendarViews.build(
+        events, default_time_zone=time_zone, on_skip=on_skip, reuse=reuse
+    )
     views.warm(now)
     return views
 
@@ -489,6 +497,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
             self.snapshot.events.values(),
             default_time_zone=self._time_zone,
             on_skip=self.skipped,
+            reuse=self.data.series if self.data is not None else None,
         )
 
     async def _async_build_timeline(self) -> CalendarViews:
@@ -506,6 +515,8 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
             self._time_zone,
             dt_util.utcnow(),
             self.skipped,
+            # A copy, taken on the loop: the series keep their expansions.
+            self.data.series if self.data is not None else None,
         )
         if local_changes != self._local_changes:
             # A write was published meanwhile from the newer snapshot: keep it.

@@ -14,7 +14,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from .timeline import CalendarTimeline, OnSkip
+from .entries import OnSkip
+from .recurrence import Series
+from .timeline import CalendarTimeline
 
 
 class EventType(StrEnum):
@@ -151,14 +153,19 @@ class CalendarViews:
         *,
         default_time_zone: str,
         on_skip: OnSkip | None = None,
+        reuse: Mapping[str, Series] | None = None,
     ) -> CalendarViews:
-        """Index a snapshot's events by view; skipped events go to on_skip."""
+        """Index a snapshot's events by view; skipped events go to on_skip.
+
+        Series of reuse (see series) keep their expansions where they fit.
+        """
         parts = partition(events, event_view)
         timelines = {
             view: CalendarTimeline(
                 parts.get(view, ()),
                 default_time_zone=default_time_zone,
                 on_skip=on_skip,
+                reuse=reuse,
             )
             for view in EventView
         }
@@ -168,10 +175,19 @@ class CalendarViews:
                 partition(shown, is_free).get(False, ()),
                 default_time_zone=default_time_zone,
                 on_skip=on_skip,
+                reuse=reuse,
             )
         else:
             busy = timelines[EventView.CALENDAR]
         return cls(timelines=timelines, busy=busy)
+
+    @property
+    def series(self) -> dict[str, Series]:
+        """Return the series of every view by master id, for a rebuild to reuse."""
+        found: dict[str, Series] = {}
+        for timeline in (*self.timelines.values(), self.busy):
+            found.update(timeline.series)
+        return found
 
     def warm(self, now: datetime) -> None:
         """Expand the months around now of every timeline (in the executor)."""

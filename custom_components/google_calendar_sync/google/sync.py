@@ -12,7 +12,8 @@ from typing import Any, Protocol
 import orjson
 
 from .api import GoogleGoneError
-from .timeline import BAD_EVENT_DATA, OnSkip, google_time, series_ends_before
+from .entries import BAD_EVENT_DATA, OnSkip, google_time
+from .recurrence import series_ends_before
 
 _LOGGER = logging.getLogger(__name__)
 
