@@ -1096,3 +1096,111 @@ def test_an_event_that_cannot_be_built_is_skipped_where_it_is_met() -> None:
 
     assert timeline.active_or_next(datetime(9999, 12, 31, tzinfo=UTC)) is None
     assert skipped == ["far"]
+
+
+# Incremental updates answer exactly what a full rebuild of the same events
+# answers: singles (short, long, all-day), series and their exceptions (moved,
+# cancelled), replaced and removed in any order.
+_DAY0 = datetime(2030, 1, 7, 9, tzinfo=BERLIN)
+
+
+def _version(event_id: str, variant: int) -> dict[str, Any] | None:
+    """Return one version of an event of the pool, None for removed."""
+    if variant == 0:
+        return None
+    if event_id.startswith("s"):
+        rules = ["RRULE:FREQ=DAILY;COUNT=12", "RRULE:FREQ=WEEKLY;BYDAY=MO,TH"]
+        return timed(
+            event_id,
+            _DAY0 + timedelta(hours=variant),
+            summary=f"{event_id} v{variant}",
+            etag=f'"{event_id}{variant}"',
+            recurrence=[rules[variant % 2]],
+        )
+    if "_" in event_id:
+        master_id, day = event_id.split("_")
+        original = _DAY0 + timedelta(days=int(day))
+        exception = timed(
+            event_id,
+            original + timedelta(hours=variant),
+            summary=f"{event_id} v{variant}",
+            recurringEventId=master_id,
+            originalStartTime={"dateTime": original.isoformat()},
+        )
+        if variant == 3:
+            return {**exception, "status": "cancelled"}
+        return exception
+    if variant == 3:
+        return all_day(event_id, (_DAY0 + timedelta(days=2)).date(), days=10)
+    return timed(
+        event_id,
+        _DAY0 + timedelta(days=variant, hours=variant),
+        minutes=30 * variant,
+        summary=f"{event_id} v{variant}",
+    )
+
+
+EVENT_IDS = ["p0", "p1", "p2", "s0", "s1", "s0_0", "s0_3", "s1_4", "x_1"]
+CHANGES = st.lists(
+    st.lists(
+        st.tuples(st.sampled_from(EVENT_IDS), st.integers(0, 3)),
+        min_size=1,
+        max_size=3,
+    ),
+    max_size=8,
+)
+WINDOWS = st.lists(
+    st.tuples(st.integers(-2 * 24, 20 * 24), st.integers(1, 10 * 24)),
+    min_size=1,
+    max_size=4,
+)
+
+
+def answers(
+    timeline: CalendarTimeline, windows: list[tuple[int, int]]
+) -> list[list[tuple[str, Any, Any, str]]]:
+    """Return what the timeline answers for windows given in hours from _DAY0."""
+    found = []
+    for offset, length in windows:
+        start = _DAY0 + timedelta(hours=offset)
+        found.append(
+            [
+                (event.uid, event.start, event.end, event.summary)
+                for event in timeline.overlapping(
+                    start, start + timedelta(hours=length)
+                )
+            ]
+        )
+        current = timeline.active_or_next(start)
+        found.append(
+            [(current.uid, current.start, current.end, current.summary)]
+            if current
+            else []
+        )
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(changes=CHANGES, windows=WINDOWS)
+def test_updates_answer_what_a_rebuild_answers(
+    changes: list[list[tuple[str, int]]], windows: list[tuple[int, int]]
+) -> None:
+    timeline = CalendarTimeline(default_time_zone="Europe/Berlin")
+    snapshot: dict[str, dict[str, Any]] = {}
+    for batch in changes:
+        removed = []
+        for event_id, variant in batch:
+            if (event := _version(event_id, variant)) is None:
+                snapshot.pop(event_id, None)
+                removed.append(event_id)
+            else:
+                snapshot[event_id] = event
+        # Ask first, so the series expand before they change.
+        answers(timeline, windows)
+        timeline.update(
+            [snapshot[event_id] for event_id, _ in batch if event_id in snapshot],
+            removed=removed,
+        )
+
+    rebuilt = CalendarTimeline(snapshot.values(), default_time_zone="Europe/Berlin")
+    assert answers(timeline, windows) == answers(rebuilt, windows)

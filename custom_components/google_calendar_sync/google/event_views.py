@@ -9,7 +9,6 @@ calendar view once more without the events marked free, for the busy state.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -139,12 +138,24 @@ def _stand_in(exception: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
 class CalendarViews:
-    """The timelines of one synced calendar's views, and of its busy events."""
+    """The timelines of one synced calendar's views, and of its busy events.
 
-    timelines: Mapping[EventView, CalendarTimeline]
-    busy: CalendarTimeline
+    Built from a whole snapshot (build: after a full sync, in the executor) and
+    then kept in step with it change by change (apply, on the loop).
+    """
+
+    def __init__(self, *, default_time_zone: str, on_skip: OnSkip | None) -> None:
+        """Start with empty views; build fills them from a snapshot."""
+        self._time_zone = default_time_zone
+        self._on_skip = on_skip
+        self.timelines: dict[EventView, CalendarTimeline] = {}
+        # Only while some event is marked free; else the calendar view is busy.
+        self._busy: CalendarTimeline | None = None
+        # Where each exception goes depends on its series: master id -> the ids
+        # of its exceptions in the snapshot, and exception id -> master id.
+        self._exceptions: dict[str, set[str]] = {}
+        self._master_of: dict[str, str] = {}
 
     @classmethod
     def build(
@@ -159,27 +170,28 @@ class CalendarViews:
 
         Series of reuse (see series) keep their expansions where they fit.
         """
+        views = cls(default_time_zone=default_time_zone, on_skip=on_skip)
+        events = list(events)
+        for event in events:
+            if isinstance(event_id := event.get("id"), str):
+                views._note_series(event_id, event)
         parts = partition(events, event_view)
-        timelines = {
-            view: CalendarTimeline(
-                parts.get(view, ()),
-                default_time_zone=default_time_zone,
-                on_skip=on_skip,
-                reuse=reuse,
-            )
-            for view in EventView
+        views.timelines = {
+            view: views._timeline(parts.get(view, ()), reuse) for view in EventView
         }
         shown = parts.get(EventView.CALENDAR, [])
         if any(is_free(event) for event in shown):
-            busy = CalendarTimeline(
-                partition(shown, is_free).get(False, ()),
-                default_time_zone=default_time_zone,
-                on_skip=on_skip,
-                reuse=reuse,
+            views._busy = views._timeline(
+                partition(shown, is_free).get(False, ()), reuse
             )
-        else:
-            busy = timelines[EventView.CALENDAR]
-        return cls(timelines=timelines, busy=busy)
+        return views
+
+    @property
+    def busy(self) -> CalendarTimeline:
+        """Return the timeline of the events that make the calendar busy."""
+        if self._busy is None:
+            return self.timelines[EventView.CALENDAR]
+        return self._busy
 
     @property
     def series(self) -> dict[str, Series]:
@@ -189,9 +201,65 @@ class CalendarViews:
             found.update(timeline.series)
         return found
 
+    def apply(self, events: Mapping[str, dict[str, Any]], ids: Iterable[str]) -> None:
+        """Make the views agree with a snapshot (events by id) on changed ids.
+
+        Each changed event is placed again with its family (a series with its
+        exceptions), in place: the views then answer as a build of events would,
+        at a cost proportional to the changed families.
+        """
+        reset: set[str] = set()
+        families: set[str] = set()
+        for event_id in ids:
+            reset.add(event_id)
+            if (master_id := self._master_of.pop(event_id, None)) is not None:
+                self._exceptions[master_id].discard(event_id)
+                families.add(master_id)
+            families.add(self._note_series(event_id, events.get(event_id)))
+        for family in families:
+            reset.add(family)
+            reset.update(self._exceptions.get(family, ()))
+        changed = [events[event_id] for event_id in reset if event_id in events]
+        parts = partition(changed, event_view)
+        for view, timeline in self.timelines.items():
+            timeline.update(parts.get(view, ()), removed=reset)
+        shown = parts.get(EventView.CALENDAR, [])
+        if self._busy is not None:
+            self._busy.update(partition(shown, is_free).get(False, ()), removed=reset)
+        elif any(is_free(event) for event in shown):
+            # The first event marked free: the busy timeline starts, once, from
+            # the whole calendar view.
+            everything = partition(events.values(), event_view)
+            self._busy = self._timeline(
+                partition(everything.get(EventView.CALENDAR, []), is_free).get(
+                    False, ()
+                ),
+                self.series,
+            )
+
+    def _note_series(self, event_id: str, event: Mapping[str, Any] | None) -> str:
+        """Remember the series of an exception; return the family of the event."""
+        master_id = event.get("recurringEventId") if event is not None else None
+        if not isinstance(master_id, str):
+            return event_id
+        self._master_of[event_id] = master_id
+        self._exceptions.setdefault(master_id, set()).add(event_id)
+        return master_id
+
+    def _timeline(
+        self, events: Iterable[dict[str, Any]], reuse: Mapping[str, Series] | None
+    ) -> CalendarTimeline:
+        """Return a timeline of events with this calendar's settings."""
+        return CalendarTimeline(
+            events,
+            default_time_zone=self._time_zone,
+            on_skip=self._on_skip,
+            reuse=reuse,
+        )
+
     def warm(self, now: datetime) -> None:
         """Expand the months around now of every timeline (in the executor)."""
         for timeline in self.timelines.values():
             timeline.warm(now)
-        if self.busy is not self.timelines[EventView.CALENDAR]:
-            self.busy.warm(now)
+        if self._busy is not None:
+            self._busy.warm(now)

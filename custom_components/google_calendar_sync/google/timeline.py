@@ -14,7 +14,8 @@ a series takes its lock while it expands.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 import logging
 import threading
@@ -130,13 +131,17 @@ class CalendarTimeline:
         anew only when its master or its exceptions changed. Call it on the
         loop, the only thread that reads a published timeline.
         """
-        events = list(events)
-        touched: set[str] = set()
-        for event_id in (*removed, *(event.get("id") for event in events)):
-            if isinstance(event_id, str):
-                self._forget(event_id, touched)
-        fresh: list[Entry] = []
+        latest: dict[str, dict[str, Any]] = {}
         for event in events:
+            if isinstance(event_id := event.get("id"), str):
+                latest[event_id] = event
+            else:
+                self._skip(event, "it has no id")
+        touched: set[str] = set()
+        for event_id in (*removed, *latest):
+            self._forget(event_id, touched)
+        fresh: list[Entry] = []
+        for event in latest.values():
             self._index(event, touched, fresh)
         if len(fresh) > _BULK:
             self._short.extend(fresh)
@@ -223,24 +228,40 @@ class CalendarTimeline:
         self,
         start: datetime,
         end: datetime,
-        convert: Callable[[TimelineEvent], T | None],
+        convert: Callable[[TimelineEvent], T],
     ) -> list[T]:
         """Return convert(event) of the events overlapping [start, end), sorted.
 
         Each entry remembers what convert made of it, so a repeated query costs
-        little more than the lookup; a changed event is a new entry. Events
-        convert refuses (None) are left out.
+        little more than the lookup; a changed event is a new entry.
         """
         found: list[T] = []
         for entry in self._overlapping(start, end):
             try:
-                value = entry.converted(convert)
+                found.append(entry.converted(convert))
             except BAD_EVENT_DATA as err:
                 self._skip(entry.source, f"unreadable: {err}", entry.uid)
-                continue
-            if value is not None:
-                found.append(value)
         return found
+
+    def convert_ahead[T](
+        self,
+        start: datetime,
+        end: datetime,
+        convert: Callable[[TimelineEvent], T],
+        *,
+        batch: int = 100,
+    ) -> Iterator[None]:
+        """Convert the events overlapping [start, end) ahead of queries.
+
+        A generator that pauses after each batch: the loop, the only thread that
+        reads a published timeline, does other work in between. Events that
+        cannot be built are left to the query, which reports them.
+        """
+        for index, entry in enumerate(self._overlapping(start, end), 1):
+            with suppress(*BAD_EVENT_DATA):
+                entry.converted(convert)
+            if not index % batch:
+                yield
 
     def _overlapping(self, start: datetime, end: datetime) -> list[Entry]:
         """Return the entries overlapping [start, end), sorted by start."""
@@ -369,8 +390,6 @@ def _unusable(event: Mapping[str, Any]) -> str | None:
     for name in ("summary", "description", "location"):
         if not isinstance(event.get(name), str | None):
             return f"{name} is not text"
-    if not isinstance(event.get("id"), str):
-        return "it has no id"
     if not isinstance(event.get("recurringEventId"), str | None):
         return "recurringEventId is not text"
     if event.get("status") == "cancelled":
