@@ -28,7 +28,7 @@ from .coordinator import (
 )
 from .entity import GoogleCalendarSyncEntity, calendar_name
 from .google.entries import TimelineEvent
-from .google.event_views import EventView, event_type
+from .google.event_views import BusyTimeline, EventView, event_type
 from .google.timeline import CalendarTimeline
 
 _LOGGER = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         The current or next event that Home Assistant accepts: when it refuses
         one, the next one it accepts.
         """
-        timeline = self.timeline
+        timeline: CalendarTimeline | BusyTimeline = self.timeline
         if self._view is EventView.CALENDAR and not self.coordinator.free_events_busy:
             timeline = self.coordinator.data.busy
         now = dt_util.now()

@@ -9,11 +9,12 @@ calendar view once more without the events marked free, for the busy state.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from .entries import OnSkip
+from .entries import OnSkip, TimelineEvent
 from .recurrence import Series
 from .timeline import CalendarTimeline
 
@@ -138,20 +139,37 @@ def _stand_in(exception: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class BusyTimeline:
+    """The calendar view without the events marked free: what makes it busy.
+
+    A filter over the calendar view's timeline rather than a timeline of its
+    own: nothing to build or keep in step. Google marks a whole series free or
+    busy, and an exception for itself; an exception replaces its instance in
+    the calendar view whatever it is marked.
+    """
+
+    timeline: CalendarTimeline
+
+    def overlapping(self, start: datetime, end: datetime) -> list[TimelineEvent]:
+        """Return the busy events overlapping [start, end), sorted by start."""
+        return self.timeline.overlapping(start, end, hide=is_free)
+
+    def active_or_next(self, now: datetime) -> TimelineEvent | None:
+        """Return the busy event in progress at now, or else the next one."""
+        return self.timeline.active_or_next(now, hide=is_free)
+
+
 class CalendarViews:
-    """The timelines of one synced calendar's views, and of its busy events.
+    """The timelines of one synced calendar's views, and what makes it busy.
 
     Built from a whole snapshot (build: after a full sync, in the executor) and
     then kept in step with it change by change (apply, on the loop).
     """
 
-    def __init__(self, *, default_time_zone: str, on_skip: OnSkip | None) -> None:
-        """Start with empty views; build fills them from a snapshot."""
-        self._time_zone = default_time_zone
-        self._on_skip = on_skip
+    def __init__(self) -> None:
+        """Start with no views; build fills them from a snapshot."""
         self.timelines: dict[EventView, CalendarTimeline] = {}
-        # Only while some event is marked free; else the calendar view is busy.
-        self._busy: CalendarTimeline | None = None
         # Where each exception goes depends on its series: master id -> the ids
         # of its exceptions in the snapshot, and exception id -> master id.
         self._exceptions: dict[str, set[str]] = {}
@@ -170,34 +188,33 @@ class CalendarViews:
 
         Series of reuse (see series) keep their expansions where they fit.
         """
-        views = cls(default_time_zone=default_time_zone, on_skip=on_skip)
+        views = cls()
         events = list(events)
         for event in events:
             if isinstance(event_id := event.get("id"), str):
                 views._note_series(event_id, event)
         parts = partition(events, event_view)
         views.timelines = {
-            view: views._timeline(parts.get(view, ()), reuse) for view in EventView
-        }
-        shown = parts.get(EventView.CALENDAR, [])
-        if any(is_free(event) for event in shown):
-            views._busy = views._timeline(
-                partition(shown, is_free).get(False, ()), reuse
+            view: CalendarTimeline(
+                parts.get(view, ()),
+                default_time_zone=default_time_zone,
+                on_skip=on_skip,
+                reuse=reuse,
             )
+            for view in EventView
+        }
         return views
 
     @property
-    def busy(self) -> CalendarTimeline:
-        """Return the timeline of the events that make the calendar busy."""
-        if self._busy is None:
-            return self.timelines[EventView.CALENDAR]
-        return self._busy
+    def busy(self) -> BusyTimeline:
+        """Return the events that make the calendar busy."""
+        return BusyTimeline(self.timelines[EventView.CALENDAR])
 
     @property
     def series(self) -> dict[str, Series]:
         """Return the series of every view by master id, for a rebuild to reuse."""
         found: dict[str, Series] = {}
-        for timeline in (*self.timelines.values(), self.busy):
+        for timeline in self.timelines.values():
             found.update(timeline.series)
         return found
 
@@ -213,7 +230,10 @@ class CalendarViews:
         for event_id in ids:
             reset.add(event_id)
             if (master_id := self._master_of.pop(event_id, None)) is not None:
-                self._exceptions[master_id].discard(event_id)
+                exceptions = self._exceptions[master_id]
+                exceptions.discard(event_id)
+                if not exceptions:
+                    del self._exceptions[master_id]
                 families.add(master_id)
             families.add(self._note_series(event_id, events.get(event_id)))
         for family in families:
@@ -223,19 +243,6 @@ class CalendarViews:
         parts = partition(changed, event_view)
         for view, timeline in self.timelines.items():
             timeline.update(parts.get(view, ()), removed=reset)
-        shown = parts.get(EventView.CALENDAR, [])
-        if self._busy is not None:
-            self._busy.update(partition(shown, is_free).get(False, ()), removed=reset)
-        elif any(is_free(event) for event in shown):
-            # The first event marked free: the busy timeline starts, once, from
-            # the whole calendar view.
-            everything = partition(events.values(), event_view)
-            self._busy = self._timeline(
-                partition(everything.get(EventView.CALENDAR, []), is_free).get(
-                    False, ()
-                ),
-                self.series,
-            )
 
     def _note_series(self, event_id: str, event: Mapping[str, Any] | None) -> str:
         """Remember the series of an exception; return the family of the event."""
@@ -246,20 +253,7 @@ class CalendarViews:
         self._exceptions.setdefault(master_id, set()).add(event_id)
         return master_id
 
-    def _timeline(
-        self, events: Iterable[dict[str, Any]], reuse: Mapping[str, Series] | None
-    ) -> CalendarTimeline:
-        """Return a timeline of events with this calendar's settings."""
-        return CalendarTimeline(
-            events,
-            default_time_zone=self._time_zone,
-            on_skip=self._on_skip,
-            reuse=reuse,
-        )
-
     def warm(self, now: datetime) -> None:
         """Expand the months around now of every timeline (in the executor)."""
         for timeline in self.timelines.values():
             timeline.warm(now)
-        if self._busy is not None:
-            self._busy.warm(now)

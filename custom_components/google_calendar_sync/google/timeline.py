@@ -41,6 +41,8 @@ _LOGGER = logging.getLogger(__name__)
 _LONG_EVENT = timedelta(days=7).total_seconds()
 # More new single events than this in one update are sorted in at once.
 _BULK = 64
+# Picks the events a query leaves out, by their Google event.
+type Hide = Callable[[Mapping[str, Any]], bool]
 
 
 class SkippedEvents:
@@ -216,11 +218,17 @@ class CalendarTimeline:
                 return
         self._series[master_id] = series
 
-    def overlapping(self, start: datetime, end: datetime) -> list[TimelineEvent]:
-        """Return the events overlapping [start, end), sorted by start."""
+    def overlapping(
+        self, start: datetime, end: datetime, *, hide: Hide | None = None
+    ) -> list[TimelineEvent]:
+        """Return the events overlapping [start, end), sorted by start.
+
+        hide leaves out the events whose Google event (the master of generated
+        instances) it picks.
+        """
         return [
             event
-            for entry in self._overlapping(start, end)
+            for entry in self._overlapping(start, end, hide)
             if (event := self._built(entry)) is not None
         ]
 
@@ -263,7 +271,9 @@ class CalendarTimeline:
             if not index % batch:
                 yield
 
-    def _overlapping(self, start: datetime, end: datetime) -> list[Entry]:
+    def _overlapping(
+        self, start: datetime, end: datetime, hide: Hide | None = None
+    ) -> list[Entry]:
         """Return the entries overlapping [start, end), sorted by start."""
         start_ts = self._timestamp(start)
         end_ts = self._timestamp(end)
@@ -281,10 +291,14 @@ class CalendarTimeline:
             if entry.start_ts < end_ts and entry.end_ts > start_ts
         )
         for series in self._series.values():
+            if hide is not None and hide(series.master):
+                continue
             try:
                 found.extend(series.overlapping(start_ts, end_ts))
             except BAD_EVENT_DATA as err:
                 self._skip(series.master, f"cannot expand its recurrence: {err}")
+        if hide is not None:
+            found = [entry for entry in found if not hide(entry.source)]
         found.sort(key=sort_key)
         return found
 
@@ -304,18 +318,31 @@ class CalendarTimeline:
         self.overlapping(now - before, now + after)
         self.active_or_next(now)
 
-    def active_or_next(self, now: datetime) -> TimelineEvent | None:
-        """Return the event in progress at now, or else the next one to start."""
+    def active_or_next(
+        self, now: datetime, *, hide: Hide | None = None
+    ) -> TimelineEvent | None:
+        """Return the event in progress at now, or else the next one to start.
+
+        hide leaves out events as in overlapping.
+        """
         now_ts = self._timestamp(now)
         candidates: list[Entry] = []
         index = bisect_left(self._short_starts, now_ts - _LONG_EVENT)
-        upcoming = (entry for entry in self._short[index:] if entry.end_ts > now_ts)
+        upcoming = (
+            entry
+            for entry in self._short[index:]
+            if entry.end_ts > now_ts and (hide is None or not hide(entry.source))
+        )
         if (first := next(upcoming, None)) is not None:
             candidates.append(first)
         candidates.extend(
-            entry for entry in self._long.values() if entry.end_ts > now_ts
+            entry
+            for entry in self._long.values()
+            if entry.end_ts > now_ts and (hide is None or not hide(entry.source))
         )
         for series in self._series.values():
+            if hide is not None and hide(series.master):
+                continue
             try:
                 found = series.first_ending_after(now_ts)
             except BAD_EVENT_DATA as err:
