@@ -20,15 +20,13 @@ from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_FREE_EVENTS_BUSY,
-    CONF_POLL_INTERVAL_MINUTES,
-    CONF_SAFETY_NET_HOURS,
     CONF_SHOW_DECLINED,
     CONF_SYNC_WINDOW_DAYS,
-    DEFAULT_POLL_INTERVAL_MINUTES,
-    DEFAULT_SAFETY_NET_HOURS,
     DEFAULT_SYNC_WINDOW_DAYS,
     DOMAIN,
     EVENT_CHANGED,
+    POLL_INTERVAL,
+    SAFETY_NET_INTERVAL,
 )
 from .google.api import (
     GoogleAuthError,
@@ -42,6 +40,7 @@ from .google.colors import ColorPalette
 from .google.entries import OnSkip
 from .google.event_views import CalendarViews, EventView, event_type, response_status
 from .google.meet import meet_link
+from .google.model import display_name
 from .google.recurrence import Series
 from .google.sync import (
     CalendarSnapshot,
@@ -116,18 +115,6 @@ def event_fields(event: Mapping[str, Any]) -> dict[str, Any]:
         "meet_link": meet_link(event),
         "recurring_event_id": event.get("recurringEventId"),
     }
-
-
-def _poll_interval(options: Mapping[str, Any]) -> timedelta:
-    """Return the polling interval without push."""
-    return timedelta(
-        minutes=options.get(CONF_POLL_INTERVAL_MINUTES, DEFAULT_POLL_INTERVAL_MINUTES)
-    )
-
-
-def _safety_net_interval(options: Mapping[str, Any]) -> timedelta:
-    """Return the polling interval while push is live."""
-    return timedelta(hours=options.get(CONF_SAFETY_NET_HOURS, DEFAULT_SAFETY_NET_HOURS))
 
 
 def _build_warm_views(
@@ -296,7 +283,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
             _LOGGER,
             config_entry=config_entry,
             name=f"{DOMAIN} {self.calendar_id}",
-            update_interval=_poll_interval(config_entry.options),
+            update_interval=POLL_INTERVAL,
         )
 
     @property
@@ -339,10 +326,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
     def set_push_active(self, active: bool) -> None:
         """Poll rarely while push is live and often when it is not."""
         self._push_active = active
-        options = self.config_entry.options
-        self.update_interval = (
-            _safety_net_interval(options) if active else _poll_interval(options)
-        )
+        self.update_interval = SAFETY_NET_INTERVAL if active else POLL_INTERVAL
         # Reschedule now: waiting for the old timer could leave a calendar without
         # push unpolled for hours.
         if self._listeners:
@@ -488,11 +472,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
     @property
     def _summary(self) -> str:
         """Return the calendar's display name."""
-        return str(
-            self.calendar.get("summaryOverride")
-            or self.calendar.get("summary")
-            or self.calendar_id
-        )
+        return display_name(self.calendar)
 
     @property
     def _time_zone(self) -> str:

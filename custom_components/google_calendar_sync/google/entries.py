@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
-import logging
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .meet import meet_link, shown_description
+from .model import instance_suffix, parse_time
 
 if TYPE_CHECKING:
     from .recurrence import Series
 
-_LOGGER = logging.getLogger(__name__)
 
 # What malformed event data raises while it is indexed, expanded or built: one
 # such event is skipped, never the calendar (OSError: a 300-character zone name).
@@ -111,8 +109,8 @@ class Entry:
                 if master_id
                 else None,
                 None,
-                google_time(raw["start"], self._tz),
-                google_time(raw["end"], self._tz),
+                parse_time(raw["start"], self._tz),
+                parse_time(raw["end"], self._tz),
             )
         return self._event
 
@@ -155,23 +153,6 @@ def timeline_event(  # noqa: PLR0917
     )
 
 
-def google_time(value: Mapping[str, Any], default_zone: tzinfo) -> date | datetime:
-    """Parse a Google start/end: the one parser of Google times.
-
-    A date is an all-day bound. A dateTime with an offset is that moment, shown in
-    its timeZone when it has one; a dateTime without an offset is a wall-clock
-    time in its timeZone, or else in default_zone (the calendar's). Raises
-    KeyError, ValueError or TypeError for anything else.
-    """
-    if "date" in value:
-        return date.fromisoformat(value["date"])
-    parsed = datetime.fromisoformat(value["dateTime"])
-    zone = zone_named(value.get("timeZone"))
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=zone or default_zone)
-    return parsed.astimezone(zone) if zone else parsed
-
-
 def bound(value: date | datetime, tz: tzinfo) -> float:
     """Return a UTC timestamp; dates start at midnight in the calendar's zone."""
     if isinstance(value, datetime):
@@ -184,7 +165,7 @@ def original_key(value: Any, tz: tzinfo) -> float | date | None:
     if not isinstance(value, Mapping):
         return None
     try:
-        moment = google_time(value, tz)
+        moment = parse_time(value, tz)
     except BAD_EVENT_DATA:
         return None
     return moment.timestamp() if isinstance(moment, datetime) else moment
@@ -193,20 +174,6 @@ def original_key(value: Any, tz: tzinfo) -> float | date | None:
 def recurrence_suffix(value: Mapping[str, Any], tz: tzinfo) -> str | None:
     """Return Google's instance id suffix for an originalStartTime."""
     try:
-        moment = google_time(value, tz)
+        return instance_suffix(parse_time(value, tz))
     except BAD_EVENT_DATA:
-        return None
-    if isinstance(moment, datetime):
-        return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return moment.strftime("%Y%m%d")
-
-
-def zone_named(name: Any) -> ZoneInfo | None:
-    """Return the zone of an IANA name, None if unknown or not a name at all."""
-    if not name or not isinstance(name, str):
-        return None
-    try:
-        return ZoneInfo(name)
-    except ZoneInfoNotFoundError, ValueError, OSError:
-        _LOGGER.debug("Unknown time zone %.64r", name)
         return None

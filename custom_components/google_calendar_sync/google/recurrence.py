@@ -17,11 +17,10 @@ from .entries import (
     Entry,
     TimelineEvent,
     bound,
-    google_time,
     sort_key,
     timeline_event,
-    zone_named,
 )
+from .model import parse_time, zone_named
 from .rules import (
     content_line,
     count_to_until,
@@ -90,8 +89,8 @@ class Series:
         self._master = master
         self._overrides = overrides
         self._tz = tz
-        start = google_time(master["start"], tz)
-        end = google_time(master.get("end", master["start"]), tz)
+        start = parse_time(master["start"], tz)
+        end = parse_time(master.get("end", master["start"]), tz)
         self._all_day = not isinstance(start, datetime)
         self._start_zone: tzinfo = zone_named(master["start"].get("timeZone")) or tz
         self._end_zone = self._start_zone

@@ -12,7 +12,8 @@ from typing import Any, Protocol
 import orjson
 
 from .api import GoogleGoneError
-from .entries import BAD_EVENT_DATA, OnSkip, google_time
+from .entries import BAD_EVENT_DATA, OnSkip
+from .model import parse_time
 from .recurrence import series_ends_before
 
 _LOGGER = logging.getLogger(__name__)
@@ -540,7 +541,7 @@ def _time_of(value: Any) -> datetime | None:
     if not isinstance(value, Mapping):
         return None
     try:
-        moment = google_time(value, UTC)
+        moment = parse_time(value, UTC)
     except BAD_EVENT_DATA:
         return None
     if isinstance(moment, datetime):

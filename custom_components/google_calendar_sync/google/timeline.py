@@ -27,11 +27,10 @@ from .entries import (
     OnSkip,
     TimelineEvent,
     bound,
-    google_time,
     original_key,
     sort_key,
-    zone_named,
 )
+from .model import parse_time, zone_named
 from .recurrence import Series
 
 _LOGGER = logging.getLogger(__name__)
@@ -398,7 +397,7 @@ class CalendarTimeline:
         if (text := value.get("dateTime")) is not None:
             parsed = datetime.fromisoformat(text)
             if parsed.tzinfo is None:
-                return bound(google_time(value, self._tz), self._tz)
+                return bound(parse_time(value, self._tz), self._tz)
             return parsed.timestamp()
         day: str = value["date"]
         # All-day events share their days: each is parsed once per timeline.
