@@ -8,9 +8,9 @@ import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
-from typing import TYPE_CHECKING, Any, override
+from typing import Any, override
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
@@ -18,6 +18,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from .channels import PushManager
 from .const import (
     CONF_FREE_EVENTS_BUSY,
     CONF_SHOW_DECLINED,
@@ -53,9 +54,6 @@ from .google.sync import (
 )
 from .google.timeline import SkippedEvents
 from .store import StoredData, SyncStore
-
-if TYPE_CHECKING:
-    from .push import PushManager
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -324,13 +322,22 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
 
     @callback
     def set_push_active(self, active: bool) -> None:
-        """Poll rarely while push is live and often when it is not."""
+        """Poll rarely while push is live and often when it is not.
+
+        The timer restarts at once with the new interval. When push goes down,
+        notifications may have been lost meanwhile: sync now (not while the entry
+        unloads), which restarts the timer too.
+        """
+        if active is self._push_active:
+            return
         self._push_active = active
         self.update_interval = SAFETY_NET_INTERVAL if active else POLL_INTERVAL
-        # Reschedule now: waiting for the old timer could leave a calendar without
-        # push unpolled for hours.
-        if self._listeners:
-            self._schedule_refresh()
+        if not active:
+            if self.config_entry.state is ConfigEntryState.LOADED:
+                self.async_schedule_sync()
+        elif self.last_update_success and self.data is not None:
+            # The public way to restart the timer: the data is the same.
+            self.async_set_updated_data(self.data)
 
     @override
     async def _async_update_data(self) -> CalendarViews:
@@ -356,6 +363,19 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         """Sync in the background; failures are already recorded and logged."""
         with contextlib.suppress(ConfigEntryAuthFailed, UpdateFailed):
             await self.async_sync()
+
+    @callback
+    def async_schedule_sync(self) -> None:
+        """Sync soon in the background (push notifications, push going down).
+
+        A sync queued and not yet started will list after this call: it covers
+        the change, so a burst of calls costs at most the sync in flight and one.
+        """
+        if self._queued is not None:
+            return
+        self.hass.async_create_background_task(
+            self.async_request_sync(), f"{self.name} sync", eager_start=True
+        )
 
     async def _async_coalesced_sync(self) -> ChangeSet:
         """Run one sync at a time; callers that arrive meanwhile share one more."""
