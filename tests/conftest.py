@@ -26,10 +26,13 @@ from custom_components.google_calendar_sync.const import (
     CONF_SYNC_WINDOW_DAYS,
     DOMAIN,
 )
-from custom_components.google_calendar_sync.google.api import ENV_ENDPOINT
+from custom_components.google_calendar_sync.google.endpoints import (
+    ENV_ENDPOINT,
+    GoogleEndpoints,
+)
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .common import linked_entry, loaded_entry
+from .common import FakeSleep, linked_entry, loaded_entry
 
 pytest_plugins = ["google_calendar_emulator.pytest_plugin"]
 
@@ -181,3 +184,15 @@ def get_events(
         return response[entity_id]["events"]  # type: ignore[index,return-value]
 
     return _get_events
+
+
+@pytest.fixture
+def sleeps() -> FakeSleep:
+    """Return a sleep that records backoff delays instead of waiting."""
+    return FakeSleep()
+
+
+@pytest.fixture
+def endpoints(calendar_emulator: GoogleCalendarEmulator) -> GoogleEndpoints:
+    """Return the emulator's endpoints."""
+    return GoogleEndpoints.for_base_url(calendar_emulator.base_url)

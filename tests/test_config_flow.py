@@ -33,9 +33,9 @@ from custom_components.google_calendar_sync.const import (
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
-from custom_components.google_calendar_sync.google.api import (
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.errors import (
     GoogleAuthError,
-    GoogleCalendarApi,
     GoogleTransientError,
 )
 from google_calendar_emulator import GoogleCalendarEmulator
@@ -275,7 +275,7 @@ async def test_reading_the_account_fails(
     else:
         calendar_emulator.faults.fail_next(500, times=10, path_contains="calendarList")
         context = patch(
-            "custom_components.google_calendar_sync.google.api.RetryPolicy.delay",
+            "custom_components.google_calendar_sync.google.transport.RetryPolicy.delay",
             return_value=0.0,
         )
     with context:

@@ -30,8 +30,8 @@ from custom_components.google_calendar_sync.const import (
     SAFETY_NET_INTERVAL,
 )
 from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
-from custom_components.google_calendar_sync.google.api import (
-    GoogleCalendarApi,
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.errors import (
     GoogleNotFoundError,
     GoogleRateLimitError,
     GoogleTransientError,
@@ -72,7 +72,7 @@ def coordinator(setup_integration: MockConfigEntry) -> CalendarSyncCoordinator:
 def _no_backoff() -> Any:
     """Patch the retry delay to zero so retries do not wait."""
     return patch(
-        "custom_components.google_calendar_sync.google.api.RetryPolicy.delay",
+        "custom_components.google_calendar_sync.google.transport.RetryPolicy.delay",
         return_value=0.0,
     )
 
@@ -452,7 +452,7 @@ async def test_auth_error_from_the_api_starts_reauth(
     hass: HomeAssistant, coordinator: CalendarSyncCoordinator
 ) -> None:
     """A 401 the client cannot fix by refreshing maps to ConfigEntryAuthFailed."""
-    from custom_components.google_calendar_sync.google.api import GoogleAuthError
+    from custom_components.google_calendar_sync.google.errors import GoogleAuthError
 
     with (
         patch.object(

@@ -64,18 +64,18 @@ from .coordinator import WRITABLE_ROLES, GoogleCalendarSyncConfigEntry
 from .credentials import async_api_key_api, async_service_account_api, auth_type
 from .export_routes import configured_routes, looping_routes, option_routes
 from .google.addresses import calendar_ids_from_text
-from .google.api import (
+from .google.auth import InvalidServiceAccountKeyError, ServiceAccountKey
+from .google.client import GoogleCalendarApi
+from .google.endpoints import endpoints_from_environment
+from .google.errors import (
     GoogleAuthError,
     GoogleBadRequestError,
-    GoogleCalendarApi,
     GoogleCalendarApiError,
     GoogleForbiddenError,
     GoogleNotFoundError,
-    StaticTokenAuth,
-    endpoints_from_environment,
 )
-from .google.auth import InvalidServiceAccountKeyError, ServiceAccountKey
 from .google.model import display_name
+from .google.transport import StaticTokenAuth
 
 _LOGGER = logging.getLogger(__name__)
 

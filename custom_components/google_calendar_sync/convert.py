@@ -17,7 +17,7 @@ from homeassistant.components.calendar.const import EVENT_END, EVENT_START
 from homeassistant.exceptions import HomeAssistantError
 
 from .const import DOMAIN
-from .google.api import (
+from .google.errors import (
     GoogleCalendarApiError,
     GoogleNotFoundError,
     GooglePreconditionFailedError,
@@ -28,7 +28,7 @@ from .google.recurrence import check_recurrence
 
 if TYPE_CHECKING:
     from .coordinator import CalendarSyncCoordinator
-    from .google.api import GoogleCalendarApi
+    from .google.client import GoogleCalendarApi
 
 _LOGGER = logging.getLogger(__name__)
 

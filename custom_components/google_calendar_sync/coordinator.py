@@ -29,16 +29,16 @@ from .const import (
     POLL_INTERVAL,
     SAFETY_NET_INTERVAL,
 )
-from .google.api import (
+from .google.client import GoogleCalendarApi
+from .google.colors import ColorPalette
+from .google.entries import OnSkip
+from .google.errors import (
     GoogleAuthError,
-    GoogleCalendarApi,
     GoogleCalendarApiError,
     GoogleClientClosedError,
     GoogleNotFoundError,
     GoogleRateLimitError,
 )
-from .google.colors import ColorPalette
-from .google.entries import OnSkip
 from .google.event_views import CalendarViews, EventView, event_type, response_status
 from .google.meet import meet_link
 from .google.model import display_name

@@ -47,7 +47,7 @@ from .export import (
 )
 from .export_routes import configured_routes, export_node, looping_routes
 from .fields import service_error, translated_entity_schema
-from .google.api import GoogleCalendarApiError
+from .google.errors import GoogleCalendarApiError
 from .google.meet import meet_link
 from .google.model import format_time, split_instance_id
 

@@ -11,8 +11,8 @@ from typing import Any, Protocol
 
 import orjson
 
-from .api import GoogleGoneError
 from .entries import BAD_EVENT_DATA, OnSkip
+from .errors import GoogleGoneError
 from .model import parse_time
 from .recurrence import series_ends_before
 
