@@ -24,7 +24,7 @@ from custom_components.google_calendar_sync.const import (
 from custom_components.google_calendar_sync.intent import INTENT_CREATE_EVENT
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .conftest import ACCOUNT
+from .conftest import ACCOUNT, WORK
 
 
 @pytest.fixture(autouse=True)
@@ -125,15 +125,6 @@ async def test_intent_explains_what_it_cannot_do(
     assert response.error_code is intent.IntentResponseErrorCode.FAILED_TO_HANDLE
     assert response.speech["plain"]["speech"] == message
     assert calendar_emulator.events(ACCOUNT) == []
-
-
-WORK = "work@group.calendar.google.com"
-
-
-@pytest.fixture
-def work_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
-    """Return a second writable calendar of the account."""
-    return calendar_emulator.add_calendar(ACCOUNT, "Work", calendar_id=WORK)
 
 
 @pytest.mark.usefixtures("work_calendar")
