@@ -27,6 +27,10 @@ from custom_components.google_calendar_sync.const import (
     DOMAIN,
     EVENT_CHANGED,
 )
+from custom_components.google_calendar_sync.store import (
+    calendar_store_key,
+    index_store_key,
+)
 from google_calendar_emulator import FaultKind, GoogleCalendarEmulator
 from google_calendar_emulator.faults import Fault
 
@@ -53,7 +57,8 @@ async def test_setup_loads_and_unload_saves_the_store(
     assert set(entry.runtime_data.coordinators) == {ACCOUNT}
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert entry.state is ConfigEntryState.NOT_LOADED
-    assert f"{DOMAIN}.{entry.entry_id}" in hass_storage
+    assert index_store_key(entry.entry_id) in hass_storage
+    assert calendar_store_key(entry.entry_id, ACCOUNT) in hass_storage
 
 
 async def test_removing_the_entry_removes_the_store(
@@ -64,10 +69,10 @@ async def test_removing_the_entry_removes_the_store(
     """Removing the entry deletes the local copy of the calendars."""
     entry = setup_integration
     assert await hass.config_entries.async_unload(entry.entry_id)
-    assert f"{DOMAIN}.{entry.entry_id}" in hass_storage
+    assert calendar_store_key(entry.entry_id, ACCOUNT) in hass_storage
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
-    assert f"{DOMAIN}.{entry.entry_id}" not in hass_storage
+    assert not [key for key in hass_storage if entry.entry_id in key]
 
 
 async def test_revoked_grant_at_setup_starts_reauth(

@@ -41,9 +41,8 @@ from custom_components.google_calendar_sync.google.sync import (
 )
 from custom_components.google_calendar_sync.google.timeline import CalendarTimeline
 from custom_components.google_calendar_sync.store import (
-    StoredData,
-    parse_stored_data,
-    stored_data_to_dict,
+    calendar_to_dict,
+    parse_calendar,
 )
 from google_calendar_emulator import GoogleCalendarEmulator
 
@@ -412,11 +411,8 @@ async def test_random_broken_resources_never_raise(
         )
         snapshot = result.snapshot
     # The store writes it, and reads back what it wrote.
-    stored = StoredData(calendars={ACCOUNT: snapshot})
-    raw = json_loads(json_bytes(stored_data_to_dict(stored)))
-    assert set(parse_stored_data(raw)[0].calendars[ACCOUNT].events) == set(
-        snapshot.events
-    )
+    raw = json_loads(json_bytes(calendar_to_dict(ACCOUNT, snapshot)))
+    assert set(parse_calendar(ACCOUNT, raw).events) == set(snapshot.events)
     timeline = CalendarTimeline(
         snapshot.events.values(), default_time_zone=zone, on_skip=on_skip
     )

@@ -21,7 +21,7 @@ from custom_components.google_calendar_sync.calendar import (
 from custom_components.google_calendar_sync.const import DOMAIN
 from custom_components.google_calendar_sync.coordinator import calendar_unique_id
 from custom_components.google_calendar_sync.google.event_views import EventView
-from custom_components.google_calendar_sync.store import SyncStore, stored_data_to_dict
+from custom_components.google_calendar_sync.store import SyncStore, calendar_to_dict
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT
@@ -114,12 +114,12 @@ async def test_large_calendar_syncs_restarts_from_store_and_reads_a_month_fast(
     gc.collect()
     tracemalloc.start()
     try:
-        stored = await SyncStore(hass, entry.entry_id).async_load()
+        stored = await SyncStore(hass, entry.entry_id).async_load([ACCOUNT])
         retained, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert store_state(stored.calendars[ACCOUNT]) == expected
-    size = len(json_bytes(stored_data_to_dict(stored)))
+    size = len(json_bytes(calendar_to_dict(ACCOUNT, stored.calendars[ACCOUNT])))
 
     first, median = timings[0], statistics.median(timings)
     print(

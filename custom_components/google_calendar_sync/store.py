@@ -1,15 +1,32 @@
-"""Persistence of sync state: snapshots per calendar and push channels."""
+"""Persistence of sync state: one store per calendar, one for the push channels.
+
+Layout (private Home Assistant stores in .storage/):
+
+- ``google_calendar_sync.<entry_id>.index``: the calendars that have a store, and
+  the push channels (small: rewritten whenever a channel opens or ends);
+- ``google_calendar_sync.<entry_id>.<digest of the calendar id>``: one calendar's
+  sync token, events and time of its last sync. A change in a small calendar never
+  rewrites a large one.
+
+Earlier versions kept one store, ``google_calendar_sync.<entry_id>``, held everything;
+the first load moves its content into this layout, sync tokens included.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import Collection, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+import hashlib
 import logging
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 import orjson
 
@@ -19,7 +36,7 @@ from .google.sync import CalendarSnapshot, json_safe, malformed
 _LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 1
-# 2: each snapshot names its calendar.
+# 2: each snapshot names its calendar (the single store of earlier versions).
 STORAGE_MINOR_VERSION = 2
 # Whatever a file holds, reading it raises one of these (or nothing).
 _UNREADABLE = (
@@ -32,8 +49,16 @@ _UNREADABLE = (
     AttributeError,
     IndexError,
 )
-# Coalesce the writes of bursts of syncs into one.
-SAVE_DELAY = 10
+# Changes wait this long so that bursts (a sync of many changes, an export, an edit
+# session in Google) land in one write per calendar. What a crash loses is never
+# data: Google keeps it, and the next sync from the saved sync token fetches it
+# again in one request; the cost is that those changes are announced once more.
+# So the delay is short next to Home Assistant's google integration (120 s, which
+# announces nothing), yet long enough that a calendar edited without pause writes
+# at most twice a minute (SD cards wear with every rewrite).
+SAVE_DELAY = 30
+# What reading an unreadable store gives, as opposed to None for a missing one.
+_BROKEN = object()
 
 type _JsonDict = dict[str, Any]
 
@@ -57,8 +82,23 @@ class StoredData:
     channels: dict[str, StoredChannel] = field(default_factory=dict)
 
 
-class _MigratingStore(Store[_JsonDict]):
-    """Store that reads older minor versions of our layout."""
+class _VersionedStore(Store[_JsonDict]):
+    """Private store of ours: reads older minor versions, written off the loop.
+
+    What it writes is made on the loop and never changed afterwards (see
+    _calendar_to_dict), so Home Assistant may encode it in its executor.
+    """
+
+    def __init__(self, hass: HomeAssistant, key: str, minor_version: int) -> None:
+        """Create the store of one key."""
+        super().__init__(
+            hass,
+            STORAGE_VERSION,
+            key,
+            private=True,
+            minor_version=minor_version,
+            serialize_in_event_loop=False,
+        )
 
     async def _async_migrate_func(
         self, old_major_version: int, old_minor_version: int, old_data: _JsonDict
@@ -76,115 +116,287 @@ class _MigratingStore(Store[_JsonDict]):
         return old_data
 
 
+def calendar_store_key(entry_id: str, calendar_id: str) -> str:
+    """Return the storage key of one calendar of an entry.
+
+    A digest, as calendar ids hold characters a file name should not
+    ("#", "/"); the stored content names its calendar.
+    """
+    digest = hashlib.sha256(calendar_id.encode()).hexdigest()[:16]
+    return f"{DOMAIN}.{entry_id}.{digest}"
+
+
+def index_store_key(entry_id: str) -> str:
+    """Return the storage key of an entry's index and channels."""
+    return f"{DOMAIN}.{entry_id}.index"
+
+
 class SyncStore:
-    """Load and save StoredData without ever failing setup."""
+    """Load and save the StoredData of one entry, never failing setup.
+
+    Calendars are saved on their own, SAVE_DELAY after their first unsaved change;
+    async_flush (unload) and Home Assistant's final write save what is pending.
+    """
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        """Create the store of one config entry."""
-        self._store = _MigratingStore(
-            hass,
-            STORAGE_VERSION,
-            f"{DOMAIN}.{entry_id}",
-            private=True,
-            minor_version=STORAGE_MINOR_VERSION,
-        )
+        """Create the stores of one config entry."""
+        self._hass = hass
+        self._entry_id = entry_id
+        self._index = _VersionedStore(hass, index_store_key(entry_id), 1)
+        self._calendar_stores: dict[str, _VersionedStore] = {}
+        self._data = StoredData()
+        # The calendars the index lists: each may have a store.
+        self._indexed: set[str] = set()
+        self._unsaved: set[str] = set()
+        self._cancel_timer: CALLBACK_TYPE | None = None
+        self._cancel_final_write: CALLBACK_TYPE | None = None
         self._warned = False
 
-    async def async_load(self) -> StoredData:
-        """Load the stored data; never fails.
+    async def async_load(self, calendar_ids: Iterable[str]) -> StoredData:
+        """Load the channels and the stored state of the given calendars.
 
-        Anything unreadable (the file, or one calendar's part of it) means a
-        fresh full sync of what it held, with one warning.
+        Never fails: anything unreadable (a file, or one calendar or channel in
+        it) means a fresh full sync of what it held, with one warning. Parsing
+        runs in the executor: 20,000 events would stall the loop.
         """
+        index = await self._async_read(self._index)
+        if index is None:
+            self._data = await self._async_migrate_single_store()
+        elif index is not _BROKEN:
+            try:
+                channels, indexed, problems = _parse_index(index)
+            except _UNREADABLE as err:
+                self._warn(self._index.key, "has an unexpected shape", err)
+                channels, indexed, problems = {}, [], {}
+            self._log_problems(self._index.key, problems)
+            self._indexed = set(indexed)
+            self._data = StoredData(channels=channels)
+        wanted = [cid for cid in calendar_ids if cid not in self._data.calendars]
+        for calendar_id, snapshot in zip(
+            wanted,
+            await asyncio.gather(*(self._async_load_calendar(c) for c in wanted)),
+            strict=True,
+        ):
+            if snapshot is not None:
+                self._data.calendars[calendar_id] = snapshot
+        return self._data
+
+    async def _async_load_calendar(self, calendar_id: str) -> CalendarSnapshot | None:
+        """Load one calendar's store; None when there is none or it is unusable."""
+        store = self._calendar_store(calendar_id)
+        if (raw := await self._async_read(store)) in (None, _BROKEN):
+            return None
         try:
-            raw = await self._store.async_load()
+            return await self._hass.async_add_executor_job(
+                parse_calendar, calendar_id, raw
+            )
         except _UNREADABLE as err:
-            self._warn("cannot be read", err)
-            return StoredData()
-        if raw is None:
+            self._log_problems(
+                store.key, {f"calendar {calendar_id}": f"{err!r}, running a full sync"}
+            )
+            return None
+
+    async def _async_migrate_single_store(self) -> StoredData:
+        """Move the single store of earlier versions into this layout; nothing is lost.
+
+        Calendars are written first, then the index, then the old store goes: a
+        crash at any point leaves the old store to migrate again.
+        """
+        legacy = _VersionedStore(
+            self._hass, f"{DOMAIN}.{self._entry_id}", STORAGE_MINOR_VERSION
+        )
+        raw = await self._async_read(legacy)
+        if raw in (None, _BROKEN):
             return StoredData()
         try:
-            data, problems = parse_stored_data(raw)
+            data, problems = await self._hass.async_add_executor_job(
+                parse_stored_data, raw
+            )
         except _UNREADABLE as err:
-            self._warn("has an unexpected shape", err)
+            self._warn(legacy.key, "has an unexpected shape", err)
             return StoredData()
+        self._log_problems(legacy.key, problems)
+        self._data = data
+        self._indexed = set(data.calendars)
+        await asyncio.gather(*(self._async_write_calendar(c) for c in data.calendars))
+        await self._async_write_index()
+        await legacy.async_remove()
+        return data
+
+    @callback
+    def async_delay_save(self, calendar_id: str) -> None:
+        """Save a calendar SAVE_DELAY from now, with what it holds then."""
+        self._unsaved.add(calendar_id)
+        if self._cancel_timer is None:
+            self._cancel_timer = async_call_later(
+                self._hass, SAVE_DELAY, self._async_save_due
+            )
+        if self._cancel_final_write is None:
+            self._cancel_final_write = self._hass.bus.async_listen_once(
+                EVENT_HOMEASSISTANT_FINAL_WRITE, self._async_final_write
+            )
+
+    async def _async_save_due(self, _now: datetime) -> None:
+        """Save the calendars whose delay is over."""
+        self._cancel_timer = None
+        await self._async_save_pending()
+
+    async def _async_final_write(self, _event: Event) -> None:
+        """Save what is pending as Home Assistant stops."""
+        self._cancel_final_write = None
+        await self.async_flush()
+
+    async def async_flush(self) -> None:
+        """Save every pending change now and stop waiting for Home Assistant's stop."""
+        if self._cancel_timer is not None:
+            self._cancel_timer()
+            self._cancel_timer = None
+        if self._cancel_final_write is not None:
+            self._cancel_final_write()
+            self._cancel_final_write = None
+        await self._async_save_pending()
+
+    async def _async_save_pending(self) -> None:
+        """Write the calendars changed since their last write."""
+        pending, self._unsaved = self._unsaved, set()
+        pending &= set(self._data.calendars)
+        if new := pending - self._indexed:
+            # Listed before written: the index never misses a store.
+            self._indexed |= new
+            await self._async_write_index()
+        await asyncio.gather(*(self._async_write_calendar(c) for c in pending))
+
+    async def async_save_channels(self) -> None:
+        """Save the channels now: a lost channel id cannot be stopped later."""
+        await self._async_write_index()
+
+    async def async_forget_calendars_except(self, keep: Collection[str]) -> None:
+        """Remove the stores of the calendars that are no longer synced."""
+        if not (stale := self._indexed - set(keep)):
+            return
+        for calendar_id in stale:
+            self._data.calendars.pop(calendar_id, None)
+            self._unsaved.discard(calendar_id)
+        # Stores first: the index never misses one.
+        await asyncio.gather(*(self._calendar_store(c).async_remove() for c in stale))
+        self._indexed -= stale
+        await self._async_write_index()
+
+    async def async_remove(self) -> None:
+        """Remove every store of the entry, the single store of earlier versions too."""
+        if (index := await self._async_read(self._index)) not in (None, _BROKEN):
+            with suppress(*_UNREADABLE):
+                self._indexed |= set(_parse_index(index)[1])
+        await self.async_forget_calendars_except(())
+        await self._index.async_remove()
+        await Store[_JsonDict](
+            self._hass, STORAGE_VERSION, f"{DOMAIN}.{self._entry_id}"
+        ).async_remove()
+
+    async def _async_write_index(self) -> None:
+        """Write the index: the calendars with a store, and the channels."""
+        await self._index.async_save(
+            {
+                "calendars": sorted(self._indexed),
+                "channels": {
+                    key: _channel_to_dict(channel)
+                    for key, channel in self._data.channels.items()
+                },
+            }
+        )
+
+    async def _async_write_calendar(self, calendar_id: str) -> None:
+        """Write one calendar as it is now."""
+        if (snapshot := self._data.calendars.get(calendar_id)) is not None:
+            await self._calendar_store(calendar_id).async_save(
+                calendar_to_dict(calendar_id, snapshot)
+            )
+
+    def _calendar_store(self, calendar_id: str) -> _VersionedStore:
+        """Return the store of one calendar."""
+        if (store := self._calendar_stores.get(calendar_id)) is None:
+            store = self._calendar_stores[calendar_id] = _VersionedStore(
+                self._hass, calendar_store_key(self._entry_id, calendar_id), 1
+            )
+        return store
+
+    async def _async_read(self, store: _VersionedStore) -> Any:
+        """Return the raw content of a store: None if missing, _BROKEN if unreadable."""
+        try:
+            return await store.async_load()
+        except _UNREADABLE as err:
+            self._warn(store.key, "cannot be read", err)
+            return _BROKEN
+
+    @staticmethod
+    def _log_problems(key: str, problems: Mapping[str, str]) -> None:
+        """Log each calendar or channel left out, and why."""
         for name, problem in problems.items():
             _LOGGER.warning(
                 "Stored sync state %s: %s is unusable (%s); starting it afresh",
-                self._store.key,
+                key,
                 name,
                 problem,
             )
-        return data
 
-    def async_delay_save(self, data_func: Callable[[], StoredData]) -> None:
-        """Save soon, with the data as it is when the write happens."""
-        self._store.async_delay_save(
-            lambda: stored_data_to_dict(data_func()), SAVE_DELAY
-        )
-
-    async def async_save(self, data: StoredData) -> None:
-        """Save now."""
-        await self._store.async_save(stored_data_to_dict(data))
-
-    async def async_remove(self) -> None:
-        """Remove the stored file."""
-        await self._store.async_remove()
-
-    def _warn(self, problem: str, err: Exception) -> None:
-        """Log once that the store is unusable and a full sync follows."""
+    def _warn(self, key: str, problem: str, err: Exception) -> None:
+        """Log once that a store is unusable and a full sync follows."""
         if self._warned:
             return
         self._warned = True
         _LOGGER.warning(
-            "Stored sync state %s %s (%s); running a full sync",
-            self._store.key,
-            problem,
-            err,
+            "Stored sync state %s %s (%s); running a full sync", key, problem, err
         )
 
 
-def stored_data_to_dict(data: StoredData) -> _JsonDict:
-    """Serialize StoredData to JSON-compatible types; saving it never fails.
+class _EncodedLater:
+    """Events to store, encoded by Home Assistant's JSON encoder in its executor.
 
-    The events are encoded here, once: text JSON cannot hold (a lone surrogate)
-    is replaced rather than failing the whole write.
+    A shallow copy taken on the loop: the loop goes on changing the snapshot's
+    dict, never an event in it (a change replaces the event). No dataclass:
+    orjson would encode one field by field, skipping json_fragment.
     """
+
+    __slots__ = ("events",)
+
+    def __init__(self, events: dict[str, Any]) -> None:
+        """Hold a copy of the events."""
+        self.events = events
+
+    @property
+    def json_fragment(self) -> orjson.Fragment:
+        """Return the events encoded, with what JSON cannot hold replaced."""
+        try:
+            return orjson.Fragment(orjson.dumps(self.events))
+        except TypeError:
+            return orjson.Fragment(orjson.dumps(json_safe(self.events)))
+
+
+def calendar_to_dict(calendar_id: str, snapshot: CalendarSnapshot) -> _JsonDict:
+    """Return what the store of one calendar holds; encoding it never fails."""
     return {
-        "calendars": {
-            calendar_id: {
-                "calendar_id": calendar_id,
-                "sync_token": snapshot.sync_token,
-                "events": _json_fragment(snapshot.events),
-                "last_synced": (
-                    snapshot.last_synced.isoformat() if snapshot.last_synced else None
-                ),
-            }
-            for calendar_id, snapshot in data.calendars.items()
-        },
-        "channels": {
-            key: {
-                "calendar_id": channel.calendar_id,
-                "channel_id": channel.channel_id,
-                "resource_id": channel.resource_id,
-                "token": channel.token,
-                "expiration": channel.expiration.isoformat(),
-            }
-            for key, channel in data.channels.items()
-        },
+        "calendar_id": calendar_id,
+        "sync_token": snapshot.sync_token,
+        "events": _EncodedLater(dict(snapshot.events)),
+        "last_synced": (
+            snapshot.last_synced.isoformat() if snapshot.last_synced else None
+        ),
     }
 
 
-def _json_fragment(value: Any) -> orjson.Fragment:
-    """Return value encoded as JSON, with what JSON cannot hold replaced."""
-    try:
-        return orjson.Fragment(orjson.dumps(value))
-    except TypeError:
-        return orjson.Fragment(orjson.dumps(json_safe(value)))
+def _channel_to_dict(channel: StoredChannel) -> _JsonDict:
+    """Serialize one channel."""
+    return {
+        "calendar_id": channel.calendar_id,
+        "channel_id": channel.channel_id,
+        "resource_id": channel.resource_id,
+        "token": channel.token,
+        "expiration": channel.expiration.isoformat(),
+    }
 
 
 def parse_stored_data(raw: Any) -> tuple[StoredData, dict[str, str]]:
-    """Parse StoredData, leaving out the calendars and channels that are unusable.
+    """Parse the single store of earlier versions, leaving out what is unusable.
 
     Return what is usable and, per calendar or channel left out, why. Raise when
     the whole is of the wrong shape.
@@ -193,11 +405,30 @@ def parse_stored_data(raw: Any) -> tuple[StoredData, dict[str, str]]:
     problems: dict[str, str] = {}
     for calendar_id, item in _mapping(_mapping(raw).get("calendars", {})).items():
         try:
-            calendars[calendar_id] = _snapshot(calendar_id, item)
+            calendars[calendar_id] = parse_calendar(calendar_id, item)
         except _UNREADABLE as err:
             problems[f"calendar {calendar_id}"] = f"{err!r}, running a full sync"
+    channels, channel_problems = _parse_channels(raw.get("channels", {}))
+    return StoredData(calendars, channels), problems | channel_problems
+
+
+def _parse_index(
+    raw: Any,
+) -> tuple[dict[str, StoredChannel], list[str], dict[str, str]]:
+    """Parse the index: channels, the calendars with a store, what is unusable."""
+    raw = _mapping(raw)
+    calendars = raw.get("calendars", [])
+    if not isinstance(calendars, list):
+        raise TypeError(f"calendars: expected a list, got {type(calendars).__name__}")
+    channels, problems = _parse_channels(raw.get("channels", {}))
+    return channels, [str(calendar_id) for calendar_id in calendars], problems
+
+
+def _parse_channels(raw: Any) -> tuple[dict[str, StoredChannel], dict[str, str]]:
+    """Parse stored channels, leaving out (and naming) the unusable ones."""
     channels: dict[str, StoredChannel] = {}
-    for key, item in _mapping(raw.get("channels", {})).items():
+    problems: dict[str, str] = {}
+    for key, item in _mapping(raw).items():
         try:
             channels[key] = StoredChannel(
                 calendar_id=str(item["calendar_id"]),
@@ -208,10 +439,10 @@ def parse_stored_data(raw: Any) -> tuple[StoredData, dict[str, str]]:
             )
         except _UNREADABLE as err:
             problems[f"channel {key}"] = f"{err!r}, watching anew"
-    return StoredData(calendars, channels), problems
+    return channels, problems
 
 
-def _snapshot(calendar_id: str, item: Any) -> CalendarSnapshot:
+def parse_calendar(calendar_id: str, item: Any) -> CalendarSnapshot:
     """Parse the stored snapshot of one calendar; raise if it is unusable."""
     item = _mapping(item)
     if item.get("calendar_id", calendar_id) != calendar_id:
