@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime, timedelta
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.google_calendar_sync.const import DOMAIN
-from custom_components.google_calendar_sync.store import calendar_store_key
+from custom_components.google_calendar_sync.journal import CalendarLog
+from custom_components.google_calendar_sync.store import calendar_file_name
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .common import until
@@ -69,7 +69,10 @@ async def entry(
 
 async def _crash(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Stop the entry as a power cut would: whatever was not saved yet is lost."""
-    with patch.object(Store, "_async_write_data", AsyncMock()):
+    with (
+        patch.object(Store, "_async_write_data", AsyncMock()),
+        patch.object(CalendarLog, "save", return_value=0),
+    ):
         await unload_entry(hass, entry)
 
 
@@ -86,19 +89,21 @@ async def test_crash_before_the_store_write_loses_nothing(
     repeated changes are new to the restored state and announced again (at least
     once, the price of announcing before the delayed save).
     """
-    key = calendar_store_key(entry.entry_id, ACCOUNT)
+    path = Path(
+        hass.config.path(".storage", calendar_file_name(entry.entry_id, ACCOUNT))
+    )
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
-    saved = json.dumps(hass_storage[key]["data"], sort_keys=True)
+    saved = path.read_bytes()
     await setup_entry(hass, entry)
 
     created = calendar_emulator.insert_event(ACCOUNT, _timed("Unsaved", now))
     with record_announcements(hass) as announced:
         await coordinator_of(entry, ACCOUNT).async_sync()
         # The delayed write has not happened yet when the power goes.
-        assert json.dumps(hass_storage[key]["data"], sort_keys=True) == saved
+        assert path.read_bytes() == saved
         await _crash(hass, entry)
-        assert json.dumps(hass_storage[key]["data"], sort_keys=True) == saved
+        assert path.read_bytes() == saved
 
         await setup_entry(hass, entry)
 
@@ -179,18 +184,15 @@ _BROKEN_SINGLE_STORE = [
         id="another-calendars-snapshot",
     ),
 ]
-# Broken in the layout of one calendar's store.
-_BROKEN_CALENDAR_STORE = [
+# Broken calendar files: not our log, or one that holds what it must not.
+_HEADER = b'{"format": 1, "calendar_id": "user@example.com"}\n'
+_BROKEN_CALENDAR_FILES = [
+    pytest.param(_HEADER + b'{"sync_token": 5}\n', id="wrong-type"),
     pytest.param(
-        b'{"version": 1, "minor_version": 1, "key": "k", "data": '
-        b'{"sync_token": 5, "events": {}}}',
-        id="wrong-type",
-    ),
-    pytest.param(
-        b'{"version": 1, "minor_version": 1, "key": "k", "data": '
-        b'{"calendar_id": "other@example.com", "sync_token": "t", "events": {}}}',
+        b'{"format": 1, "calendar_id": "other@example.com"}\n',
         id="another-calendars-snapshot",
     ),
+    pytest.param(_HEADER + b'{"event": {"id": 5}}\n', id="bad-event"),
 ]
 
 
@@ -203,7 +205,7 @@ _BROKEN_CALENDAR_STORE = [
         ),
         *(
             pytest.param(False, *param.values, id=f"calendar-{param.id}")
-            for param in [*_BROKEN_FILES, *_BROKEN_CALENDAR_STORE]
+            for param in [*_BROKEN_FILES, *_BROKEN_CALENDAR_FILES]
         ),
     ],
 )
@@ -229,7 +231,7 @@ async def test_corrupted_store_file_leads_to_a_full_resync_and_a_log_line(  # no
     key = (
         f"{DOMAIN}.{config_entry.entry_id}"
         if single_store
-        else calendar_store_key(config_entry.entry_id, ACCOUNT)
+        else calendar_file_name(config_entry.entry_id, ACCOUNT)
     )
     path = tmp_path / ".storage" / key
     path.parent.mkdir()

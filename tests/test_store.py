@@ -1,9 +1,14 @@
-"""The sync store: one store per calendar, channels apart, nothing lost, never a crash."""
+"""The sync store: one file per calendar, channels apart, nothing lost, no crash."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+import threading
+import time
 from typing import Any
 from unittest.mock import patch
 
@@ -19,14 +24,14 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.google_calendar_sync.const import DOMAIN
 from custom_components.google_calendar_sync.google.sync import CalendarSnapshot
+from custom_components.google_calendar_sync.journal import CalendarLog
 from custom_components.google_calendar_sync.store import (
     SAVE_DELAY,
     STORAGE_MINOR_VERSION,
     StoredChannel,
     StoredData,
     SyncStore,
-    calendar_store_key,
-    calendar_to_dict,
+    calendar_file_name,
     index_store_key,
 )
 from google_calendar_emulator import GoogleCalendarEmulator
@@ -49,9 +54,9 @@ SINGLE = f"{DOMAIN}.{ENTRY_ID}"
 REAL_LOAD = storage.Store._async_load
 
 
-def key(calendar_id: str) -> str:
-    """Return the storage key of one calendar of the test entry."""
-    return calendar_store_key(ENTRY_ID, calendar_id)
+def file_of(hass: HomeAssistant, calendar_id: str, entry_id: str = ENTRY_ID) -> Path:
+    """Return the file of one calendar of an entry."""
+    return Path(hass.config.path(".storage", calendar_file_name(entry_id, calendar_id)))
 
 
 def dentist(summary: str = "Dentist") -> dict[str, Any]:
@@ -116,7 +121,16 @@ def single_store(data: StoredData, minor_version: int = 2) -> dict[str, Any]:
             json_bytes(
                 {
                     "calendars": {
-                        calendar_id: calendar_to_dict(calendar_id, snapshot)
+                        calendar_id: {
+                            "calendar_id": calendar_id,
+                            "sync_token": snapshot.sync_token,
+                            "events": snapshot.events,
+                            "last_synced": (
+                                snapshot.last_synced.isoformat()
+                                if snapshot.last_synced
+                                else None
+                            ),
+                        }
                         for calendar_id, snapshot in data.calendars.items()
                     },
                     "channels": {
@@ -143,15 +157,15 @@ def later(hass: HomeAssistant) -> None:
 async def test_round_trip_survives_a_restart(
     hass: HomeAssistant, hass_storage: dict[str, Any]
 ) -> None:
-    """Each calendar has a store of its own; the index holds the channels."""
+    """Each calendar has a file of its own; the index holds the channels."""
     await save(hass, sample_data())
 
     assert hass_storage[INDEX]["data"]["calendars"] == sorted([ACCOUNT, OTHER])
     assert hass_storage[INDEX]["data"]["channels"][ACCOUNT]["expiration"] == (
         "2026-05-08T12:00:00+00:00"
     )
-    assert hass_storage[key(ACCOUNT)]["data"]["sync_token"] == "token-1"
-    assert hass_storage[key(OTHER)]["data"]["events"] == {}
+    assert file_of(hass, ACCOUNT).exists()
+    assert file_of(hass, OTHER).exists()
     # New store objects, as after a restart, read the same data back.
     assert await load(hass) == sample_data()
 
@@ -182,21 +196,27 @@ async def test_a_delayed_save_writes_the_data_of_write_time(
     stored.calendars[ACCOUNT] = CalendarSnapshot(sync_token="late")
     store.async_delay_save(ACCOUNT)
     await hass.async_block_till_done()
-    assert key(ACCOUNT) not in hass_storage
+    assert not file_of(hass, ACCOUNT).exists()
 
     later(hass)
     await hass.async_block_till_done()
 
-    assert hass_storage[key(ACCOUNT)]["data"]["sync_token"] == "late"
+    assert (await load(hass)).calendars[ACCOUNT].sync_token == "late"
     assert hass_storage[INDEX]["data"]["calendars"] == [ACCOUNT]
 
 
-async def test_a_change_in_one_calendar_writes_nothing_for_another(
+async def test_a_change_writes_about_its_size_and_nothing_for_another_calendar(
     hass: HomeAssistant, hass_storage: dict[str, Any]
 ) -> None:
-    await save(hass, sample_data())
-    del hass_storage[key(OTHER)]
+    """One changed event among 1,000 appends a few hundred bytes to its calendar."""
+    data = sample_data()
+    data.calendars[ACCOUNT].events.update(
+        {f"e{n}": {**dentist(f"Event {n}"), "id": f"e{n}"} for n in range(1_000)}
+    )
+    await save(hass, data)
+    file_of(hass, OTHER).unlink()
     index = hass_storage[INDEX]
+    size = file_of(hass, ACCOUNT).stat().st_size
     store = SyncStore(hass, ENTRY_ID)
     stored = await store.async_load([ACCOUNT])
 
@@ -205,22 +225,40 @@ async def test_a_change_in_one_calendar_writes_nothing_for_another(
     later(hass)
     await hass.async_block_till_done()
 
-    assert hass_storage[key(ACCOUNT)]["data"]["events"]["abc123"]["summary"] == (
-        "Dentist moved"
-    )
-    assert key(OTHER) not in hass_storage
+    assert 0 < file_of(hass, ACCOUNT).stat().st_size - size < 500
+    loaded = await load(hass, ACCOUNT)
+    assert loaded.calendars[ACCOUNT].events["abc123"]["summary"] == "Dentist moved"
+    assert not file_of(hass, OTHER).exists()
     assert hass_storage[INDEX] is index  # not written again
 
 
-def test_what_is_saved_is_taken_when_the_save_starts() -> None:
-    """The writer thread encodes a copy: later changes on the loop never reach it."""
-    snapshot = sample_data().calendars[ACCOUNT]
-    written = calendar_to_dict(ACCOUNT, snapshot)
+async def test_what_is_saved_is_taken_when_the_save_starts(
+    hass: HomeAssistant,
+) -> None:
+    """The writer thread writes a copy: the loop goes on changing the snapshot."""
+    store = SyncStore(hass, ENTRY_ID)
+    stored = await store.async_load([ACCOUNT])
+    stored.calendars[ACCOUNT] = CalendarSnapshot(events={"abc123": dentist()})
+    store.async_delay_save(ACCOUNT)
+    writing, go_on = threading.Event(), threading.Event()
+    save = CalendarLog.save
 
-    snapshot.events["abc123"] = dentist("Changed meanwhile")
-    snapshot.events["new"] = {**dentist(), "id": "new"}
+    def held_save(log: CalendarLog, *args: Any) -> int:
+        writing.set()
+        go_on.wait()
+        return save(log, *args)
 
-    assert json_loads(json_bytes(written))["events"] == {"abc123": dentist()}
+    with patch.object(CalendarLog, "save", held_save):
+        flushing = hass.async_create_task(store.async_flush())
+        await hass.async_add_executor_job(writing.wait)
+        stored.calendars[ACCOUNT].events["abc123"] = dentist("Changed meanwhile")
+        stored.calendars[ACCOUNT].events["new"] = {**dentist(), "id": "new"}
+        go_on.set()
+        await flushing
+
+    assert (await load(hass, ACCOUNT)).calendars[ACCOUNT].events == {
+        "abc123": dentist()
+    }
 
 
 async def test_final_write_flushes_what_is_pending(
@@ -235,7 +273,7 @@ async def test_final_write_flushes_what_is_pending(
     hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
     await hass.async_block_till_done()
 
-    assert hass_storage[key(ACCOUNT)]["data"]["sync_token"] == "pending"
+    assert (await load(hass)).calendars[ACCOUNT].sync_token == "pending"
 
 
 async def test_unload_flushes_a_pending_save(
@@ -249,12 +287,12 @@ async def test_unload_flushes_a_pending_save(
     await setup_entry(hass, entry)
     created = calendar_emulator.insert_event(ACCOUNT, {**dentist(), "id": None})
     await coordinator_of(entry, ACCOUNT).async_sync()
-    calendar_key = calendar_store_key(entry.entry_id, ACCOUNT)
-    assert calendar_key not in hass_storage  # the save waits SAVE_DELAY
+    assert not file_of(hass, ACCOUNT, entry.entry_id).exists()  # waits SAVE_DELAY
 
     await unload_entry(hass, entry)
 
-    assert created["id"] in hass_storage[calendar_key]["data"]["events"]
+    stored = await SyncStore(hass, entry.entry_id).async_load([ACCOUNT])
+    assert created["id"] in stored.calendars[ACCOUNT].events
 
 
 @pytest.mark.parametrize("minor_version", [1, 2])
@@ -270,7 +308,7 @@ async def test_the_single_store_of_earlier_versions_moves_to_one_store_per_calen
     assert await load(hass) == sample_data()
 
     assert SINGLE not in hass_storage
-    assert hass_storage[key(ACCOUNT)]["data"]["sync_token"] == "token-1"
+    assert file_of(hass, ACCOUNT).exists()
     assert await load(hass) == sample_data()
 
 
@@ -290,6 +328,7 @@ async def test_an_update_starts_without_a_full_sync(
     # The state as an earlier version of the integration left it.
     stored = await SyncStore(hass, entry.entry_id).async_load([ACCOUNT])
     hass_storage.clear()
+    file_of(hass, ACCOUNT, entry.entry_id).unlink()
     hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
         **single_store(stored),
         "key": f"{DOMAIN}.{entry.entry_id}",
@@ -310,7 +349,7 @@ async def test_an_update_starts_without_a_full_sync(
     assert [(a.event_id, a.change) for a in announced] == [(created["id"], "created")]
     assert f"{DOMAIN}.{entry.entry_id}" not in hass_storage
     await unload_entry(hass, entry)
-    assert calendar_store_key(entry.entry_id, ACCOUNT) in hass_storage
+    assert file_of(hass, ACCOUNT, entry.entry_id).exists()
 
 
 async def test_calendars_no_longer_synced_lose_their_store(
@@ -322,7 +361,7 @@ async def test_calendars_no_longer_synced_lose_their_store(
 
     await store.async_forget_calendars_except([ACCOUNT])
 
-    assert key(OTHER) not in hass_storage
+    assert not file_of(hass, OTHER).exists()
     assert hass_storage[INDEX]["data"]["calendars"] == [ACCOUNT]
     assert await load(hass) == StoredData(
         calendars={ACCOUNT: sample_data().calendars[ACCOUNT]},
@@ -340,9 +379,10 @@ async def test_remove_removes_every_store_of_the_entry(
     await SyncStore(hass, ENTRY_ID).async_remove()
 
     assert list(hass_storage) == ["other_integration"]
+    assert not list(Path(hass.config.path(".storage")).iterdir())
 
 
-@pytest.mark.parametrize("store_key", [key(ACCOUNT), INDEX, SINGLE])
+@pytest.mark.parametrize("store_key", [INDEX, SINGLE])
 @pytest.mark.parametrize(
     ("version", "minor_version"), [(0, 1), (2, 1), ("1", 1), (1, "2"), (None, 1)]
 )
@@ -367,9 +407,6 @@ async def test_an_unknown_version_falls_back_to_a_full_sync(  # noqa: PLR0917
     expected = StoredData()
     if store_key == INDEX:
         expected.calendars = sample_data().calendars
-    if store_key == key(ACCOUNT):
-        expected = sample_data()
-        del expected.calendars[ACCOUNT]
     assert loaded == expected
     # A broken index does not make the single store of earlier versions count.
     assert store_key == SINGLE or SINGLE not in hass_storage
@@ -386,7 +423,7 @@ async def test_an_index_of_the_wrong_shape_costs_only_the_channels(
     caplog: pytest.LogCaptureFixture,
     data: Any,
 ) -> None:
-    """Calendars are found by their key: they survive a broken index."""
+    """Calendars are found by their name: they survive a broken index."""
     await save(hass, sample_data())
     hass_storage[INDEX]["data"] = data
 
@@ -394,42 +431,56 @@ async def test_an_index_of_the_wrong_shape_costs_only_the_channels(
     assert caplog.text.count("running a full sync") == 1
 
 
-_UNUSABLE_CALENDARS = [
-    ({"events": {"x": {"id": "y"}}}, "id differs"),
-    ({"events": {"x": ["not", "an", "event"]}}, "not an object"),
-    ({"events": {"x": {"id": "x", "recurringEventId": 5}}}, "not text"),
-    ({"events": [], "sync_token": "t"}, "expected a mapping"),
-    ({"events": {}, "sync_token": 5}, "sync_token"),
-    ({"events": {}, "last_synced": "not a date"}, "not a date"),
-    ({"events": {}, "last_synced": "2026-01-01T00:00:00"}, "naive"),
-    ({"calendar_id": OTHER, "events": {}}, "snapshot of"),
-]
-
-
 @pytest.mark.parametrize(
-    ("broken", "problem", "single"),
+    ("broken", "problem"),
     [
-        *((broken, problem, False) for broken, problem in _UNUSABLE_CALENDARS),
-        *((broken, problem, True) for broken, problem in _UNUSABLE_CALENDARS),
-        # In a store of its own, no data is no store.
-        (None, "expected a mapping", True),
+        ({"events": {"x": {"id": "y"}}}, "id differs"),
+        ({"events": {"x": ["not", "an", "event"]}}, "not an object"),
+        ({"events": {"x": {"id": "x", "recurringEventId": 5}}}, "not text"),
+        ({"events": [], "sync_token": "t"}, "expected a mapping"),
+        ({"events": {}, "sync_token": 5}, "sync_token"),
+        ({"events": {}, "last_synced": "not a date"}, "not a date"),
+        ({"events": {}, "last_synced": "2026-01-01T00:00:00"}, "naive"),
+        ({"calendar_id": OTHER, "events": {}}, "snapshot of"),
+        (None, "expected a mapping"),
     ],
 )
-async def test_an_unusable_calendar_costs_only_that_calendar(  # noqa: PLR0917
+async def test_an_unusable_calendar_of_the_single_store_costs_only_that_calendar(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
     broken: Any,
     problem: str,
-    single: bool,
 ) -> None:
-    """One warning names the calendar; the others and the channels are kept."""
-    if single:
-        hass_storage[SINGLE] = single_store(sample_data())
-        hass_storage[SINGLE]["data"]["calendars"][ACCOUNT] = broken
-    else:
-        await save(hass, sample_data())
-        hass_storage[key(ACCOUNT)]["data"] = broken
+    """One warning names the calendar; the others and the channels move over."""
+    hass_storage[SINGLE] = single_store(sample_data())
+    hass_storage[SINGLE]["data"]["calendars"][ACCOUNT] = broken
+
+    loaded = await load(hass)
+
+    expected = sample_data()
+    del expected.calendars[ACCOUNT]
+    assert loaded == expected
+    assert await load(hass) == expected
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert f"calendar {ACCOUNT} is unusable" in warnings[0]
+    assert problem in warnings[0]
+    assert "running a full sync" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b"\x00\x00", b'{"format": 1, "calendar_id": "x"}\n', b""],
+)
+async def test_an_unusable_calendar_file_costs_only_that_calendar(
+    hass: HomeAssistant,
+    caplog: pytest.LogCaptureFixture,
+    content: bytes,
+) -> None:
+    """One warning names the calendar; its next save writes the file anew."""
+    await save(hass, sample_data())
+    file_of(hass, ACCOUNT).write_bytes(content)
 
     loaded = await load(hass)
 
@@ -439,8 +490,9 @@ async def test_an_unusable_calendar_costs_only_that_calendar(  # noqa: PLR0917
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1
     assert f"calendar {ACCOUNT} is unusable" in warnings[0]
-    assert problem in warnings[0]
     assert "running a full sync" in warnings[0]
+    await save(hass, sample_data())
+    assert await load(hass) == sample_data()
 
 
 async def test_an_unusable_channel_costs_only_that_channel(
@@ -462,9 +514,8 @@ async def test_a_newer_minor_version_is_read_without_its_new_keys(
 ) -> None:
     """Minor versions only add keys, as Home Assistant prescribes."""
     await save(hass, sample_data())
-    for store_key in (INDEX, key(ACCOUNT)):
-        hass_storage[store_key]["minor_version"] = 2
-        hass_storage[store_key]["data"]["novelty"] = {"x": 1}
+    hass_storage[INDEX]["minor_version"] = 2
+    hass_storage[INDEX]["data"]["novelty"] = {"x": 1}
 
     assert await load(hass) == sample_data()
 
@@ -503,17 +554,54 @@ async def test_store_that_raises_on_load_is_ignored(
     assert STORAGE_MINOR_VERSION == 2
 
 
-async def test_corrupt_json_file_on_disk_is_ignored(
-    hass: HomeAssistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(hass.config, "config_dir", str(tmp_path))
-    path = tmp_path / ".storage" / key(ACCOUNT)
-    path.parent.mkdir()
-    path.write_text('{"version": 1, "data": {"events": ', encoding="utf-8")
+async def test_corrupt_json_index_on_disk_is_set_aside(hass: HomeAssistant) -> None:
+    """Home Assistant keeps the broken index aside for the user; calendars load."""
+    await save(hass, sample_data())
+    path = Path(hass.config.path(".storage", INDEX))
+    path.write_text('{"version": 1, "data": {"calendars": ', encoding="utf-8")
 
     with patch.object(storage.Store, "_async_load", REAL_LOAD):
-        assert await load(hass) == StoredData()
+        assert await load(hass) == StoredData(calendars=sample_data().calendars)
 
-    # Home Assistant keeps the broken file aside for the user.
     assert not path.exists()
-    assert list(path.parent.glob(f"{key(ACCOUNT)}.corrupt.*"))
+    assert list(path.parent.glob(f"{INDEX}.corrupt.*"))
+
+
+@asynccontextmanager
+async def longest_stall() -> AsyncIterator[list[float]]:
+    """Measure the longest time the loop did not run a 1 ms timer (seconds)."""
+    result = [0.0]
+
+    async def probe() -> None:
+        while True:
+            begin = time.perf_counter()
+            await asyncio.sleep(0.001)
+            result[0] = max(result[0], time.perf_counter() - begin - 0.001)
+
+    task = asyncio.create_task(probe())
+    await asyncio.sleep(0)
+    try:
+        yield result
+    finally:
+        task.cancel()
+
+
+@pytest.mark.timing
+async def test_20000_events_are_saved_and_loaded_without_stalling_the_loop(
+    hass: HomeAssistant,
+) -> None:
+    """Encoding, writing, reading and parsing run line by line in the executor."""
+    events = {f"e{n}": {**dentist(f"Event {n}"), "id": f"e{n}"} for n in range(20_000)}
+    store = SyncStore(hass, ENTRY_ID)
+    stored = await store.async_load([ACCOUNT])
+    stored.calendars[ACCOUNT] = CalendarSnapshot(sync_token="t", events=events)
+    store.async_delay_save(ACCOUNT)
+
+    async with longest_stall() as saving:
+        await store.async_flush()
+    async with longest_stall() as loading:
+        loaded = await load(hass, ACCOUNT)
+
+    assert loaded.calendars[ACCOUNT].events == events
+    assert saving[0] < 0.020
+    assert loading[0] < 0.020

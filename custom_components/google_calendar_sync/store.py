@@ -1,12 +1,13 @@
-"""Persistence of sync state: one store per calendar, one for the push channels.
+"""Persistence of sync state: one file per calendar, the push channels apart.
 
-Layout (private Home Assistant stores in .storage/):
+Layout (private, in .storage/):
 
-- ``google_calendar_sync.<entry_id>.index``: the calendars that have a store, and
-  the push channels (small: rewritten whenever a channel opens or ends);
-- ``google_calendar_sync.<entry_id>.<digest of the calendar id>``: one calendar's
-  sync token, events and time of its last sync. A change in a small calendar never
-  rewrites a large one.
+- ``google_calendar_sync.<entry_id>.index``, a Home Assistant Store: the calendars
+  that have a file, and the push channels (small: rewritten whenever a channel
+  opens or ends);
+- ``google_calendar_sync.<entry_id>.<digest of the calendar id>.jsonl``: one
+  calendar's events, sync token and time of its last sync, as a log a change
+  appends to (journal.py). A change writes about its own size, in its calendar.
 
 Earlier versions kept one store, ``google_calendar_sync.<entry_id>``, held everything;
 the first load moves its content into this layout, sync tokens included.
@@ -27,16 +28,16 @@ from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.event import async_call_later
-from homeassistant.helpers.storage import Store
-import orjson
+from homeassistant.helpers.storage import STORAGE_DIR, Store
 
 from .const import DOMAIN
-from .google.sync import CalendarSnapshot, json_safe, malformed
+from .google.sync import CalendarSnapshot, malformed
+from .journal import CalendarLog, aware_datetime
 
 _LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 1
-# 2: each snapshot names its calendar (the single store of earlier versions).
+# The single store of earlier versions; 2: each snapshot names its calendar.
 STORAGE_MINOR_VERSION = 2
 # Whatever a file holds, reading it raises one of these (or nothing).
 _UNREADABLE = (
@@ -50,13 +51,13 @@ _UNREADABLE = (
     IndexError,
 )
 # Changes wait this long so that bursts (a sync of many changes, an export, an edit
-# session in Google) land in one write per calendar. What a crash loses is never
+# session in Google) land in one append per calendar. What a crash loses is never
 # data: Google keeps it, and the next sync from the saved sync token fetches it
 # again in one request; the cost is that those changes are announced once more.
-# So the delay is short next to Home Assistant's google integration (120 s, which
-# announces nothing), yet long enough that a calendar edited without pause writes
-# at most twice a minute (SD cards wear with every rewrite).
-SAVE_DELAY = 30
+# Hence far shorter than Home Assistant's google integration (120 s: it rewrites
+# its whole store and announces nothing); as an append costs about the size of the
+# change, waiting longer would save SD cards little.
+SAVE_DELAY = 10
 # What reading an unreadable store gives, as opposed to None for a missing one.
 _BROKEN = object()
 
@@ -85,8 +86,8 @@ class StoredData:
 class _VersionedStore(Store[_JsonDict]):
     """Private store of ours: reads older minor versions, written off the loop.
 
-    What it writes is made on the loop and never changed afterwards (see
-    _calendar_to_dict), so Home Assistant may encode it in its executor.
+    What it writes is made for the write and never changed afterwards, so Home
+    Assistant may encode it in its executor.
     """
 
     def __init__(self, hass: HomeAssistant, key: str, minor_version: int) -> None:
@@ -116,14 +117,14 @@ class _VersionedStore(Store[_JsonDict]):
         return old_data
 
 
-def calendar_store_key(entry_id: str, calendar_id: str) -> str:
-    """Return the storage key of one calendar of an entry.
+def calendar_file_name(entry_id: str, calendar_id: str) -> str:
+    """Return the name of the file of one calendar of an entry, in .storage/.
 
     A digest, as calendar ids hold characters a file name should not
-    ("#", "/"); the stored content names its calendar.
+    ("#", "/"); the file names its calendar in its first line.
     """
     digest = hashlib.sha256(calendar_id.encode()).hexdigest()[:16]
-    return f"{DOMAIN}.{entry_id}.{digest}"
+    return f"{DOMAIN}.{entry_id}.{digest}.jsonl"
 
 
 def index_store_key(entry_id: str) -> str:
@@ -143,7 +144,7 @@ class SyncStore:
         self._hass = hass
         self._entry_id = entry_id
         self._index = _VersionedStore(hass, index_store_key(entry_id), 1)
-        self._calendar_stores: dict[str, _VersionedStore] = {}
+        self._logs: dict[str, tuple[CalendarLog, asyncio.Lock]] = {}
         self._data = StoredData()
         # The calendars the index lists: each may have a store.
         self._indexed: set[str] = set()
@@ -182,19 +183,17 @@ class SyncStore:
         return self._data
 
     async def _async_load_calendar(self, calendar_id: str) -> CalendarSnapshot | None:
-        """Load one calendar's store; None when there is none or it is unusable."""
-        store = self._calendar_store(calendar_id)
-        if (raw := await self._async_read(store)) in (None, _BROKEN):
-            return None
-        try:
-            return await self._hass.async_add_executor_job(
-                parse_calendar, calendar_id, raw
-            )
-        except _UNREADABLE as err:
-            self._log_problems(
-                store.key, {f"calendar {calendar_id}": f"{err!r}, running a full sync"}
-            )
-            return None
+        """Load one calendar's file; None when there is none or it is unusable."""
+        log, lock = self._log(calendar_id)
+        async with lock:
+            try:
+                return await self._hass.async_add_executor_job(log.load)
+            except _UNREADABLE as err:
+                self._log_problems(
+                    log.path,
+                    {f"calendar {calendar_id}": f"{err!r}, running a full sync"},
+                )
+                return None
 
     async def _async_migrate_single_store(self) -> StoredData:
         """Move the single store of earlier versions into this layout; nothing is lost.
@@ -277,8 +276,8 @@ class SyncStore:
         for calendar_id in stale:
             self._data.calendars.pop(calendar_id, None)
             self._unsaved.discard(calendar_id)
-        # Stores first: the index never misses one.
-        await asyncio.gather(*(self._calendar_store(c).async_remove() for c in stale))
+        # Files first: the index never misses one.
+        await asyncio.gather(*(self._async_remove_file(c) for c in stale))
         self._indexed -= stale
         await self._async_write_index()
 
@@ -306,19 +305,38 @@ class SyncStore:
         )
 
     async def _async_write_calendar(self, calendar_id: str) -> None:
-        """Write one calendar as it is now."""
-        if (snapshot := self._data.calendars.get(calendar_id)) is not None:
-            await self._calendar_store(calendar_id).async_save(
-                calendar_to_dict(calendar_id, snapshot)
-            )
+        """Write what changed in one calendar, as it is now, off the loop."""
+        if (snapshot := self._data.calendars.get(calendar_id)) is None:
+            return
+        # A copy of the dict, made here: the loop goes on changing the snapshot's
+        # dict, never an event in it (a change replaces the event).
+        events = dict(snapshot.events)
+        log, lock = self._log(calendar_id)
+        async with lock:
+            try:
+                await self._hass.async_add_executor_job(
+                    log.save, snapshot.sync_token, events, snapshot.last_synced
+                )
+            except (HomeAssistantError, OSError) as err:
+                _LOGGER.error("Cannot write %s: %s", log.path, err)
 
-    def _calendar_store(self, calendar_id: str) -> _VersionedStore:
-        """Return the store of one calendar."""
-        if (store := self._calendar_stores.get(calendar_id)) is None:
-            store = self._calendar_stores[calendar_id] = _VersionedStore(
-                self._hass, calendar_store_key(self._entry_id, calendar_id), 1
+    async def _async_remove_file(self, calendar_id: str) -> None:
+        """Delete the file of one calendar."""
+        log, lock = self._log(calendar_id)
+        async with lock:
+            await self._hass.async_add_executor_job(log.remove)
+
+    def _log(self, calendar_id: str) -> tuple[CalendarLog, asyncio.Lock]:
+        """Return the file of one calendar, and the lock that orders its I/O."""
+        if (log := self._logs.get(calendar_id)) is None:
+            path = self._hass.config.path(
+                STORAGE_DIR, calendar_file_name(self._entry_id, calendar_id)
             )
-        return store
+            log = self._logs[calendar_id] = (
+                CalendarLog(path, calendar_id),
+                asyncio.Lock(),
+            )
+        return log
 
     async def _async_read(self, store: _VersionedStore) -> Any:
         """Return the raw content of a store: None if missing, _BROKEN if unreadable."""
@@ -349,41 +367,6 @@ class SyncStore:
         )
 
 
-class _EncodedLater:
-    """Events to store, encoded by Home Assistant's JSON encoder in its executor.
-
-    A shallow copy taken on the loop: the loop goes on changing the snapshot's
-    dict, never an event in it (a change replaces the event). No dataclass:
-    orjson would encode one field by field, skipping json_fragment.
-    """
-
-    __slots__ = ("events",)
-
-    def __init__(self, events: dict[str, Any]) -> None:
-        """Hold a copy of the events."""
-        self.events = events
-
-    @property
-    def json_fragment(self) -> orjson.Fragment:
-        """Return the events encoded, with what JSON cannot hold replaced."""
-        try:
-            return orjson.Fragment(orjson.dumps(self.events))
-        except TypeError:
-            return orjson.Fragment(orjson.dumps(json_safe(self.events)))
-
-
-def calendar_to_dict(calendar_id: str, snapshot: CalendarSnapshot) -> _JsonDict:
-    """Return what the store of one calendar holds; encoding it never fails."""
-    return {
-        "calendar_id": calendar_id,
-        "sync_token": snapshot.sync_token,
-        "events": _EncodedLater(dict(snapshot.events)),
-        "last_synced": (
-            snapshot.last_synced.isoformat() if snapshot.last_synced else None
-        ),
-    }
-
-
 def _channel_to_dict(channel: StoredChannel) -> _JsonDict:
     """Serialize one channel."""
     return {
@@ -405,7 +388,7 @@ def parse_stored_data(raw: Any) -> tuple[StoredData, dict[str, str]]:
     problems: dict[str, str] = {}
     for calendar_id, item in _mapping(_mapping(raw).get("calendars", {})).items():
         try:
-            calendars[calendar_id] = parse_calendar(calendar_id, item)
+            calendars[calendar_id] = _parse_calendar(calendar_id, item)
         except _UNREADABLE as err:
             problems[f"calendar {calendar_id}"] = f"{err!r}, running a full sync"
     channels, channel_problems = _parse_channels(raw.get("channels", {}))
@@ -435,14 +418,14 @@ def _parse_channels(raw: Any) -> tuple[dict[str, StoredChannel], dict[str, str]]
                 channel_id=str(item["channel_id"]),
                 resource_id=str(item["resource_id"]),
                 token=str(item["token"]),
-                expiration=_datetime(item["expiration"]),
+                expiration=aware_datetime(item["expiration"]),
             )
         except _UNREADABLE as err:
             problems[f"channel {key}"] = f"{err!r}, watching anew"
     return channels, problems
 
 
-def parse_calendar(calendar_id: str, item: Any) -> CalendarSnapshot:
+def _parse_calendar(calendar_id: str, item: Any) -> CalendarSnapshot:
     """Parse the stored snapshot of one calendar; raise if it is unusable."""
     item = _mapping(item)
     if item.get("calendar_id", calendar_id) != calendar_id:
@@ -458,7 +441,7 @@ def parse_calendar(calendar_id: str, item: Any) -> CalendarSnapshot:
     return CalendarSnapshot(
         sync_token=token,
         events=dict(events),
-        last_synced=_datetime(last_synced) if last_synced else None,
+        last_synced=aware_datetime(last_synced) if last_synced else None,
     )
 
 
@@ -467,11 +450,3 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise TypeError(f"expected a mapping, got {type(value).__name__}")
     return value
-
-
-def _datetime(value: Any) -> datetime:
-    """Parse an aware ISO datetime."""
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r}")
-    return parsed
