@@ -23,9 +23,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 import custom_components  # noqa: F401
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
-    CONF_POLL_INTERVAL_MINUTES,
     CONF_PUSH_ENABLED,
-    CONF_SAFETY_NET_HOURS,
     CONF_SYNC_WINDOW_DAYS,
     DOMAIN,
 )
@@ -123,8 +121,6 @@ def entry_options() -> dict[str, Any]:
         CONF_CALENDARS: [ACCOUNT],
         CONF_SYNC_WINDOW_DAYS: 365,
         CONF_PUSH_ENABLED: False,
-        CONF_POLL_INTERVAL_MINUTES: 15,
-        CONF_SAFETY_NET_HOURS: 6,
     }
 
 

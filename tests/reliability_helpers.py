@@ -18,9 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
-    CONF_POLL_INTERVAL_MINUTES,
     CONF_PUSH_ENABLED,
-    CONF_SAFETY_NET_HOURS,
     CONF_SYNC_WINDOW_DAYS,
     CONF_WEBHOOK_ID,
     DOMAIN,
@@ -81,8 +79,6 @@ def make_entry(
             CONF_CALENDARS: calendar_ids,
             CONF_SYNC_WINDOW_DAYS: 365,
             CONF_PUSH_ENABLED: push,
-            CONF_POLL_INTERVAL_MINUTES: 15,
-            CONF_SAFETY_NET_HOURS: 6,
         },
     )
 

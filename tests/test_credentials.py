@@ -15,7 +15,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    async_fire_time_changed,
 )
 
 from custom_components.google_calendar_sync.const import (
@@ -24,7 +23,6 @@ from custom_components.google_calendar_sync.const import (
     DOMAIN,
     EVENT_CHANGED,
 )
-from custom_components.google_calendar_sync.push import SYNC_COOLDOWN
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .common import loaded_entry, service_account_entry
@@ -99,8 +97,6 @@ async def test_service_account_entry_syncs_by_push_and_writes(
     events = async_capture_events(hass, EVENT_CHANGED)
     created = calendar_emulator.insert_event(CLUB_CALENDAR, _event("Club night"))
     await calendar_emulator.notifications_idle()
-    await hass.async_block_till_done(wait_background_tasks=True)
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SYNC_COOLDOWN))
     await hass.async_block_till_done(wait_background_tasks=True)
     assert [(e.data["event_id"], e.data["change"]) for e in events] == [
         (created["id"], "created")

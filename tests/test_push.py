@@ -26,6 +26,14 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.google_calendar_sync.channels import (
+    CHANNEL_TTL,
+    RENEWAL_MARGIN,
+    SETUP_RETRY_INTERVAL,
+    PushManager,
+    _parse_expiration,
+    push_issue_id,
+)
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
     CONF_PUSH_ENABLED,
@@ -39,16 +47,7 @@ from custom_components.google_calendar_sync.google.api import (
     RetryPolicy,
     StaticTokenAuth,
 )
-from custom_components.google_calendar_sync.push import (
-    CHANNEL_TTL,
-    RENEWAL_MARGIN,
-    SETUP_RETRY_INTERVAL,
-    SYNC_COOLDOWN,
-    PushManager,
-    _parse_expiration,
-    async_remove_push,
-    push_issue_id,
-)
+from custom_components.google_calendar_sync.push import async_remove_push
 from custom_components.google_calendar_sync.store import StoredChannel, StoredData
 from google_calendar_emulator import GoogleCalendarEmulator
 
@@ -171,10 +170,9 @@ async def _settle(hass: HomeAssistant, emulator: GoogleCalendarEmulator) -> None
 
 
 async def _settle_syncs(hass: HomeAssistant, emulator: GoogleCalendarEmulator) -> None:
-    """Wait for notifications and the syncs they cause, trailing ones included."""
+    """Wait for notifications and the syncs they cause, queued ones included."""
     await emulator.notifications_idle()
     await hass.async_block_till_done(wait_background_tasks=True)
-    await _fire(hass, dt_util.utcnow() + timedelta(seconds=SYNC_COOLDOWN))
 
 
 async def _changes_after_insert(
@@ -633,17 +631,18 @@ async def test_burst_of_notifications_coalesces_into_two_syncs(
         ) as response:
             return response.status
 
-    # Hold the coordinator as if a slow sync were running while the burst arrives.
-    async with coordinator._lock:
-        async with ClientSession() as session:
-            statuses = await asyncio.gather(*(_notify(session, n) for n in range(300)))
+    # A write of ours in flight holds the first sync at its last page, as a slow
+    # sync would be held, while the burst and a change in Google arrive.
+    async with coordinator.async_own_writes(), ClientSession() as session:
+        statuses = [await _notify(session, 0)]
+        await until(lambda: _list_requests(calendar_emulator) > lists_before)
+        statuses += await asyncio.gather(*(_notify(session, n) for n in range(1, 300)))
         calendar_emulator.insert_event(ACCOUNT, _event("During the burst"))
         await calendar_emulator.notifications_idle()
     await hass.async_block_till_done(wait_background_tasks=True)
-    # One trailing sync after the cooldown covers everything that came meanwhile.
-    await _fire(hass, dt_util.utcnow() + timedelta(seconds=SYNC_COOLDOWN))
 
     assert set(statuses) == {200}
+    # The sync in flight and one queued sync covering everything that came meanwhile.
     assert _list_requests(calendar_emulator) - lists_before == 2
     assert [e.data["summary"] for e in events] == ["During the burst"]
 

@@ -47,6 +47,26 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool | None:
     return True
 
 
+async def async_migrate_entry(
+    hass: HomeAssistant, entry: GoogleCalendarSyncConfigEntry
+) -> bool:
+    """Bring an entry from an older version up to date (False: from a newer one)."""
+    if entry.version > 1:
+        return False
+    if entry.minor_version < 2:
+        # 1.2: polling intervals are fixed; the options that set them go.
+        hass.config_entries.async_update_entry(
+            entry,
+            options={
+                key: value
+                for key, value in entry.options.items()
+                if key not in ("poll_interval_minutes", "safety_net_hours")
+            },
+            minor_version=2,
+        )
+    return True
+
+
 async def async_setup_entry(
     hass: HomeAssistant, entry: GoogleCalendarSyncConfigEntry
 ) -> bool:
