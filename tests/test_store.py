@@ -542,6 +542,38 @@ async def test_text_json_cannot_hold_is_saved_safely(
     assert loaded["etag"] == event["etag"]
 
 
+async def test_a_failed_write_is_logged_and_retried_whole(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A full disk costs a log line, never an exception; the next save catches up."""
+    store = await save(hass, sample_data())
+    stored = await store.async_load([ACCOUNT])
+    stored.calendars[ACCOUNT].events["abc123"] = dentist("Moved")
+    store.async_delay_save(ACCOUNT)
+
+    with patch("builtins.open", side_effect=OSError("disk full")):
+        await store.async_flush()
+    assert "disk full" in caplog.text
+    stored.calendars[ACCOUNT].sync_token = "token-2"
+    store.async_delay_save(ACCOUNT)
+    await store.async_flush()
+
+    assert (await load(hass, ACCOUNT)).calendars[ACCOUNT] == stored.calendars[ACCOUNT]
+
+
+async def test_one_warning_per_store_object(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = SyncStore(hass, ENTRY_ID)
+    with patch.object(
+        storage.Store, "async_load", side_effect=HomeAssistantError("broken disk")
+    ):
+        await store.async_load([ACCOUNT])
+        await store.async_load([ACCOUNT])
+
+    assert caplog.text.count("broken disk") == 1
+
+
 async def test_store_that_raises_on_load_is_ignored(
     hass: HomeAssistant, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -306,8 +306,7 @@ class SyncStore:
 
     async def _async_write_calendar(self, calendar_id: str) -> None:
         """Write what changed in one calendar, as it is now, off the loop."""
-        if (snapshot := self._data.calendars.get(calendar_id)) is None:
-            return
+        snapshot = self._data.calendars[calendar_id]
         # A copy of the dict, made here: the loop goes on changing the snapshot's
         # dict, never an event in it (a change replaces the event).
         events = dict(snapshot.events)
