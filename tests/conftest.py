@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from homeassistant.components.application_credentials import (
@@ -43,6 +44,8 @@ SERVICE_ACCOUNT = "calendar-sync@emulator-project.iam.gserviceaccount.com"
 CLUB_CALENDAR = "club@group.calendar.google.com"
 OTHER_ACCOUNT = "other@example.com"
 WORK = "work@group.calendar.google.com"
+FAMILY = "family@group.calendar.google.com"
+HOLIDAYS = "holidays@group.calendar.google.com"
 CLIENT_ID = "test-client-id"
 CLIENT_SECRET = "test-client-secret"
 WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
@@ -66,6 +69,12 @@ def pytest_collection_modifyitems(
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load integrations from custom_components."""
+
+
+@pytest.fixture(autouse=True)
+def config_dir_of_the_test(hass: HomeAssistant, tmp_path: Path) -> None:
+    """Put the files the integration writes itself (calendar logs) in tmp_path."""
+    hass.config.config_dir = str(tmp_path)
 
 
 @pytest.fixture
@@ -117,9 +126,11 @@ def service_account_key(calendar_emulator: GoogleCalendarEmulator) -> dict[str, 
 @pytest.fixture
 def calendars(calendar_emulator: GoogleCalendarEmulator) -> dict[str, str]:
     """Give the account a writable, a read-only and the primary calendar."""
-    family = calendar_emulator.add_calendar(ACCOUNT, "Family")
+    family = calendar_emulator.add_calendar(ACCOUNT, "Family", calendar_id=FAMILY)
     calendar_emulator.add_user(OTHER_ACCOUNT)
-    holidays = calendar_emulator.add_calendar(OTHER_ACCOUNT, "Holidays")
+    holidays = calendar_emulator.add_calendar(
+        OTHER_ACCOUNT, "Holidays", calendar_id=HOLIDAYS
+    )
     calendar_emulator.share_calendar(holidays, ACCOUNT, "reader")
     return {"primary": ACCOUNT, "family": family, "holidays": holidays}
 

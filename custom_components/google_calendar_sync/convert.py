@@ -14,7 +14,7 @@ from dateutil.rrule import rrule, rrulestr
 from homeassistant.components.calendar.const import EVENT_END, EVENT_START
 
 from .google.model import format_time, parse_suffix, parse_time, split_instance_id
-from .google.timeline import check_recurrence
+from .google.recurrence import check_recurrence
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 import contextlib
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -32,6 +32,7 @@ from .const import (
 )
 from .google.client import GoogleCalendarApi
 from .google.colors import ColorPalette
+from .google.entries import OnSkip
 from .google.errors import (
     GoogleAuthError,
     GoogleCalendarApiError,
@@ -41,8 +42,9 @@ from .google.errors import (
 )
 from .google.event_views import CalendarViews, EventView
 from .google.model import display_name
+from .google.recurrence import Series
 from .google.sync import CalendarSnapshot, ChangeSet, async_sync_calendar
-from .google.timeline import OnSkip, SkippedEvents
+from .google.timeline import SkippedEvents
 from .own_writes import OwnWrites
 from .store import StoredData, SyncStore
 
@@ -76,10 +78,16 @@ def calendar_unique_id(
 
 
 def _build_warm_views(
-    events: list[dict[str, Any]], time_zone: str, now: datetime, on_skip: OnSkip
+    events: list[dict[str, Any]],
+    time_zone: str,
+    now: datetime,
+    on_skip: OnSkip,
+    reuse: Mapping[str, Series] | None,
 ) -> CalendarViews:
     """Index events and expand the months around now; runs in the executor."""
-    views = CalendarViews.build(events, default_time_zone=time_zone, on_skip=on_skip)
+    views = CalendarViews.build(
+        events, default_time_zone=time_zone, on_skip=on_skip, reuse=reuse
+    )
     views.warm(now)
     return views
 
@@ -118,8 +126,12 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         self._closed = False
         # Our writes, kept from being announced as changes made in Google.
         self._own_writes = OwnWrites()
-        # Counts timelines published after our own writes (see _async_build_timeline).
-        self._local_changes = 0
+        # The views need a full build: none yet, or a full sync replaced the
+        # snapshot. Otherwise changes update them in place (_async_apply).
+        self._rebuild = True
+        # Full builds in flight, each with the ids changed since it copied the
+        # snapshot: applied to it before it is published.
+        self._builds: list[set[str]] = []
         # Callers arriving while a sync runs share this queued sync's result.
         self._queued: asyncio.Future[ChangeSet] | None = None
         self._announcer = ChangeAnnouncer(hass, calendar, palette)
@@ -190,7 +202,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
     async def _async_update_data(self) -> CalendarViews:
         """Sync the calendar and return its timeline."""
         await self._async_coalesced_sync()
-        return await self._async_build_timeline()
+        return await self._async_views()
 
     async def async_sync(self) -> ChangeSet:
         """Sync now, coalesced with syncs in flight, and publish the result."""
@@ -203,7 +215,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         except UpdateFailed as err:
             self.async_set_update_error(err)
             raise
-        self.async_set_updated_data(await self._async_build_timeline())
+        self.async_set_updated_data(await self._async_views())
         return changes
 
     async def async_request_sync(self) -> None:
@@ -315,6 +327,10 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
             written = self._own_writes.end_listing()
         changes = self._own_writes.reconcile(result, written)
         self._stored.calendars[self.calendar_id] = result.snapshot
+        if result.touched is None:
+            self._rebuild = True
+        else:
+            self._async_apply(result.touched | written.keys())
         self._schedule_save()
         _LOGGER.debug(
             "Synced %s (%s, %d requests): %s",
@@ -338,39 +354,50 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         """Return the zone of all-day events and floating times."""
         return str(self.calendar.get("timeZone") or self.hass.config.time_zone)
 
-    def _build_timeline(self) -> CalendarViews:
-        """Index the stored events for reads without I/O, on the loop."""
-        return CalendarViews.build(
-            self.snapshot.events.values(),
-            default_time_zone=self._time_zone,
-            on_skip=self.skipped,
-        )
-
-    async def _async_build_timeline(self) -> CalendarViews:
-        """Build and warm the timeline in the executor, keeping the loop free.
+    async def _async_views(self) -> CalendarViews:
+        """Return the views, built in the executor when they need a full build.
 
         Indexing 20,000 events and expanding their series takes a few hundred
         milliseconds; warmed, the first query after a restart reads caches.
+        Changes landing meanwhile are applied to the new views before they are
+        published.
         """
-        local_changes = self._local_changes
-        # A copy: our own writes may change the snapshot while the executor reads.
-        events = list(self.snapshot.events.values())
-        timeline = await self.hass.async_add_executor_job(
-            _build_warm_views,
-            events,
-            self._time_zone,
-            dt_util.utcnow(),
-            self.skipped,
-        )
-        if local_changes != self._local_changes:
-            # A write was published meanwhile from the newer snapshot: keep it.
+        if not self._rebuild and self.data is not None:
             return self.data
-        return timeline
+        self._rebuild = False
+        changed: set[str] = set()
+        self._builds.append(changed)
+        try:
+            views = await self.hass.async_add_executor_job(
+                _build_warm_views,
+                # Copies: the loop changes the snapshot and the views meanwhile.
+                list(self.snapshot.events.values()),
+                self._time_zone,
+                dt_util.utcnow(),
+                self.skipped,
+                self.data.series if self.data is not None else None,
+            )
+        except BaseException:
+            self._rebuild = True
+            raise
+        finally:
+            self._builds.remove(changed)
+        views.apply(self.snapshot.events, changed)
+        return views
+
+    @callback
+    def _async_apply(self, ids: Iterable[str]) -> None:
+        """Update the views in place for events changed in the snapshot."""
+        ids = set(ids)
+        for changed in self._builds:
+            changed.update(ids)
+        if self.data is not None:
+            self.data.apply(self.snapshot.events, ids)
 
     @callback
     def _schedule_save(self) -> None:
         """Save the store soon, batching bursts of changes."""
-        self._store.async_delay_save(lambda: self._stored)
+        self._store.async_delay_save(self.calendar_id)
 
     @callback
     def async_add_change_listener(self, listener: ChangeListener) -> CALLBACK_TYPE:
@@ -409,18 +436,12 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
     def async_apply_remote_writes(
         self, events: Iterable[dict[str, Any]], deleted_ids: Iterable[str] = ()
     ) -> None:
-        """Store many answers to our own writes, then deletions, in one rebuild.
+        """Store many answers to our own writes, then deletions, in one update.
 
-        Rebuilding the timeline per event makes a large export quadratic.
+        The views are updated in place for the changed events only.
         """
-        self._own_writes.store(self.snapshot.events, events, deleted_ids)
-        self._async_publish_local_change()
-
-    @callback
-    def _async_publish_local_change(self) -> None:
-        """Save and publish a change made without a sync."""
+        touched = self._own_writes.store(self.snapshot.events, events, deleted_ids)
         self._schedule_save()
+        self._async_apply(touched)
         # Keep the poll schedule: a local write is not a sync.
-        self._local_changes += 1
-        self.data = self._build_timeline()
         self.async_update_listeners()

@@ -46,6 +46,7 @@ from .google.export_plan import (
     plan_export,
     private_properties,
 )
+from .google.model import Event as GoogleEvent
 
 if TYPE_CHECKING:
     from .coordinator import GoogleCalendarSyncConfigEntry
@@ -109,9 +110,9 @@ class ExportResult:
 
 async def async_list_exported(
     api: GoogleCalendarApi, calendar_id: str, origin: str
-) -> list[dict[str, Any]]:
+) -> list[GoogleEvent]:
     """Return every event of a calendar exported from one origin."""
-    events: list[dict[str, Any]] = []
+    events: list[GoogleEvent] = []
     page_token: str | None = None
     while True:
         page = await api.list_events(

@@ -8,6 +8,7 @@ import contextlib
 from datetime import datetime
 from typing import Any
 
+from .google.model import EventList
 from .google.sync import (
     CalendarSnapshot,
     ChangeSet,
@@ -101,7 +102,7 @@ class _SettledSource:
         time_min: datetime | None = None,
         show_deleted: bool | None = None,
         max_results: int = 2500,
-    ) -> dict[str, Any]:
+    ) -> EventList:
         """Return one page of events.list; the last one after our writes landed."""
         page = await self._api.list_events(
             calendar_id,
@@ -167,13 +168,16 @@ class OwnWrites:
         stored: dict[str, dict[str, Any]],
         events: Iterable[dict[str, Any]],
         deleted_ids: Iterable[str] = (),
-    ) -> None:
+    ) -> set[str]:
         """Store Google's answers to our writes, then forget deleted events.
 
-        A deleted series goes with its exceptions, found in one pass.
+        A deleted series goes with its exceptions, found in one pass. Returns the
+        ids written or deleted.
         """
         written = self._during_listing
+        touched: set[str] = set()
         for event in events:
+            touched.add(event["id"])
             if event.get("status") == "cancelled" and not event.get("recurringEventId"):
                 stored.pop(event["id"], None)
                 if written is not None:
@@ -183,6 +187,7 @@ class OwnWrites:
                 if written is not None:
                     written[event["id"]] = event
         if deleted := set(deleted_ids):
+            touched.update(deleted)
             if written is not None:
                 written.update(dict.fromkeys(deleted))
             for event_id in [
@@ -191,6 +196,7 @@ class OwnWrites:
                 if event_id in deleted or event.get("recurringEventId") in deleted
             ]:
                 del stored[event_id]
+        return touched
 
     @staticmethod
     def reconcile(

@@ -117,7 +117,7 @@ def _in_window(
 
 def plan_export(
     appointments: Iterable[Appointment],
-    existing: Iterable[dict[str, Any]],
+    existing: Iterable[Mapping[str, Any]],
     *,
     calendar_id: str,
     origin: str,
