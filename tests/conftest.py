@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from homeassistant.components.application_credentials import (
@@ -56,6 +57,18 @@ def pytest_collection_modifyitems(
     for item in items:
         if item.get_closest_marker("timing") is not None:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def hass_config_dir(tmp_path: Path) -> str:
+    """Give each test a configuration folder of its own.
+
+    The default one lies inside the shared virtualenv: runs in parallel (xdist
+    workers, other checkouts) would read each other's half-written files there.
+    """
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    return str(config_dir)
 
 
 @pytest.fixture(autouse=True)

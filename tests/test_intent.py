@@ -194,12 +194,13 @@ def _readme_sentences() -> str:
 
 
 @pytest.fixture
-async def assist(hass: HomeAssistant, tmp_path: Path) -> Converse:
+async def assist(hass: HomeAssistant) -> Converse:
     """Load the README's sentences as custom sentences and return a way to talk."""
-    sentences = tmp_path / "custom_sentences" / "en" / "google_calendar_sync.yaml"
+    sentences = Path(
+        hass.config.path("custom_sentences", "en", "google_calendar_sync.yaml")
+    )
     sentences.parent.mkdir(parents=True)
     sentences.write_text(_readme_sentences(), encoding="utf-8")
-    hass.config.config_dir = str(tmp_path)
     assert await async_setup_component(hass, "homeassistant", {})
     assert await async_setup_component(hass, "conversation", {})
 

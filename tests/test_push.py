@@ -26,6 +26,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.google_calendar_sync import push as push_module
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
     CONF_PUSH_ENABLED,
@@ -604,9 +605,22 @@ async def test_duplicate_and_reordered_notifications_fire_each_change_once(
     assert changes.count((second["id"], "created")) <= 1
 
 
+@pytest.fixture
+def long_cooldown(monkeypatch: pytest.MonkeyPatch) -> timedelta:
+    """Make the sync cooldown outlast any burst: only the test's clock ends it.
+
+    With the real quarter second, a slow machine ends the cooldown in the middle
+    of a burst and the number of syncs depends on its load.
+    """
+    cooldown = timedelta(minutes=1)
+    monkeypatch.setattr(push_module, "SYNC_COOLDOWN", cooldown.total_seconds())
+    return cooldown
+
+
 async def test_burst_of_notifications_coalesces_into_two_syncs(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
+    long_cooldown: timedelta,
     integration: MockConfigEntry,
     hass_url: str,
 ) -> None:
@@ -641,7 +655,7 @@ async def test_burst_of_notifications_coalesces_into_two_syncs(
         await calendar_emulator.notifications_idle()
     await hass.async_block_till_done(wait_background_tasks=True)
     # One trailing sync after the cooldown covers everything that came meanwhile.
-    await _fire(hass, dt_util.utcnow() + timedelta(seconds=SYNC_COOLDOWN))
+    await _fire(hass, dt_util.utcnow() + long_cooldown)
 
     assert set(statuses) == {200}
     assert _list_requests(calendar_emulator) - lists_before == 2

@@ -184,15 +184,13 @@ async def test_corrupted_store_file_leads_to_a_full_resync_and_a_log_line(  # no
     caplog: pytest.LogCaptureFixture,
     now: datetime,
     content: bytes,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    hass_config_dir: str,
 ) -> None:
     """A store file that cannot be parsed does not fail setup: one warning, full sync."""
     created = calendar_emulator.insert_event(ACCOUNT, _timed("In Google", now))
     config_entry = make_entry(calendar_emulator, [ACCOUNT])
     config_entry.add_to_hass(hass)
-    monkeypatch.setattr(hass.config, "config_dir", str(tmp_path))
-    path = tmp_path / ".storage" / f"{DOMAIN}.{config_entry.entry_id}"
+    path = Path(hass_config_dir) / ".storage" / f"{DOMAIN}.{config_entry.entry_id}"
     path.parent.mkdir()
     path.write_bytes(content)
     caplog.set_level(logging.WARNING)

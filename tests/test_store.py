@@ -266,10 +266,9 @@ async def test_store_that_raises_on_load_is_ignored(
 
 
 async def test_corrupt_json_file_on_disk_is_ignored(
-    hass: HomeAssistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant,
 ) -> None:
-    monkeypatch.setattr(hass.config, "config_dir", str(tmp_path))
-    path = tmp_path / ".storage" / KEY
+    path = Path(hass.config.path(".storage", KEY))
     path.parent.mkdir()
     path.write_text('{"version": 1, "data": {"calendars": ', encoding="utf-8")
 
