@@ -32,7 +32,7 @@ from custom_components.google_calendar_sync.const import (
 from custom_components.google_calendar_sync.google.api import ENV_ENDPOINT
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .common import linked_entry, loaded_entry
+from .common import linked_entry, loaded_entry, service_account_entry
 
 pytest_plugins = ["google_calendar_emulator.pytest_plugin"]
 
@@ -120,6 +120,44 @@ def service_account_key(calendar_emulator: GoogleCalendarEmulator) -> dict[str, 
     calendar_emulator.add_calendar(ACCOUNT, "Club", calendar_id=CLUB_CALENDAR)
     calendar_emulator.share_calendar(CLUB_CALENDAR, SERVICE_ACCOUNT, "writer")
     return key
+
+
+@pytest.fixture
+def sa_entry(
+    calendar_emulator: GoogleCalendarEmulator,
+    service_account_key: dict[str, Any],
+    entry_options: dict[str, Any],
+) -> MockConfigEntry:
+    """Return a service account entry syncing the Club calendar (in its list)."""
+    calendar_emulator.model.insert_calendar_list_entry(SERVICE_ACCOUNT, CLUB_CALENDAR)
+    return service_account_entry(
+        service_account_key,
+        {**entry_options, CONF_CALENDARS: [CLUB_CALENDAR]},
+        webhook_id=WEBHOOK_ID,
+    )
+
+
+@pytest.fixture
+def club_entity_id(hass: HomeAssistant) -> Callable[[], str]:
+    """Return a helper giving the entity id of the service account's Club calendar."""
+
+    def _entity_id() -> str:
+        entity_id = er.async_get(hass).async_get_entity_id(
+            "calendar", DOMAIN, f"{SERVICE_ACCOUNT}-{CLUB_CALENDAR}"
+        )
+        assert entity_id is not None
+        return entity_id
+
+    return _entity_id
+
+
+@pytest.fixture
+async def setup_service_account(
+    hass: HomeAssistant, setup_credentials: None, sa_entry: MockConfigEntry
+) -> AsyncGenerator[MockConfigEntry]:
+    """Set the service account entry up against the emulator (push as configured)."""
+    async with loaded_entry(hass, sa_entry):
+        yield sa_entry
 
 
 @pytest.fixture

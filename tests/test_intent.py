@@ -24,7 +24,7 @@ from custom_components.google_calendar_sync.const import (
 from custom_components.google_calendar_sync.intent import INTENT_CREATE_EVENT
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .conftest import ACCOUNT
+from .conftest import ACCOUNT, CLUB_CALENDAR, SERVICE_ACCOUNT
 
 
 @pytest.fixture(autouse=True)
@@ -94,6 +94,22 @@ async def test_intent_finds_the_calendar_without_the_word_calendar(
     """Saying "the primary calendar" fills the calendar slot with "primary"."""
     await _handle(hass, calendar="Primary", summary="Spoken", start="10:30")
     assert [e["summary"] for e in calendar_emulator.events(ACCOUNT)] == ["Spoken"]
+
+
+async def test_intent_creates_an_event_in_a_service_account_calendar(
+    hass: HomeAssistant,
+    setup_service_account: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """Assist writes into a calendar shared with a service account as into a user's."""
+    response = await _handle(
+        hass, calendar="Club", summary="Committee", start="2030-01-07 19:00"
+    )
+    assert response.response_type is intent.IntentResponseType.ACTION_DONE
+    assert response.speech["plain"]["speech"].startswith("Created Committee in ")
+    [stored] = calendar_emulator.events(CLUB_CALENDAR)
+    assert stored["summary"] == "Committee"
+    assert stored["creator"]["email"] == SERVICE_ACCOUNT
 
 
 @pytest.mark.parametrize(

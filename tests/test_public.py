@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -158,6 +158,57 @@ async def test_calendar_made_private_raises_a_repair_issue(
 
     calendar_emulator.set_public(MATCHES)
     await coordinator.async_refresh()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+def _delete_key(emulator: GoogleCalendarEmulator, key: str) -> None:
+    emulator.identities.api_keys.pop(key)
+
+
+def _restrict_key(emulator: GoogleCalendarEmulator, key: str) -> None:
+    emulator.identities.create_api_key(restricted=True, key=key)
+
+
+@pytest.mark.parametrize(
+    ("refuse", "error"),
+    [
+        (_delete_key, "API key not valid. Please pass a valid API key."),
+        (
+            _restrict_key,
+            (
+                "Requests to this API calendar-json.googleapis.com method "
+                "calendar.v3.Events.List are blocked."
+            ),
+        ),
+    ],
+    ids=["invalid", "restricted_to_other_apis"],
+)
+async def test_key_refused_after_setup_raises_a_repair_issue(  # noqa: PLR0917
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    api_key: str,
+    public_integration: MockConfigEntry,
+    refuse: Callable[[GoogleCalendarEmulator, str], None],
+    error: str,
+) -> None:
+    """A key deleted or restricted later is reported; the issue goes once it works."""
+    coordinator = public_integration.runtime_data.coordinators[MATCHES]
+    issue_id = public_issue_id(public_integration.entry_id, MATCHES)
+    refuse(calendar_emulator, api_key)
+    await coordinator.async_refresh()
+    assert not coordinator.last_update_success
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "api_key_refused"
+    assert issue.translation_placeholders == {
+        "title": "Matches",
+        "calendar": MATCHES,
+        "error": error,
+    }
+
+    calendar_emulator.identities.create_api_key(key=api_key)
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
 
 
