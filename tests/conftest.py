@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from unittest.mock import MagicMock, patch
 
 from homeassistant.components.application_credentials import (
     ClientCredential,
@@ -29,7 +30,7 @@ from custom_components.google_calendar_sync.const import (
     CONF_SYNC_WINDOW_DAYS,
     DOMAIN,
 )
-from custom_components.google_calendar_sync.google.api import ENV_ENDPOINT
+from custom_components.google_calendar_sync.google.api import ENV_ENDPOINT, RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .common import linked_entry, loaded_entry, service_account_entry
@@ -57,6 +58,20 @@ def pytest_collection_modifyitems(
     for item in items:
         if item.get_closest_marker("timing") is not None:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def no_backoff(request: pytest.FixtureRequest) -> Generator[MagicMock | None]:
+    """Retry at once: no test waits out a backoff delay.
+
+    Yield the patched RetryPolicy.delay, to see which delays were asked for.
+    Tests of the backoff itself (marker real_backoff) keep the real delays.
+    """
+    if request.node.get_closest_marker("real_backoff") is not None:
+        yield None
+        return
+    with patch.object(RetryPolicy, "delay", return_value=0.0) as delay:
+        yield delay
 
 
 @pytest.fixture

@@ -62,6 +62,9 @@ EVENT_BODY = {
     "end": {"dateTime": "2030-01-07T13:00:00Z"},
 }
 
+# These tests record the backoff delays themselves (a fake sleep).
+pytestmark = pytest.mark.real_backoff
+
 
 class FakeSleep:
     """Record backoff delays instead of waiting."""

@@ -272,7 +272,7 @@ def _uncached(
 ) -> list[CalendarEvent]:
     """Convert a range from the timeline the way it was done before caching."""
     return [
-        calendar_module._to_calendar_event(event)
+        calendar_module.to_calendar_event(event)
         for event in entity.coordinator.data.timelines[EventView.CALENDAR].overlapping(
             start, end
         )

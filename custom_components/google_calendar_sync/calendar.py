@@ -71,7 +71,7 @@ async def async_setup_entry(
     )
 
 
-def _to_calendar_event(event: TimelineEvent) -> CalendarEvent:
+def to_calendar_event(event: TimelineEvent) -> CalendarEvent:
     """Convert a timeline event to Home Assistant's calendar event."""
     return CalendarEvent(
         start=event.start,
@@ -137,7 +137,7 @@ def _convert_window(
             if not is_current():
                 return None
             try:
-                found = _to_calendar_event(event)
+                found = to_calendar_event(event)
             except HomeAssistantError:
                 # Left to the read, which reports and skips it.
                 continue
@@ -267,7 +267,7 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         key = _cache_key(event)
         if (found := self._converted.get(key)) is None:
             try:
-                found = _to_calendar_event(event)
+                found = to_calendar_event(event)
             except HomeAssistantError as err:
                 self.coordinator.skipped(event.uid, event.source, str(err))
                 return None
