@@ -10,7 +10,7 @@ from pathlib import Path
 import random
 import statistics
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -18,12 +18,13 @@ if str(ROOT) not in sys.path:
 
 import aiohttp  # noqa: E402
 
-from custom_components.google_calendar_sync.google.api import (  # noqa: E402
-    GoogleCalendarApi,
-    GoogleEndpoints,
-    StaticTokenAuth,
-)
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi  # noqa: E402
+from custom_components.google_calendar_sync.google.endpoints import GoogleEndpoints  # noqa: E402
+from custom_components.google_calendar_sync.google.transport import StaticTokenAuth  # noqa: E402
 from google_calendar_emulator import GoogleCalendarEmulator  # noqa: E402
+
+if TYPE_CHECKING:
+    from bench._remote import RemoteEmulator
 
 ACCOUNT = "bench@example.com"
 TIME_ZONE = "Europe/Berlin"
@@ -85,7 +86,7 @@ async def running_emulator() -> AsyncIterator[GoogleCalendarEmulator]:
 
 @contextlib.asynccontextmanager
 async def our_api(
-    emulator: GoogleCalendarEmulator,
+    emulator: GoogleCalendarEmulator | RemoteEmulator,
 ) -> AsyncIterator[GoogleCalendarApi]:
     """Return our Google client pointed at the emulator."""
     token = emulator.issue_tokens(ACCOUNT)["access_token"]

@@ -40,15 +40,19 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from bench._common import ACCOUNT, TrafficMeter
+from bench._remote import RemoteEmulator
 import custom_components  # noqa: F401  (lets the loader find the integration)
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
     CONF_PUSH_ENABLED,
     DOMAIN,
 )
-from custom_components.google_calendar_sync.google.api import ENV_ENDPOINT
+from custom_components.google_calendar_sync.google.endpoints import ENV_ENDPOINT
 from google_calendar_emulator import GoogleCalendarEmulator
 from tests.common import free_port, linked_entry
+
+# In this process (traffic and notifications observable) or in a child process.
+type Emulator = GoogleCalendarEmulator | RemoteEmulator
 
 GOOGLE = "google"
 WEBHOOK_ID = "benchpoll0123456789abcdef0123456"
@@ -70,7 +74,7 @@ class Harness:
     """A running Home Assistant with one config entry against the emulator."""
 
     hass: HomeAssistant
-    emulator: GoogleCalendarEmulator
+    emulator: Emulator
     entry: MockConfigEntry
     entity_id: str
 
@@ -127,9 +131,7 @@ def _calendar_entity(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> s
 
 
 @contextlib.asynccontextmanager
-async def ours(
-    emulator: GoogleCalendarEmulator, *, push: bool
-) -> AsyncIterator[Harness]:
+async def ours(emulator: Emulator, *, push: bool) -> AsyncIterator[Harness]:
     """Set our integration up; with push, Home Assistant serves the webhook."""
     os.environ[ENV_ENDPOINT] = emulator.base_url
     async with _home_assistant() as hass:
@@ -166,7 +168,7 @@ async def ours(
 
 
 @contextlib.asynccontextmanager
-async def builtin_google(emulator: GoogleCalendarEmulator) -> AsyncIterator[Harness]:
+async def builtin_google(emulator: Emulator) -> AsyncIterator[Harness]:
     """Set Home Assistant's own google integration up against the emulator.
 
     gcal_sync reads its API host from gcal_sync.auth.API_BASE_URL and the integration
@@ -198,12 +200,16 @@ async def builtin_google(emulator: GoogleCalendarEmulator) -> AsyncIterator[Harn
                 options={"calendar_access": "read_write"},
             )
             entry.add_to_hass(hass)
-            meter = TrafficMeter(emulator)
-            token_grants = len(emulator.requests.matching("POST", "/token"))
-            assert await hass.config_entries.async_setup(entry.entry_id)
-            await hass.async_block_till_done()
-            assert len(emulator.requests.matching("POST", "/token")) > token_grants
-            assert meter.read().requests > 0, "the google integration never called"
+            if isinstance(emulator, RemoteEmulator):
+                assert await hass.config_entries.async_setup(entry.entry_id)
+                await hass.async_block_till_done()
+            else:
+                meter = TrafficMeter(emulator)
+                token_grants = len(emulator.requests.matching("POST", "/token"))
+                assert await hass.config_entries.async_setup(entry.entry_id)
+                await hass.async_block_till_done()
+                assert len(emulator.requests.matching("POST", "/token")) > token_grants
+                assert meter.read().requests > 0, "the integration never called"
             try:
                 yield Harness(
                     hass, emulator, entry, _calendar_entity(hass, entry, ACCOUNT)
@@ -256,9 +262,10 @@ async def probe_poll(
     measures the interval to that step's resolution. Stepping stops there: a
     timer rescheduled from the real clock would otherwise fire again at once.
     """
-    hass = harness.hass
+    hass, emulator = harness.hass, harness.emulator
+    assert isinstance(emulator, GoogleCalendarEmulator)
     await hass.async_block_till_done(wait_background_tasks=True)
-    meter = TrafficMeter(harness.emulator)
+    meter = TrafficMeter(emulator)
     base = dt_util.utcnow()
     offset = step
     while offset <= limit:
@@ -266,7 +273,7 @@ async def probe_poll(
         with patch.object(dt_util, "utcnow", return_value=base + offset):
             async_fire_time_changed(hass, base + offset)
             await hass.async_block_till_done(wait_background_tasks=True)
-            await harness.emulator.notifications_idle()
+            await emulator.notifications_idle()
         if await done(meter):
             traffic = meter.read()
             return PollProbe(

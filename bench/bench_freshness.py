@@ -39,10 +39,6 @@ async def measure_push(edits: int) -> dict[str, Any]:
         "p99_s": percentile(latencies, 0.99),
         "max_s": max(latencies),
         "api_requests_per_change": per_change,
-        # Edits that landed in the quiet time after a sync wait for the trailing one.
-        "slower_than_cooldown": sum(
-            1 for latency in latencies if latency > bench_push.SYNC_COOLDOWN
-        ),
     }
 
 

@@ -3,7 +3,9 @@
 Ours (async_sync_calendar, then the CalendarTimeline the coordinator builds, saved the
 way store.py saves it) against gcal_sync's CalendarEventSyncManager (what the built-in
 google integration runs, then its timeline build), both against the same emulator
-calendar. Time is measured without tracemalloc; peak memory in a second run with it.
+calendar. Time is measured without tracemalloc; peak memory in a second run with it:
+tracemalloc's peak of this process, where only the client runs (the emulator runs
+in a child process, bench._remote, so its pages are not counted as ours).
 Run from the repository root: .venv/bin/python bench/bench_full_sync.py [SIZES...]
 """
 
@@ -32,21 +34,14 @@ from gcal_sync.store import InMemoryCalendarStore
 from gcal_sync.sync import CalendarEventSyncManager
 from homeassistant.helpers.json import json_bytes
 
-from bench._common import (
-    ACCOUNT,
-    TIME_ZONE,
-    TrafficMeter,
-    our_api,
-    running_emulator,
-    seed_calendar,
-)
+from bench._common import ACCOUNT, TIME_ZONE, our_api
+from bench._remote import RemoteEmulator, remote_emulator
 from custom_components.google_calendar_sync.google.sync import (
     CalendarSnapshot,
     async_sync_calendar,
 )
 from custom_components.google_calendar_sync.google.timeline import CalendarTimeline
 from custom_components.google_calendar_sync.store import StoredData, stored_data_to_dict
-from google_calendar_emulator import GoogleCalendarEmulator
 
 DEFAULT_SIZES = (10_000, 20_000)
 
@@ -70,7 +65,7 @@ def _store_bytes(data: dict[str, Any]) -> int:
         return path.stat().st_size
 
 
-async def _ours(emulator: GoogleCalendarEmulator) -> dict[str, Any]:
+async def _ours(emulator: RemoteEmulator) -> dict[str, Any]:
     """Sync from scratch with our engine; return requests and store bytes."""
     async with our_api(emulator) as api:
         result = await async_sync_calendar(
@@ -88,7 +83,7 @@ async def _ours(emulator: GoogleCalendarEmulator) -> dict[str, Any]:
     }
 
 
-async def _gcal_sync(emulator: GoogleCalendarEmulator) -> dict[str, Any]:
+async def _gcal_sync(emulator: RemoteEmulator) -> dict[str, Any]:
     """Sync from scratch as the built-in integration does; return store bytes."""
     token = emulator.issue_tokens(ACCOUNT)["access_token"]
     store = InMemoryCalendarStore()
@@ -110,16 +105,16 @@ async def _gcal_sync(emulator: GoogleCalendarEmulator) -> dict[str, Any]:
 
 
 async def _timed(
-    emulator: GoogleCalendarEmulator,
-    func: Callable[[GoogleCalendarEmulator], Awaitable[dict[str, Any]]],
+    emulator: RemoteEmulator,
+    func: Callable[[RemoteEmulator], Awaitable[dict[str, Any]]],
 ) -> dict[str, Any]:
     """Run func twice: once for time and HTTP traffic, once for peak memory."""
     gc.collect()
-    meter = TrafficMeter(emulator)
+    before = await emulator.traffic()
     started = time.perf_counter()
     figures = await func(emulator)
     seconds = time.perf_counter() - started
-    traffic = meter.read()
+    after = await emulator.traffic()
     gc.collect()
     tracemalloc.start()
     try:
@@ -130,16 +125,15 @@ async def _timed(
     return {
         **figures,
         "seconds": seconds,
-        "http_requests": traffic.requests,
-        "response_bytes": traffic.response_bytes,
+        "http_requests": after.requests - before.requests,
+        "response_bytes": after.response_bytes - before.response_bytes,
         "peak_bytes": peak,
     }
 
 
 async def measure_size(size: int) -> dict[str, Any]:
     """Sync a calendar of size events from scratch both ways."""
-    async with running_emulator() as emulator:
-        seed_calendar(emulator, ACCOUNT, size)
+    async with remote_emulator(size) as emulator:
         return {
             "events": size,
             "ours": await _timed(emulator, _ours),

@@ -26,7 +26,6 @@ from homeassistant.core import Event, HomeAssistant  # noqa: E402
 from bench import _ha  # noqa: E402
 from bench._common import ACCOUNT, running_emulator  # noqa: E402
 from custom_components.google_calendar_sync.const import EVENT_CHANGED  # noqa: E402
-from custom_components.google_calendar_sync.push import SYNC_COOLDOWN  # noqa: E402
 from google_calendar_emulator import GoogleCalendarEmulator  # noqa: E402
 
 
@@ -57,8 +56,6 @@ async def _latency(
 
     await emulator.notifications_idle()
     await hass.async_block_till_done(wait_background_tasks=True)
-    # The probe's own insert opened a cooldown window; start measuring after it.
-    await asyncio.sleep(SYNC_COOLDOWN * 1.2)
     unsubscribe = hass.bus.async_listen(EVENT_CHANGED, _on_change)
     latencies: list[float] = []
     before = _api_requests(emulator)
@@ -71,8 +68,6 @@ async def _latency(
             latencies.append(time.perf_counter() - started)
             await emulator.notifications_idle()
             await hass.async_block_till_done(wait_background_tasks=True)
-            # Space edits past the sync cooldown: each measures an isolated change.
-            await asyncio.sleep(SYNC_COOLDOWN * 1.2)
     finally:
         unsubscribe()
     return latencies, (_api_requests(emulator) - before) / edits
@@ -108,8 +103,6 @@ async def _burst(harness: _ha.Harness, count: int) -> tuple[int, float, int, lis
         statuses = await asyncio.gather(*(_post(session, n) for n in range(count)))
     elapsed = time.perf_counter() - started
     await emulator.notifications_idle()
-    await hass.async_block_till_done(wait_background_tasks=True)
-    await asyncio.sleep(SYNC_COOLDOWN * 2)  # let the trailing sync run
     await hass.async_block_till_done(wait_background_tasks=True)
     unsubscribe()
     failed = sum(1 for status in statuses if status != 200)

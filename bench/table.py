@@ -30,6 +30,7 @@ from bench import (
     bench_full_sync,
     bench_idle,
     bench_query,
+    bench_scale,
 )
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -47,6 +48,7 @@ class Profile:
     cost_sizes: tuple[int, ...]
     query_sizes: tuple[int, ...]
     full_sync_sizes: tuple[int, ...]
+    scale_sizes: tuple[int, ...]
     export_count: int
 
 
@@ -55,6 +57,7 @@ FULL = Profile(
     cost_sizes=(100, 1_000, 10_000),
     query_sizes=(1_000, 10_000, 20_000),
     full_sync_sizes=(10_000, 20_000),
+    scale_sizes=(1_000, 10_000, 20_000),
     export_count=500,
 )
 TINY = Profile(
@@ -62,6 +65,7 @@ TINY = Profile(
     cost_sizes=(20, 60),
     query_sizes=(100,),
     full_sync_sizes=(200,),
+    scale_sizes=(100, 300),
     export_count=20,
 )
 
@@ -79,6 +83,7 @@ def run(profile: Profile) -> dict[str, Any]:
         ("cost_per_change", lambda: bench_cost.measure(profile.cost_sizes)),
         ("query", lambda: bench_query.measure(profile.query_sizes)),
         ("full_sync", lambda: bench_full_sync.measure(profile.full_sync_sizes)),
+        ("scale", lambda: bench_scale.measure(profile.scale_sizes)),
         ("export", lambda: bench_export_compare.measure(profile.export_count)),
     ]
     seconds: dict[str, float] = {}
@@ -217,6 +222,7 @@ def rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 ),
             )
         )
+    table.extend(_scale_rows(figures["scale"]))
     export = figures["export"]
     table.append(
         (
@@ -231,6 +237,97 @@ def rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 f" {export['single_s']:.2f} s (~{export['single_estimate_s']:.1f} s)"
             ),
             _ratio(export["single_estimate_s"] / export["batched_estimate_s"]),
+        )
+    )
+    return table
+
+
+def _per_size(
+    scale: list[dict[str, Any]], show: Callable[[dict[str, Any]], str]
+) -> str:
+    """Return one figure per calendar size: "1,000: x; 20,000: y"."""
+    return "; ".join(f"{size['events']:,}: {show(size)}" for size in scale)
+
+
+def _scale_rows(scale: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+    """Return the rows of issue 14: cost per change, stalls, startup, queries."""
+    small, large = scale[0], scale[-1]
+    sizes = " / ".join(f"{size['events']:,}" for size in scale)
+    table: list[tuple[str, str, str, str]] = [
+        (
+            f"CPU per {kind}, {sizes} events",
+            _per_size(scale, lambda size, key=key: _ms(size[key]["cpu_s"])),
+            "target: flat (largest within 2x of smallest)",
+            (
+                f"{large['events']:,} / {small['events']:,}:"
+                f" {large[key]['cpu_s'] / small[key]['cpu_s']:.1f}x"
+            ),
+        )
+        for kind, key in (
+            ("1-change sync", "sync"),
+            ("local write (create_event)", "write"),
+        )
+    ]
+    builtin = large["builtin_google"]
+    table.append(
+        (
+            f"Longest event-loop stall, {large['events']:,} events",
+            (
+                f"1-change sync {_ms(large['sync']['stall_s'])}, local write"
+                f" {_ms(large['write']['stall_s'])}, full sync"
+                f" {_ms(large['full_sync']['stall_s'])}, startup"
+                f" {_ms(large['startup']['stall_s'])}"
+            ),
+            f"built-in google startup: {_ms(builtin['startup']['stall_s'])}",
+            _ratio(builtin["startup"]["stall_s"] / large["startup"]["stall_s"]),
+        )
+    )
+    table.append(
+        (
+            "Store bytes written per change (1-change sync; local write)",
+            _per_size(
+                scale,
+                lambda size: (
+                    f"{_kb(size['sync']['store_bytes'])};"
+                    f" {_kb(size['write']['store_bytes'])}"
+                ),
+            ),
+            "target: proportional to the change",
+            (
+                f"{large['events']:,} / {small['events']:,}:"
+                f" {large['sync']['store_bytes'] / small['sync']['store_bytes']:.1f}x"
+            ),
+        )
+    )
+    ours_query, their_query = large["query"], builtin["query"]
+    table.append(
+        (
+            f"async_get_events through the entity, one month, {large['events']:,} events",
+            (
+                f"{_ms(ours_query['best_s'])} (first call {_ms(ours_query['first_s'])};"
+                f" {ours_query['found']} events)"
+            ),
+            (
+                f"built-in google: {_ms(their_query['best_s'])} (first call"
+                f" {_ms(their_query['first_s'])}; {their_query['found']} events)"
+            ),
+            _ratio(their_query["best_s"] / ours_query["best_s"]),
+        )
+    )
+    ours_start, their_start = large["startup"], builtin["startup"]
+    table.append(
+        (
+            f"Startup from a stored {large['events']:,}-event calendar to first month answered",
+            (
+                f"{_ms(ours_start['first_query_s'])} (entities after"
+                f" {_ms(ours_start['setup_s'])}; {ours_start['requests']} API"
+                " requests)"
+            ),
+            (
+                f"built-in google: {_ms(their_start['first_query_s'])}"
+                f" ({their_start['requests']} API requests)"
+            ),
+            _ratio(their_start["first_query_s"] / ours_start["first_query_s"]),
         )
     )
     return table

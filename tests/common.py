@@ -97,3 +97,15 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class FakeSleep:
+    """Record backoff delays instead of waiting (a RetryPolicy's sleep)."""
+
+    def __init__(self) -> None:
+        """Start with no delays."""
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        """Record the delay and return at once."""
+        self.delays.append(delay)

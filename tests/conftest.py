@@ -24,16 +24,18 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 import custom_components  # noqa: F401
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
-    CONF_POLL_INTERVAL_MINUTES,
     CONF_PUSH_ENABLED,
-    CONF_SAFETY_NET_HOURS,
     CONF_SYNC_WINDOW_DAYS,
     DOMAIN,
 )
-from custom_components.google_calendar_sync.google.api import ENV_ENDPOINT, RetryPolicy
+from custom_components.google_calendar_sync.google.endpoints import (
+    ENV_ENDPOINT,
+    GoogleEndpoints,
+)
+from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .common import linked_entry, loaded_entry, service_account_entry
+from .common import FakeSleep, linked_entry, loaded_entry, service_account_entry
 
 pytest_plugins = ["google_calendar_emulator.pytest_plugin"]
 
@@ -61,15 +63,12 @@ def pytest_collection_modifyitems(
 
 
 @pytest.fixture(autouse=True)
-def no_backoff(request: pytest.FixtureRequest) -> Generator[MagicMock | None]:
+def no_backoff() -> Generator[MagicMock]:
     """Retry at once: no test waits out a backoff delay.
 
     Yield the patched RetryPolicy.delay, to see which delays were asked for.
-    Tests of the backoff itself (marker real_backoff) keep the real delays.
+    The Google side's tests of the backoff itself override this fixture.
     """
-    if request.node.get_closest_marker("real_backoff") is not None:
-        yield None
-        return
     with patch.object(RetryPolicy, "delay", return_value=0.0) as delay:
         yield delay
 
@@ -182,8 +181,6 @@ def entry_options() -> dict[str, Any]:
         CONF_CALENDARS: [ACCOUNT],
         CONF_SYNC_WINDOW_DAYS: 365,
         CONF_PUSH_ENABLED: False,
-        CONF_POLL_INTERVAL_MINUTES: 15,
-        CONF_SAFETY_NET_HOURS: 6,
     }
 
 
@@ -251,3 +248,15 @@ def get_events(
         return response[entity_id]["events"]  # type: ignore[index,return-value]
 
     return _get_events
+
+
+@pytest.fixture
+def sleeps() -> FakeSleep:
+    """Return a sleep that records backoff delays instead of waiting."""
+    return FakeSleep()
+
+
+@pytest.fixture
+def endpoints(calendar_emulator: GoogleCalendarEmulator) -> GoogleEndpoints:
+    """Return the emulator's endpoints."""
+    return GoogleEndpoints.for_base_url(calendar_emulator.base_url)

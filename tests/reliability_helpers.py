@@ -18,24 +18,19 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
-    CONF_POLL_INTERVAL_MINUTES,
     CONF_PUSH_ENABLED,
-    CONF_SAFETY_NET_HOURS,
     CONF_SYNC_WINDOW_DAYS,
     CONF_WEBHOOK_ID,
     DOMAIN,
     EVENT_CHANGED,
 )
 from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
-from custom_components.google_calendar_sync.google import api as api_module
-from custom_components.google_calendar_sync.google.api import (
-    GoogleCalendarApi,
-    RetryPolicy,
-)
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
 from custom_components.google_calendar_sync.google.sync import (
     CalendarSnapshot,
     EventChange,
 )
+from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT, CLIENT_ID, WEBHOOK_ID
@@ -53,9 +48,7 @@ def fast_retries() -> Iterator[None]:
         kwargs.setdefault("retry", FAST_RETRY)
         return await original(cls, *args, **kwargs)
 
-    with patch.object(
-        api_module.GoogleCalendarApi, "async_create", classmethod(_create)
-    ):
+    with patch.object(GoogleCalendarApi, "async_create", classmethod(_create)):
         yield
 
 
@@ -81,8 +74,6 @@ def make_entry(
             CONF_CALENDARS: calendar_ids,
             CONF_SYNC_WINDOW_DAYS: 365,
             CONF_PUSH_ENABLED: push,
-            CONF_POLL_INTERVAL_MINUTES: 15,
-            CONF_SAFETY_NET_HOURS: 6,
         },
     )
 

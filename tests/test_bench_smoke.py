@@ -77,3 +77,18 @@ async def test_table_builder_runs_every_comparison_on_tiny_sizes(
     assert figures["full_sync"][0]["ours"]["http_requests"] == 1
     assert figures["export"]["single_requests"] == figures["export"]["appointments"]
     assert figures["export"]["batched_requests"] < figures["export"]["single_requests"]
+
+    # Issue 14's figures: measured, never judged here (the machine is shared).
+    scale = figures["scale"]
+    assert [size["events"] for size in scale] == [100, 300]
+    for size in scale:
+        for kind in ("sync", "write"):
+            assert size[kind]["cpu_s"] > 0
+            assert size[kind]["stall_s"] > 0
+            assert size[kind]["store_bytes"] > 0
+    largest = scale[-1]
+    # A full listing after Google refused the sync token: a 410, then the pages.
+    assert largest["full_sync"]["requests"] >= 2
+    assert largest["startup"]["found"] == largest["query"]["found"] > 0
+    assert largest["builtin_google"]["startup"]["found"] > 0
+    assert "Longest event-loop stall, 300 events" in table

@@ -29,10 +29,8 @@ from custom_components.google_calendar_sync.const import (
     DOMAIN,
 )
 from custom_components.google_calendar_sync.coordinator import calendar_unique_id
-from custom_components.google_calendar_sync.google.api import (
-    GoogleCalendarApi,
-    GoogleTransientError,
-)
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.errors import GoogleTransientError
 from custom_components.google_calendar_sync.google.event_views import EventView
 from custom_components.google_calendar_sync.google.timeline import CalendarTimeline
 from google_calendar_emulator import GoogleCalendarEmulator

@@ -26,9 +26,7 @@ from custom_components.google_calendar_sync.const import (
     CONF_EXPORT_SOURCES,
     CONF_EXPORT_TARGET,
     CONF_FREE_EVENTS_BUSY,
-    CONF_POLL_INTERVAL_MINUTES,
     CONF_PUSH_ENABLED,
-    CONF_SAFETY_NET_HOURS,
     CONF_SERVICE_ACCOUNT_KEY,
     CONF_SHOW_DECLINED,
     CONF_SUBJECT,
@@ -36,9 +34,9 @@ from custom_components.google_calendar_sync.const import (
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
-from custom_components.google_calendar_sync.google.api import (
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.errors import (
     GoogleAuthError,
-    GoogleCalendarApi,
     GoogleTransientError,
 )
 from google_calendar_emulator import GoogleCalendarEmulator
@@ -171,8 +169,6 @@ async def test_full_flow_creates_entry_for_chosen_calendars(
         CONF_CALENDARS: [calendars["family"], calendars["holidays"]],
         CONF_SYNC_WINDOW_DAYS: 365,
         CONF_PUSH_ENABLED: True,
-        CONF_POLL_INTERVAL_MINUTES: 15,
-        CONF_SAFETY_NET_HOURS: 6,
         CONF_SHOW_DECLINED: False,
         CONF_FREE_EVENTS_BUSY: [],
     }
@@ -418,7 +414,7 @@ async def test_options_flow_changes_sync_settings(
     calendars: dict[str, str],
     setup_integration: MockConfigEntry,
 ) -> None:
-    """Options change calendars and intervals, keep other keys, and reload."""
+    """Options change calendars and settings, keep other keys, and reload."""
     entry = setup_integration
     hass.config_entries.async_update_entry(
         entry, options={**entry.options, "owned_by_another_step": True}
@@ -430,8 +426,6 @@ async def test_options_flow_changes_sync_settings(
     settings = {
         CONF_SYNC_WINDOW_DAYS: 30,
         CONF_PUSH_ENABLED: False,
-        CONF_POLL_INTERVAL_MINUTES: 5,
-        CONF_SAFETY_NET_HOURS: 12,
         CONF_SHOW_DECLINED: True,
         CONF_FREE_EVENTS_BUSY: [calendars["family"]],
     }
@@ -449,16 +443,28 @@ async def test_options_flow_changes_sync_settings(
         CONF_CALENDARS: [calendars["family"]],
         CONF_SYNC_WINDOW_DAYS: 30,
         CONF_PUSH_ENABLED: False,
-        CONF_POLL_INTERVAL_MINUTES: 5,
-        CONF_SAFETY_NET_HOURS: 12,
         CONF_SHOW_DECLINED: True,
         CONF_FREE_EVENTS_BUSY: [calendars["family"]],
         "owned_by_another_step": True,
     }
     assert entry.state is ConfigEntryState.LOADED
-    coordinator = entry.runtime_data.coordinators[calendars["family"]]
-    assert coordinator.update_interval is not None
-    assert coordinator.update_interval.total_seconds() == 300
+    assert set(entry.runtime_data.coordinators) == {calendars["family"]}
+
+
+async def test_options_flow_offers_no_polling_interval(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
+) -> None:
+    """Polling is Home Assistant's business: no option sets how often."""
+    result = await hass.config_entries.options.async_init(setup_integration.entry_id)
+    assert [str(field) for field in result["data_schema"].schema] == [
+        CONF_CALENDARS,
+        CONF_SYNC_WINDOW_DAYS,
+        CONF_PUSH_ENABLED,
+        CONF_SHOW_DECLINED,
+        CONF_FREE_EVENTS_BUSY,
+        CONF_EXPORT_SOURCES,
+        CONF_EXPORT_TARGET,
+    ]
 
 
 async def test_options_flow_of_unloaded_entry_offers_synced_calendars(
@@ -802,8 +808,6 @@ EN = json.loads(
 SETTINGS = {
     CONF_SYNC_WINDOW_DAYS: 30,
     CONF_PUSH_ENABLED: False,
-    CONF_POLL_INTERVAL_MINUTES: 5,
-    CONF_SAFETY_NET_HOURS: 12,
 }
 
 
@@ -813,8 +817,6 @@ SETTINGS = {
         (CONF_CALENDARS, ["nowhere@example.com"], "invalid_calendars"),
         (CONF_SYNC_WINDOW_DAYS, 0, "invalid_sync_window_days"),
         (CONF_SYNC_WINDOW_DAYS, "a year", "invalid_sync_window_days"),
-        (CONF_POLL_INTERVAL_MINUTES, 1441, "invalid_poll_interval_minutes"),
-        (CONF_SAFETY_NET_HOURS, None, "invalid_safety_net_hours"),
         (CONF_FREE_EVENTS_BUSY, ["nowhere@example.com"], "invalid_free_events_busy"),
         (CONF_EXPORT_SOURCES, ["not an entity"], "invalid_export_sources"),
         (CONF_EXPORT_TARGET, "holidays@example.com", "invalid_export_target"),

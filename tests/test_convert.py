@@ -31,49 +31,18 @@ from custom_components.google_calendar_sync.convert import (
     EventWriter,
     InvalidRecurrenceError,
     event_body,
-    google_time,
-    instance_suffix,
     normalize_rrule,
-    parse_google_time,
     remaining_recurrence,
     resolve_target,
     trim_recurrence,
     validate_rrule,
 )
-from custom_components.google_calendar_sync.google.api import RetryPolicy
+from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT
 
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def test_google_time_of_dates_and_datetimes() -> None:
-    """Dates become all-day values, datetimes keep their IANA zone."""
-    assert google_time(date(2025, 3, 1), "UTC") == {"date": "2025-03-01"}
-    assert google_time(datetime(2025, 3, 1, 9, tzinfo=BERLIN), "UTC") == {
-        "dateTime": "2025-03-01T09:00:00+01:00",
-        "timeZone": "Europe/Berlin",
-    }
-    # A naive datetime is read in the calendar's zone; a fixed offset names it.
-    naive = datetime(2025, 3, 1, 9)  # noqa: DTZ001
-    assert google_time(naive, "Europe/Berlin") == {
-        "dateTime": "2025-03-01T09:00:00+01:00",
-        "timeZone": "Europe/Berlin",
-    }
-    assert google_time(datetime(2025, 3, 1, 9, tzinfo=UTC), "Europe/Berlin") == {
-        "dateTime": "2025-03-01T09:00:00+00:00",
-        "timeZone": "Europe/Berlin",
-    }
-
-
-def test_parse_google_time_round_trips() -> None:
-    """Google start/end objects read back as dates or aware datetimes."""
-    assert parse_google_time({"date": "2025-03-01"}) == date(2025, 3, 1)
-    parsed = parse_google_time(
-        {"dateTime": "2025-03-01T09:00:00", "timeZone": "Europe/Berlin"}
-    )
-    assert parsed == datetime(2025, 3, 1, 9, tzinfo=BERLIN)
 
 
 def test_event_body_from_a_home_assistant_event() -> None:
@@ -137,12 +106,6 @@ def test_resolve_target(
     """Both forms Home Assistant may send name the same Google event."""
     assert resolve_target(uid, recurrence_id) == expected
     assert expected.is_instance is (expected.master_id is not None)
-
-
-def test_instance_suffix() -> None:
-    """Suffixes are UTC for timed events and plain dates for all-day events."""
-    assert instance_suffix(datetime(2025, 3, 1, 9, tzinfo=BERLIN)) == "20250301T080000Z"
-    assert instance_suffix(date(2025, 3, 1)) == "20250301"
 
 
 def test_trim_recurrence_ends_the_series_before_the_cut() -> None:
@@ -607,7 +570,7 @@ async def test_write_errors_are_translated(
     answer = await panel.update("unknown1", event)
     assert "no longer exists" in answer["error"]["message"]
 
-    setup_integration.runtime_data.api._retry = RetryPolicy(
+    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
         max_attempts=1, sleep=_no_sleep
     )
     for message in (
@@ -647,7 +610,7 @@ async def test_writer_reads_what_it_has_not_stored(
             "unknown1_20300101T000000Z", "20300101T000000Z", RANGE_THIS_AND_FUTURE
         )
     # The re-read after a conflict and the read of a cancelled instance may fail.
-    setup_integration.runtime_data.api._retry = RetryPolicy(
+    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
         max_attempts=1, sleep=_no_sleep
     )
     stale = EventWriter(
@@ -678,7 +641,7 @@ async def test_failed_this_and_following_restores_the_series(
 ) -> None:
     """When the new series cannot be created, the trimmed one gets its rule back."""
     instances = await panel.recurring()
-    setup_integration.runtime_data.api._retry = RetryPolicy(
+    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
         max_attempts=1, sleep=_no_sleep
     )
     [original] = calendar_emulator.events(ACCOUNT)

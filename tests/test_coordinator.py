@@ -14,6 +14,7 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import UpdateFailed
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -23,10 +24,14 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.google_calendar_sync import coordinator as coordinator_module
-from custom_components.google_calendar_sync.const import EVENT_CHANGED
+from custom_components.google_calendar_sync.const import (
+    EVENT_CHANGED,
+    POLL_INTERVAL,
+    SAFETY_NET_INTERVAL,
+)
 from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
-from custom_components.google_calendar_sync.google.api import (
-    GoogleCalendarApi,
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.errors import (
     GoogleNotFoundError,
     GoogleRateLimitError,
     GoogleTransientError,
@@ -436,7 +441,7 @@ async def test_auth_error_from_the_api_starts_reauth(
     hass: HomeAssistant, coordinator: CalendarSyncCoordinator
 ) -> None:
     """A 401 the client cannot fix by refreshing maps to ConfigEntryAuthFailed."""
-    from custom_components.google_calendar_sync.google.api import GoogleAuthError
+    from custom_components.google_calendar_sync.google.errors import GoogleAuthError
 
     with (
         patch.object(
@@ -454,13 +459,61 @@ async def test_auth_error_from_the_api_starts_reauth(
 async def test_push_switches_between_poll_and_safety_net_interval(
     hass: HomeAssistant, coordinator: CalendarSyncCoordinator
 ) -> None:
-    """Live push polls every few hours; without push the poll interval applies."""
-    assert coordinator.update_interval == timedelta(minutes=15)
+    """Live push polls every few hours; without push every 15 minutes (both fixed)."""
+    assert coordinator.update_interval == POLL_INTERVAL == timedelta(minutes=15)
     coordinator.set_push_active(True)
     assert coordinator.push_active
-    assert coordinator.update_interval == timedelta(hours=6)
+    assert coordinator.update_interval == SAFETY_NET_INTERVAL == timedelta(hours=6)
     coordinator.set_push_active(False)
-    assert coordinator.update_interval == timedelta(minutes=15)
+    assert coordinator.update_interval == POLL_INTERVAL
+
+
+@pytest.mark.usefixtures("setup_integration")
+async def test_update_entity_syncs_at_once(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    calendar_entity_id: Callable[[str], str],
+    get_events: GetEvents,
+    now: datetime,
+) -> None:
+    """homeassistant.update_entity fetches Google's changes now and announces them."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    calendar_emulator.insert_event(ACCOUNT, _timed("Dentist", now + timedelta(hours=2)))
+    changes = async_capture_events(hass, EVENT_CHANGED)
+
+    await hass.services.async_call(
+        "homeassistant",
+        "update_entity",
+        {"entity_id": calendar_entity_id(ACCOUNT)},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+
+    assert await _summaries_of_the_day(get_events, now) == ["Dentist"]
+    assert [event.data["summary"] for event in changes] == ["Dentist"]
+
+
+async def test_update_entity_brings_an_unavailable_calendar_back(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    coordinator: CalendarSyncCoordinator,
+    calendar_entity_id: Callable[[str], str],
+) -> None:
+    """An unavailable calendar is synced on request, not skipped."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    entity_id = calendar_entity_id(ACCOUNT)
+    calendar_emulator.faults.fail_next(500, times=100, path_contains=EVENTS_PATH)
+    with pytest.raises(UpdateFailed):
+        await coordinator.async_sync()
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+    calendar_emulator.faults.faults.clear()
+
+    await hass.services.async_call(
+        "homeassistant", "update_entity", {"entity_id": entity_id}, blocking=True
+    )
+    await hass.async_block_till_done()
+
+    assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
 
 
 async def test_our_own_writes_show_at_once_and_are_not_reported_again(

@@ -24,8 +24,11 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.google_calendar_sync import async_remove_config_entry_device
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
+    CONF_PUSH_ENABLED,
+    CONF_SYNC_WINDOW_DAYS,
     DOMAIN,
     EVENT_CHANGED,
+    POLL_INTERVAL,
 )
 from google_calendar_emulator import FaultKind, GoogleCalendarEmulator
 from google_calendar_emulator.faults import Fault
@@ -165,8 +168,6 @@ async def test_unavailable_oauth_provider_retries_later(
             CONF_CALENDARS: [ACCOUNT, FAMILY_ID],
             "sync_window_days": 365,
             "push_enabled": False,
-            "poll_interval_minutes": 15,
-            "safety_net_hours": 6,
         }
     ],
 )
@@ -348,3 +349,45 @@ async def test_unload_finishes_while_google_hangs_and_loses_nothing(
     assert config_entry.runtime_data.coordinators[ACCOUNT].snapshot.sync_token != token
     assert [change.data["summary"] for change in changes] == ["Made in Google"]
     assert await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    "entry_options",
+    [
+        {
+            CONF_CALENDARS: [ACCOUNT],
+            CONF_SYNC_WINDOW_DAYS: 30,
+            CONF_PUSH_ENABLED: False,
+            "poll_interval_minutes": 5,
+            "safety_net_hours": 12,
+        }
+    ],
+)
+async def test_entry_with_polling_options_keeps_working_without_them(
+    hass: HomeAssistant, setup_credentials: None, config_entry: MockConfigEntry
+) -> None:
+    """An entry from 1.1 loses the polling options it had and polls at the default."""
+    await _setup(hass, config_entry)
+
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert (config_entry.version, config_entry.minor_version) == (1, 2)
+    assert config_entry.options == {
+        CONF_CALENDARS: [ACCOUNT],
+        CONF_SYNC_WINDOW_DAYS: 30,
+        CONF_PUSH_ENABLED: False,
+    }
+    coordinator = config_entry.runtime_data.coordinators[ACCOUNT]
+    assert coordinator.update_interval == POLL_INTERVAL
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+async def test_entry_from_a_newer_version_is_not_loaded(
+    hass: HomeAssistant, setup_credentials: None, config_entry: MockConfigEntry
+) -> None:
+    """A downgrade leaves an entry written by a newer version alone."""
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(config_entry, version=2)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert config_entry.state is ConfigEntryState.MIGRATION_ERROR

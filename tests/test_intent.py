@@ -177,12 +177,12 @@ async def test_intent_reports_google_errors(
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
     """A Google failure is spoken as an error, not raised as a crash."""
-    from custom_components.google_calendar_sync.google.api import RetryPolicy
+    from custom_components.google_calendar_sync.google.transport import RetryPolicy
 
     async def no_sleep(_delay: float) -> None:
         return None
 
-    setup_integration.runtime_data.api._retry = RetryPolicy(
+    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
         max_attempts=1, sleep=no_sleep
     )
     calendar_emulator.faults.add("drop", times=5)

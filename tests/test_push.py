@@ -26,7 +26,14 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.google_calendar_sync import push as push_module
+from custom_components.google_calendar_sync.channels import (
+    CHANNEL_TTL,
+    RENEWAL_MARGIN,
+    SETUP_RETRY_INTERVAL,
+    PushManager,
+    _parse_expiration,
+    push_issue_id,
+)
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
     CONF_PUSH_ENABLED,
@@ -34,22 +41,13 @@ from custom_components.google_calendar_sync.const import (
     DOMAIN,
     EVENT_CHANGED,
 )
-from custom_components.google_calendar_sync.google.api import (
-    GoogleCalendarApi,
-    GoogleEndpoints,
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.endpoints import GoogleEndpoints
+from custom_components.google_calendar_sync.google.transport import (
     RetryPolicy,
     StaticTokenAuth,
 )
-from custom_components.google_calendar_sync.push import (
-    CHANNEL_TTL,
-    RENEWAL_MARGIN,
-    SETUP_RETRY_INTERVAL,
-    SYNC_COOLDOWN,
-    PushManager,
-    _parse_expiration,
-    async_remove_push,
-    push_issue_id,
-)
+from custom_components.google_calendar_sync.push import async_remove_push
 from custom_components.google_calendar_sync.store import StoredChannel, StoredData
 from google_calendar_emulator import GoogleCalendarEmulator
 
@@ -172,10 +170,9 @@ async def _settle(hass: HomeAssistant, emulator: GoogleCalendarEmulator) -> None
 
 
 async def _settle_syncs(hass: HomeAssistant, emulator: GoogleCalendarEmulator) -> None:
-    """Wait for notifications and the syncs they cause, trailing ones included."""
+    """Wait for notifications and the syncs they cause, queued ones included."""
     await emulator.notifications_idle()
     await hass.async_block_till_done(wait_background_tasks=True)
-    await _fire(hass, dt_util.utcnow() + timedelta(seconds=SYNC_COOLDOWN))
 
 
 async def _changes_after_insert(
@@ -605,22 +602,9 @@ async def test_duplicate_and_reordered_notifications_fire_each_change_once(
     assert changes.count((second["id"], "created")) <= 1
 
 
-@pytest.fixture
-def long_cooldown(monkeypatch: pytest.MonkeyPatch) -> timedelta:
-    """Make the sync cooldown outlast any burst: only the test's clock ends it.
-
-    With the real quarter second, a slow machine ends the cooldown in the middle
-    of a burst and the number of syncs depends on its load.
-    """
-    cooldown = timedelta(minutes=1)
-    monkeypatch.setattr(push_module, "SYNC_COOLDOWN", cooldown.total_seconds())
-    return cooldown
-
-
 async def test_burst_of_notifications_coalesces_into_two_syncs(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
-    long_cooldown: timedelta,
     integration: MockConfigEntry,
     hass_url: str,
 ) -> None:
@@ -647,17 +631,18 @@ async def test_burst_of_notifications_coalesces_into_two_syncs(
         ) as response:
             return response.status
 
-    # Hold the coordinator as if a slow sync were running while the burst arrives.
-    async with coordinator._lock:
-        async with ClientSession() as session:
-            statuses = await asyncio.gather(*(_notify(session, n) for n in range(300)))
+    # A write of ours in flight holds the first sync at its last page, as a slow
+    # sync would be held, while the burst and a change in Google arrive.
+    async with coordinator.async_own_writes(), ClientSession() as session:
+        statuses = [await _notify(session, 0)]
+        await until(lambda: _list_requests(calendar_emulator) > lists_before)
+        statuses += await asyncio.gather(*(_notify(session, n) for n in range(1, 300)))
         calendar_emulator.insert_event(ACCOUNT, _event("During the burst"))
         await calendar_emulator.notifications_idle()
     await hass.async_block_till_done(wait_background_tasks=True)
-    # One trailing sync after the cooldown covers everything that came meanwhile.
-    await _fire(hass, dt_util.utcnow() + long_cooldown)
 
     assert set(statuses) == {200}
+    # The sync in flight and one queued sync covering everything that came meanwhile.
     assert _list_requests(calendar_emulator) - lists_before == 2
     assert [e.data["summary"] for e in events] == ["During the burst"]
 

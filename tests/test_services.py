@@ -48,7 +48,7 @@ from custom_components.google_calendar_sync.export import (
     AUTO_EXPORT_COOLDOWN,
     ORIGIN_KEY,
 )
-from custom_components.google_calendar_sync.google.api import RetryPolicy
+from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT
@@ -64,7 +64,7 @@ async def _no_sleep(_delay: float) -> None:
 def no_backoff(setup_integration: MockConfigEntry) -> None:
     """Let the client give up at once instead of backing off for seconds."""
     api = setup_integration.runtime_data.api
-    api._retry = RetryPolicy(max_attempts=2, sleep=_no_sleep)
+    api.transport.retry = RetryPolicy(max_attempts=2, sleep=_no_sleep)
 
 
 @pytest.fixture
@@ -1240,7 +1240,7 @@ async def test_automatic_export_waits_for_its_source_and_repairs_hourly(
     await _settle(hass, freezer)
     assert len(calendar_emulator.events(ACCOUNT)) == 120
 
-    setup_integration.runtime_data.api._retry = RetryPolicy(
+    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
         max_attempts=1, sleep=_no_sleep
     )
     calendar_emulator.faults.add("drop", times=5)

@@ -24,8 +24,8 @@ from .coordinator import (
 )
 from .credentials import async_entry_api, auth_type
 from .export import async_start_auto_export
-from .google.api import GoogleAuthError, GoogleCalendarApiError
 from .google.colors import ColorPalette
+from .google.errors import GoogleAuthError, GoogleCalendarApiError
 from .public import (
     async_delete_public_issues,
     async_public_calendars,
@@ -44,6 +44,26 @@ PLATFORMS: list[Platform] = [Platform.CALENDAR, Platform.EVENT]
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool | None:
     """Register the integration's actions (intents come through intent.py)."""
     async_setup_services(hass)
+    return True
+
+
+async def async_migrate_entry(
+    hass: HomeAssistant, entry: GoogleCalendarSyncConfigEntry
+) -> bool:
+    """Bring an entry from an older version up to date (False: from a newer one)."""
+    if entry.version > 1:
+        return False
+    if entry.minor_version < 2:
+        # 1.2: polling intervals are fixed; the options that set them go.
+        hass.config_entries.async_update_entry(
+            entry,
+            options={
+                key: value
+                for key, value in entry.options.items()
+                if key not in ("poll_interval_minutes", "safety_net_hours")
+            },
+            minor_version=2,
+        )
     return True
 
 

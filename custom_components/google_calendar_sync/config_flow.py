@@ -49,16 +49,12 @@ from .const import (
     CONF_EXPORT_SOURCES,
     CONF_EXPORT_TARGET,
     CONF_FREE_EVENTS_BUSY,
-    CONF_POLL_INTERVAL_MINUTES,
     CONF_PUSH_ENABLED,
-    CONF_SAFETY_NET_HOURS,
     CONF_SERVICE_ACCOUNT_KEY,
     CONF_SHOW_DECLINED,
     CONF_SUBJECT,
     CONF_SYNC_WINDOW_DAYS,
     CONF_WEBHOOK_ID,
-    DEFAULT_POLL_INTERVAL_MINUTES,
-    DEFAULT_SAFETY_NET_HOURS,
     DEFAULT_SYNC_WINDOW_DAYS,
     DOMAIN,
     OAUTH2_SCOPES,
@@ -68,25 +64,24 @@ from .coordinator import WRITABLE_ROLES, GoogleCalendarSyncConfigEntry
 from .credentials import async_api_key_api, async_service_account_api, auth_type
 from .export_routes import configured_routes, looping_routes, option_routes
 from .google.addresses import calendar_ids_from_text
-from .google.api import (
+from .google.auth import InvalidServiceAccountKeyError, ServiceAccountKey
+from .google.client import GoogleCalendarApi
+from .google.endpoints import endpoints_from_environment
+from .google.errors import (
     GoogleAuthError,
     GoogleBadRequestError,
-    GoogleCalendarApi,
     GoogleCalendarApiError,
     GoogleForbiddenError,
     GoogleNotFoundError,
-    StaticTokenAuth,
-    endpoints_from_environment,
 )
-from .google.auth import InvalidServiceAccountKeyError, ServiceAccountKey
+from .google.model import display_name
+from .google.transport import StaticTokenAuth
 
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_SYNC_WINDOW_DAYS: DEFAULT_SYNC_WINDOW_DAYS,
     CONF_PUSH_ENABLED: True,
-    CONF_POLL_INTERVAL_MINUTES: DEFAULT_POLL_INTERVAL_MINUTES,
-    CONF_SAFETY_NET_HOURS: DEFAULT_SAFETY_NET_HOURS,
     CONF_SHOW_DECLINED: False,
     CONF_FREE_EVENTS_BUSY: [],
 }
@@ -98,19 +93,12 @@ CONF_KEY_JSON = "key_json"
 CONF_CALENDAR_IDS = "calendar_ids"
 
 
-def _calendar_name(calendar: Mapping[str, Any]) -> str:
-    """Return how the user knows a calendar."""
-    return str(
-        calendar.get("summaryOverride") or calendar.get("summary") or calendar["id"]
-    )
-
-
 def _calendar_options(
     calendars: Iterable[Mapping[str, Any]],
 ) -> list[SelectOptionDict]:
     """Return select options naming calendars the way the user knows them."""
     return [
-        SelectOptionDict(value=calendar["id"], label=_calendar_name(calendar))
+        SelectOptionDict(value=calendar["id"], label=display_name(calendar))
         for calendar in calendars
     ]
 
@@ -250,6 +238,8 @@ class OAuth2FlowHandler(
     """Link a Google account and choose the calendars to sync."""
 
     DOMAIN = DOMAIN
+    # 1.2: polling intervals are no longer options (async_migrate_entry drops them).
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Initialize the flow."""
@@ -579,7 +569,7 @@ class OAuth2FlowHandler(
                 await self.async_set_unique_id(unique_id)
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
-                    title=", ".join(_calendar_name(calendar) for calendar in calendars),
+                    title=", ".join(display_name(calendar) for calendar in calendars),
                     data={CONF_AUTH_TYPE: AuthType.API_KEY, CONF_API_KEY: api_key},
                     options={**DEFAULT_OPTIONS, **options},
                 )
@@ -670,7 +660,7 @@ class OAuth2FlowHandler(
 
 
 class GoogleCalendarSyncOptionsFlow(OptionsFlowWithReload):
-    """Change the synced calendars, the sync window and push or polling."""
+    """Change the synced calendars, the sync window, push and what is shown."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -713,17 +703,6 @@ class GoogleCalendarSyncOptionsFlow(OptionsFlowWithReload):
                 probatio.Required(
                     CONF_PUSH_ENABLED, default=options[CONF_PUSH_ENABLED]
                 ): BooleanSelector(),
-                probatio.Required(
-                    CONF_POLL_INTERVAL_MINUTES,
-                    default=options[CONF_POLL_INTERVAL_MINUTES],
-                ): _whole_number(
-                    maximum=1440, unit="min", error="invalid_poll_interval_minutes"
-                ),
-                probatio.Required(
-                    CONF_SAFETY_NET_HOURS, default=options[CONF_SAFETY_NET_HOURS]
-                ): _whole_number(
-                    maximum=168, unit="h", error="invalid_safety_net_hours"
-                ),
                 probatio.Required(
                     CONF_SHOW_DECLINED, default=options[CONF_SHOW_DECLINED]
                 ): BooleanSelector(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -14,8 +15,6 @@ EVENT_CHANGED: Final = f"{DOMAIN}_event_changed"
 CONF_CALENDARS: Final = "calendars"
 CONF_SYNC_WINDOW_DAYS: Final = "sync_window_days"
 CONF_PUSH_ENABLED: Final = "push_enabled"
-CONF_POLL_INTERVAL_MINUTES: Final = "poll_interval_minutes"
-CONF_SAFETY_NET_HOURS: Final = "safety_net_hours"
 CONF_EXPORT_SOURCES: Final = "export_sources"
 CONF_EXPORT_TARGET: Final = "export_target"
 CONF_WEBHOOK_ID: Final = "webhook_id"
@@ -39,7 +38,10 @@ CONF_SHOW_DECLINED: Final = "show_declined"
 CONF_FREE_EVENTS_BUSY: Final = "free_events_busy"
 
 DEFAULT_SYNC_WINDOW_DAYS: Final = 365
-DEFAULT_POLL_INTERVAL_MINUTES: Final = 15
-DEFAULT_SAFETY_NET_HOURS: Final = 6
+# Fixed, as Home Assistant wants (no user-set polling intervals; an automation can
+# call homeassistant.update_entity for more): how often a calendar is polled while
+# push is off or unavailable, and while push is live, to catch a lost notification.
+POLL_INTERVAL: Final = timedelta(minutes=15)
+SAFETY_NET_INTERVAL: Final = timedelta(hours=6)
 # Shown greyed out like Google shows a declined invitation.
 DECLINED_COLOR: Final = "#9e9e9e"

@@ -11,25 +11,24 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 import logging
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 from homeassistant.components.calendar.const import EVENT_END, EVENT_START
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .google.api import (
+from .google.errors import (
     GoogleCalendarApiError,
     GoogleNotFoundError,
     GooglePreconditionFailedError,
 )
 from .google.meet import meet_link, written_description
-from .google.timeline import check_recurrence, google_time as google_time_of
+from .google.model import format_time, parse_suffix, parse_time, split_instance_id
+from .google.timeline import check_recurrence
 
 if TYPE_CHECKING:
     from .coordinator import CalendarSyncCoordinator
-    from .google.api import GoogleCalendarApi
+    from .google.client import GoogleCalendarApi
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,8 +36,9 @@ _LOGGER = logging.getLogger(__name__)
 RANGE_THIS_AND_FUTURE = "THISANDFUTURE"
 
 _RRULE_PREFIX = "RRULE:"
-_UTC_SUFFIX_FORMAT = "%Y%m%dT%H%M%SZ"
-_DATE_SUFFIX_FORMAT = "%Y%m%d"
+# UNTIL of a rule (RFC 5545): a UTC date-time for timed series, a date all day.
+_UNTIL_UTC_FORMAT = "%Y%m%dT%H%M%SZ"
+_UNTIL_DATE_FORMAT = "%Y%m%d"
 
 
 class EditScope(StrEnum):
@@ -51,23 +51,6 @@ class EditScope(StrEnum):
 
 class InvalidRecurrenceError(ValueError):
     """Raised when a recurrence rule cannot be parsed or never occurs."""
-
-
-def google_time(value: date | datetime, time_zone: str) -> dict[str, str]:
-    """Return the Google start/end object for a date or an aware datetime."""
-    if not isinstance(value, datetime):
-        return {"date": value.isoformat()}
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt_util.get_time_zone(time_zone) or UTC)
-    zone = value.tzinfo
-    # Google needs an IANA name for recurring events; fixed offsets fall back.
-    name = zone.key if isinstance(zone, ZoneInfo) else time_zone
-    return {"dateTime": value.isoformat(), "timeZone": name}
-
-
-def parse_google_time(value: Mapping[str, Any]) -> date | datetime:
-    """Return the date or aware datetime of a Google start/end object (UTC default)."""
-    return google_time_of(value, UTC)
 
 
 def normalize_rrule(value: str) -> str:
@@ -98,7 +81,7 @@ def validate_rrule(value: str, dtstart: date | datetime) -> str:
     makes dateutil scan to year 9999: call this in the executor.
     """
     rule = normalize_rrule(value)
-    when = google_time(dtstart, "UTC")
+    when = format_time(dtstart, "UTC")
     try:
         check_recurrence(
             {"start": when, "end": when, "recurrence": [_RRULE_PREFIX + rule]}
@@ -120,8 +103,8 @@ def event_body(
         "summary": event.get("summary", ""),
         "description": event.get("description") or "",
         "location": event.get("location") or "",
-        "start": google_time(_field(event, EVENT_START, "start"), time_zone),
-        "end": google_time(_field(event, EVENT_END, "end"), time_zone),
+        "start": format_time(_field(event, EVENT_START, "start"), time_zone),
+        "end": format_time(_field(event, EVENT_END, "end"), time_zone),
     }
     if recurring:
         rule = event.get("rrule")
@@ -146,26 +129,6 @@ class EventTarget:
     def is_instance(self) -> bool:
         """Return True when the target is one instance of a recurring event."""
         return self.master_id is not None
-
-
-def parse_suffix(suffix: str) -> date | datetime | None:
-    """Return the original start encoded in an instance id suffix."""
-    for fmt in (_UTC_SUFFIX_FORMAT, _DATE_SUFFIX_FORMAT):
-        try:
-            parsed = datetime.strptime(suffix, fmt)  # noqa: DTZ007
-        except ValueError:
-            continue
-        if fmt == _DATE_SUFFIX_FORMAT:
-            return parsed.date()
-        return parsed.replace(tzinfo=UTC)
-    return None
-
-
-def instance_suffix(value: date | datetime) -> str:
-    """Return the instance id suffix Google uses for an original start."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime(_UTC_SUFFIX_FORMAT)
-    return value.strftime(_DATE_SUFFIX_FORMAT)
 
 
 def resolve_target(uid: str, recurrence_id: str | None) -> EventTarget:
@@ -193,14 +156,6 @@ def resolve_target(uid: str, recurrence_id: str | None) -> EventTarget:
     return EventTarget(event_id=uid)
 
 
-def split_instance_id(event_id: str) -> tuple[str, str] | None:
-    """Return the series id and suffix of an instance id, None for other ids."""
-    master, sep, suffix = event_id.rpartition("_")
-    if sep and master and parse_suffix(suffix) is not None:
-        return master, suffix
-    return None
-
-
 def trim_recurrence(
     recurrence: list[str], series_start: date | datetime, cut: date | datetime
 ) -> list[str] | None:
@@ -208,11 +163,9 @@ def trim_recurrence(
     if _as_datetime(cut) <= _as_datetime(series_start):
         return None
     if isinstance(cut, datetime):
-        until = (
-            (cut - timedelta(seconds=1)).astimezone(UTC).strftime(_UTC_SUFFIX_FORMAT)
-        )
+        until = (cut - timedelta(seconds=1)).astimezone(UTC).strftime(_UNTIL_UTC_FORMAT)
     else:
-        until = (cut - timedelta(days=1)).strftime(_DATE_SUFFIX_FORMAT)
+        until = (cut - timedelta(days=1)).strftime(_UNTIL_DATE_FORMAT)
     trimmed: list[str] = []
     for line in recurrence:
         if not line.upper().startswith(_RRULE_PREFIX):
@@ -390,8 +343,8 @@ class EventWriter:
                 # The panel resends the series rule; a COUNT must shrink with it.
                 body["recurrence"] = remaining_recurrence(
                     master.get("recurrence", []),
-                    parse_google_time(master["start"]),
-                    target.original_start or parse_google_time(master["start"]),
+                    parse_time(master["start"]),
+                    target.original_start or parse_time(master["start"]),
                 )
             try:
                 await self.async_insert(body)
@@ -479,7 +432,7 @@ class EventWriter:
         if target.master_id is None:  # pragma: no cover - callers pass instances
             return None
         master = await self._async_current(target.master_id)
-        series_start = parse_google_time(master["start"])
+        series_start = parse_time(master["start"])
         cut = target.original_start or series_start
         trimmed = trim_recurrence(master.get("recurrence", []), series_start, cut)
         if trimmed is None:
@@ -611,7 +564,7 @@ class EventWriter:
         except GoogleCalendarApiError:
             cancelled = {"id": target.event_id, "status": "cancelled"}
         if target.original_start is not None and "originalStartTime" not in cancelled:
-            cancelled["originalStartTime"] = google_time(
+            cancelled["originalStartTime"] = format_time(
                 target.original_start, self._time_zone
             )
         cancelled.setdefault("recurringEventId", target.master_id)
@@ -651,8 +604,8 @@ def following_series(
     It keeps the master's fields (attendees, reminders, the Meet conference) and
     the rest of its rule, starts at the occurrence, and takes the changes on top.
     """
-    series_start = parse_google_time(master["start"])
-    series_end = parse_google_time(master["end"])
+    series_start = parse_time(master["start"])
+    series_end = parse_time(master["end"])
     cut = original_start or series_start
     body = {
         key: copy.deepcopy(value)
@@ -662,8 +615,8 @@ def following_series(
     if isinstance(series_start, datetime) and isinstance(cut, datetime):
         zone = master["start"].get("timeZone")
         start: date | datetime = cut.astimezone(series_start.tzinfo)
-        body["start"] = google_time(start, zone or "UTC")
-        body["end"] = google_time(start + (series_end - series_start), zone or "UTC")
+        body["start"] = format_time(start, zone or "UTC")
+        body["end"] = format_time(start + (series_end - series_start), zone or "UTC")
     else:
         day = cut.date() if isinstance(cut, datetime) else cut
         body["start"] = {"date": day.isoformat()}

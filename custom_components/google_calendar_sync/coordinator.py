@@ -8,9 +8,9 @@ import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
-from typing import TYPE_CHECKING, Any, override
+from typing import Any, override
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
@@ -18,29 +18,29 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from .channels import PushManager
 from .const import (
     CONF_FREE_EVENTS_BUSY,
-    CONF_POLL_INTERVAL_MINUTES,
-    CONF_SAFETY_NET_HOURS,
     CONF_SHOW_DECLINED,
     CONF_SYNC_WINDOW_DAYS,
-    DEFAULT_POLL_INTERVAL_MINUTES,
-    DEFAULT_SAFETY_NET_HOURS,
     DEFAULT_SYNC_WINDOW_DAYS,
     DOMAIN,
     EVENT_CHANGED,
+    POLL_INTERVAL,
+    SAFETY_NET_INTERVAL,
 )
-from .google.api import (
+from .google.client import GoogleCalendarApi
+from .google.colors import ColorPalette
+from .google.errors import (
     GoogleAuthError,
-    GoogleCalendarApi,
     GoogleCalendarApiError,
     GoogleClientClosedError,
     GoogleNotFoundError,
     GoogleRateLimitError,
 )
-from .google.colors import ColorPalette
 from .google.event_views import CalendarViews, EventView, event_type, response_status
 from .google.meet import meet_link
+from .google.model import display_name
 from .google.sync import (
     CalendarSnapshot,
     ChangeKind,
@@ -52,9 +52,6 @@ from .google.sync import (
 )
 from .google.timeline import OnSkip, SkippedEvents
 from .store import StoredData, SyncStore
-
-if TYPE_CHECKING:
-    from .push import PushManager
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -114,18 +111,6 @@ def event_fields(event: Mapping[str, Any]) -> dict[str, Any]:
         "meet_link": meet_link(event),
         "recurring_event_id": event.get("recurringEventId"),
     }
-
-
-def _poll_interval(options: Mapping[str, Any]) -> timedelta:
-    """Return the polling interval without push."""
-    return timedelta(
-        minutes=options.get(CONF_POLL_INTERVAL_MINUTES, DEFAULT_POLL_INTERVAL_MINUTES)
-    )
-
-
-def _safety_net_interval(options: Mapping[str, Any]) -> timedelta:
-    """Return the polling interval while push is live."""
-    return timedelta(hours=options.get(CONF_SAFETY_NET_HOURS, DEFAULT_SAFETY_NET_HOURS))
 
 
 def _build_warm_views(
@@ -284,7 +269,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
             _LOGGER,
             config_entry=config_entry,
             name=f"{DOMAIN} {self.calendar_id}",
-            update_interval=_poll_interval(config_entry.options),
+            update_interval=POLL_INTERVAL,
         )
 
     @property
@@ -325,16 +310,22 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
 
     @callback
     def set_push_active(self, active: bool) -> None:
-        """Poll rarely while push is live and often when it is not."""
+        """Poll rarely while push is live and often when it is not.
+
+        The timer restarts at once with the new interval. When push goes down,
+        notifications may have been lost meanwhile: sync now (not while the entry
+        unloads), which restarts the timer too.
+        """
+        if active is self._push_active:
+            return
         self._push_active = active
-        options = self.config_entry.options
-        self.update_interval = (
-            _safety_net_interval(options) if active else _poll_interval(options)
-        )
-        # Reschedule now: waiting for the old timer could leave a calendar without
-        # push unpolled for hours.
-        if self._listeners:
-            self._schedule_refresh()
+        self.update_interval = SAFETY_NET_INTERVAL if active else POLL_INTERVAL
+        if not active:
+            if self.config_entry.state is ConfigEntryState.LOADED:
+                self.async_schedule_sync()
+        elif self.last_update_success and self.data is not None:
+            # The public way to restart the timer: the data is the same.
+            self.async_set_updated_data(self.data)
 
     @override
     async def _async_update_data(self) -> CalendarViews:
@@ -360,6 +351,19 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         """Sync in the background; failures are already recorded and logged."""
         with contextlib.suppress(ConfigEntryAuthFailed, UpdateFailed):
             await self.async_sync()
+
+    @callback
+    def async_schedule_sync(self) -> None:
+        """Sync soon in the background (push notifications, push going down).
+
+        A sync queued and not yet started will list after this call: it covers
+        the change, so a burst of calls costs at most the sync in flight and one.
+        """
+        if self._queued is not None:
+            return
+        self.hass.async_create_background_task(
+            self.async_request_sync(), f"{self.name} sync", eager_start=True
+        )
 
     async def _async_coalesced_sync(self) -> ChangeSet:
         """Run one sync at a time; callers that arrive meanwhile share one more."""
@@ -472,11 +476,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
     @property
     def _summary(self) -> str:
         """Return the calendar's display name."""
-        return str(
-            self.calendar.get("summaryOverride")
-            or self.calendar.get("summary")
-            or self.calendar_id
-        )
+        return display_name(self.calendar)
 
     @property
     def _time_zone(self) -> str:

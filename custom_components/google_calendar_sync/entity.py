@@ -7,6 +7,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import CalendarSyncCoordinator, calendar_unique_id
+from .google.model import display_name
 
 
 def calendar_name(coordinator: CalendarSyncCoordinator) -> str | None:
@@ -15,11 +16,10 @@ def calendar_name(coordinator: CalendarSyncCoordinator) -> str | None:
     The account already names the device: its entities use a translated name
     instead, which avoids "a@b.c a@b.c".
     """
-    calendar = coordinator.calendar
-    name = calendar.get("summaryOverride") or calendar.get("summary")
-    if coordinator.primary and name in (None, coordinator.account):
+    name = display_name(coordinator.calendar)
+    if coordinator.primary and name in (coordinator.calendar_id, coordinator.account):
         return None
-    return str(name or coordinator.calendar_id)
+    return name
 
 
 class GoogleCalendarSyncEntity(CoordinatorEntity[CalendarSyncCoordinator]):

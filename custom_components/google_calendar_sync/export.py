@@ -33,17 +33,16 @@ from homeassistant.util import dt as dt_util
 
 from .calendar import GoogleCalendarSyncCalendarEntity
 from .const import CONF_EXPORT_SOURCES, CONF_EXPORT_TARGET
-from .convert import google_time, parse_google_time
-from .google.api import (
-    BatchOperation,
-    BatchOutcome,
-    GoogleCalendarApi,
+from .google.batch import BatchOperation, BatchOutcome
+from .google.client import GoogleCalendarApi
+from .google.errors import (
     GoogleCalendarApiError,
     GoogleClientClosedError,
     GoogleConflictError,
     GoogleGoneError,
     GoogleNotFoundError,
 )
+from .google.model import format_time, parse_time
 
 if TYPE_CHECKING:
     from .coordinator import GoogleCalendarSyncConfigEntry
@@ -107,8 +106,8 @@ def appointment_body(
         "summary": appointment.summary,
         "description": appointment.description or "",
         "location": appointment.location or "",
-        "start": google_time(appointment.start, time_zone),
-        "end": google_time(appointment.end, time_zone),
+        "start": format_time(appointment.start, time_zone),
+        "end": format_time(appointment.end, time_zone),
     }
     content_hash = hashlib.sha256(
         json.dumps(content, sort_keys=True).encode()
@@ -157,7 +156,7 @@ def _in_window(event: dict[str, Any], window: tuple[datetime, datetime] | None) 
     if window is None:
         return True
     try:
-        start = parse_google_time(event["start"])
+        start = parse_time(event["start"])
     except KeyError, ValueError:
         return False
     if not isinstance(start, datetime):

@@ -33,9 +33,7 @@ from .convert import (
     EditScope,
     EventWriter,
     InvalidRecurrenceError,
-    google_time,
     normalize_rrule,
-    split_instance_id,
     validate_rrule,
 )
 from .coordinator import event_fields
@@ -49,8 +47,9 @@ from .export import (
 )
 from .export_routes import configured_routes, export_node, looping_routes
 from .fields import service_error, translated_entity_schema
-from .google.api import GoogleCalendarApiError
+from .google.errors import GoogleCalendarApiError
 from .google.meet import meet_link
+from .google.model import format_time, split_instance_id
 
 SERVICE_CREATE_EVENT = "create_event"
 SERVICE_EXPORT_APPOINTMENTS = "export_appointments"
@@ -220,8 +219,8 @@ async def async_create_event_body(
     start, end = _create_time_span(data, await fields.async_time_zone(time_zone))
     body: dict[str, Any] = {
         "summary": data[ATTR_SUMMARY],
-        "start": google_time(start, time_zone),
-        "end": google_time(end, time_zone),
+        "start": format_time(start, time_zone),
+        "end": format_time(end, time_zone),
     }
     return body | await _async_field_changes(hass, data, start)
 
@@ -239,8 +238,8 @@ async def async_update_event_body(
     if any(key in data for key in _TIME_FIELDS):
         time_zone: str = data.get(ATTR_TIME_ZONE) or hass.config.time_zone
         start, end = _create_time_span(data, await fields.async_time_zone(time_zone))
-        body["start"] = google_time(start, time_zone)
-        body["end"] = google_time(end, time_zone)
+        body["start"] = format_time(start, time_zone)
+        body["end"] = format_time(end, time_zone)
     if ATTR_SUMMARY in data:
         body["summary"] = data[ATTR_SUMMARY]
     body |= await _async_field_changes(hass, data, start or dt_util.now())

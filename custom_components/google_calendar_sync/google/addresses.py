@@ -33,7 +33,8 @@ def calendar_ids_from_text(text: str) -> list[str]:
         return [unquote(text)] if text else []
     query = parse_qs(parts.query)
     if sources := query.get("src"):
-        return [unquote(source).strip() for source in sources if source.strip()]
+        # parse_qs has decoded them already: a second unquote would read "%00" as NUL.
+        return [source.strip() for source in sources if source.strip()]
     if cids := query.get("cid"):
         return [_from_cid(cid.strip()) for cid in cids if cid.strip()]
     segments = [unquote(segment) for segment in parts.path.split("/")]

@@ -11,8 +11,9 @@ from typing import Any, Protocol
 
 import orjson
 
-from .api import GoogleGoneError
-from .timeline import BAD_EVENT_DATA, OnSkip, google_time, series_ends_before
+from .errors import GoogleGoneError
+from .model import parse_time
+from .timeline import BAD_EVENT_DATA, OnSkip, series_ends_before
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -531,7 +532,7 @@ def _time_of(value: Any) -> datetime | None:
     if not isinstance(value, Mapping):
         return None
     try:
-        moment = google_time(value, UTC)
+        moment = parse_time(value, UTC)
     except BAD_EVENT_DATA:
         return None
     if isinstance(moment, datetime):

@@ -13,11 +13,11 @@ import logging
 import threading
 import time
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrule, rrulebase, rruleset, rrulestr
 
 from .meet import meet_link, shown_description
+from .model import instance_suffix, parse_time, zone_named
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -192,8 +192,8 @@ class _Entry:
                 if master_id
                 else None,
                 None,
-                google_time(raw["start"], self._tz),
-                google_time(raw["end"], self._tz),
+                parse_time(raw["start"], self._tz),
+                parse_time(raw["end"], self._tz),
             )
         return self._event
 
@@ -214,7 +214,7 @@ class CalendarTimeline:
         start, a bad recurrence, texts that are not text) is left out and
         reported to on_skip (else logged), here or when a query first meets it.
         """
-        self._tz = _zone(default_time_zone) or UTC
+        self._tz = zone_named(default_time_zone) or UTC
         self._on_skip = on_skip
         self._date_bounds: dict[str, float] = {}
         masters: dict[str, dict[str, Any]] = {}
@@ -371,7 +371,7 @@ class CalendarTimeline:
                 return known
             parsed = datetime.fromisoformat(text)
             if parsed.tzinfo is None:
-                return _bound(google_time(value, self._tz), self._tz)
+                return _bound(parse_time(value, self._tz), self._tz)
             # Times with an offset mean the same instant in every rebuild.
             if len(_INSTANT_CACHE) >= _INSTANT_CACHE_SIZE:
                 _INSTANT_CACHE.clear()
@@ -421,10 +421,10 @@ class _Series:
         self._master = master
         self._overrides = overrides
         self._tz = tz
-        start = google_time(master["start"], tz)
-        end = google_time(master.get("end", master["start"]), tz)
+        start = parse_time(master["start"], tz)
+        end = parse_time(master.get("end", master["start"]), tz)
         self._all_day = not isinstance(start, datetime)
-        self._start_zone: tzinfo = _zone(master["start"].get("timeZone")) or tz
+        self._start_zone: tzinfo = zone_named(master["start"].get("timeZone")) or tz
         self._end_zone = self._start_zone
         if isinstance(start, datetime) and isinstance(end, datetime):
             self._dtstart = start.astimezone(self._start_zone)
@@ -731,7 +731,7 @@ class _Series:
         """Parse one RDATE/EXDATE value (TZID honoured) into the DTSTART's form."""
         zone: tzinfo = self._start_zone
         if (name := params.get("TZID")) is not None:
-            if (found := _zone(name)) is None:
+            if (found := zone_named(name)) is None:
                 raise ValueError(f"unknown TZID {name}")
             zone = found
         value = value.strip()
@@ -885,23 +885,6 @@ def _timeline_event(  # noqa: PLR0917
     )
 
 
-def google_time(value: Mapping[str, Any], default_zone: tzinfo) -> date | datetime:
-    """Parse a Google start/end: the one parser of Google times.
-
-    A date is an all-day bound. A dateTime with an offset is that moment, shown in
-    its timeZone when it has one; a dateTime without an offset is a wall-clock
-    time in its timeZone, or else in default_zone (the calendar's). Raises
-    KeyError, ValueError or TypeError for anything else.
-    """
-    if "date" in value:
-        return date.fromisoformat(value["date"])
-    parsed = datetime.fromisoformat(value["dateTime"])
-    zone = _zone(value.get("timeZone"))
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=zone or default_zone)
-    return parsed.astimezone(zone) if zone else parsed
-
-
 def _bound(value: date | datetime, tz: tzinfo) -> float:
     """Return a UTC timestamp; dates start at midnight in the calendar's zone."""
     if isinstance(value, datetime):
@@ -914,7 +897,7 @@ def _original_key(value: Any, tz: tzinfo) -> float | date | None:
     if not isinstance(value, Mapping):
         return None
     try:
-        moment = google_time(value, tz)
+        moment = parse_time(value, tz)
     except BAD_EVENT_DATA:
         return None
     return moment.timestamp() if isinstance(moment, datetime) else moment
@@ -923,12 +906,9 @@ def _original_key(value: Any, tz: tzinfo) -> float | date | None:
 def _recurrence_suffix(value: Mapping[str, Any], tz: tzinfo) -> str | None:
     """Return Google's instance id suffix for an originalStartTime."""
     try:
-        moment = google_time(value, tz)
+        return instance_suffix(parse_time(value, tz))
     except BAD_EVENT_DATA:
         return None
-    if isinstance(moment, datetime):
-        return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return moment.strftime("%Y%m%d")
 
 
 def _content_line(line: str) -> tuple[str, dict[str, str], str]:
@@ -950,17 +930,6 @@ def _ical_datetime(value: str, zone: tzinfo) -> datetime:
     """Parse an iCalendar date-time; floating values are in zone."""
     parsed = datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
-
-
-def _zone(name: Any) -> ZoneInfo | None:
-    """Return the zone of an IANA name, None if unknown or not a name at all."""
-    if not name or not isinstance(name, str):
-        return None
-    try:
-        return ZoneInfo(name)
-    except ZoneInfoNotFoundError, ValueError, OSError:
-        _LOGGER.debug("Unknown time zone %.64r", name)
-        return None
 
 
 def _sort_key(entry: _Entry) -> tuple[float, float, str]:

@@ -1,0 +1,1 @@
+"""Tests of the Google side, one module per module of google/."""
