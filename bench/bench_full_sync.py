@@ -41,7 +41,7 @@ from custom_components.google_calendar_sync.google.sync import (
     async_sync_calendar,
 )
 from custom_components.google_calendar_sync.google.timeline import CalendarTimeline
-from custom_components.google_calendar_sync.store import StoredData, stored_data_to_dict
+from custom_components.google_calendar_sync.journal import CalendarLog
 
 DEFAULT_SIZES = (10_000, 20_000)
 
@@ -76,11 +76,11 @@ async def _ours(emulator: RemoteEmulator) -> dict[str, Any]:
             window=timedelta(days=365),
         )
         CalendarTimeline(result.snapshot.events.values(), default_time_zone=TIME_ZONE)
-    stored = StoredData(calendars={ACCOUNT: result.snapshot}, channels={})
-    return {
-        "requests": result.requests,
-        "store_bytes": _store_bytes(stored_data_to_dict(stored)),
-    }
+    snapshot = result.snapshot
+    with tempfile.TemporaryDirectory() as folder:
+        log = CalendarLog(str(Path(folder) / "calendar.jsonl"), ACCOUNT)
+        written = log.save(snapshot.sync_token, snapshot.events, snapshot.last_synced)
+    return {"requests": result.requests, "store_bytes": written}
 
 
 async def _gcal_sync(emulator: RemoteEmulator) -> dict[str, Any]:

@@ -34,13 +34,12 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from homeassistant.components.calendar.const import DATA_COMPONENT
-from homeassistant.helpers.json import json_bytes
 from homeassistant.util import dt as dt_util
 
 from bench._common import ACCOUNT, running_emulator
 from bench._ha import ours
 from custom_components.google_calendar_sync.const import EVENT_CHANGED
-from custom_components.google_calendar_sync.store import SyncStore, stored_data_to_dict
+from custom_components.google_calendar_sync.store import SyncStore, calendar_file_name
 from google_calendar_emulator import GoogleCalendarEmulator
 from tests.reliability_helpers import LOAD_EVENTS, LOAD_SERIES, seed_load
 
@@ -142,11 +141,21 @@ async def _run(events: int, series: int, *, trace: bool) -> dict[str, Any]:
 
             gc.collect()
             tracemalloc.start()
-            stored = await SyncStore(hass, entry.entry_id).async_load()
+            await SyncStore(hass, entry.entry_id).async_load([ACCOUNT])
             retained, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
             figures["store"] = {
-                "json_mb": round(len(json_bytes(stored_data_to_dict(stored))) / 1e6, 2),
+                "json_mb": round(
+                    Path(
+                        hass.config.path(
+                            ".storage", calendar_file_name(entry.entry_id, ACCOUNT)
+                        )
+                    )
+                    .stat()
+                    .st_size
+                    / 1e6,
+                    2,
+                ),
                 "loaded_mb": round(retained / 1e6, 1),
                 "peak_while_loading_mb": round(peak / 1e6, 1),
             }

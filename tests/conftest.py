@@ -35,6 +35,7 @@ from custom_components.google_calendar_sync.google.endpoints import (
 from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
+from .action_helpers import setup_practice
 from .common import FakeSleep, linked_entry, loaded_entry, service_account_entry
 
 pytest_plugins = ["google_calendar_emulator.pytest_plugin"]
@@ -42,6 +43,8 @@ pytest_plugins = ["google_calendar_emulator.pytest_plugin"]
 ACCOUNT = "user@example.com"
 SERVICE_ACCOUNT = "calendar-sync@emulator-project.iam.gserviceaccount.com"
 CLUB_CALENDAR = "club@group.calendar.google.com"
+OTHER_ACCOUNT = "other@example.com"
+WORK = "work@group.calendar.google.com"
 CLIENT_ID = "test-client-id"
 CLIENT_SECRET = "test-client-secret"
 WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
@@ -88,6 +91,12 @@ def hass_config_dir(tmp_path: Path) -> str:
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load integrations from custom_components."""
+
+
+@pytest.fixture(autouse=True)
+def config_dir_of_the_test(hass: HomeAssistant, tmp_path: Path) -> None:
+    """Put the files the integration writes itself (calendar logs) in tmp_path."""
+    hass.config.config_dir = str(tmp_path)
 
 
 @pytest.fixture
@@ -175,6 +184,22 @@ async def setup_service_account(
 
 
 @pytest.fixture
+def calendars(calendar_emulator: GoogleCalendarEmulator) -> dict[str, str]:
+    """Give the account a writable, a read-only and the primary calendar."""
+    family = calendar_emulator.add_calendar(ACCOUNT, "Family")
+    calendar_emulator.add_user(OTHER_ACCOUNT)
+    holidays = calendar_emulator.add_calendar(OTHER_ACCOUNT, "Holidays")
+    calendar_emulator.share_calendar(holidays, ACCOUNT, "reader")
+    return {"primary": ACCOUNT, "family": family, "holidays": holidays}
+
+
+@pytest.fixture
+def work_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
+    """Return a second writable calendar of the account."""
+    return calendar_emulator.add_calendar(ACCOUNT, "Work", calendar_id=WORK)
+
+
+@pytest.fixture
 def entry_options() -> dict[str, Any]:
     """Return the options of the test entry (push off: polling only)."""
     return {
@@ -248,6 +273,20 @@ def get_events(
         return response[entity_id]["events"]  # type: ignore[index,return-value]
 
     return _get_events
+
+
+@pytest.fixture
+def entity_id(
+    setup_integration: MockConfigEntry, calendar_entity_id: Callable[[str], str]
+) -> str:
+    """Return the entity id of the primary calendar, set up against the emulator."""
+    return calendar_entity_id(ACCOUNT)
+
+
+@pytest.fixture
+async def practice(hass: HomeAssistant) -> MockConfigEntry:
+    """Return a set-up local calendar "Practice" holding 120 future appointments."""
+    return await setup_practice(hass)
 
 
 @pytest.fixture

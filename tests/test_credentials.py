@@ -203,11 +203,9 @@ async def test_key_deleted_while_running_starts_reauth(
 ) -> None:
     """A sync after the key and the service account were deleted asks for a key."""
     calendar_emulator.identities.delete_service_account(SERVICE_ACCOUNT)
+    assert await async_setup_component(hass, "homeassistant", {})
     await hass.services.async_call(
-        DOMAIN,
-        "sync_now",
-        {"entity_id": club_entity_id()},
-        blocking=False,
+        "homeassistant", "update_entity", {"entity_id": club_entity_id()}
     )
     await hass.async_block_till_done()
     [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)

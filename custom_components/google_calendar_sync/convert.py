@@ -24,7 +24,7 @@ from .google.errors import (
 )
 from .google.meet import meet_link, written_description
 from .google.model import format_time, parse_suffix, parse_time, split_instance_id
-from .google.timeline import check_recurrence
+from .google.recurrence import check_recurrence
 
 if TYPE_CHECKING:
     from .coordinator import CalendarSyncCoordinator
