@@ -660,7 +660,7 @@ async def test_failed_this_and_following_restores_the_series(
         """Arm a failure for the PATCH after the trim committed."""
         if not armed:
             armed.append(_calendar_id)
-            calendar_emulator.faults.fail_next(500, method="PATCH")
+            calendar_emulator.faults.fail_next(500, times=20, method="PATCH")
 
     remove = calendar_emulator.model.add_change_listener(fail_the_restore)
     calendar_emulator.faults.fail_next(

@@ -217,7 +217,8 @@ async def test_corrupted_store_file_leads_to_a_full_resync_and_a_log_line(  # no
     now: datetime,
     single_store: bool,
     content: bytes,
-    hass_config_dir: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A store file that cannot be parsed does not fail setup: one warning, full sync.
 
@@ -226,12 +227,13 @@ async def test_corrupted_store_file_leads_to_a_full_resync_and_a_log_line(  # no
     created = calendar_emulator.insert_event(ACCOUNT, _timed("In Google", now))
     config_entry = make_entry(calendar_emulator, [ACCOUNT])
     config_entry.add_to_hass(hass)
+    monkeypatch.setattr(hass.config, "config_dir", str(tmp_path))
     key = (
         f"{DOMAIN}.{config_entry.entry_id}"
         if single_store
         else calendar_file_name(config_entry.entry_id, ACCOUNT)
     )
-    path = Path(hass_config_dir) / ".storage" / key
+    path = tmp_path / ".storage" / key
     path.parent.mkdir()
     path.write_bytes(content)
     caplog.set_level(logging.WARNING)
