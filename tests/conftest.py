@@ -161,20 +161,6 @@ def sa_entry(
 
 
 @pytest.fixture
-def club_entity_id(hass: HomeAssistant) -> Callable[[], str]:
-    """Return a helper giving the entity id of the service account's Club calendar."""
-
-    def _entity_id() -> str:
-        entity_id = er.async_get(hass).async_get_entity_id(
-            "calendar", DOMAIN, f"{SERVICE_ACCOUNT}-{CLUB_CALENDAR}"
-        )
-        assert entity_id is not None
-        return entity_id
-
-    return _entity_id
-
-
-@pytest.fixture
 async def setup_service_account(
     hass: HomeAssistant, setup_credentials: None, sa_entry: MockConfigEntry
 ) -> AsyncGenerator[MockConfigEntry]:
@@ -237,12 +223,12 @@ type GetEvents = Callable[[datetime, datetime], Awaitable[list[dict[str, Any]]]]
 
 
 @pytest.fixture
-def calendar_entity_id(hass: HomeAssistant) -> Callable[[str], str]:
-    """Return a helper giving the entity id of a synced calendar."""
+def calendar_entity_id(hass: HomeAssistant) -> Callable[..., str]:
+    """Return a helper giving the entity id of a synced calendar of an account."""
 
-    def _entity_id(calendar_id: str = ACCOUNT) -> str:
+    def _entity_id(calendar_id: str = ACCOUNT, account: str = ACCOUNT) -> str:
         entity_id = er.async_get(hass).async_get_entity_id(
-            "calendar", DOMAIN, f"{ACCOUNT}-{calendar_id}"
+            "calendar", DOMAIN, f"{account}-{calendar_id}"
         )
         assert entity_id is not None
         return entity_id

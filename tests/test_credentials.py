@@ -77,7 +77,7 @@ async def test_service_account_entry_syncs_by_push_and_writes(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
     sa_integration: MockConfigEntry,
-    club_entity_id: Callable[[], str],
+    calendar_entity_id: Callable[..., str],
 ) -> None:
     """Push, incremental sync and writes work as for a user's entry."""
     coordinator = sa_integration.runtime_data.coordinators[CLUB_CALENDAR]
@@ -97,7 +97,7 @@ async def test_service_account_entry_syncs_by_push_and_writes(
     ]
     assert coordinator.snapshot.sync_token is not None
 
-    entity_id = club_entity_id()
+    entity_id = calendar_entity_id(CLUB_CALENDAR, SERVICE_ACCOUNT)
     await hass.services.async_call(
         DOMAIN,
         "create_event",
@@ -124,10 +124,10 @@ async def test_service_account_entry_exports_appointments(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
     sa_integration: MockConfigEntry,
-    club_entity_id: Callable[[], str],
+    calendar_entity_id: Callable[..., str],
 ) -> None:
     """export_appointments writes into a calendar shared with the service account."""
-    entity_id = club_entity_id()
+    entity_id = calendar_entity_id(CLUB_CALENDAR, SERVICE_ACCOUNT)
     appointments = [
         {
             "uid": "a1",
@@ -199,13 +199,15 @@ async def test_key_deleted_while_running_starts_reauth(
     calendar_emulator: GoogleCalendarEmulator,
     service_account_key: dict[str, Any],
     sa_integration: MockConfigEntry,
-    club_entity_id: Callable[[], str],
+    calendar_entity_id: Callable[..., str],
 ) -> None:
     """A sync after the key and the service account were deleted asks for a key."""
     calendar_emulator.identities.delete_service_account(SERVICE_ACCOUNT)
     assert await async_setup_component(hass, "homeassistant", {})
     await hass.services.async_call(
-        "homeassistant", "update_entity", {"entity_id": club_entity_id()}
+        "homeassistant",
+        "update_entity",
+        {"entity_id": calendar_entity_id(CLUB_CALENDAR, SERVICE_ACCOUNT)},
     )
     await hass.async_block_till_done()
     [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
