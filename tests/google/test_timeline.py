@@ -16,7 +16,6 @@ import pytest
 from custom_components.google_calendar_sync.google.entries import TimelineEvent
 from custom_components.google_calendar_sync.google.recurrence import (
     MAX_INSTANCES,
-    check_recurrence,
     series_ends_before,
 )
 from custom_components.google_calendar_sync.google.rules import MAX_COUNT
@@ -467,22 +466,6 @@ def test_active_or_next_skips_hidden_instances_far_ahead() -> None:
 
     assert isinstance(event, TimelineEvent)
     assert event.uid == "anniversary_20270701"
-
-
-def test_series_ends_before() -> None:
-    finished = timed(
-        "finished",
-        datetime(2026, 1, 5, 10, tzinfo=UTC),
-        recurrence=["RRULE:FREQ=DAILY;COUNT=2"],
-    )
-    endless = timed(
-        "endless", datetime(2026, 1, 5, 10, tzinfo=UTC), recurrence=["RRULE:FREQ=DAILY"]
-    )
-
-    assert series_ends_before(finished, datetime(2026, 2, 1, tzinfo=UTC))
-    assert not series_ends_before(finished, datetime(2026, 1, 6, tzinfo=UTC))
-    assert not series_ends_before(endless, datetime(2030, 1, 1, tzinfo=UTC))
-    assert not series_ends_before({"id": "x"}, datetime(2030, 1, 1, tzinfo=UTC))
 
 
 def big_calendar() -> list[dict[str, Any]]:
@@ -1006,29 +989,6 @@ def test_a_rule_that_never_occurs_skips_the_series(
     assert timeline.active_or_next(datetime(2026, 1, 1, tzinfo=UTC)) is None
     assert "never occurs" in caplog.text
     assert not series_ends_before(never, datetime(2026, 1, 1, tzinfo=UTC))
-
-
-@pytest.mark.parametrize(
-    "event",
-    [
-        {"recurrence": ["RRULE:FREQ=DAILY"]},
-        {
-            "start": {"date": "2026-01-01"},
-            "end": {"dateTime": "2026-01-01T10:00:00Z"},
-            "recurrence": ["RRULE:FREQ=DAILY"],
-        },
-        {
-            "start": {"date": "2026-01-01"},
-            "end": {"date": "2026-01-02"},
-            "recurrence": ["RRULE:FREQ=WHENEVER"],
-        },
-    ],
-)
-def test_check_recurrence_refuses_what_the_timeline_cannot_expand(
-    event: dict[str, Any],
-) -> None:
-    with pytest.raises(ValueError):
-        check_recurrence(event)
 
 
 _STEP = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600, "DAILY": 86400}
