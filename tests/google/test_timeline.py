@@ -1202,3 +1202,28 @@ def test_converted_events_are_kept_until_their_event_changes() -> None:
     assert len(list(ahead.convert_ahead(*window, convert, batch=1))) == 3
     assert ahead.converted(*window, convert) == ["FIRST", "SECOND"]
     assert calls == ["first", "second", "first", "first", "second"]
+
+
+def test_a_first_query_is_readied_apart_from_the_index() -> None:
+    """The expansion and conversion of a new range can run in another thread."""
+    daily = timed(
+        "daily", datetime(2026, 1, 5, 9, tzinfo=UTC), recurrence=["RRULE:FREQ=DAILY"]
+    )
+    single = timed("single", datetime(2026, 3, 2, 11, tzinfo=UTC))
+    timeline = CalendarTimeline([daily, single], default_time_zone="UTC")
+    window = (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC))
+    calls: list[str] = []
+
+    def convert(event: TimelineEvent) -> str:
+        calls.append(event.uid)
+        return event.uid
+
+    ready = timeline.prepare(*window, convert)
+    assert ready is not None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(ready).result()
+    readied = sorted(calls)
+
+    assert timeline.converted(*window, convert) == ["daily_20260302T090000Z", "single"]
+    assert sorted(calls) == readied == ["daily_20260302T090000Z", "single"]
+    assert timeline.prepare(*window, convert) is None
