@@ -45,6 +45,8 @@ SERVICE_ACCOUNT = "calendar-sync@emulator-project.iam.gserviceaccount.com"
 CLUB_CALENDAR = "club@group.calendar.google.com"
 OTHER_ACCOUNT = "other@example.com"
 WORK = "work@group.calendar.google.com"
+FAMILY = "family@group.calendar.google.com"
+HOLIDAYS = "holidays@group.calendar.google.com"
 CLIENT_ID = "test-client-id"
 CLIENT_SECRET = "test-client-secret"
 WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
@@ -172,9 +174,11 @@ async def setup_service_account(
 @pytest.fixture
 def calendars(calendar_emulator: GoogleCalendarEmulator) -> dict[str, str]:
     """Give the account a writable, a read-only and the primary calendar."""
-    family = calendar_emulator.add_calendar(ACCOUNT, "Family")
+    family = calendar_emulator.add_calendar(ACCOUNT, "Family", calendar_id=FAMILY)
     calendar_emulator.add_user(OTHER_ACCOUNT)
-    holidays = calendar_emulator.add_calendar(OTHER_ACCOUNT, "Holidays")
+    holidays = calendar_emulator.add_calendar(
+        OTHER_ACCOUNT, "Holidays", calendar_id=HOLIDAYS
+    )
     calendar_emulator.share_calendar(holidays, ACCOUNT, "reader")
     return {"primary": ACCOUNT, "family": family, "holidays": holidays}
 

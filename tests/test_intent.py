@@ -24,7 +24,7 @@ from custom_components.google_calendar_sync.const import (
 from custom_components.google_calendar_sync.intent import INTENT_CREATE_EVENT
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .conftest import ACCOUNT, CLUB_CALENDAR, SERVICE_ACCOUNT, WORK
+from .conftest import ACCOUNT, CLUB_CALENDAR, FAMILY, HOLIDAYS, SERVICE_ACCOUNT, WORK
 
 
 @pytest.fixture(autouse=True)
@@ -158,14 +158,12 @@ async def test_intent_asks_which_calendar_when_there_are_several(
     await _handle(hass, calendar="Work", summary="Planning", start="10:00")
 
 
-@pytest.mark.usefixtures("work_calendar")
+@pytest.mark.usefixtures("work_calendar", "setup_integration")
 @pytest.mark.parametrize(
     "entry_options", [{CONF_CALENDARS: [ACCOUNT, WORK], CONF_PUSH_ENABLED: False}]
 )
 async def test_intent_reports_google_errors(
-    hass: HomeAssistant,
-    setup_integration: MockConfigEntry,
-    calendar_emulator: GoogleCalendarEmulator,
+    hass: HomeAssistant, calendar_emulator: GoogleCalendarEmulator
 ) -> None:
     """A Google failure is spoken as an error, not raised as a crash."""
     calendar_emulator.faults.add("drop", times=20)
@@ -213,25 +211,10 @@ async def assist(hass: HomeAssistant) -> Converse:
 
 
 type Converse = Callable[[str], Awaitable[intent.IntentResponse]]
-FAMILY = "family@group.calendar.google.com"
-HOLIDAYS = "holidays@group.calendar.google.com"
-
-
-@pytest.fixture
-def family_calendars(calendar_emulator: GoogleCalendarEmulator) -> None:
-    """Give the account a writable Family and a read-only Holidays calendar."""
-    calendar_emulator.add_calendar(ACCOUNT, "Family", calendar_id=FAMILY)
-    calendar_emulator.add_user("holidays@example.com")
-    calendar_emulator.add_calendar(
-        "holidays@example.com", "Holidays", calendar_id=HOLIDAYS
-    )
-    calendar_emulator.share_calendar(HOLIDAYS, ACCOUNT, "reader")
-
-
 FAMILY_OPTIONS = {CONF_CALENDARS: [ACCOUNT, FAMILY, HOLIDAYS], CONF_PUSH_ENABLED: False}
 
 
-@pytest.mark.usefixtures("family_calendars")
+@pytest.mark.usefixtures("calendars")
 @pytest.mark.parametrize("entry_options", [FAMILY_OPTIONS])
 async def test_readme_sentence_creates_the_event_and_confirms_it(
     hass: HomeAssistant,
@@ -267,7 +250,7 @@ async def test_readme_sentence_creates_the_event_and_confirms_it(
     assert end - start == timedelta(minutes=45)
 
 
-@pytest.mark.usefixtures("family_calendars")
+@pytest.mark.usefixtures("calendars")
 @pytest.mark.parametrize("entry_options", [FAMILY_OPTIONS])
 @pytest.mark.parametrize(
     "exchange",

@@ -209,7 +209,13 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
     ) -> list[CalendarEvent]:
-        """Return the events overlapping a range that Home Assistant accepts."""
+        """Return the events overlapping a range that Home Assistant accepts.
+
+        A range asked for the first time is expanded and converted in the
+        executor first: the loop then only looks it up.
+        """
+        if (ready := self.timeline.prepare(start_date, end_date, _convert)) is not None:
+            await hass.async_add_executor_job(ready)
         return [
             converted
             for value in self.timeline.converted(start_date, end_date, _convert)

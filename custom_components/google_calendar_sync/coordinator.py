@@ -41,7 +41,7 @@ from .google.errors import (
 )
 from .google.event_views import CalendarViews, EventView, event_type, response_status
 from .google.meet import meet_link
-from .google.model import display_name
+from .google.model import EventList, display_name
 from .google.recurrence import Series
 from .google.sync import (
     CalendarSnapshot,
@@ -213,7 +213,7 @@ class _SettledSource:
         time_min: datetime | None = None,
         show_deleted: bool | None = None,
         max_results: int = 2500,
-    ) -> dict[str, Any]:
+    ) -> EventList:
         """Return one page of events.list; the last one after our writes landed."""
         page = await self._api.list_events(
             calendar_id,

@@ -13,7 +13,7 @@ import orjson
 
 from .entries import BAD_EVENT_DATA, OnSkip
 from .errors import GoogleGoneError
-from .model import parse_time
+from .model import EventDateTime, EventList, parse_time
 from .recurrence import series_ends_before
 
 _LOGGER = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class EventSource(Protocol):
         time_min: datetime | None = None,
         show_deleted: bool | None = None,
         max_results: int = 2500,
-    ) -> dict[str, Any]:
+    ) -> EventList:
         """Return one page of events.list."""
 
 
@@ -491,7 +491,7 @@ def _same_time(first: Any, second: Any) -> bool:
     )
 
 
-def _shifted_end(master: Mapping[str, Any], original: Any) -> dict[str, Any] | None:
+def _shifted_end(master: Mapping[str, Any], original: Any) -> EventDateTime | None:
     """Return the end of the instance starting at original, from the master's length."""
     start, end = master.get("start"), master.get("end")
     if not (
@@ -508,7 +508,7 @@ def _shifted_end(master: Mapping[str, Any], original: Any) -> dict[str, Any] | N
             length = datetime.fromisoformat(end["dateTime"]) - datetime.fromisoformat(
                 start["dateTime"]
             )
-            result: dict[str, Any] = {
+            result: EventDateTime = {
                 "dateTime": (
                     datetime.fromisoformat(original["dateTime"]) + length
                 ).isoformat()
