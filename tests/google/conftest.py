@@ -28,6 +28,11 @@ EVENT_BODY = {
 }
 
 
+@pytest.fixture(autouse=True)
+def no_backoff() -> None:
+    """Keep the real delays: these tests record them with a fake sleep."""
+
+
 @pytest.fixture
 def access_token(calendar_emulator: GoogleCalendarEmulator) -> str:
     return str(calendar_emulator.issue_tokens(ACCOUNT, CLIENT_ID)["access_token"])
