@@ -31,12 +31,12 @@ from custom_components.google_calendar_sync.const import (
 )
 from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.diff import ChangeKind, EventChange
 from custom_components.google_calendar_sync.google.errors import (
     GoogleNotFoundError,
     GoogleRateLimitError,
     GoogleTransientError,
 )
-from custom_components.google_calendar_sync.google.sync import ChangeKind, EventChange
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.faults import FaultKind
 

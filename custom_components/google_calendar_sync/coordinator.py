@@ -31,6 +31,7 @@ from .const import (
 )
 from .google.client import GoogleCalendarApi
 from .google.colors import ColorPalette
+from .google.diff import ChangeKind, ChangeSet, EventChange, is_cancelled
 from .google.entries import OnSkip
 from .google.errors import (
     GoogleAuthError,
@@ -43,15 +44,7 @@ from .google.event_views import CalendarViews, EventView, event_type, response_s
 from .google.meet import meet_link
 from .google.model import EventList, display_name
 from .google.recurrence import Series
-from .google.sync import (
-    CalendarSnapshot,
-    ChangeKind,
-    ChangeSet,
-    EventChange,
-    EventSource,
-    async_sync_calendar,
-    is_cancelled,
-)
+from .google.sync import CalendarSnapshot, EventSource, async_sync_calendar
 from .google.timeline import SkippedEvents
 from .store import StoredData, SyncStore
 
