@@ -37,7 +37,6 @@ from custom_components.google_calendar_sync.convert import (
     trim_recurrence,
     validate_rrule,
 )
-from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT
@@ -546,10 +545,6 @@ async def test_this_and_following_from_the_first_instance_is_the_series(
     assert master["recurrence"] == ["RRULE:FREQ=DAILY;COUNT=5"]
 
 
-async def _no_sleep(_delay: float) -> None:
-    """Skip backoff waits."""
-
-
 async def test_write_errors_are_translated(
     panel: Panel,
     setup_integration: MockConfigEntry,
@@ -570,15 +565,12 @@ async def test_write_errors_are_translated(
     answer = await panel.update("unknown1", event)
     assert "no longer exists" in answer["error"]["message"]
 
-    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
-        max_attempts=1, sleep=_no_sleep
-    )
     for message in (
         {"type": "calendar/event/create", "event": event},
         {"type": "calendar/event/update", "uid": stored["id"], "event": event},
         {"type": "calendar/event/delete", "uid": stored["id"]},
     ):
-        calendar_emulator.faults.add("drop", times=3)
+        calendar_emulator.faults.add("drop", times=20)
         answer = await panel.send({**message, "entity_id": panel.entity_id})
         assert "Google Calendar refused the change" in answer["error"]["message"]
         calendar_emulator.faults.clear()
@@ -610,9 +602,6 @@ async def test_writer_reads_what_it_has_not_stored(
             "unknown1_20300101T000000Z", "20300101T000000Z", RANGE_THIS_AND_FUTURE
         )
     # The re-read after a conflict and the read of a cancelled instance may fail.
-    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
-        max_attempts=1, sleep=_no_sleep
-    )
     stale = EventWriter(
         setup_integration.runtime_data.api,
         ACCOUNT,
@@ -621,14 +610,14 @@ async def test_writer_reads_what_it_has_not_stored(
         on_write=written.append,
         on_delete=lambda _event_id: None,
     )
-    calendar_emulator.faults.add("drop", times=3, method="GET")
+    calendar_emulator.faults.add("drop", times=20, method="GET")
     with pytest.raises(HomeAssistantError, match="changed in Google meanwhile"):
         await stale.async_update(
             instances[0].uid,
             {"summary": "x", "dtstart": instances[0].start, "dtend": instances[0].end},
         )
     calendar_emulator.faults.clear()
-    calendar_emulator.faults.add("drop", times=3, method="GET")
+    calendar_emulator.faults.add("drop", times=20, method="GET")
     await writer.async_delete(instances[1].uid, instances[1].recurrence_id)
     assert written[-1]["status"] == "cancelled"
     assert written[-1]["recurringEventId"] == instances[1].uid.rpartition("_")[0]
@@ -641,9 +630,6 @@ async def test_failed_this_and_following_restores_the_series(
 ) -> None:
     """When the new series cannot be created, the trimmed one gets its rule back."""
     instances = await panel.recurring()
-    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
-        max_attempts=1, sleep=_no_sleep
-    )
     [original] = calendar_emulator.events(ACCOUNT)
     split = {
         "type": "calendar/event/update",
@@ -654,7 +640,9 @@ async def test_failed_this_and_following_restores_the_series(
         "event": _edit(instances[2], "Retro"),
     }
 
-    calendar_emulator.faults.fail_next(500, method="POST", path_contains="/events")
+    calendar_emulator.faults.fail_next(
+        500, times=20, method="POST", path_contains="/events"
+    )
     answer = await panel.send(split)
 
     assert "Google Calendar refused the change" in answer["error"]["message"]
@@ -672,10 +660,12 @@ async def test_failed_this_and_following_restores_the_series(
         """Arm a failure for the PATCH after the trim committed."""
         if not armed:
             armed.append(_calendar_id)
-            calendar_emulator.faults.fail_next(500, method="PATCH")
+            calendar_emulator.faults.fail_next(500, times=20, method="PATCH")
 
     remove = calendar_emulator.model.add_change_listener(fail_the_restore)
-    calendar_emulator.faults.fail_next(500, method="POST", path_contains="/events")
+    calendar_emulator.faults.fail_next(
+        500, times=20, method="POST", path_contains="/events"
+    )
     answer = await panel.send(split)
     remove()
 

@@ -58,12 +58,12 @@ from custom_components.google_calendar_sync.coordinator import (
     calendar_unique_id,
 )
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
-from custom_components.google_calendar_sync.google.sync import (
-    CalendarSnapshot,
+from custom_components.google_calendar_sync.google.diff import (
     ChangeKind,
     ChangeSet,
     EventChange,
 )
+from custom_components.google_calendar_sync.google.sync import CalendarSnapshot
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.channels import registry
 

@@ -27,15 +27,10 @@ from custom_components.google_calendar_sync.const import (
     DOMAIN,
 )
 from custom_components.google_calendar_sync.export import AUTO_EXPORT_COOLDOWN
-from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .action_helpers import SOURCE, setup_practice
 from .conftest import ACCOUNT
-
-
-async def _no_sleep(_delay: float) -> None:
-    """Skip backoff waits."""
 
 
 async def test_actions_are_registered_when_the_integration_is_set_up(
@@ -143,10 +138,7 @@ async def test_automatic_export_waits_for_its_source_and_repairs_hourly(
     await _settle(hass, freezer)
     assert len(calendar_emulator.events(ACCOUNT)) == 120
 
-    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
-        max_attempts=1, sleep=_no_sleep
-    )
-    calendar_emulator.faults.add("drop", times=5)
+    calendar_emulator.faults.add("drop", times=20)
     freezer.tick(timedelta(hours=1))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()

@@ -31,6 +31,7 @@ from .const import (
 )
 from .google.client import GoogleCalendarApi
 from .google.colors import ColorPalette
+from .google.diff import ChangeKind, ChangeSet, EventChange, is_cancelled
 from .google.entries import OnSkip
 from .google.errors import (
     GoogleAuthError,
@@ -41,17 +42,9 @@ from .google.errors import (
 )
 from .google.event_views import CalendarViews, EventView, event_type, response_status
 from .google.meet import meet_link
-from .google.model import display_name
+from .google.model import EventList, display_name
 from .google.recurrence import Series
-from .google.sync import (
-    CalendarSnapshot,
-    ChangeKind,
-    ChangeSet,
-    EventChange,
-    EventSource,
-    async_sync_calendar,
-    is_cancelled,
-)
+from .google.sync import CalendarSnapshot, EventSource, async_sync_calendar
 from .google.timeline import SkippedEvents
 from .store import StoredData, SyncStore
 
@@ -213,7 +206,7 @@ class _SettledSource:
         time_min: datetime | None = None,
         show_deleted: bool | None = None,
         max_results: int = 2500,
-    ) -> dict[str, Any]:
+    ) -> EventList:
         """Return one page of events.list; the last one after our writes landed."""
         page = await self._api.list_events(
             calendar_id,

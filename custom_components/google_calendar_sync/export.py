@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 import contextlib
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -42,7 +42,7 @@ from .google.errors import (
     GoogleGoneError,
     GoogleNotFoundError,
 )
-from .google.model import format_time, parse_time
+from .google.model import Event as GoogleEvent, format_time, parse_time
 
 if TYPE_CHECKING:
     from .coordinator import GoogleCalendarSyncConfigEntry
@@ -122,7 +122,7 @@ def appointment_body(
     return content
 
 
-def _private(event: dict[str, Any]) -> dict[str, Any]:
+def _private(event: Mapping[str, Any]) -> dict[str, Any]:
     """Return the private extended properties of a Google event."""
     properties: dict[str, Any] = event.get("extendedProperties", {}).get("private", {})
     return properties
@@ -151,7 +151,9 @@ class ExportPlan:
         return [*self.creates, *self.updates, *self.removes]
 
 
-def _in_window(event: dict[str, Any], window: tuple[datetime, datetime] | None) -> bool:
+def _in_window(
+    event: Mapping[str, Any], window: tuple[datetime, datetime] | None
+) -> bool:
     """Return True when an event starts inside the window (always without one)."""
     if window is None:
         return True
@@ -166,7 +168,7 @@ def _in_window(event: dict[str, Any], window: tuple[datetime, datetime] | None) 
 
 def plan_export(
     appointments: Iterable[Appointment],
-    existing: Iterable[dict[str, Any]],
+    existing: Iterable[Mapping[str, Any]],
     *,
     calendar_id: str,
     origin: str,
@@ -251,9 +253,9 @@ class ExportResult:
 
 async def async_list_exported(
     api: GoogleCalendarApi, calendar_id: str, origin: str
-) -> list[dict[str, Any]]:
+) -> list[GoogleEvent]:
     """Return every event of a calendar exported from one origin."""
-    events: list[dict[str, Any]] = []
+    events: list[GoogleEvent] = []
     page_token: str | None = None
     while True:
         page = await api.list_events(
