@@ -27,10 +27,8 @@ from custom_components.google_calendar_sync.const import (
 )
 from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
-from custom_components.google_calendar_sync.google.sync import (
-    CalendarSnapshot,
-    EventChange,
-)
+from custom_components.google_calendar_sync.google.diff import EventChange
+from custom_components.google_calendar_sync.google.sync import CalendarSnapshot
 from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from custom_components.google_calendar_sync.changes import change_data
 from custom_components.google_calendar_sync.google.colors import ColorPalette
-from custom_components.google_calendar_sync.google.sync import ChangeKind, EventChange
+from custom_components.google_calendar_sync.google.diff import ChangeKind, EventChange
 
 from .conftest import ACCOUNT
 

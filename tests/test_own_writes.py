@@ -6,11 +6,13 @@ and test_reliability_convergence.py; here the reconciliation of one listing.
 
 from __future__ import annotations
 
-from custom_components.google_calendar_sync.google.sync import (
-    CalendarSnapshot,
+from custom_components.google_calendar_sync.google.diff import (
     ChangeKind,
     ChangeSet,
     EventChange,
+)
+from custom_components.google_calendar_sync.google.sync import (
+    CalendarSnapshot,
     SyncResult,
 )
 from custom_components.google_calendar_sync.own_writes import OwnWrites

@@ -11,10 +11,6 @@ from homeassistant.setup import async_setup_component
 from custom_components.google_calendar_sync.const import DOMAIN
 
 
-async def _no_sleep(_delay: float) -> None:
-    """Skip backoff waits."""
-
-
 async def test_actions_are_registered_when_the_integration_is_set_up(
     hass: HomeAssistant,
 ) -> None:

@@ -25,7 +25,6 @@ from custom_components.google_calendar_sync.const import (
     CONF_SYNC_WINDOW_DAYS,
 )
 from custom_components.google_calendar_sync.convert import RANGE_THIS_AND_FUTURE
-from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from custom_components.google_calendar_sync.writer import EventWriter
 from google_calendar_emulator import GoogleCalendarEmulator
 
@@ -429,10 +428,6 @@ async def test_this_and_following_from_the_first_instance_is_the_series(
     assert master["recurrence"] == ["RRULE:FREQ=DAILY;COUNT=5"]
 
 
-async def _no_sleep(_delay: float) -> None:
-    """Skip backoff waits."""
-
-
 async def test_write_errors_are_translated(
     panel: Panel,
     setup_integration: MockConfigEntry,
@@ -453,15 +448,12 @@ async def test_write_errors_are_translated(
     answer = await panel.update("unknown1", event)
     assert "no longer exists" in answer["error"]["message"]
 
-    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
-        max_attempts=1, sleep=_no_sleep
-    )
     for message in (
         {"type": "calendar/event/create", "event": event},
         {"type": "calendar/event/update", "uid": stored["id"], "event": event},
         {"type": "calendar/event/delete", "uid": stored["id"]},
     ):
-        calendar_emulator.faults.add("drop", times=3)
+        calendar_emulator.faults.add("drop", times=20)
         answer = await panel.send({**message, "entity_id": panel.entity_id})
         assert "Google Calendar refused the change" in answer["error"]["message"]
         calendar_emulator.faults.clear()
@@ -493,9 +485,6 @@ async def test_writer_reads_what_it_has_not_stored(
             "unknown1_20300101T000000Z", "20300101T000000Z", RANGE_THIS_AND_FUTURE
         )
     # The re-read after a conflict and the read of a cancelled instance may fail.
-    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
-        max_attempts=1, sleep=_no_sleep
-    )
     stale = EventWriter(
         setup_integration.runtime_data.api,
         ACCOUNT,
@@ -504,14 +493,14 @@ async def test_writer_reads_what_it_has_not_stored(
         on_write=written.append,
         on_delete=lambda _event_id: None,
     )
-    calendar_emulator.faults.add("drop", times=3, method="GET")
+    calendar_emulator.faults.add("drop", times=20, method="GET")
     with pytest.raises(HomeAssistantError, match="changed in Google meanwhile"):
         await stale.async_update(
             instances[0].uid,
             {"summary": "x", "dtstart": instances[0].start, "dtend": instances[0].end},
         )
     calendar_emulator.faults.clear()
-    calendar_emulator.faults.add("drop", times=3, method="GET")
+    calendar_emulator.faults.add("drop", times=20, method="GET")
     await writer.async_delete(instances[1].uid, instances[1].recurrence_id)
     assert written[-1]["status"] == "cancelled"
     assert written[-1]["recurringEventId"] == instances[1].uid.rpartition("_")[0]
@@ -524,9 +513,6 @@ async def test_failed_this_and_following_restores_the_series(
 ) -> None:
     """When the new series cannot be created, the trimmed one gets its rule back."""
     instances = await panel.recurring()
-    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
-        max_attempts=1, sleep=_no_sleep
-    )
     [original] = calendar_emulator.events(ACCOUNT)
     split = {
         "type": "calendar/event/update",
@@ -537,7 +523,9 @@ async def test_failed_this_and_following_restores_the_series(
         "event": _edit(instances[2], "Retro"),
     }
 
-    calendar_emulator.faults.fail_next(500, method="POST", path_contains="/events")
+    calendar_emulator.faults.fail_next(
+        500, times=20, method="POST", path_contains="/events"
+    )
     answer = await panel.send(split)
 
     assert "Google Calendar refused the change" in answer["error"]["message"]
@@ -555,10 +543,12 @@ async def test_failed_this_and_following_restores_the_series(
         """Arm a failure for the PATCH after the trim committed."""
         if not armed:
             armed.append(_calendar_id)
-            calendar_emulator.faults.fail_next(500, method="PATCH")
+            calendar_emulator.faults.fail_next(500, times=20, method="PATCH")
 
     remove = calendar_emulator.model.add_change_listener(fail_the_restore)
-    calendar_emulator.faults.fail_next(500, method="POST", path_contains="/events")
+    calendar_emulator.faults.fail_next(
+        500, times=20, method="POST", path_contains="/events"
+    )
     answer = await panel.send(split)
     remove()
 

@@ -9,9 +9,9 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 
 from .const import EVENT_CHANGED
 from .google.colors import ColorPalette
+from .google.diff import ChangeKind, ChangeSet, EventChange
 from .google.event_views import event_type, response_status
 from .google.meet import meet_link
-from .google.sync import ChangeKind, ChangeSet, EventChange
 
 # Receives the payload of each announced change, the one the bus event carries.
 type ChangeListener = Callable[[Mapping[str, Any]], None]

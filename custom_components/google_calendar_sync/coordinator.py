@@ -32,6 +32,7 @@ from .const import (
 )
 from .google.client import GoogleCalendarApi
 from .google.colors import ColorPalette
+from .google.diff import ChangeSet
 from .google.entries import OnSkip
 from .google.errors import (
     GoogleAuthError,
@@ -43,7 +44,7 @@ from .google.errors import (
 from .google.event_views import CalendarViews, EventView
 from .google.model import display_name
 from .google.recurrence import Series
-from .google.sync import CalendarSnapshot, ChangeSet, async_sync_calendar
+from .google.sync import CalendarSnapshot, async_sync_calendar
 from .google.timeline import SkippedEvents
 from .own_writes import OwnWrites
 from .store import StoredData, SyncStore

@@ -8,15 +8,9 @@ import contextlib
 from datetime import datetime
 from typing import Any
 
+from .google.diff import ChangeSet, EventChange, is_cancelled
 from .google.model import EventList
-from .google.sync import (
-    CalendarSnapshot,
-    ChangeSet,
-    EventChange,
-    EventSource,
-    SyncResult,
-    is_cancelled,
-)
+from .google.sync import CalendarSnapshot, EventSource, SyncResult
 
 
 def _updated(event: Mapping[str, Any]) -> datetime | None:
