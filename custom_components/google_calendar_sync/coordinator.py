@@ -44,8 +44,8 @@ from .google.errors import (
 from .google.event_views import CalendarViews, EventView
 from .google.model import display_name
 from .google.recurrence import Series
+from .google.skipped import SkippedEvents
 from .google.sync import CalendarSnapshot, async_sync_calendar
-from .google.timeline import SkippedEvents
 from .own_writes import OwnWrites
 from .store import StoredData, SyncStore
 

@@ -172,6 +172,35 @@ def bound(value: date | datetime, tz: tzinfo) -> float:
     return datetime.combine(value, datetime.min.time(), tz).timestamp()
 
 
+class Bounds:
+    """UTC timestamps of Google start/end values and of datetimes in a calendar's zone."""
+
+    def __init__(self, tz: tzinfo) -> None:
+        """Start with no day parsed."""
+        self._tz = tz
+        self._days: dict[str, float] = {}
+
+    def of(self, value: Mapping[str, Any]) -> float:
+        """Return the UTC timestamp of a Google start/end."""
+        if (text := value.get("dateTime")) is not None:
+            parsed = datetime.fromisoformat(text)
+            if parsed.tzinfo is None:
+                return bound(parse_time(value, self._tz), self._tz)
+            return parsed.timestamp()
+        day: str = value["date"]
+        # All-day events share their days: each is parsed once per timeline.
+        if (cached := self._days.get(day)) is None:
+            cached = bound(date.fromisoformat(day), self._tz)
+            self._days[day] = cached
+        return cached
+
+    def timestamp(self, value: datetime) -> float:
+        """Return a UTC timestamp; naive datetimes are in the calendar's zone."""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=self._tz)
+        return value.timestamp()
+
+
 def original_key(value: Any, tz: tzinfo) -> float | date | None:
     """Return how an exception's originalStartTime matches a generated instance."""
     if not isinstance(value, Mapping):

@@ -15,23 +15,23 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 import logging
-import threading
 from typing import Any
 
+from .conversions import convert_in_batches, convert_range
 from .entries import (
     BAD_EVENT_DATA,
+    Bounds,
     Entry,
     OnSkip,
     TimelineEvent,
-    bound,
     original_key,
     sort_key,
 )
-from .model import parse_time, zone_named
+from .model import zone_named
 from .recurrence import Series
+from .skipped import unusable
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,40 +44,6 @@ _BULK = 64
 _ANSWERS = 8
 # Picks the events a query leaves out, by their Google event.
 type Hide = Callable[[Mapping[str, Any]], bool]
-
-
-class SkippedEvents:
-    """Warn once per version of each event of a calendar that cannot be shown.
-
-    Timelines are updated after every sync and read on every query: without this
-    the same warning would repeat. Called from the loop and the executor.
-    """
-
-    def __init__(self, calendar: str) -> None:
-        """Start with nothing reported for the calendar."""
-        self._calendar = calendar
-        self._seen: set[tuple[str | None, str | None]] = set()
-        self._lock = threading.Lock()
-
-    def __call__(self, event_id: str | None, event: Any, reason: str) -> None:
-        """Log a warning the first time a version of an event is skipped."""
-        source_id = event.get("id") if isinstance(event, Mapping) else None
-        etag = event.get("etag") if isinstance(event, Mapping) else None
-        key = (
-            source_id if isinstance(source_id, str) else event_id,
-            etag if isinstance(etag, str) else None,
-        )
-        with self._lock:
-            if key in self._seen:
-                return
-            self._seen.add(key)
-        _LOGGER.warning(
-            "Skipping event %.200s of calendar %s, which Home Assistant cannot "
-            "show: %.200s",
-            event_id or "without an id",
-            self._calendar,
-            reason,
-        )
 
 
 class CalendarTimeline:
@@ -101,7 +67,7 @@ class CalendarTimeline:
         """
         self._tz = zone_named(default_time_zone) or UTC
         self._on_skip = on_skip
-        self._date_bounds: dict[str, float] = {}
+        self._bounds = Bounds(self._tz)
         # Shown single events and exceptions: all by id, and sorted by start
         # (short ones) or apart (long ones).
         self._entries: dict[str, Entry] = {}
@@ -190,7 +156,7 @@ class CalendarTimeline:
         """Index one event; new single events are left in fresh (short ones to sort in)."""
         if event.get("status") == "cancelled" and "recurringEventId" not in event:
             return
-        if (problem := _unusable(event)) is not None:
+        if (problem := unusable(event)) is not None:
             self._skip(event, problem)
             return
         event_id: str = event["id"]
@@ -276,26 +242,15 @@ class CalendarTimeline:
         never the index, so the loop may go on changing and reading it. None
         when the range was answered since the last change.
         """
-        start_ts = self._timestamp(start)
-        end_ts = self._timestamp(end)
+        start_ts = self._bounds.timestamp(start)
+        end_ts = self._bounds.timestamp(end)
         if (start_ts, end_ts, None) in self._answers:
             return None
         low = bisect_left(self._short_starts, start_ts - _LONG_EVENT)
         high = bisect_left(self._short_starts, end_ts)
         singles = [*self._short[low:high], *self._long.values()]
         series = list(self._series.values())
-
-        def ready() -> None:
-            for entry in singles:
-                with suppress(*BAD_EVENT_DATA):
-                    entry.converted(convert)
-            for one in series:
-                with suppress(*BAD_EVENT_DATA):
-                    for entry in one.overlapping(start_ts, end_ts):
-                        with suppress(*BAD_EVENT_DATA):
-                            entry.converted(convert)
-
-        return ready
+        return lambda: convert_range(singles, series, start_ts, end_ts, convert)
 
     def convert_ahead[T](
         self,
@@ -313,11 +268,7 @@ class CalendarTimeline:
         """
         entries = self._overlapping(start, end)
         yield
-        for index, entry in enumerate(entries, 1):
-            with suppress(*BAD_EVENT_DATA):
-                entry.converted(convert)
-            if not index % batch:
-                yield
+        yield from convert_in_batches(entries, convert, batch)
 
     def _overlapping(
         self, start: datetime, end: datetime, hide: Hide | None = None
@@ -328,8 +279,8 @@ class CalendarTimeline:
         the calendar card asks for the same month again and again. Callers do
         not change the list.
         """
-        start_ts = self._timestamp(start)
-        end_ts = self._timestamp(end)
+        start_ts = self._bounds.timestamp(start)
+        end_ts = self._bounds.timestamp(end)
         if (known := self._answers.get((start_ts, end_ts, hide))) is not None:
             return known
         found: list[Entry] = []
@@ -385,7 +336,7 @@ class CalendarTimeline:
         the answer until it ends (later events only drop out as time passes),
         and updates compare it with what they add.
         """
-        now_ts = self._timestamp(now)
+        now_ts = self._bounds.timestamp(now)
         known = self._next.get(hide)
         if (
             known is None
@@ -478,17 +429,11 @@ class CalendarTimeline:
                 "Skipping event %.200s: %.200s", uid or event.get("id"), reason
             )
 
-    def _timestamp(self, value: datetime) -> float:
-        """Return a UTC timestamp; naive datetimes are in the calendar's zone."""
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=self._tz)
-        return value.timestamp()
-
     def _entry(self, event: dict[str, Any]) -> Entry | None:
         """Build the index entry of a single event or exception."""
         try:
-            start_ts = self._bound(event["start"])
-            end_ts = self._bound(event["end"])
+            start_ts = self._bounds.of(event["start"])
+            end_ts = self._bounds.of(event["end"])
         except BAD_EVENT_DATA as err:
             self._skip(event, f"unreadable times: {err!r}")
             return None
@@ -496,56 +441,3 @@ class CalendarTimeline:
             self._skip(event, "ends before it starts")
             return None
         return Entry(start_ts, end_ts, event["id"], raw=event, tz=self._tz)
-
-    def _bound(self, value: Mapping[str, Any]) -> float:
-        """Return the UTC timestamp of a Google start/end."""
-        if (text := value.get("dateTime")) is not None:
-            parsed = datetime.fromisoformat(text)
-            if parsed.tzinfo is None:
-                return bound(parse_time(value, self._tz), self._tz)
-            return parsed.timestamp()
-        day: str = value["date"]
-        # All-day events share their days: each is parsed once per timeline.
-        if (cached := self._date_bounds.get(day)) is None:
-            cached = bound(date.fromisoformat(day), self._tz)
-            self._date_bounds[day] = cached
-        return cached
-
-
-def _unusable(event: Mapping[str, Any]) -> str | None:
-    """Return why an event cannot be shown, judged by the shape of its fields.
-
-    Values are parsed later, per event; a cancelled exception only hides an
-    instance and needs no times.
-    """
-    for name in ("summary", "description", "location"):
-        if not isinstance(event.get(name), str | None):
-            return f"{name} is not text"
-    if not isinstance(event.get("recurringEventId"), str | None):
-        return "recurringEventId is not text"
-    if event.get("status") == "cancelled":
-        return None
-    kinds = []
-    for name in ("start", "end"):
-        value = event.get(name)
-        if not isinstance(value, Mapping):
-            return f"{name} is {type(value).__name__}, not an object"
-        present = [key for key in ("date", "dateTime") if key in value]
-        if len(present) != 1:
-            return f"{name} needs one of date or dateTime"
-        if not isinstance(value[present[0]], str):
-            return f"{name} {present[0]} is not text"
-        kinds.append(present[0])
-    if kinds[0] != kinds[1]:
-        return "start and end mix date and dateTime"
-    recurrence = event.get("recurrence")
-    if (
-        recurrence is not None
-        and "recurringEventId" not in event
-        and not (
-            isinstance(recurrence, list)
-            and all(isinstance(line, str) for line in recurrence)
-        )
-    ):
-        return "recurrence is not a list of text lines"
-    return None
