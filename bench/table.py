@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 import json
 import logging
+import os
 from pathlib import Path
 import platform
 import sys
@@ -75,6 +76,12 @@ def run(profile: Profile) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
+        "machine": {
+            "platform": platform.platform(terse=True),
+            "cpus": os.cpu_count(),
+            # Other jobs share the machine: how busy it was when the run started.
+            "load_average": [round(load, 2) for load in os.getloadavg()],
+        },
         "sizes": asdict(profile),
     }
     sections: list[tuple[str, Callable[[], Any]]] = [
@@ -343,6 +350,17 @@ def markdown(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def run_note(figures: dict[str, Any]) -> str:
+    """Return when and where the run was made, for the README under the table."""
+    machine = figures["machine"]
+    return (
+        f"One run of `scripts/bench`, {figures['started']} ({figures['profile']}"
+        f" sizes, {figures['total_seconds']:.0f} s): {machine['platform']},"
+        f" {machine['cpus']} CPUs shared with other jobs (load average"
+        f" {machine['load_average'][0]:g} at the start), Python {figures['python']}."
+    )
+
+
 def update_readme(table: str, readme: Path = README) -> None:
     """Replace the table between the README's bench-table markers."""
     text = readme.read_text(encoding="utf-8")
@@ -378,7 +396,7 @@ def main(argv: list[str] | None = None) -> None:
     table = markdown(figures)
     print(table)
     if args.update_readme:
-        update_readme(table)
+        update_readme(f"{table}\n\n{run_note(figures)}")
     print(f"\n{figures['total_seconds']} s in all; figures in {output}")
 
 
