@@ -20,11 +20,9 @@ if str(ROOT) not in sys.path:
 import aiohttp  # noqa: E402
 
 from bench._data import ACCOUNT, TIME_ZONE, Traffic, event_bodies, seed_calendar  # noqa: E402
-from custom_components.google_calendar_sync.google.api import (  # noqa: E402
-    GoogleCalendarApi,
-    GoogleEndpoints,
-    StaticTokenAuth,
-)
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi  # noqa: E402
+from custom_components.google_calendar_sync.google.endpoints import GoogleEndpoints  # noqa: E402
+from custom_components.google_calendar_sync.google.transport import StaticTokenAuth  # noqa: E402
 from google_calendar_emulator import GoogleCalendarEmulator  # noqa: E402
 
 if TYPE_CHECKING:

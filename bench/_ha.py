@@ -47,7 +47,7 @@ from custom_components.google_calendar_sync.const import (
     CONF_PUSH_ENABLED,
     DOMAIN,
 )
-from custom_components.google_calendar_sync.google.api import ENV_ENDPOINT
+from custom_components.google_calendar_sync.google.endpoints import ENV_ENDPOINT
 from google_calendar_emulator import GoogleCalendarEmulator
 from tests.common import free_port, linked_entry
 

@@ -25,7 +25,7 @@ from bench._common import (
     running_emulator,
     seed_calendar,
 )
-from custom_components.google_calendar_sync.google.api import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
 from custom_components.google_calendar_sync.google.sync import (
     CalendarSnapshot,
     async_sync_calendar,

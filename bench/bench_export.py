@@ -22,11 +22,9 @@ from custom_components.google_calendar_sync.export import (
     async_run_export,
     export_event_id,
 )
-from custom_components.google_calendar_sync.google.api import (
-    GoogleCalendarApi,
-    GoogleEndpoints,
-    StaticTokenAuth,
-)
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.endpoints import GoogleEndpoints
+from custom_components.google_calendar_sync.google.transport import StaticTokenAuth
 from google_calendar_emulator import GoogleCalendarEmulator
 
 USER = "bench@example.com"

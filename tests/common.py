@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+import json
+import pathlib
 import socket
 import time
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -15,10 +18,22 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.google_calendar_sync.const import (
     CONF_AUTH_TYPE,
+    CONF_CALENDARS,
     CONF_SERVICE_ACCOUNT_KEY,
     CONF_SUBJECT,
     CONF_WEBHOOK_ID,
     DOMAIN,
+)
+
+# What the frontend shows: our English texts (translations/en.json).
+TRANSLATIONS: dict[str, Any] = json.loads(
+    (
+        pathlib.Path(__file__).parent.parent
+        / "custom_components"
+        / DOMAIN
+        / "translations"
+        / "en.json"
+    ).read_text(encoding="utf-8")
 )
 
 
@@ -97,3 +112,27 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def choose_calendars(
+    hass: HomeAssistant, result: dict[str, Any], chosen: list[str]
+) -> dict[str, Any]:
+    """Submit the calendar choice without setting the entry up."""
+    with patch(
+        "custom_components.google_calendar_sync.async_setup_entry", return_value=True
+    ):
+        return await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_CALENDARS: chosen}
+        )
+
+
+class FakeSleep:
+    """Record backoff delays instead of waiting (a RetryPolicy's sleep)."""
+
+    def __init__(self) -> None:
+        """Start with no delays."""
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        """Record the delay and return at once."""
+        self.delays.append(delay)

@@ -26,16 +26,23 @@ from custom_components.google_calendar_sync.const import (
     CONF_SYNC_WINDOW_DAYS,
     DOMAIN,
 )
-from custom_components.google_calendar_sync.google.api import ENV_ENDPOINT
+from custom_components.google_calendar_sync.google.endpoints import (
+    ENV_ENDPOINT,
+    GoogleEndpoints,
+)
+from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .common import linked_entry, loaded_entry
+from .action_helpers import setup_practice
+from .common import FakeSleep, linked_entry, loaded_entry
 
 pytest_plugins = ["google_calendar_emulator.pytest_plugin"]
 
 ACCOUNT = "user@example.com"
 SERVICE_ACCOUNT = "calendar-sync@emulator-project.iam.gserviceaccount.com"
 CLUB_CALENDAR = "club@group.calendar.google.com"
+OTHER_ACCOUNT = "other@example.com"
+WORK = "work@group.calendar.google.com"
 CLIENT_ID = "test-client-id"
 CLIENT_SECRET = "test-client-secret"
 WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
@@ -105,6 +112,22 @@ def service_account_key(calendar_emulator: GoogleCalendarEmulator) -> dict[str, 
     calendar_emulator.add_calendar(ACCOUNT, "Club", calendar_id=CLUB_CALENDAR)
     calendar_emulator.share_calendar(CLUB_CALENDAR, SERVICE_ACCOUNT, "writer")
     return key
+
+
+@pytest.fixture
+def calendars(calendar_emulator: GoogleCalendarEmulator) -> dict[str, str]:
+    """Give the account a writable, a read-only and the primary calendar."""
+    family = calendar_emulator.add_calendar(ACCOUNT, "Family")
+    calendar_emulator.add_user(OTHER_ACCOUNT)
+    holidays = calendar_emulator.add_calendar(OTHER_ACCOUNT, "Holidays")
+    calendar_emulator.share_calendar(holidays, ACCOUNT, "reader")
+    return {"primary": ACCOUNT, "family": family, "holidays": holidays}
+
+
+@pytest.fixture
+def work_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
+    """Return a second writable calendar of the account."""
+    return calendar_emulator.add_calendar(ACCOUNT, "Work", calendar_id=WORK)
 
 
 @pytest.fixture
@@ -181,3 +204,40 @@ def get_events(
         return response[entity_id]["events"]  # type: ignore[index,return-value]
 
     return _get_events
+
+
+async def _no_sleep(_delay: float) -> None:
+    """Skip backoff waits."""
+
+
+@pytest.fixture
+def no_backoff(setup_integration: MockConfigEntry) -> None:
+    """Let the client give up at once instead of backing off for seconds."""
+    api = setup_integration.runtime_data.api
+    api.transport.retry = RetryPolicy(max_attempts=2, sleep=_no_sleep)
+
+
+@pytest.fixture
+def entity_id(
+    setup_integration: MockConfigEntry, calendar_entity_id: Callable[[str], str]
+) -> str:
+    """Return the entity id of the primary calendar, set up against the emulator."""
+    return calendar_entity_id(ACCOUNT)
+
+
+@pytest.fixture
+async def practice(hass: HomeAssistant) -> MockConfigEntry:
+    """Return a set-up local calendar "Practice" holding 120 future appointments."""
+    return await setup_practice(hass)
+
+
+@pytest.fixture
+def sleeps() -> FakeSleep:
+    """Return a sleep that records backoff delays instead of waiting."""
+    return FakeSleep()
+
+
+@pytest.fixture
+def endpoints(calendar_emulator: GoogleCalendarEmulator) -> GoogleEndpoints:
+    """Return the emulator's endpoints."""
+    return GoogleEndpoints.for_base_url(calendar_emulator.base_url)

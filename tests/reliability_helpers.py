@@ -25,15 +25,12 @@ from custom_components.google_calendar_sync.const import (
     EVENT_CHANGED,
 )
 from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
-from custom_components.google_calendar_sync.google import api as api_module
-from custom_components.google_calendar_sync.google.api import (
-    GoogleCalendarApi,
-    RetryPolicy,
-)
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
 from custom_components.google_calendar_sync.google.sync import (
     CalendarSnapshot,
     EventChange,
 )
+from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT, CLIENT_ID, WEBHOOK_ID
@@ -51,9 +48,7 @@ def fast_retries() -> Iterator[None]:
         kwargs.setdefault("retry", FAST_RETRY)
         return await original(cls, *args, **kwargs)
 
-    with patch.object(
-        api_module.GoogleCalendarApi, "async_create", classmethod(_create)
-    ):
+    with patch.object(GoogleCalendarApi, "async_create", classmethod(_create)):
         yield
 
 

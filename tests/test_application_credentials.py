@@ -16,7 +16,7 @@ from custom_components.google_calendar_sync.application_credentials import (
     async_get_description_placeholders,
 )
 from custom_components.google_calendar_sync.const import DOMAIN
-from custom_components.google_calendar_sync.google.api import ENV_ENDPOINT
+from custom_components.google_calendar_sync.google.endpoints import ENV_ENDPOINT
 
 
 async def test_authorization_server_defaults_to_google(

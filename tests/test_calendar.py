@@ -29,12 +29,10 @@ from custom_components.google_calendar_sync.const import (
     DOMAIN,
 )
 from custom_components.google_calendar_sync.coordinator import calendar_unique_id
-from custom_components.google_calendar_sync.google.api import (
-    GoogleCalendarApi,
-    GoogleTransientError,
-)
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.entries import TimelineEvent
+from custom_components.google_calendar_sync.google.errors import GoogleTransientError
 from custom_components.google_calendar_sync.google.event_views import EventView
-from custom_components.google_calendar_sync.google.timeline import CalendarTimeline
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .common import loaded_entry
@@ -210,17 +208,18 @@ async def test_a_month_of_a_large_calendar_is_read_without_api_calls(
     """10,000 synced events: reading a month touches no network."""
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     coordinator = setup_integration.runtime_data.coordinators[ACCOUNT]
-    for number in range(10_000):
-        begin = start + timedelta(hours=number)
-        coordinator.snapshot.events[f"event{number:05d}"] = {
+    coordinator.async_apply_remote_writes(
+        {
             "id": f"event{number:05d}",
             "status": "confirmed",
             "summary": f"Event {number}",
-            "start": {"dateTime": begin.isoformat()},
-            "end": {"dateTime": (begin + timedelta(minutes=30)).isoformat()},
+            "start": {"dateTime": (start + timedelta(hours=number)).isoformat()},
+            "end": {
+                "dateTime": (start + timedelta(hours=number, minutes=30)).isoformat()
+            },
         }
-    # Publish the large snapshot as if a sync had stored it.
-    coordinator.async_apply_remote_delete("nothing")
+        for number in range(10_000)
+    )
     api_calls = setup_integration.runtime_data.api.request_count
     calendar_emulator.requests.clear()
 
@@ -359,72 +358,62 @@ async def test_a_changed_event_is_never_served_from_the_cache(
     )
 
 
-async def test_converted_events_are_bounded(
+async def test_a_repeated_read_converts_only_what_changed(
     hass: HomeAssistant,
     setup_integration: MockConfigEntry,
     calendar_entity_id: Callable[[str], str],
 ) -> None:
-    """Reads far from now keep at most the cap of converted events."""
+    """Converted events are kept with the timeline; a change converts one anew."""
     entity = _entity(hass, calendar_entity_id(ACCOUNT))
     coordinator = setup_integration.runtime_data.coordinators[ACCOUNT]
     start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     start += timedelta(days=200)
-    for number in range(50):
-        begin = start + timedelta(hours=number)
-        coordinator.snapshot.events[f"far{number:02d}"] = {
+    far = [
+        {
             "id": f"far{number:02d}",
             "status": "confirmed",
             "summary": f"Far {number}",
-            "start": {"dateTime": begin.isoformat()},
-            "end": {"dateTime": (begin + timedelta(minutes=30)).isoformat()},
+            "start": {"dateTime": (start + timedelta(hours=number)).isoformat()},
+            "end": {
+                "dateTime": (start + timedelta(hours=number, minutes=30)).isoformat()
+            },
         }
-    coordinator.async_apply_remote_delete("nothing")
+        for number in range(50)
+    ]
+    coordinator.async_apply_remote_writes(far)
     await hass.async_block_till_done()
+    window = (start, start + timedelta(days=3))
+    conversions: list[str] = []
+    convert = calendar_module._to_calendar_event
 
-    with patch.object(calendar_module, "_MAX_CONVERTED", 10):
-        events = await entity.async_get_events(hass, start, start + timedelta(days=3))
+    def counting(event: TimelineEvent) -> CalendarEvent:
+        conversions.append(event.uid)
+        return convert(event)
 
-    assert len(events) == 50
-    assert len(entity._converted) == 10
-    assert _content(events) == _content(
-        _uncached(entity, start, start + timedelta(days=3))
-    )
+    with patch.object(calendar_module, "_to_calendar_event", counting):
+        first = await entity.async_get_events(hass, *window)
+        again = await entity.async_get_events(hass, *window)
+        coordinator.async_apply_remote_write({**far[7], "summary": "Renamed"})
+        changed = await entity.async_get_events(hass, *window)
+
+    assert len(first) == 50
+    assert again == first
+    assert conversions == [event["id"] for event in far] + ["far07"]
+    assert [event.summary for event in changed] == [
+        "Renamed" if number == 7 else f"Far {number}" for number in range(50)
+    ]
+    assert _content(changed) == _content(_uncached(entity, *window))
 
 
-async def test_a_stale_warm_up_stops_and_unload_leaves_nothing_running(
-    hass: HomeAssistant,
-    setup_integration: MockConfigEntry,
-    calendar_entity_id: Callable[[str], str],
+async def test_new_timelines_and_an_unload_stop_the_warm_up_in_flight(
+    hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
-    """A newer timeline or an unload stops the conversion in flight."""
-    now = datetime.now(UTC)
-    timeline = CalendarTimeline(
-        [
-            {
-                "id": "soon",
-                "summary": "Soon",
-                "start": {"dateTime": (now + timedelta(hours=1)).isoformat()},
-                "end": {"dateTime": (now + timedelta(hours=2)).isoformat()},
-            }
-        ],
-        default_time_zone="UTC",
-    )
-    assert calendar_module._convert_window(timeline, now, {}, lambda: False) is None
-    fresh = calendar_module._convert_window(timeline, now, {}, lambda: True)
-    assert fresh is not None
-    assert [event.summary for event in fresh.values()] == ["Soon"]
-
-    entity = _entity(hass, calendar_entity_id(ACCOUNT))
-    converted = entity._converted
-    stale = entity._warm_generation
-    entity._warm_generation += 1
-    await entity._async_warm(CalendarTimeline([], default_time_zone="UTC"), stale)
-    assert entity._converted is converted
-
+    """Full syncs in a row, then an unload, without waiting: nothing is left."""
     coordinator = setup_integration.runtime_data.coordinators[ACCOUNT]
-    # Two timelines in a row, then an unload, without waiting in between.
-    coordinator.async_apply_remote_delete("nothing")
-    coordinator.async_apply_remote_delete("nothing")
+    for _ in range(2):
+        # Without a sync token the next sync lists (and indexes) everything.
+        coordinator.snapshot.sync_token = None
+        await coordinator.async_sync()
     assert await hass.config_entries.async_unload(setup_integration.entry_id)
     await hass.async_block_till_done()
 
@@ -438,14 +427,15 @@ async def test_an_invalid_event_is_left_out_of_the_read_and_the_warm_up(
     coordinator = setup_integration.runtime_data.coordinators[ACCOUNT]
     # In the warmed months but over, so the entity's state does not show it.
     begin = datetime.now(UTC).replace(microsecond=0) - timedelta(days=20)
-    coordinator.snapshot.events["backwards"] = {
-        "id": "backwards",
-        "status": "confirmed",
-        "summary": "Backwards",
-        "start": {"dateTime": begin.isoformat()},
-        "end": {"dateTime": (begin - timedelta(hours=1)).isoformat()},
-    }
-    coordinator.async_apply_remote_delete("nothing")
+    coordinator.async_apply_remote_write(
+        {
+            "id": "backwards",
+            "status": "confirmed",
+            "summary": "Backwards",
+            "start": {"dateTime": begin.isoformat()},
+            "end": {"dateTime": (begin - timedelta(hours=1)).isoformat()},
+        }
+    )
     await hass.async_block_till_done()
 
     entity = _entity(hass, calendar_entity_id(ACCOUNT))

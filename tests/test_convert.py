@@ -37,7 +37,7 @@ from custom_components.google_calendar_sync.convert import (
     trim_recurrence,
     validate_rrule,
 )
-from custom_components.google_calendar_sync.google.api import RetryPolicy
+from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT
@@ -570,7 +570,7 @@ async def test_write_errors_are_translated(
     answer = await panel.update("unknown1", event)
     assert "no longer exists" in answer["error"]["message"]
 
-    setup_integration.runtime_data.api._retry = RetryPolicy(
+    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
         max_attempts=1, sleep=_no_sleep
     )
     for message in (
@@ -610,7 +610,7 @@ async def test_writer_reads_what_it_has_not_stored(
             "unknown1_20300101T000000Z", "20300101T000000Z", RANGE_THIS_AND_FUTURE
         )
     # The re-read after a conflict and the read of a cancelled instance may fail.
-    setup_integration.runtime_data.api._retry = RetryPolicy(
+    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
         max_attempts=1, sleep=_no_sleep
     )
     stale = EventWriter(
@@ -641,7 +641,7 @@ async def test_failed_this_and_following_restores_the_series(
 ) -> None:
     """When the new series cannot be created, the trimmed one gets its rule back."""
     instances = await panel.recurring()
-    setup_integration.runtime_data.api._retry = RetryPolicy(
+    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
         max_attempts=1, sleep=_no_sleep
     )
     [original] = calendar_emulator.events(ACCOUNT)

@@ -30,8 +30,8 @@ from custom_components.google_calendar_sync.const import (
     SAFETY_NET_INTERVAL,
 )
 from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
-from custom_components.google_calendar_sync.google.api import (
-    GoogleCalendarApi,
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.errors import (
     GoogleNotFoundError,
     GoogleRateLimitError,
     GoogleTransientError,
@@ -72,7 +72,7 @@ def coordinator(setup_integration: MockConfigEntry) -> CalendarSyncCoordinator:
 def _no_backoff() -> Any:
     """Patch the retry delay to zero so retries do not wait."""
     return patch(
-        "custom_components.google_calendar_sync.google.api.RetryPolicy.delay",
+        "custom_components.google_calendar_sync.google.transport.RetryPolicy.delay",
         return_value=0.0,
     )
 
@@ -452,7 +452,7 @@ async def test_auth_error_from_the_api_starts_reauth(
     hass: HomeAssistant, coordinator: CalendarSyncCoordinator
 ) -> None:
     """A 401 the client cannot fix by refreshing maps to ConfigEntryAuthFailed."""
-    from custom_components.google_calendar_sync.google.api import GoogleAuthError
+    from custom_components.google_calendar_sync.google.errors import GoogleAuthError
 
     with (
         patch.object(
@@ -590,13 +590,13 @@ async def test_deleting_a_series_forgets_its_exceptions(
     assert master["id"] not in coordinator.snapshot.events
 
 
-async def test_many_writes_rebuild_the_timeline_once(
+async def test_many_writes_update_the_timeline_in_place_once(
     hass: HomeAssistant,
     coordinator: CalendarSyncCoordinator,
     get_events: GetEvents,
     now: datetime,
 ) -> None:
-    """A bulk of our own writes and deletions costs one rebuild and one update."""
+    """A bulk of our own writes and deletions: no rebuild, one update."""
     written = [
         {
             "id": f"bulk{index}",
@@ -610,20 +610,20 @@ async def test_many_writes_rebuild_the_timeline_once(
     updates: list[None] = []
     unsub = coordinator.async_add_listener(lambda: updates.append(None))
     builds: list[None] = []
-    build = coordinator._build_timeline
+    build = coordinator_module._build_warm_views
 
-    def counting_build() -> Any:
+    def counting_build(*args: Any) -> Any:
         builds.append(None)
-        return build()
+        return build(*args)
 
-    with patch.object(coordinator, "_build_timeline", counting_build):
+    with patch.object(coordinator_module, "_build_warm_views", counting_build):
         coordinator.async_apply_remote_writes(
             [{**event, "summary": "Renamed"} for event in written[:40]],
             deleted_ids=[event["id"] for event in written[40:]],
         )
     unsub()
 
-    assert (len(builds), len(updates)) == (1, 1)
+    assert (len(builds), len(updates)) == (0, 1)
     events = await get_events(now, now + timedelta(days=3))
     assert [event["summary"] for event in events] == ["Renamed"] * 40
 
@@ -634,7 +634,11 @@ async def test_timeline_is_built_off_the_loop_and_keeps_writes_made_meanwhile(
     get_events: GetEvents,
     now: datetime,
 ) -> None:
-    """A sync builds the timeline in the executor; a write landing then survives."""
+    """A full sync builds the timeline in the executor; a write landing then survives.
+
+    Incremental syncs update the timeline in place; only a full sync (here: no
+    sync token) indexes the whole calendar anew.
+    """
     written = {
         "id": "meanwhile1",
         "etag": '"1"',
@@ -652,6 +656,7 @@ async def test_timeline_is_built_off_the_loop_and_keeps_writes_made_meanwhile(
     async def write() -> None:
         coordinator.async_apply_remote_write(written)
 
+    coordinator.snapshot.sync_token = None
     with patch.object(
         coordinator_module, "_build_warm_views", build_while_a_write_lands
     ):

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 from datetime import timedelta
+import time
 from typing import Any
 
+import aiohttp
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import config_entry_oauth2_flow, entity_registry as er
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+from multidict import CIMultiDict, CIMultiDictProxy
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
 )
+from yarl import URL
 
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
@@ -23,10 +29,19 @@ from custom_components.google_calendar_sync.const import (
     DOMAIN,
     EVENT_CHANGED,
 )
+from custom_components.google_calendar_sync.credentials import ConfigEntryAuth
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.endpoints import GoogleEndpoints
+from custom_components.google_calendar_sync.google.errors import (
+    GoogleAuthError,
+    GoogleCalendarApiError,
+    GoogleTransientError,
+)
+from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .common import loaded_entry, service_account_entry
-from .conftest import CLUB_CALENDAR, SERVICE_ACCOUNT, WEBHOOK_ID
+from .common import FakeSleep, loaded_entry, service_account_entry
+from .conftest import ACCOUNT, CLIENT_ID, CLUB_CALENDAR, SERVICE_ACCOUNT, WEBHOOK_ID
 
 
 def _event(summary: str) -> dict[str, Any]:
@@ -154,12 +169,173 @@ async def test_key_deleted_while_running_starts_reauth(
 ) -> None:
     """A sync after the key and the service account were deleted asks for a key."""
     calendar_emulator.identities.delete_service_account(SERVICE_ACCOUNT)
+    assert await async_setup_component(hass, "homeassistant", {})
     await hass.services.async_call(
-        DOMAIN,
-        "sync_now",
-        {"entity_id": _club_entity(hass)},
-        blocking=False,
+        "homeassistant", "update_entity", {"entity_id": _club_entity(hass)}
     )
     await hass.async_block_till_done()
     [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert flow["context"]["source"] == SOURCE_REAUTH
+
+
+# ConfigEntryAuth: Home Assistant's OAuth2Session refreshes the token
+
+
+@pytest.fixture
+async def oauth_session(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    endpoints: GoogleEndpoints,
+) -> config_entry_oauth2_flow.OAuth2Session:
+    tokens = calendar_emulator.issue_tokens(ACCOUNT, CLIENT_ID)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=ACCOUNT,
+        data={
+            "auth_implementation": DOMAIN,
+            "token": {**tokens, "expires_at": time.time() + 3600},
+        },
+    )
+    entry.add_to_hass(hass)
+    implementation = config_entry_oauth2_flow.LocalOAuth2Implementation(
+        hass, DOMAIN, CLIENT_ID, "secret", endpoints.authorize, endpoints.token
+    )
+    return config_entry_oauth2_flow.OAuth2Session(hass, entry, implementation)
+
+
+@pytest.fixture
+async def entry_client(
+    hass: HomeAssistant,
+    endpoints: GoogleEndpoints,
+    oauth_session: config_entry_oauth2_flow.OAuth2Session,
+    sleeps: FakeSleep,
+) -> GoogleCalendarApi:
+    return await GoogleCalendarApi.async_create(
+        async_get_clientsession(hass),
+        ConfigEntryAuth(oauth_session),
+        endpoints,
+        retry=RetryPolicy(sleep=sleeps, rand=lambda: 1.0),
+        executor=hass.async_add_executor_job,
+    )
+
+
+async def test_config_entry_auth_refreshes_through_home_assistant_on_401(
+    entry_client: GoogleCalendarApi,
+    oauth_session: config_entry_oauth2_flow.OAuth2Session,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    old_token = oauth_session.token["access_token"]
+    calendar_emulator.expire_access_tokens()
+    assert await entry_client.list_calendars()
+    # The new token is stored on the config entry, where Home Assistant keeps it.
+    new_token = oauth_session.config_entry.data["token"]["access_token"]
+    assert new_token != old_token
+    assert calendar_emulator.requests.count("POST", "/token") == 1
+    assert entry_client.request_count == 2
+
+
+async def test_config_entry_auth_refreshes_an_expired_token_before_the_call(
+    hass: HomeAssistant,
+    entry_client: GoogleCalendarApi,
+    oauth_session: config_entry_oauth2_flow.OAuth2Session,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    entry = oauth_session.config_entry
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, "token": {**entry.data["token"], "expires_at": 0}}
+    )
+    calendar_emulator.expire_access_tokens()
+    assert await entry_client.list_calendars()
+    assert entry_client.request_count == 1
+    assert calendar_emulator.requests.count("POST", "/token") == 1
+
+
+async def test_config_entry_auth_revoked_refresh_token_is_an_auth_error(
+    entry_client: GoogleCalendarApi,
+    oauth_session: config_entry_oauth2_flow.OAuth2Session,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    calendar_emulator.revoke_refresh_token(oauth_session.token["refresh_token"])
+    calendar_emulator.expire_access_tokens()
+    with pytest.raises(GoogleAuthError) as raised:
+        await entry_client.list_calendars()
+    assert raised.value.reason == "invalid_grant"
+    assert raised.value.status == 400
+
+
+async def test_config_entry_auth_refresh_outage_is_transient(
+    hass: HomeAssistant,
+    oauth_session: config_entry_oauth2_flow.OAuth2Session,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    auth = ConfigEntryAuth(oauth_session)
+    calendar_emulator.faults.fail_next(503, path_contains="/token")
+    with pytest.raises(GoogleTransientError):
+        await auth.async_get_access_token(force_refresh=True)
+    calendar_emulator.faults.drop_next(path_contains="/token")
+    with pytest.raises(GoogleTransientError):
+        await auth.async_get_access_token(force_refresh=True)
+    assert await auth.async_get_access_token(force_refresh=True)
+
+
+async def test_config_entry_auth_concurrent_refreshes_share_one_token_request(
+    oauth_session: config_entry_oauth2_flow.OAuth2Session,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    auth = ConfigEntryAuth(oauth_session)
+    first, second = await asyncio.gather(
+        auth.async_get_access_token(force_refresh=True),
+        auth.async_get_access_token(force_refresh=True),
+    )
+    assert first == second
+    assert calendar_emulator.requests.count("POST", "/token") == 1
+
+
+class _NoTokenImplementation(config_entry_oauth2_flow.LocalOAuth2Implementation):
+    async def async_refresh_token(self, token: dict[str, Any]) -> dict[str, Any]:
+        return {"expires_in": 3600}
+
+
+class _FailingImplementation(config_entry_oauth2_flow.LocalOAuth2Implementation):
+    def __init__(self, hass: HomeAssistant, error: Exception) -> None:
+        super().__init__(hass, DOMAIN, CLIENT_ID, "secret", "http://a", "http://t")
+        self.error = error
+
+    async def async_refresh_token(self, token: dict[str, Any]) -> dict[str, Any]:
+        raise self.error
+
+
+async def test_config_entry_auth_refresh_without_access_token_is_transient(
+    hass: HomeAssistant,
+    oauth_session: config_entry_oauth2_flow.OAuth2Session,
+) -> None:
+    session = config_entry_oauth2_flow.OAuth2Session(
+        hass,
+        oauth_session.config_entry,
+        _NoTokenImplementation(
+            hass, DOMAIN, CLIENT_ID, "secret", "http://a", "http://t"
+        ),
+    )
+    with pytest.raises(GoogleTransientError):
+        await ConfigEntryAuth(session).async_get_access_token(force_refresh=True)
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(401, GoogleAuthError), (400, GoogleAuthError), (502, GoogleTransientError)],
+)
+async def test_config_entry_auth_maps_raw_client_response_errors(
+    hass: HomeAssistant,
+    oauth_session: config_entry_oauth2_flow.OAuth2Session,
+    status: int,
+    error: type[GoogleCalendarApiError],
+) -> None:
+    request_info = aiohttp.RequestInfo(
+        URL("http://t"), "POST", CIMultiDictProxy(CIMultiDict()), URL("http://t")
+    )
+    raw = aiohttp.ClientResponseError(request_info, (), status=status)
+    session = config_entry_oauth2_flow.OAuth2Session(
+        hass, oauth_session.config_entry, _FailingImplementation(hass, raw)
+    )
+    with pytest.raises(error):
+        await ConfigEntryAuth(session).async_get_access_token(force_refresh=True)

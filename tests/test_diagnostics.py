@@ -15,12 +15,12 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
-from custom_components.google_calendar_sync.config_flow import api_key_unique_id
 from custom_components.google_calendar_sync.const import (
     CONF_AUTH_TYPE,
     CONF_CALENDARS,
     DOMAIN,
 )
+from custom_components.google_calendar_sync.flow_public import api_key_unique_id
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .common import loaded_entry, service_account_entry

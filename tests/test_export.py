@@ -21,11 +21,9 @@ from custom_components.google_calendar_sync.export import (
     export_event_id,
     plan_export,
 )
-from custom_components.google_calendar_sync.google.api import (
-    GoogleCalendarApi,
-    GoogleEndpoints,
-    StaticTokenAuth,
-)
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.endpoints import GoogleEndpoints
+from custom_components.google_calendar_sync.google.transport import StaticTokenAuth
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT, CLIENT_ID

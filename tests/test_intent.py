@@ -24,7 +24,7 @@ from custom_components.google_calendar_sync.const import (
 from custom_components.google_calendar_sync.intent import INTENT_CREATE_EVENT
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .conftest import ACCOUNT
+from .conftest import ACCOUNT, WORK
 
 
 @pytest.fixture(autouse=True)
@@ -127,15 +127,6 @@ async def test_intent_explains_what_it_cannot_do(
     assert calendar_emulator.events(ACCOUNT) == []
 
 
-WORK = "work@group.calendar.google.com"
-
-
-@pytest.fixture
-def work_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
-    """Return a second writable calendar of the account."""
-    return calendar_emulator.add_calendar(ACCOUNT, "Work", calendar_id=WORK)
-
-
 @pytest.mark.usefixtures("work_calendar")
 @pytest.mark.parametrize(
     "entry_options", [{CONF_CALENDARS: [ACCOUNT, WORK], CONF_PUSH_ENABLED: False}]
@@ -161,12 +152,12 @@ async def test_intent_reports_google_errors(
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
     """A Google failure is spoken as an error, not raised as a crash."""
-    from custom_components.google_calendar_sync.google.api import RetryPolicy
+    from custom_components.google_calendar_sync.google.transport import RetryPolicy
 
     async def no_sleep(_delay: float) -> None:
         return None
 
-    setup_integration.runtime_data.api._retry = RetryPolicy(
+    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
         max_attempts=1, sleep=no_sleep
     )
     calendar_emulator.faults.add("drop", times=5)

@@ -18,13 +18,13 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.google_calendar_sync.config_flow import api_key_unique_id
 from custom_components.google_calendar_sync.const import (
     CONF_AUTH_TYPE,
     CONF_CALENDARS,
     CONF_PUSH_ENABLED,
     DOMAIN,
 )
+from custom_components.google_calendar_sync.flow_public import api_key_unique_id
 from custom_components.google_calendar_sync.public import public_issue_id
 from google_calendar_emulator import GoogleCalendarEmulator
 

@@ -41,9 +41,9 @@ from custom_components.google_calendar_sync.const import (
     DOMAIN,
     EVENT_CHANGED,
 )
-from custom_components.google_calendar_sync.google.api import (
-    GoogleCalendarApi,
-    GoogleEndpoints,
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.endpoints import GoogleEndpoints
+from custom_components.google_calendar_sync.google.transport import (
     RetryPolicy,
     StaticTokenAuth,
 )

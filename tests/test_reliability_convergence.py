@@ -57,7 +57,7 @@ from custom_components.google_calendar_sync.coordinator import (
     _keep_our_writes,
     calendar_unique_id,
 )
-from custom_components.google_calendar_sync.google.api import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
 from custom_components.google_calendar_sync.google.sync import (
     CalendarSnapshot,
     ChangeKind,

@@ -34,7 +34,7 @@ from custom_components.google_calendar_sync.calendar import (
     GoogleCalendarSyncCalendarEntity,
 )
 from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
-from custom_components.google_calendar_sync.google.api import GoogleGoneError
+from custom_components.google_calendar_sync.google.errors import GoogleGoneError
 from custom_components.google_calendar_sync.google.sync import (
     CalendarSnapshot,
     async_sync_calendar,

@@ -38,13 +38,13 @@ import yaml
 import custom_components
 from custom_components.google_calendar_sync.const import DOMAIN
 from custom_components.google_calendar_sync.intent import INTENT_CREATE_EVENT
-from custom_components.google_calendar_sync.services import (
+from custom_components.google_calendar_sync.service_events import (
     CREATE_EVENT_SCHEMA,
     DELETE_EVENT_SCHEMA,
-    EXPORT_SCHEMA,
     UPDATE_EVENT_SCHEMA,
-    async_setup_services,
 )
+from custom_components.google_calendar_sync.service_export import EXPORT_SCHEMA
+from custom_components.google_calendar_sync.services import async_setup_services
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / DOMAIN
@@ -859,7 +859,6 @@ def test_readme_action_examples_pass_the_action_schemas() -> None:
         "update_event": UPDATE_EVENT_SCHEMA,
         "delete_event": DELETE_EVENT_SCHEMA,
         "export_appointments": EXPORT_SCHEMA,
-        "sync_now": {},
     }
     checked = set()
     for block in _readme_yaml_blocks():

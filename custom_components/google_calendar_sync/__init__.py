@@ -24,8 +24,8 @@ from .coordinator import (
 )
 from .credentials import async_entry_api, auth_type
 from .export import async_start_auto_export
-from .google.api import GoogleAuthError, GoogleCalendarApiError
 from .google.colors import ColorPalette
+from .google.errors import GoogleAuthError, GoogleCalendarApiError
 from .public import (
     async_delete_public_issues,
     async_public_calendars,

@@ -6,7 +6,7 @@ from homeassistant.components.application_credentials import AuthorizationServer
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.config_entry_oauth2_flow import MY_AUTH_CALLBACK_PATH
 
-from .google.api import endpoints_from_environment
+from .google.endpoints import endpoints_from_environment
 
 
 async def async_get_authorization_server(hass: HomeAssistant) -> AuthorizationServer:

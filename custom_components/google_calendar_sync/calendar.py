@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import date, datetime, timedelta, tzinfo
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 import logging
 from typing import Any, override
 
@@ -27,8 +27,9 @@ from .coordinator import (
     calendar_unique_id,
 )
 from .entity import GoogleCalendarSyncEntity, calendar_name
-from .google.event_views import EventView, event_type
-from .google.timeline import CalendarTimeline, TimelineEvent
+from .google.entries import TimelineEvent
+from .google.event_views import BusyTimeline, EventView, event_type
+from .google.timeline import CalendarTimeline
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -38,24 +39,27 @@ _LOGGER = logging.getLogger(__name__)
 PARALLEL_UPDATES = 1
 
 # Home Assistant validates every CalendarEvent it is given (the rrule is parsed
-# too), about 0.1 ms each: a month of a large calendar would cost more than the
-# query. Converted events are kept by content and converted ahead of reads, for
-# the months around now that CalendarTimeline.warm expands.
-_WARM_BEFORE = timedelta(days=31)
-_WARM_AFTER = timedelta(days=62)
-# Events converted on demand outside the warm window are kept up to this count.
-_MAX_CONVERTED = 20_000
+# too), about 0.05 ms each: a month of a large calendar would cost more than the
+# query. Each timeline entry keeps what _convert made of it (a changed event is
+# a new entry), and the months around now are converted ahead of reads, on the
+# loop a batch at a time (timelines are changed and read on the loop only).
+_WARM_WINDOWS = (
+    (timedelta(days=-31), timedelta(0)),
+    (timedelta(0), timedelta(days=31)),
+    (timedelta(days=31), timedelta(days=62)),
+)
 # Where the entity looks for the next event it can show when Home Assistant
 # refuses the current or next one (widening, so the usual case stays cheap).
 _NEXT_EVENT_HORIZONS = (timedelta(days=1), timedelta(days=31), timedelta(days=366))
 
-# Everything the CalendarEvent is made of. Datetimes equal as instants but in
-# other zones (an event moved across time zones) must not share an entry, so
-# their zone and fold are part of the key.
-type _Moment = tuple[date | datetime, tzinfo | None, int]
-type _Key = tuple[
-    _Moment, _Moment, str, str | None, str | None, str, str | None, str | None
-]
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """An event Home Assistant's CalendarEvent refuses, and why."""
+
+    uid: str
+    source: dict[str, Any]
+    reason: str
 
 
 async def async_setup_entry(
@@ -93,56 +97,12 @@ def _ends_after(event: TimelineEvent, now: datetime) -> bool:
     return end > now
 
 
-def _moment(value: date | datetime) -> _Moment:
-    """Return a start or end with what its equality ignores."""
-    if isinstance(value, datetime):
-        return (value, value.tzinfo, value.fold)
-    return (value, None, 0)
-
-
-def _cache_key(event: TimelineEvent) -> _Key:
-    """Return the full content a converted event is made of."""
-    return (
-        _moment(event.start),
-        _moment(event.end),
-        event.summary,
-        event.description,
-        event.location,
-        event.uid,
-        event.recurrence_id,
-        event.rrule,
-    )
-
-
-def _convert_window(
-    timeline: CalendarTimeline,
-    now: datetime,
-    converted: dict[_Key, CalendarEvent],
-    is_current: Callable[[], bool],
-) -> dict[_Key, CalendarEvent] | None:
-    """Convert the events around now, reusing converted ones; runs in the executor.
-
-    Only reads the loop's dict and fills a new one, so reads on the loop stay
-    correct meanwhile. Returns None once a newer timeline made this one stale.
-    """
-    events = timeline.overlapping(now - _WARM_BEFORE, now + _WARM_AFTER)
-    if (active := timeline.active_or_next(now)) is not None:
-        events.append(active)
-    fresh: dict[_Key, CalendarEvent] = {}
-    for event in events:
-        key = _cache_key(event)
-        if key in fresh:
-            continue
-        if (found := converted.get(key)) is None:
-            if not is_current():
-                return None
-            try:
-                found = _to_calendar_event(event)
-            except HomeAssistantError:
-                # Left to the read, which reports and skips it.
-                continue
-        fresh[key] = found
-    return fresh
+def _convert(event: TimelineEvent) -> CalendarEvent | _Refused:
+    """Convert a timeline event, or say why Home Assistant refuses it."""
+    try:
+        return _to_calendar_event(event)
+    except HomeAssistantError as err:
+        return _Refused(event.uid, event.source, str(err))
 
 
 class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity):
@@ -183,11 +143,10 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         elif view is EventView.DECLINED:
             self._attr_initial_color = DECLINED_COLOR
         self._was_available = True
-        # Converted events by content; replaced whole by each warm-up.
-        self._converted: dict[_Key, CalendarEvent] = {}
         self._warmed: CalendarTimeline | None = None
-        # Bumped per warm-up and at removal: an older warm-up sees it and stops.
-        self._warm_generation = 0
+        self._last_converted: tuple[TimelineEvent, CalendarEvent | _Refused] | None = (
+            None
+        )
         self._warm_task: asyncio.Task[None] | None = None
 
     @override
@@ -199,7 +158,6 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
     @override
     async def async_will_remove_from_hass(self) -> None:
         """Stop a warm-up in flight."""
-        self._warm_generation += 1
         self._warmed = None
         if self._warm_task is not None:
             self._warm_task.cancel()
@@ -217,7 +175,7 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         The current or next event that Home Assistant accepts: when it refuses
         one, the next one it accepts.
         """
-        timeline = self.timeline
+        timeline: CalendarTimeline | BusyTimeline = self.timeline
         if self._view is EventView.CALENDAR and not self.coordinator.free_events_busy:
             timeline = self.coordinator.data.busy
         now = dt_util.now()
@@ -254,58 +212,47 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         """Return the events overlapping a range that Home Assistant accepts."""
         return [
             converted
-            for event in self.timeline.overlapping(start_date, end_date)
-            if (converted := self._calendar_event(event)) is not None
+            for value in self.timeline.converted(start_date, end_date, _convert)
+            if (converted := self._accepted(value)) is not None
         ]
 
     def _calendar_event(self, event: TimelineEvent) -> CalendarEvent | None:
-        """Return the converted event, converting it once per content.
+        """Return the converted event, None when Home Assistant refuses it.
 
-        None when Home Assistant refuses the event (reported once): one such
-        event never costs the others.
+        The state asks for the same current event several times per write: the
+        last one is kept (a timeline keeps its events until they change).
         """
-        key = _cache_key(event)
-        if (found := self._converted.get(key)) is None:
-            try:
-                found = _to_calendar_event(event)
-            except HomeAssistantError as err:
-                self.coordinator.skipped(event.uid, event.source, str(err))
-                return None
-            converted = self._converted
-            if len(converted) >= _MAX_CONVERTED:
-                # Oldest first: dicts keep insertion order.
-                del converted[next(iter(converted))]
-            converted[key] = found
-        return found
+        if self._last_converted is None or self._last_converted[0] is not event:
+            self._last_converted = (event, _convert(event))
+        return self._accepted(self._last_converted[1])
+
+    def _accepted(self, value: CalendarEvent | _Refused) -> CalendarEvent | None:
+        """Return a converted event; report a refused one (once): it costs no other."""
+        if isinstance(value, _Refused):
+            self.coordinator.skipped(value.uid, value.source, value.reason)
+            return None
+        return value
 
     @callback
     def _async_warm_new_timeline(self) -> None:
-        """Start converting the events around now of a newly published timeline."""
+        """Start converting the events around now of a newly built timeline."""
         timeline = self.timeline
         if timeline is self._warmed:
             return
         self._warmed = timeline
-        # An older warm-up in flight sees the new generation and stops by itself.
-        self._warm_generation += 1
+        if self._warm_task is not None:
+            self._warm_task.cancel()
         self._warm_task = self.coordinator.config_entry.async_create_task(
-            self.hass,
-            self._async_warm(timeline, self._warm_generation),
-            f"{self.entity_id} convert events",
+            self.hass, self._async_warm(timeline), f"{self.entity_id} convert events"
         )
 
-    async def _async_warm(self, timeline: CalendarTimeline, generation: int) -> None:
-        """Convert in the executor, then keep the result if still current."""
-
-        def is_current() -> bool:
-            return generation == self._warm_generation
-
-        fresh = await self.hass.async_add_executor_job(
-            _convert_window, timeline, dt_util.now(), self._converted, is_current
-        )
-        if fresh is None or not is_current():
-            return
-        # Drops what the previous timelines needed and this one does not.
-        self._converted = fresh
+    async def _async_warm(self, timeline: CalendarTimeline) -> None:
+        """Convert the months around now a batch at a time, yielding in between."""
+        now = dt_util.now()
+        for before, after in _WARM_WINDOWS:
+            for _ in timeline.convert_ahead(now + before, now + after, _convert):
+                await asyncio.sleep(0)
+            await asyncio.sleep(0)
         self._warm_task = None
 
     @property

@@ -22,7 +22,7 @@ from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_WEBHOOK_ID, DOMAIN
-from .google.api import (
+from .google.errors import (
     GoogleAuthError,
     GoogleCalendarApiError,
     GoogleRateLimitError,
@@ -34,7 +34,7 @@ from .webhook import NotificationReceiver
 if TYPE_CHECKING:
     from homeassistant.components.cloud import CloudConnectionState
 
-    from .google.api import GoogleCalendarApi
+    from .google.client import GoogleCalendarApi
     from .store import StoredData, SyncStore
 
 _LOGGER = logging.getLogger(__name__)

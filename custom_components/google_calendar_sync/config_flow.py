@@ -1,18 +1,18 @@
 """Config flow for Google Calendar Sync: a way in, then the calendars to sync.
 
 The ways in: a user's OAuth grant, a service account's JSON key, or an API key for
-public calendars (read only, no calendar step: the user names the calendars).
+public calendars (read only, no calendar step: the user names the calendars). Their
+forms are in flow_schemas.py, their checks in flow_service_account.py and
+flow_public.py, the options' form and checks in flow_options.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-import hashlib
+from collections.abc import Mapping
 import logging
 from typing import Any, override
 
 from homeassistant.components import webhook
-from homeassistant.components.file_upload import process_uploaded_file
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
@@ -21,215 +21,52 @@ from homeassistant.config_entries import (
     OptionsFlowWithReload,
 )
 from homeassistant.const import CONF_ACCESS_TOKEN, CONF_API_KEY, CONF_TOKEN
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import callback
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.selector import (
-    BooleanSelector,
-    EntitySelector,
-    EntitySelectorConfig,
-    FileSelector,
-    FileSelectorConfig,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
-    SelectOptionDict,
-    SelectSelector,
-    SelectSelectorConfig,
-    SelectSelectorMode,
-    TextSelector,
-    TextSelectorConfig,
-    TextSelectorType,
-)
-import probatio
 
 from .const import (
     CONF_AUTH_TYPE,
     CONF_CALENDARS,
     CONF_EXPORT_SOURCES,
     CONF_EXPORT_TARGET,
-    CONF_FREE_EVENTS_BUSY,
     CONF_PUSH_ENABLED,
     CONF_SERVICE_ACCOUNT_KEY,
-    CONF_SHOW_DECLINED,
     CONF_SUBJECT,
-    CONF_SYNC_WINDOW_DAYS,
     CONF_WEBHOOK_ID,
-    DEFAULT_SYNC_WINDOW_DAYS,
     DOMAIN,
     OAUTH2_SCOPES,
     AuthType,
 )
-from .coordinator import WRITABLE_ROLES, GoogleCalendarSyncConfigEntry
-from .credentials import async_api_key_api, async_service_account_api, auth_type
-from .export_routes import configured_routes, looping_routes, option_routes
-from .google.addresses import calendar_ids_from_text
-from .google.api import (
-    GoogleAuthError,
-    GoogleBadRequestError,
-    GoogleCalendarApi,
-    GoogleCalendarApiError,
-    GoogleForbiddenError,
-    GoogleNotFoundError,
-    StaticTokenAuth,
-    endpoints_from_environment,
+from .coordinator import GoogleCalendarSyncConfigEntry
+from .credentials import auth_type
+from .flow_options import DEFAULT_OPTIONS, options_errors, options_schema
+from .flow_public import (
+    api_key_unique_id,
+    async_read_public_calendars,
+    public_calendar_ids,
 )
-from .google.auth import InvalidServiceAccountKeyError, ServiceAccountKey
+from .flow_schemas import (
+    CONF_CALENDAR_IDS,
+    api_key_schema,
+    calendars_schema,
+    default_selection,
+    key_schema,
+    service_account_schema,
+)
+from .flow_service_account import (
+    async_check_service_account,
+    async_key_from_input,
+    key_given,
+)
+from .google.auth import ServiceAccountKey
+from .google.client import GoogleCalendarApi
+from .google.endpoints import endpoints_from_environment
+from .google.errors import GoogleAuthError, GoogleCalendarApiError
 from .google.model import display_name
+from .google.transport import StaticTokenAuth
 
 _LOGGER = logging.getLogger(__name__)
-
-DEFAULT_OPTIONS: dict[str, Any] = {
-    CONF_SYNC_WINDOW_DAYS: DEFAULT_SYNC_WINDOW_DAYS,
-    CONF_PUSH_ENABLED: True,
-    CONF_SHOW_DECLINED: False,
-    CONF_FREE_EVENTS_BUSY: [],
-}
-
-
-# Service account form: the JSON key (uploaded or pasted), a user to act for, calendars.
-CONF_KEY_FILE = "key_file"
-CONF_KEY_JSON = "key_json"
-CONF_CALENDAR_IDS = "calendar_ids"
-
-
-def _calendar_options(
-    calendars: Iterable[Mapping[str, Any]],
-) -> list[SelectOptionDict]:
-    """Return select options naming calendars the way the user knows them."""
-    return [
-        SelectOptionDict(value=calendar["id"], label=display_name(calendar))
-        for calendar in calendars
-    ]
-
-
-def _calendars_schema(
-    calendars: list[dict[str, Any]], default: list[str]
-) -> probatio.Schema:
-    """Return a form to pick calendars from the account's calendar list."""
-    return probatio.Schema(
-        {
-            probatio.Required(CONF_CALENDARS, default=default): probatio.All(
-                SelectSelector(
-                    SelectSelectorConfig(
-                        options=_calendar_options(calendars),
-                        multiple=True,
-                        mode=SelectSelectorMode.LIST,
-                    )
-                ),
-                msg="invalid_calendars",
-            )
-        }
-    )
-
-
-def _whole_number(*, maximum: int, unit: str, error: str) -> probatio.All[int]:
-    """Return a selector for a whole number from 1 to maximum.
-
-    A bad value is refused with the error's key, which the frontend shows
-    translated (options.error), instead of voluptuous's text.
-    """
-    return probatio.All(
-        NumberSelector(
-            NumberSelectorConfig(
-                min=1,
-                max=maximum,
-                step=1,
-                mode=NumberSelectorMode.BOX,
-                unit_of_measurement=unit,
-            )
-        ),
-        probatio.Coerce(int),
-        msg=error,
-    )
-
-
-def _default_selection(
-    calendars: list[dict[str, Any]], given: Iterable[str] = ()
-) -> list[str]:
-    """Return the writable calendars, the primary one and those the user named."""
-    named = set(given)
-    return [
-        calendar["id"]
-        for calendar in calendars
-        if calendar.get("primary")
-        or calendar.get("accessRole") in WRITABLE_ROLES
-        or calendar["id"] in named
-    ]
-
-
-def _key_schema() -> dict[probatio.Marker, Any]:
-    """Return the fields that take a service account's JSON key."""
-    return {
-        probatio.Optional(CONF_KEY_FILE): FileSelector(
-            FileSelectorConfig(accept=".json,application/json")
-        ),
-        probatio.Optional(CONF_KEY_JSON): TextSelector(
-            TextSelectorConfig(multiline=True)
-        ),
-    }
-
-
-def _service_account_schema(subject: str | None, calendar_ids: list[str]) -> Any:
-    """Return the service account form, filled with what is known."""
-    return probatio.Schema(
-        {
-            **_key_schema(),
-            probatio.Optional(
-                CONF_SUBJECT, description={"suggested_value": subject}
-            ): TextSelector(TextSelectorConfig(type=TextSelectorType.EMAIL)),
-            probatio.Optional(
-                CONF_CALENDAR_IDS, description={"suggested_value": calendar_ids}
-            ): TextSelector(TextSelectorConfig(multiple=True)),
-        }
-    )
-
-
-def _api_key_schema(calendars: list[str]) -> Any:
-    """Return the public calendar form, filled with what is known."""
-    return probatio.Schema(
-        {
-            probatio.Optional(CONF_API_KEY): TextSelector(
-                TextSelectorConfig(type=TextSelectorType.PASSWORD)
-            ),
-            probatio.Required(
-                CONF_CALENDARS, description={"suggested_value": calendars}
-            ): TextSelector(TextSelectorConfig(multiple=True)),
-        }
-    )
-
-
-def api_key_unique_id(api_key: str) -> str:
-    """Return the unique id of an API key entry (a digest: the key is a secret)."""
-    return "api_key_" + hashlib.sha256(api_key.encode()).hexdigest()[:16]
-
-
-def _read_uploaded_file(hass: HomeAssistant, file_id: str) -> str:
-    """Return the text of an uploaded file (blocking: run in the executor)."""
-    with process_uploaded_file(hass, file_id) as path:
-        return path.read_text(encoding="utf-8")
-
-
-def _export_errors(
-    hass: HomeAssistant,
-    entry: GoogleCalendarSyncConfigEntry,
-    user_input: dict[str, Any],
-) -> dict[str, str]:
-    """Refuse an export without a synced target, or one that loops."""
-    sources = user_input.get(CONF_EXPORT_SOURCES)
-    target = user_input.get(CONF_EXPORT_TARGET)
-    if not sources:
-        return {}
-    if not target:
-        return {CONF_EXPORT_TARGET: "export_target_missing"}
-    if target not in user_input.get(CONF_CALENDARS, []):
-        return {CONF_EXPORT_TARGET: "export_target_not_synced"}
-    routes = option_routes(hass, user_input)
-    if any(source == target for source, target in routes):
-        return {CONF_EXPORT_SOURCES: "export_into_itself"}
-    if looping_routes(configured_routes(hass, except_entry_id=entry.entry_id), routes):
-        return {CONF_EXPORT_SOURCES: "export_loop"}
-    return {}
 
 
 class OAuth2FlowHandler(
@@ -376,59 +213,6 @@ class OAuth2FlowHandler(
         self._calendars = calendars
         return await self.async_step_calendars()
 
-    async def _async_key_from_input(
-        self, user_input: Mapping[str, Any], errors: dict[str, str]
-    ) -> ServiceAccountKey | None:
-        """Return the uploaded or pasted JSON key; record why not in errors."""
-        if file_id := user_input.get(CONF_KEY_FILE):
-            text = await self.hass.async_add_executor_job(
-                _read_uploaded_file, self.hass, file_id
-            )
-        elif not (text := user_input.get(CONF_KEY_JSON, "")).strip():
-            errors["base"] = "key_required"
-            return None
-        try:
-            return ServiceAccountKey.from_json(text)
-        except InvalidServiceAccountKeyError as err:
-            _LOGGER.debug("Not a service account key: %s", err)
-            errors["base"] = "invalid_key"
-            return None
-
-    async def _async_check_service_account(
-        self,
-        key: ServiceAccountKey,
-        subject: str | None,
-        calendar_ids: list[str],
-        errors: dict[str, str],
-        placeholders: dict[str, str],
-    ) -> list[dict[str, Any]] | None:
-        """Sign in as the service account, add the named calendars, list them all."""
-        api = await async_service_account_api(self.hass, key, subject)
-        try:
-            for calendar_id in calendar_ids:
-                try:
-                    await api.add_to_calendar_list(calendar_id)
-                except (GoogleNotFoundError, GoogleForbiddenError) as err:
-                    _LOGGER.debug("Calendar %s is not shared: %s", calendar_id, err)
-                    placeholders["calendar"] = calendar_id
-                    errors[CONF_CALENDAR_IDS] = "calendar_not_shared"
-                    return None
-            calendars = await api.list_calendars()
-        except GoogleAuthError as err:
-            _LOGGER.debug("Google refused the service account: %s", err)
-            placeholders["error"] = err.message
-            errors["base"] = (
-                "delegation_refused"
-                if err.reason == "unauthorized_client"
-                else "key_refused"
-            )
-            return None
-        except GoogleCalendarApiError as err:
-            _LOGGER.debug("Reaching Google as the service account failed: %s", err)
-            errors["base"] = "cannot_connect"
-            return None
-        return calendars
-
     async def async_step_service_account(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -450,17 +234,20 @@ class OAuth2FlowHandler(
                 if calendar_id.strip()
             ]
             key: ServiceAccountKey | None
-            if reconfiguring and not (
-                user_input.get(CONF_KEY_FILE) or user_input.get(CONF_KEY_JSON)
-            ):
+            if reconfiguring and not key_given(user_input):
                 # Reconfiguring keeps the key unless a new one is given.
                 key = ServiceAccountKey.from_info(entry.data[CONF_SERVICE_ACCOUNT_KEY])
             else:
-                key = await self._async_key_from_input(user_input, errors)
+                key = await async_key_from_input(self.hass, user_input, errors)
             if key is not None:
                 placeholders["email"] = key.client_email
-                calendars = await self._async_check_service_account(
-                    key, subject, calendar_ids, errors, placeholders
+                calendars = await async_check_service_account(
+                    self.hass,
+                    key,
+                    subject,
+                    calendar_ids,
+                    errors=errors,
+                    placeholders=placeholders,
                 )
                 if calendars == []:
                     errors["base"] = "no_shared_calendars"
@@ -485,44 +272,10 @@ class OAuth2FlowHandler(
                     return await self.async_step_calendars()
         return self.async_show_form(
             step_id="service_account",
-            data_schema=_service_account_schema(subject, calendar_ids),
+            data_schema=service_account_schema(subject, calendar_ids),
             description_placeholders=placeholders,
             errors=errors,
         )
-
-    async def _async_read_public_calendars(
-        self,
-        api_key: str,
-        calendar_ids: list[str],
-        errors: dict[str, str],
-        placeholders: dict[str, str],
-    ) -> list[dict[str, Any]] | None:
-        """Read each calendar with the key; record why not in errors."""
-        api = await async_api_key_api(self.hass, api_key)
-        calendars: list[dict[str, Any]] = []
-        for calendar_id in calendar_ids:
-            try:
-                calendars.append(await api.get_calendar_resource(calendar_id))
-            except GoogleBadRequestError as err:
-                _LOGGER.debug("Google refused the API key: %s", err)
-                errors[CONF_API_KEY] = "invalid_api_key"
-                return None
-            except GoogleForbiddenError as err:
-                _LOGGER.debug("Google refused the API key: %s", err)
-                placeholders["error"] = err.message
-                errors[CONF_API_KEY] = "api_key_restricted"
-                return None
-            except GoogleNotFoundError:
-                placeholders["calendar"] = calendar_id
-                errors[CONF_CALENDARS] = "calendar_not_public"
-                return None
-            except GoogleCalendarApiError as err:
-                _LOGGER.debug(
-                    "Reading %s with the API key failed: %s", calendar_id, err
-                )
-                errors["base"] = "cannot_connect"
-                return None
-        return calendars
 
     async def async_step_api_key(
         self, user_input: dict[str, Any] | None = None
@@ -536,13 +289,7 @@ class OAuth2FlowHandler(
             entry = self._get_reconfigure_entry()
             calendar_ids = list(entry.options.get(CONF_CALENDARS, []))
         if user_input is not None:
-            calendar_ids = list(
-                dict.fromkeys(
-                    calendar_id
-                    for text in user_input.get(CONF_CALENDARS, [])
-                    for calendar_id in calendar_ids_from_text(text)
-                )
-            )
+            calendar_ids = public_calendar_ids(user_input.get(CONF_CALENDARS, []))
             api_key = (user_input.get(CONF_API_KEY) or "").strip()
             if reconfiguring and not api_key:
                 # Reconfiguring keeps the key unless a new one is given.
@@ -552,8 +299,12 @@ class OAuth2FlowHandler(
             elif not calendar_ids:
                 errors[CONF_CALENDARS] = "no_calendars_selected"
             elif (
-                calendars := await self._async_read_public_calendars(
-                    api_key, calendar_ids, errors, placeholders
+                calendars := await async_read_public_calendars(
+                    self.hass,
+                    api_key,
+                    calendar_ids,
+                    errors=errors,
+                    placeholders=placeholders,
                 )
             ) is not None:
                 unique_id = api_key_unique_id(api_key)
@@ -575,7 +326,7 @@ class OAuth2FlowHandler(
                 )
         return self.async_show_form(
             step_id="api_key",
-            data_schema=_api_key_schema(calendar_ids),
+            data_schema=api_key_schema(calendar_ids),
             description_placeholders=placeholders,
             errors=errors,
         )
@@ -588,7 +339,7 @@ class OAuth2FlowHandler(
         errors: dict[str, str] = {}
         placeholders = {"account": str(entry.unique_id)}
         if user_input is not None and (
-            key := await self._async_key_from_input(user_input, errors)
+            key := await async_key_from_input(self.hass, user_input, errors)
         ):
             old = ServiceAccountKey.from_info(entry.data[CONF_SERVICE_ACCOUNT_KEY])
             if key.client_email != old.client_email:
@@ -599,8 +350,13 @@ class OAuth2FlowHandler(
             subject = entry.data.get(CONF_SUBJECT)
             placeholders["email"] = key.client_email
             if (
-                await self._async_check_service_account(
-                    key, subject, [], errors, placeholders
+                await async_check_service_account(
+                    self.hass,
+                    key,
+                    subject,
+                    [],
+                    errors=errors,
+                    placeholders=placeholders,
                 )
                 is not None
             ):
@@ -609,7 +365,7 @@ class OAuth2FlowHandler(
                 )
         return self.async_show_form(
             step_id="reauth_service_account",
-            data_schema=probatio.Schema(_key_schema()),
+            data_schema=key_schema(),
             description_placeholders=placeholders,
             errors=errors,
         )
@@ -650,10 +406,10 @@ class OAuth2FlowHandler(
                 )
             )
         else:
-            default = _default_selection(self._calendars, self._given_calendars)
+            default = default_selection(self._calendars, self._given_calendars)
         return self.async_show_form(
             step_id="calendars",
-            data_schema=_calendars_schema(self._calendars, default),
+            data_schema=calendars_schema(self._calendars, default),
             description_placeholders={"account": str(self._account)},
             errors=errors,
         )
@@ -667,12 +423,9 @@ class GoogleCalendarSyncOptionsFlow(OptionsFlowWithReload):
     ) -> ConfigFlowResult:
         """Show and store the options."""
         entry: GoogleCalendarSyncConfigEntry = self.config_entry
-        options = {**DEFAULT_OPTIONS, **entry.options}
         errors: dict[str, str] = {}
         if user_input is not None:
-            if not user_input.get(CONF_CALENDARS):
-                errors["base"] = "no_calendars_selected"
-            errors.update(_export_errors(self.hass, entry, user_input))
+            errors = options_errors(self.hass, entry.entry_id, user_input)
             if not errors:
                 # Keep options owned by other steps; a cleared export field is gone.
                 data = {**entry.options, **user_input}
@@ -680,7 +433,7 @@ class GoogleCalendarSyncOptionsFlow(OptionsFlowWithReload):
                     if key not in user_input:
                         data.pop(key, None)
                 return self.async_create_entry(data=data)
-        selected: list[str] = list(options.get(CONF_CALENDARS, []))
+        options = {**DEFAULT_OPTIONS, **entry.options}
         calendars: list[dict[str, Any]] = []
         if entry.state is ConfigEntryState.LOADED:
             calendars = [
@@ -692,58 +445,11 @@ class GoogleCalendarSyncOptionsFlow(OptionsFlowWithReload):
             except GoogleCalendarApiError as err:
                 _LOGGER.debug("Listing calendars failed, offering synced ones: %s", err)
         known = {calendar["id"] for calendar in calendars}
-        calendars.extend({"id": cid} for cid in selected if cid not in known)
-        schema = _calendars_schema(calendars, selected).extend(
-            {
-                probatio.Required(
-                    CONF_SYNC_WINDOW_DAYS, default=options[CONF_SYNC_WINDOW_DAYS]
-                ): _whole_number(
-                    maximum=3650, unit="d", error="invalid_sync_window_days"
-                ),
-                probatio.Required(
-                    CONF_PUSH_ENABLED, default=options[CONF_PUSH_ENABLED]
-                ): BooleanSelector(),
-                probatio.Required(
-                    CONF_SHOW_DECLINED, default=options[CONF_SHOW_DECLINED]
-                ): BooleanSelector(),
-                probatio.Required(
-                    CONF_FREE_EVENTS_BUSY, default=options[CONF_FREE_EVENTS_BUSY]
-                ): probatio.All(
-                    SelectSelector(
-                        SelectSelectorConfig(
-                            options=_calendar_options(calendars),
-                            multiple=True,
-                            mode=SelectSelectorMode.DROPDOWN,
-                        )
-                    ),
-                    msg="invalid_free_events_busy",
-                ),
-                # Automatic export of Home Assistant calendars into a Google one.
-                probatio.Optional(
-                    CONF_EXPORT_SOURCES,
-                    description={"suggested_value": options.get(CONF_EXPORT_SOURCES)},
-                ): probatio.All(
-                    EntitySelector(
-                        EntitySelectorConfig(domain="calendar", multiple=True)
-                    ),
-                    msg="invalid_export_sources",
-                ),
-                probatio.Optional(
-                    CONF_EXPORT_TARGET,
-                    description={"suggested_value": options.get(CONF_EXPORT_TARGET)},
-                ): probatio.All(
-                    SelectSelector(
-                        SelectSelectorConfig(
-                            options=_calendar_options(
-                                calendar
-                                for calendar in calendars
-                                if calendar.get("accessRole") in WRITABLE_ROLES
-                            ),
-                            mode=SelectSelectorMode.DROPDOWN,
-                        )
-                    ),
-                    msg="invalid_export_target",
-                ),
-            }
+        calendars.extend(
+            {"id": cid} for cid in options.get(CONF_CALENDARS, []) if cid not in known
         )
-        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=options_schema(calendars, options),
+            errors=errors,
+        )

@@ -17,18 +17,18 @@ from homeassistant.components.calendar.const import EVENT_END, EVENT_START
 from homeassistant.exceptions import HomeAssistantError
 
 from .const import DOMAIN
-from .google.api import (
+from .google.errors import (
     GoogleCalendarApiError,
     GoogleNotFoundError,
     GooglePreconditionFailedError,
 )
 from .google.meet import meet_link, written_description
 from .google.model import format_time, parse_suffix, parse_time, split_instance_id
-from .google.timeline import check_recurrence
+from .google.recurrence import check_recurrence
 
 if TYPE_CHECKING:
     from .coordinator import CalendarSyncCoordinator
-    from .google.api import GoogleCalendarApi
+    from .google.client import GoogleCalendarApi
 
 _LOGGER = logging.getLogger(__name__)
 

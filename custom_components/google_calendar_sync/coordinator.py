@@ -29,18 +29,20 @@ from .const import (
     POLL_INTERVAL,
     SAFETY_NET_INTERVAL,
 )
-from .google.api import (
+from .google.client import GoogleCalendarApi
+from .google.colors import ColorPalette
+from .google.entries import OnSkip
+from .google.errors import (
     GoogleAuthError,
-    GoogleCalendarApi,
     GoogleCalendarApiError,
     GoogleClientClosedError,
     GoogleNotFoundError,
     GoogleRateLimitError,
 )
-from .google.colors import ColorPalette
 from .google.event_views import CalendarViews, EventView, event_type, response_status
 from .google.meet import meet_link
 from .google.model import display_name
+from .google.recurrence import Series
 from .google.sync import (
     CalendarSnapshot,
     ChangeKind,
@@ -50,7 +52,7 @@ from .google.sync import (
     async_sync_calendar,
     is_cancelled,
 )
-from .google.timeline import OnSkip, SkippedEvents
+from .google.timeline import SkippedEvents
 from .store import StoredData, SyncStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -114,10 +116,16 @@ def event_fields(event: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _build_warm_views(
-    events: list[dict[str, Any]], time_zone: str, now: datetime, on_skip: OnSkip
+    events: list[dict[str, Any]],
+    time_zone: str,
+    now: datetime,
+    on_skip: OnSkip,
+    reuse: Mapping[str, Series] | None,
 ) -> CalendarViews:
     """Index events and expand the months around now; runs in the executor."""
-    views = CalendarViews.build(events, default_time_zone=time_zone, on_skip=on_skip)
+    views = CalendarViews.build(
+        events, default_time_zone=time_zone, on_skip=on_skip, reuse=reuse
+    )
     views.warm(now)
     return views
 
@@ -255,8 +263,12 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         # Our writes landing while a listing is on its way (id -> event, None when
         # deleted): that listing may predate them and must not undo them.
         self._written_during_sync: dict[str, dict[str, Any] | None] | None = None
-        # Counts timelines published after our own writes (see _async_build_timeline).
-        self._local_changes = 0
+        # The views need a full build: none yet, or a full sync replaced the
+        # snapshot. Otherwise changes update them in place (_async_apply).
+        self._rebuild = True
+        # Full builds in flight, each with the ids changed since it copied the
+        # snapshot: applied to it before it is published.
+        self._builds: list[set[str]] = []
         # Our writes on their way to Google (see async_own_writes).
         self._writes_in_flight = 0
         self._writes_settled = asyncio.Event()
@@ -331,7 +343,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
     async def _async_update_data(self) -> CalendarViews:
         """Sync the calendar and return its timeline."""
         await self._async_coalesced_sync()
-        return await self._async_build_timeline()
+        return await self._async_views()
 
     async def async_sync(self) -> ChangeSet:
         """Sync now, coalesced with syncs in flight, and publish the result."""
@@ -344,7 +356,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         except UpdateFailed as err:
             self.async_set_update_error(err)
             raise
-        self.async_set_updated_data(await self._async_build_timeline())
+        self.async_set_updated_data(await self._async_views())
         return changes
 
     async def async_request_sync(self) -> None:
@@ -460,6 +472,10 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
                 result.snapshot, changes, written, full_sync=result.full_sync
             )
         self._stored.calendars[self.calendar_id] = result.snapshot
+        if result.touched is None:
+            self._rebuild = True
+        else:
+            self._async_apply(result.touched | (written or {}).keys())
         self._schedule_save()
         _LOGGER.debug(
             "Synced %s (%s, %d requests): %s",
@@ -483,34 +499,45 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         """Return the zone of all-day events and floating times."""
         return str(self.calendar.get("timeZone") or self.hass.config.time_zone)
 
-    def _build_timeline(self) -> CalendarViews:
-        """Index the stored events for reads without I/O, on the loop."""
-        return CalendarViews.build(
-            self.snapshot.events.values(),
-            default_time_zone=self._time_zone,
-            on_skip=self.skipped,
-        )
-
-    async def _async_build_timeline(self) -> CalendarViews:
-        """Build and warm the timeline in the executor, keeping the loop free.
+    async def _async_views(self) -> CalendarViews:
+        """Return the views, built in the executor when they need a full build.
 
         Indexing 20,000 events and expanding their series takes a few hundred
         milliseconds; warmed, the first query after a restart reads caches.
+        Changes landing meanwhile are applied to the new views before they are
+        published.
         """
-        local_changes = self._local_changes
-        # A copy: our own writes may change the snapshot while the executor reads.
-        events = list(self.snapshot.events.values())
-        timeline = await self.hass.async_add_executor_job(
-            _build_warm_views,
-            events,
-            self._time_zone,
-            dt_util.utcnow(),
-            self.skipped,
-        )
-        if local_changes != self._local_changes:
-            # A write was published meanwhile from the newer snapshot: keep it.
+        if not self._rebuild and self.data is not None:
             return self.data
-        return timeline
+        self._rebuild = False
+        changed: set[str] = set()
+        self._builds.append(changed)
+        try:
+            views = await self.hass.async_add_executor_job(
+                _build_warm_views,
+                # Copies: the loop changes the snapshot and the views meanwhile.
+                list(self.snapshot.events.values()),
+                self._time_zone,
+                dt_util.utcnow(),
+                self.skipped,
+                self.data.series if self.data is not None else None,
+            )
+        except BaseException:
+            self._rebuild = True
+            raise
+        finally:
+            self._builds.remove(changed)
+        views.apply(self.snapshot.events, changed)
+        return views
+
+    @callback
+    def _async_apply(self, ids: Iterable[str]) -> None:
+        """Update the views in place for events changed in the snapshot."""
+        ids = set(ids)
+        for changed in self._builds:
+            changed.update(ids)
+        if self.data is not None:
+            self.data.apply(self.snapshot.events, ids)
 
     @callback
     def _schedule_save(self) -> None:
@@ -590,13 +617,15 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
     def async_apply_remote_writes(
         self, events: Iterable[dict[str, Any]], deleted_ids: Iterable[str] = ()
     ) -> None:
-        """Store many answers to our own writes, then deletions, in one rebuild.
+        """Store many answers to our own writes, then deletions, in one update.
 
-        Rebuilding the timeline per event makes a large export quadratic.
+        The views are updated in place for the changed events only.
         """
         stored = self.snapshot.events
         written = self._written_during_sync
+        touched: set[str] = set()
         for event in events:
+            touched.add(event["id"])
             if event.get("status") == "cancelled" and not event.get("recurringEventId"):
                 stored.pop(event["id"], None)
                 if written is not None:
@@ -606,6 +635,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
                 if written is not None:
                     written[event["id"]] = event
         if deleted := set(deleted_ids):
+            touched.update(deleted)
             if written is not None:
                 written.update(dict.fromkeys(deleted))
             # One pass finds the exceptions of every deleted series.
@@ -615,13 +645,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
                 if event_id in deleted or event.get("recurringEventId") in deleted
             ]:
                 del stored[event_id]
-        self._async_publish_local_change()
-
-    @callback
-    def _async_publish_local_change(self) -> None:
-        """Save and publish a change made without a sync."""
         self._schedule_save()
+        self._async_apply(touched)
         # Keep the poll schedule: a local write is not a sync.
-        self._local_changes += 1
-        self.data = self._build_timeline()
         self.async_update_listeners()

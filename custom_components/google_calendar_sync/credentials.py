@@ -30,14 +30,11 @@ from .const import (
     OAUTH2_SCOPES,
     AuthType,
 )
-from .google.api import (
-    REQUEST_TIMEOUT_SECONDS,
-    GoogleAuthError,
-    GoogleCalendarApi,
-    GoogleTransientError,
-    endpoints_from_environment,
-)
 from .google.auth import ServiceAccountAuth, ServiceAccountKey
+from .google.client import GoogleCalendarApi
+from .google.endpoints import endpoints_from_environment
+from .google.errors import GoogleAuthError, GoogleTransientError
+from .google.transport import REQUEST_TIMEOUT_SECONDS
 
 
 def auth_type(data: Mapping[str, Any]) -> AuthType:

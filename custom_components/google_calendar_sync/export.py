@@ -33,10 +33,9 @@ from homeassistant.util import dt as dt_util
 
 from .calendar import GoogleCalendarSyncCalendarEntity
 from .const import CONF_EXPORT_SOURCES, CONF_EXPORT_TARGET
-from .google.api import (
-    BatchOperation,
-    BatchOutcome,
-    GoogleCalendarApi,
+from .google.batch import BatchOperation, BatchOutcome
+from .google.client import GoogleCalendarApi
+from .google.errors import (
     GoogleCalendarApiError,
     GoogleClientClosedError,
     GoogleConflictError,

@@ -9,7 +9,7 @@ ServiceValidationError a user understands instead of voluptuous's text.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any, override
 
 from homeassistant.exceptions import ServiceValidationError
@@ -29,6 +29,30 @@ MAX_REMINDER_MINUTES = 40320
 MAX_ATTENDEES = 500
 
 type Validator = Callable[[Any], Any]
+
+# The fields of the actions.
+ATTR_SUMMARY = "summary"
+ATTR_DESCRIPTION = "description"
+ATTR_LOCATION = "location"
+ATTR_START_DATE_TIME = "start_date_time"
+ATTR_END_DATE_TIME = "end_date_time"
+ATTR_START_DATE = "start_date"
+ATTR_END_DATE = "end_date"
+ATTR_DURATION = "duration"
+ATTR_TIME_ZONE = "time_zone"
+ATTR_ATTENDEES = "attendees"
+ATTR_RRULE = "rrule"
+ATTR_REMINDERS = "reminders"
+ATTR_TRANSPARENCY = "transparency"
+ATTR_ADD_MEET_LINK = "add_meet_link"
+ATTR_SOURCE_ENTITY_ID = "source_entity_id"
+ATTR_APPOINTMENTS = "appointments"
+ATTR_REMOVE_MISSING = "remove_missing"
+ATTR_UID = "uid"
+ATTR_START = "start"
+ATTR_END = "end"
+ATTR_EVENT_ID = "event_id"
+ATTR_SCOPE = "scope"
 
 
 class FieldInvalid(probatio.Invalid):
@@ -176,6 +200,21 @@ async def async_time_zone(name: str) -> tzinfo:
     if (zone := await dt_util.async_get_time_zone(name)) is None:
         raise service_error("unknown_time_zone", time_zone=name)
     return zone
+
+
+def localize(value: datetime, zone: tzinfo) -> datetime:
+    """Give a naive datetime the requested zone."""
+    if value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=zone)
+
+
+def check_order(start: date | datetime, end: date | datetime) -> None:
+    """Refuse an end that is not after the start."""
+    if type(start) is not type(end):
+        raise service_error("mixed_start_end")
+    if end <= start:
+        raise service_error("end_before_start", start=str(start), end=str(end))
 
 
 def _exclusive_groups(fields: Mapping[Any, Any]) -> dict[str, list[str]]:

@@ -16,9 +16,9 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import CONF_CALENDARS, DOMAIN
 from .coordinator import CalendarSyncCoordinator, GoogleCalendarSyncConfigEntry
-from .google.api import (
+from .google.client import GoogleCalendarApi
+from .google.errors import (
     GoogleBadRequestError,
-    GoogleCalendarApi,
     GoogleCalendarApiError,
     GoogleForbiddenError,
     GoogleNotFoundError,

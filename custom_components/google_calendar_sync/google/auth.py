@@ -18,7 +18,8 @@ from typing import Any
 import aiohttp
 from google.auth import crypt, jwt
 
-from .api import REQUEST_TIMEOUT, GoogleAuthError, GoogleTransientError
+from .errors import GoogleAuthError, GoogleTransientError
+from .transport import REQUEST_TIMEOUT
 
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 ASSERTION_LIFETIME = 3600  # seconds: Google's maximum

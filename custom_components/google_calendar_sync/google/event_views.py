@@ -14,7 +14,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from .timeline import CalendarTimeline, OnSkip
+from .entries import OnSkip, TimelineEvent
+from .recurrence import Series
+from .timeline import CalendarTimeline
 
 
 class EventType(StrEnum):
@@ -138,11 +140,40 @@ def _stand_in(exception: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
-class CalendarViews:
-    """The timelines of one synced calendar's views, and of its busy events."""
+class BusyTimeline:
+    """The calendar view without the events marked free: what makes it busy.
 
-    timelines: Mapping[EventView, CalendarTimeline]
-    busy: CalendarTimeline
+    A filter over the calendar view's timeline rather than a timeline of its
+    own: nothing to build or keep in step. Google marks a whole series free or
+    busy, and an exception for itself; an exception replaces its instance in
+    the calendar view whatever it is marked.
+    """
+
+    timeline: CalendarTimeline
+
+    def overlapping(self, start: datetime, end: datetime) -> list[TimelineEvent]:
+        """Return the busy events overlapping [start, end), sorted by start."""
+        return self.timeline.overlapping(start, end, hide=is_free)
+
+    def active_or_next(self, now: datetime) -> TimelineEvent | None:
+        """Return the busy event in progress at now, or else the next one."""
+        return self.timeline.active_or_next(now, hide=is_free)
+
+
+class CalendarViews:
+    """The timelines of one synced calendar's views, and what makes it busy.
+
+    Built from a whole snapshot (build: after a full sync, in the executor) and
+    then kept in step with it change by change (apply, on the loop).
+    """
+
+    def __init__(self) -> None:
+        """Start with no views; build fills them from a snapshot."""
+        self.timelines: dict[EventView, CalendarTimeline] = {}
+        # Where each exception goes depends on its series: master id -> the ids
+        # of its exceptions in the snapshot, and exception id -> master id.
+        self._exceptions: dict[str, set[str]] = {}
+        self._master_of: dict[str, str] = {}
 
     @classmethod
     def build(
@@ -151,31 +182,78 @@ class CalendarViews:
         *,
         default_time_zone: str,
         on_skip: OnSkip | None = None,
+        reuse: Mapping[str, Series] | None = None,
     ) -> CalendarViews:
-        """Index a snapshot's events by view; skipped events go to on_skip."""
+        """Index a snapshot's events by view; skipped events go to on_skip.
+
+        Series of reuse (see series) keep their expansions where they fit.
+        """
+        views = cls()
+        events = list(events)
+        for event in events:
+            if isinstance(event_id := event.get("id"), str):
+                views._note_series(event_id, event)
         parts = partition(events, event_view)
-        timelines = {
+        views.timelines = {
             view: CalendarTimeline(
                 parts.get(view, ()),
                 default_time_zone=default_time_zone,
                 on_skip=on_skip,
+                reuse=reuse,
             )
             for view in EventView
         }
-        shown = parts.get(EventView.CALENDAR, [])
-        if any(is_free(event) for event in shown):
-            busy = CalendarTimeline(
-                partition(shown, is_free).get(False, ()),
-                default_time_zone=default_time_zone,
-                on_skip=on_skip,
-            )
-        else:
-            busy = timelines[EventView.CALENDAR]
-        return cls(timelines=timelines, busy=busy)
+        return views
+
+    @property
+    def busy(self) -> BusyTimeline:
+        """Return the events that make the calendar busy."""
+        return BusyTimeline(self.timelines[EventView.CALENDAR])
+
+    @property
+    def series(self) -> dict[str, Series]:
+        """Return the series of every view by master id, for a rebuild to reuse."""
+        found: dict[str, Series] = {}
+        for timeline in self.timelines.values():
+            found.update(timeline.series)
+        return found
+
+    def apply(self, events: Mapping[str, dict[str, Any]], ids: Iterable[str]) -> None:
+        """Make the views agree with a snapshot (events by id) on changed ids.
+
+        Each changed event is placed again with its family (a series with its
+        exceptions), in place: the views then answer as a build of events would,
+        at a cost proportional to the changed families.
+        """
+        reset: set[str] = set()
+        families: set[str] = set()
+        for event_id in ids:
+            reset.add(event_id)
+            if (master_id := self._master_of.pop(event_id, None)) is not None:
+                exceptions = self._exceptions[master_id]
+                exceptions.discard(event_id)
+                if not exceptions:
+                    del self._exceptions[master_id]
+                families.add(master_id)
+            families.add(self._note_series(event_id, events.get(event_id)))
+        for family in families:
+            reset.add(family)
+            reset.update(self._exceptions.get(family, ()))
+        changed = [events[event_id] for event_id in reset if event_id in events]
+        parts = partition(changed, event_view)
+        for view, timeline in self.timelines.items():
+            timeline.update(parts.get(view, ()), removed=reset)
+
+    def _note_series(self, event_id: str, event: Mapping[str, Any] | None) -> str:
+        """Remember the series of an exception; return the family of the event."""
+        master_id = event.get("recurringEventId") if event is not None else None
+        if not isinstance(master_id, str):
+            return event_id
+        self._master_of[event_id] = master_id
+        self._exceptions.setdefault(master_id, set()).add(event_id)
+        return master_id
 
     def warm(self, now: datetime) -> None:
         """Expand the months around now of every timeline (in the executor)."""
         for timeline in self.timelines.values():
             timeline.warm(now)
-        if self.busy is not self.timelines[EventView.CALENDAR]:
-            self.busy.warm(now)

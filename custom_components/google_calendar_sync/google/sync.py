@@ -11,9 +11,10 @@ from typing import Any, Protocol
 
 import orjson
 
-from .api import GoogleGoneError
+from .entries import BAD_EVENT_DATA, OnSkip
+from .errors import GoogleGoneError
 from .model import parse_time
-from .timeline import BAD_EVENT_DATA, OnSkip, series_ends_before
+from .recurrence import series_ends_before
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -102,6 +103,9 @@ class SyncResult:
     changes: ChangeSet
     full_sync: bool
     requests: int
+    # The ids an incremental listing named (the exceptions of a series go with
+    # it); None after a full sync, where anything may have changed.
+    touched: frozenset[str] | None = None
 
 
 def is_exception(event: Mapping[str, Any]) -> bool:
@@ -342,7 +346,12 @@ async def async_sync_calendar(
             new_snapshot, changes = apply_incremental(
                 snapshot, items, token, now, on_skip=on_skip
             )
-            return SyncResult(new_snapshot, changes, False, counter.value)
+            touched = frozenset(
+                item["id"]
+                for item in items
+                if isinstance(item, dict) and isinstance(item.get("id"), str)
+            )
+            return SyncResult(new_snapshot, changes, False, counter.value, touched)
     time_min = now - window if window is not None else None
     items, token = await _async_list_all(
         api, calendar_id, counter, time_min=time_min, show_deleted=True

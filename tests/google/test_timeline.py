@@ -13,13 +13,14 @@ from dateutil.rrule import rrulestr
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.google_calendar_sync.google import timeline as timeline_module
-from custom_components.google_calendar_sync.google.timeline import (
-    CalendarTimeline,
-    TimelineEvent,
+from custom_components.google_calendar_sync.google.entries import TimelineEvent
+from custom_components.google_calendar_sync.google.recurrence import (
+    MAX_INSTANCES,
     check_recurrence,
     series_ends_before,
 )
+from custom_components.google_calendar_sync.google.rules import MAX_COUNT
+from custom_components.google_calendar_sync.google.timeline import CalendarTimeline
 from google_calendar_emulator import GoogleCalendarEmulator
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -60,14 +61,6 @@ def query(
 ) -> list[tuple[str, date | datetime]]:
     """Return (uid, start) of the events overlapping a range."""
     return [(event.uid, event.start) for event in timeline.overlapping(start, end)]
-
-
-@pytest.fixture
-def cold_caches() -> None:
-    """Forget what earlier timelines expanded, as after a restart."""
-    timeline_module._SERIES_CACHE.clear()
-    timeline_module._INSTANT_CACHE.clear()
-    timeline_module._count_to_until.cache_clear()
 
 
 @pytest.fixture
@@ -524,7 +517,6 @@ def big_calendar() -> list[dict[str, Any]]:
 
 
 @pytest.mark.timing
-@pytest.mark.usefixtures("cold_caches")
 def test_month_query_over_20000_events_is_fast() -> None:
     events = big_calendar()
     timeline = CalendarTimeline(events, default_time_zone="Europe/Berlin")
@@ -534,9 +526,11 @@ def test_month_query_over_20000_events_is_fast() -> None:
     first = timeline.overlapping(*june)
     cold = time.process_time() - started
 
-    # The coordinator rebuilds the timeline after every sync: unchanged series
-    # keep what they expanded.
-    rebuilt = CalendarTimeline(events, default_time_zone="Europe/Berlin")
+    # A rebuild (after a full sync) reuses the series of the timeline it
+    # replaces: unchanged series keep what they expanded.
+    rebuilt = CalendarTimeline(
+        events, default_time_zone="Europe/Berlin", reuse=timeline.series
+    )
     started = time.process_time()
     again = rebuilt.overlapping(*june)
     warm = time.process_time() - started
@@ -557,7 +551,6 @@ def test_month_query_over_20000_events_is_fast() -> None:
 
 
 @pytest.mark.timing
-@pytest.mark.usefixtures("cold_caches")
 def test_warmed_timeline_answers_the_first_query_after_a_restart_fast() -> None:
     """Warming (the coordinator does it in the executor) makes the first query cheap."""
     now = datetime(2026, 6, 10, 12, tzinfo=BERLIN)
@@ -579,7 +572,6 @@ def test_warmed_timeline_answers_the_first_query_after_a_restart_fast() -> None:
     assert next_event < 0.1, f"active_or_next took {next_event:.3f} s"
 
 
-@pytest.mark.usefixtures("cold_caches")
 def test_warming_in_a_thread_while_the_old_timeline_answers() -> None:
     """Timelines share series across threads without mixing up their expansions."""
     events = big_calendar()
@@ -594,18 +586,27 @@ def test_warming_in_a_thread_while_the_old_timeline_answers() -> None:
     old = CalendarTimeline(events, default_time_zone="Europe/Berlin")
 
     def build() -> CalendarTimeline:
-        fresh = CalendarTimeline(events, default_time_zone="Europe/Berlin")
+        fresh = CalendarTimeline(
+            events, default_time_zone="Europe/Berlin", reuse=old.series
+        )
         fresh.warm(now)
         return fresh
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(build)
+        # Each month moves the start of the rules (re-anchoring) of the series
+        # the thread expands at the same time.
         answers = [[event.uid for event in old.overlapping(*month)] for month in months]
         new = pending.result()
+    # Nothing shared: every series expanded from scratch.
+    alone = CalendarTimeline(events, default_time_zone="Europe/Berlin")
 
-    assert answers == [
-        [event.uid for event in new.overlapping(*month)] for month in months
-    ]
+    assert new.series == old.series
+    expected = [[event.uid for event in alone.overlapping(*month)] for month in months]
+    assert answers == expected
+    assert [[event.uid for event in new.overlapping(*month)] for month in months] == (
+        expected
+    )
     assert all(answers)
 
 
@@ -758,7 +759,6 @@ async def test_every_frequency_expands(
     assert [moment.strftime("%Y-%m-%dT%H:%M:%S") for moment in found] == expected
 
 
-@pytest.mark.usefixtures("cold_caches")
 async def test_a_secondly_series_is_bounded(
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
@@ -782,7 +782,7 @@ async def test_a_secondly_series_is_bounded(
         tracemalloc.stop()
 
     # The earliest instances of the range, one a second.
-    assert len(month) == timeline_module._MAX_INSTANCES
+    assert len(month) == MAX_INSTANCES
     assert month[0] == datetime(2026, 6, 1, tzinfo=BERLIN)
     assert month[-1] - month[0] == timedelta(seconds=len(month) - 1)
     assert nxt is not None
@@ -790,7 +790,6 @@ async def test_a_secondly_series_is_bounded(
     assert peak < 20 * 2**20
 
 
-@pytest.mark.usefixtures("cold_caches")
 async def test_a_huge_count_is_bounded(
     calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
@@ -809,7 +808,7 @@ async def test_a_huge_count_is_bounded(
     try:
         timeline = CalendarTimeline([master], default_time_zone="UTC")
         first_day = starts(timeline, start, start + timedelta(days=1))
-        count = timedelta(seconds=timeline_module._MAX_COUNT)
+        count = timedelta(seconds=MAX_COUNT)
         last = timeline.active_or_next(start + count - timedelta(seconds=1.5))
         none_left = timeline.active_or_next(start + count)
         beyond = starts(timeline, start + timedelta(days=2), start + timedelta(days=40))
@@ -817,7 +816,7 @@ async def test_a_huge_count_is_bounded(
     finally:
         tracemalloc.stop()
 
-    assert len(first_day) == timeline_module._MAX_INSTANCES
+    assert len(first_day) == MAX_INSTANCES
     assert first_day[0] == start
     assert last is not None
     assert last.start == start + count - timedelta(seconds=1)
@@ -826,7 +825,6 @@ async def test_a_huge_count_is_bounded(
     assert peak < 20 * 2**20
 
 
-@pytest.mark.usefixtures("cold_caches")
 async def test_ten_thousand_exdates(calendar_emulator: GoogleCalendarEmulator) -> None:
     """Every other hour of 20,000 is excluded, one EXDATE each."""
     start = datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC"))
@@ -1098,3 +1096,111 @@ def test_an_event_that_cannot_be_built_is_skipped_where_it_is_met() -> None:
 
     assert timeline.active_or_next(datetime(9999, 12, 31, tzinfo=UTC)) is None
     assert skipped == ["far"]
+
+
+# Incremental updates answer exactly what a full rebuild of the same events
+# answers: singles (short, long, all-day), series and their exceptions (moved,
+# cancelled), replaced and removed in any order.
+_DAY0 = datetime(2030, 1, 7, 9, tzinfo=BERLIN)
+
+
+def _version(event_id: str, variant: int) -> dict[str, Any] | None:
+    """Return one version of an event of the pool, None for removed."""
+    if variant == 0:
+        return None
+    if event_id.startswith("s"):
+        rules = ["RRULE:FREQ=DAILY;COUNT=12", "RRULE:FREQ=WEEKLY;BYDAY=MO,TH"]
+        return timed(
+            event_id,
+            _DAY0 + timedelta(hours=variant),
+            summary=f"{event_id} v{variant}",
+            etag=f'"{event_id}{variant}"',
+            recurrence=[rules[variant % 2]],
+        )
+    if "_" in event_id:
+        master_id, day = event_id.split("_")
+        original = _DAY0 + timedelta(days=int(day))
+        exception = timed(
+            event_id,
+            original + timedelta(hours=variant),
+            summary=f"{event_id} v{variant}",
+            recurringEventId=master_id,
+            originalStartTime={"dateTime": original.isoformat()},
+        )
+        if variant == 3:
+            return {**exception, "status": "cancelled"}
+        return exception
+    if variant == 3:
+        return all_day(event_id, (_DAY0 + timedelta(days=2)).date(), days=10)
+    return timed(
+        event_id,
+        _DAY0 + timedelta(days=variant, hours=variant),
+        minutes=30 * variant,
+        summary=f"{event_id} v{variant}",
+    )
+
+
+EVENT_IDS = ["p0", "p1", "p2", "s0", "s1", "s0_0", "s0_3", "s1_4", "x_1"]
+CHANGES = st.lists(
+    st.lists(
+        st.tuples(st.sampled_from(EVENT_IDS), st.integers(0, 3)),
+        min_size=1,
+        max_size=3,
+    ),
+    max_size=8,
+)
+WINDOWS = st.lists(
+    st.tuples(st.integers(-2 * 24, 20 * 24), st.integers(1, 10 * 24)),
+    min_size=1,
+    max_size=4,
+)
+
+
+def answers(
+    timeline: CalendarTimeline, windows: list[tuple[int, int]]
+) -> list[list[tuple[str, Any, Any, str]]]:
+    """Return what the timeline answers for windows given in hours from _DAY0."""
+    found = []
+    for offset, length in windows:
+        start = _DAY0 + timedelta(hours=offset)
+        found.append(
+            [
+                (event.uid, event.start, event.end, event.summary)
+                for event in timeline.overlapping(
+                    start, start + timedelta(hours=length)
+                )
+            ]
+        )
+        current = timeline.active_or_next(start)
+        found.append(
+            [(current.uid, current.start, current.end, current.summary)]
+            if current
+            else []
+        )
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(changes=CHANGES, windows=WINDOWS)
+def test_updates_answer_what_a_rebuild_answers(
+    changes: list[list[tuple[str, int]]], windows: list[tuple[int, int]]
+) -> None:
+    timeline = CalendarTimeline(default_time_zone="Europe/Berlin")
+    snapshot: dict[str, dict[str, Any]] = {}
+    for batch in changes:
+        removed = []
+        for event_id, variant in batch:
+            if (event := _version(event_id, variant)) is None:
+                snapshot.pop(event_id, None)
+                removed.append(event_id)
+            else:
+                snapshot[event_id] = event
+        # Ask first, so the series expand before they change.
+        answers(timeline, windows)
+        timeline.update(
+            [snapshot[event_id] for event_id, _ in batch if event_id in snapshot],
+            removed=removed,
+        )
+
+    rebuilt = CalendarTimeline(snapshot.values(), default_time_zone="Europe/Berlin")
+    assert answers(timeline, windows) == answers(rebuilt, windows)

@@ -13,22 +13,21 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 
 from custom_components.google_calendar_sync.const import OAUTH2_SCOPES
-from custom_components.google_calendar_sync.google.api import (
-    GoogleAuthError,
-    GoogleCalendarApi,
-    GoogleEndpoints,
-    GoogleTransientError,
-)
 from custom_components.google_calendar_sync.google.auth import (
     REFRESH_MARGIN,
     InvalidServiceAccountKeyError,
     ServiceAccountAuth,
     ServiceAccountKey,
 )
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.endpoints import GoogleEndpoints
+from custom_components.google_calendar_sync.google.errors import (
+    GoogleAuthError,
+    GoogleTransientError,
+)
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.faults import FaultKind
-
-from .conftest import ACCOUNT, CLUB_CALENDAR, SERVICE_ACCOUNT
+from tests.conftest import ACCOUNT, CLUB_CALENDAR, SERVICE_ACCOUNT
 
 
 class Clock:

@@ -9,11 +9,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 
-from custom_components.google_calendar_sync.google.api import (
-    GoogleCalendarApi,
-    GoogleEndpoints,
-    StaticTokenAuth,
-)
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.endpoints import GoogleEndpoints
 from custom_components.google_calendar_sync.google.sync import (
     CalendarSnapshot,
     ChangeKind,
@@ -25,6 +22,7 @@ from custom_components.google_calendar_sync.google.sync import (
     changed_fields,
     diff_events,
 )
+from custom_components.google_calendar_sync.google.transport import StaticTokenAuth
 from google_calendar_emulator import GoogleCalendarEmulator
 
 USER = "user@example.com"

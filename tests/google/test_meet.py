@@ -23,8 +23,7 @@ from custom_components.google_calendar_sync.google.meet import (
     written_description,
 )
 from google_calendar_emulator import GoogleCalendarEmulator
-
-from .conftest import ACCOUNT, GetEvents
+from tests.conftest import ACCOUNT, GetEvents
 
 LINK = "https://meet.google.com/abc-defg-hij"
 

@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import given, settings, strategies as st
 
 from custom_components.google_calendar_sync.google.event_views import (
+    BusyTimeline,
     CalendarViews,
     EventType,
     EventView,
@@ -99,7 +100,7 @@ def test_a_declined_instance_leaves_its_series_for_the_declined_view() -> None:
     hidden = views.timelines[EventView.DECLINED].overlapping(*RANGE)
     assert [event.start for event in shown] == [FIRST, FIRST + timedelta(days=2)]
     assert [(event.uid, event.start) for event in hidden] == [(declined["id"], second)]
-    assert views.busy is views.timelines[EventView.CALENDAR]
+    assert [e.uid for e in views.busy.overlapping(*RANGE)] == [e.uid for e in shown]
 
 
 def test_free_events_are_left_out_of_the_busy_timeline() -> None:
@@ -204,3 +205,64 @@ def test_partition_keeps_cancelled_exceptions_with_their_series() -> None:
         EventView.BIRTHDAYS: [master, cancelled],
         EventView.CALENDAR: [orphan],
     }
+
+
+def _pool_event(event_id: str, kind: str, hours: int) -> dict[str, Any]:
+    """Return an event of the pool below in a view kind, moved by hours."""
+    if event_id.startswith("series_"):
+        original = FIRST + timedelta(days=int(event_id[-1]))
+        fields: dict[str, Any] = {
+            "recurringEventId": "series",
+            "originalStartTime": {"dateTime": original.isoformat()},
+        }
+        if kind == "cancelled":
+            return {"id": event_id, "status": "cancelled", **fields}
+        event = _timed(original + timedelta(hours=hours), id=event_id, **fields)
+    elif event_id == "series":
+        event = _timed(
+            FIRST + timedelta(hours=hours),
+            id=event_id,
+            recurrence=["RRULE:FREQ=DAILY;COUNT=10"],
+        )
+    else:
+        event = _timed(FIRST + timedelta(hours=hours), id=event_id)
+    return {**event, "summary": f"{event_id} {kind} {hours}", **_fields(kind)}
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    changes=st.lists(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["series", "series_2", "series_5", "one", "two"]),
+                st.one_of(st.none(), st.just("cancelled"), _KIND),
+                st.integers(0, 30),
+            ),
+            min_size=1,
+            max_size=3,
+        ),
+        max_size=6,
+    )
+)
+def test_applied_changes_answer_what_a_build_answers(
+    changes: list[list[tuple[str, str | None, int]]],
+) -> None:
+    """Views kept in step change by change equal views built from the snapshot."""
+    snapshot: dict[str, dict[str, Any]] = {}
+    views = CalendarViews.build([], default_time_zone="UTC")
+    for batch in changes:
+        for event_id, kind, hours in batch:
+            if kind is None or (kind == "cancelled" and event_id in ("one", "two")):
+                snapshot.pop(event_id, None)
+            else:
+                snapshot[event_id] = _pool_event(event_id, kind, hours)
+        views.apply(snapshot, [event_id for event_id, _, _ in batch])
+
+    built = CalendarViews.build(snapshot.values(), default_time_zone="UTC")
+
+    def seen(timeline: CalendarTimeline | BusyTimeline) -> list[tuple[str, Any, str]]:
+        return [(e.uid, e.start, e.summary) for e in timeline.overlapping(*RANGE)]
+
+    for view in EventView:
+        assert seen(views.timelines[view]) == seen(built.timelines[view])
+    assert seen(views.busy) == seen(built.busy)
