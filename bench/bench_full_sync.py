@@ -2,10 +2,11 @@
 
 Ours (async_sync_calendar, then the CalendarTimeline the coordinator builds) against
 gcal_sync's CalendarEventSyncManager (what the built-in google integration runs, then
-its timeline build), both against the same emulator calendar. The size on disk is
-bench_scale's (the real files under .storage, whatever the store's layout). Time is measured without tracemalloc; peak memory in a second run with it:
-tracemalloc's peak of this process, where only the client runs (the emulator runs
-in a child process, bench._remote, so its pages are not counted as ours).
+its timeline build), both against the same emulator calendar. Time is measured
+without tracemalloc; peak memory in a second run with it: tracemalloc's peak of this
+process, where only the client runs (the emulator runs in a child process,
+bench._remote, so its pages are not counted as ours). The size on disk is
+bench_scale's (the real files under .storage, whatever the store's layout).
 Run from the repository root: .venv/bin/python bench/bench_full_sync.py [SIZES...]
 """
 

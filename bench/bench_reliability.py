@@ -10,7 +10,7 @@ the integration up from a config entry. It prints, as JSON:
 - a month read: the local index (CalendarTimeline.overlapping) and the entity's
   async_get_events (conversion to Home Assistant's CalendarEvent included), first
   call and median over REPEATS;
-- the store: its events' JSON size, memory of the loaded StoredData and peak while loading
+- the store: JSON size, memory of the loaded StoredData and peak while loading
   (tracemalloc), and peak memory of the whole full sync (a second, traced run).
 
 Run from the repository root: .venv/bin/python bench/bench_reliability.py [EVENTS] [SERIES]
@@ -34,13 +34,12 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from homeassistant.components.calendar.const import DATA_COMPONENT
-from homeassistant.helpers.json import json_bytes
 from homeassistant.util import dt as dt_util
 
 from bench._common import ACCOUNT, running_emulator
 from bench._ha import ours
 from custom_components.google_calendar_sync.const import EVENT_CHANGED
-from custom_components.google_calendar_sync.store import SyncStore
+from custom_components.google_calendar_sync.store import SyncStore, calendar_file_name
 from google_calendar_emulator import GoogleCalendarEmulator
 from tests.reliability_helpers import LOAD_EVENTS, LOAD_SERIES, seed_load
 
@@ -142,16 +141,18 @@ async def _run(events: int, series: int, *, trace: bool) -> dict[str, Any]:
 
             gc.collect()
             tracemalloc.start()
-            stored = await SyncStore(hass, entry.entry_id).async_load()
+            await SyncStore(hass, entry.entry_id).async_load([ACCOUNT])
             retained, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
             figures["store"] = {
-                # The events as JSON: what any layout of the store holds of them.
                 "json_mb": round(
-                    sum(
-                        len(json_bytes(snapshot.events))
-                        for snapshot in stored.calendars.values()
+                    Path(
+                        hass.config.path(
+                            ".storage", calendar_file_name(entry.entry_id, ACCOUNT)
+                        )
                     )
+                    .stat()
+                    .st_size
                     / 1e6,
                     2,
                 ),

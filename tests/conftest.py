@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from homeassistant.components.application_credentials import (
@@ -66,6 +67,12 @@ def pytest_collection_modifyitems(
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load integrations from custom_components."""
+
+
+@pytest.fixture(autouse=True)
+def config_dir_of_the_test(hass: HomeAssistant, tmp_path: Path) -> None:
+    """Put the files the integration writes itself (calendar logs) in tmp_path."""
+    hass.config.config_dir = str(tmp_path)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 import logging
+import os
 from typing import Any
 from unittest.mock import patch
 
@@ -29,6 +30,10 @@ from custom_components.google_calendar_sync.const import (
     DOMAIN,
     EVENT_CHANGED,
     POLL_INTERVAL,
+)
+from custom_components.google_calendar_sync.store import (
+    calendar_file_name,
+    index_store_key,
 )
 from google_calendar_emulator import FaultKind, GoogleCalendarEmulator
 from google_calendar_emulator.faults import Fault
@@ -56,7 +61,10 @@ async def test_setup_loads_and_unload_saves_the_store(
     assert set(entry.runtime_data.coordinators) == {ACCOUNT}
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert entry.state is ConfigEntryState.NOT_LOADED
-    assert f"{DOMAIN}.{entry.entry_id}" in hass_storage
+    assert index_store_key(entry.entry_id) in hass_storage
+    assert os.path.exists(
+        hass.config.path(".storage", calendar_file_name(entry.entry_id, ACCOUNT))
+    )
 
 
 async def test_removing_the_entry_removes_the_store(
@@ -67,10 +75,12 @@ async def test_removing_the_entry_removes_the_store(
     """Removing the entry deletes the local copy of the calendars."""
     entry = setup_integration
     assert await hass.config_entries.async_unload(entry.entry_id)
-    assert f"{DOMAIN}.{entry.entry_id}" in hass_storage
+    path = hass.config.path(".storage", calendar_file_name(entry.entry_id, ACCOUNT))
+    assert os.path.exists(path)
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
-    assert f"{DOMAIN}.{entry.entry_id}" not in hass_storage
+    assert not [key for key in hass_storage if entry.entry_id in key]
+    assert not os.path.exists(path)
 
 
 async def test_revoked_grant_at_setup_starts_reauth(

@@ -14,6 +14,7 @@ import contextlib
 from datetime import UTC, date, datetime, timedelta
 import logging
 import os
+import tempfile
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,8 +25,6 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.json import json_bytes
-from homeassistant.util.json import json_loads
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -40,11 +39,7 @@ from custom_components.google_calendar_sync.google.sync import (
     async_sync_calendar,
 )
 from custom_components.google_calendar_sync.google.timeline import CalendarTimeline
-from custom_components.google_calendar_sync.store import (
-    StoredData,
-    parse_stored_data,
-    stored_data_to_dict,
-)
+from custom_components.google_calendar_sync.journal import CalendarLog
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .common import loaded_entry
@@ -412,11 +407,12 @@ async def test_random_broken_resources_never_raise(
         )
         snapshot = result.snapshot
     # The store writes it, and reads back what it wrote.
-    stored = StoredData(calendars={ACCOUNT: snapshot})
-    raw = json_loads(json_bytes(stored_data_to_dict(stored)))
-    assert set(parse_stored_data(raw)[0].calendars[ACCOUNT].events) == set(
-        snapshot.events
-    )
+    with tempfile.TemporaryDirectory() as folder:
+        log = CalendarLog(os.path.join(folder, "calendar.jsonl"), ACCOUNT)
+        log.save(snapshot.sync_token, snapshot.events, snapshot.last_synced)
+        stored = CalendarLog(log.path, ACCOUNT).load()
+    assert stored is not None
+    assert set(stored.events) == set(snapshot.events)
     timeline = CalendarTimeline(
         snapshot.events.values(), default_time_zone=zone, on_skip=on_skip
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 import gc
+import os
 import statistics
 import time
 import tracemalloc
@@ -11,7 +12,6 @@ import tracemalloc
 from homeassistant.components.calendar.const import DATA_COMPONENT
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.json import json_bytes
 from homeassistant.util import dt as dt_util
 import pytest
 
@@ -21,7 +21,7 @@ from custom_components.google_calendar_sync.calendar import (
 from custom_components.google_calendar_sync.const import DOMAIN
 from custom_components.google_calendar_sync.coordinator import calendar_unique_id
 from custom_components.google_calendar_sync.google.event_views import EventView
-from custom_components.google_calendar_sync.store import SyncStore, stored_data_to_dict
+from custom_components.google_calendar_sync.store import SyncStore, calendar_file_name
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT
@@ -114,12 +114,14 @@ async def test_large_calendar_syncs_restarts_from_store_and_reads_a_month_fast(
     gc.collect()
     tracemalloc.start()
     try:
-        stored = await SyncStore(hass, entry.entry_id).async_load()
+        stored = await SyncStore(hass, entry.entry_id).async_load([ACCOUNT])
         retained, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert store_state(stored.calendars[ACCOUNT]) == expected
-    size = len(json_bytes(stored_data_to_dict(stored)))
+    size = os.path.getsize(
+        hass.config.path(".storage", calendar_file_name(entry.entry_id, ACCOUNT))
+    )
 
     first, median = timings[0], statistics.median(timings)
     print(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime, timedelta
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.google_calendar_sync.const import DOMAIN
+from custom_components.google_calendar_sync.journal import CalendarLog
+from custom_components.google_calendar_sync.store import calendar_file_name
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .common import until
@@ -68,7 +69,10 @@ async def entry(
 
 async def _crash(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Stop the entry as a power cut would: whatever was not saved yet is lost."""
-    with patch.object(Store, "_async_write_data", AsyncMock()):
+    with (
+        patch.object(Store, "_async_write_data", AsyncMock()),
+        patch.object(CalendarLog, "save", return_value=0),
+    ):
         await unload_entry(hass, entry)
 
 
@@ -85,19 +89,21 @@ async def test_crash_before_the_store_write_loses_nothing(
     repeated changes are new to the restored state and announced again (at least
     once, the price of announcing before the delayed save).
     """
-    key = f"{DOMAIN}.{entry.entry_id}"
+    path = Path(
+        hass.config.path(".storage", calendar_file_name(entry.entry_id, ACCOUNT))
+    )
     await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
-    saved = json.dumps(hass_storage[key]["data"], sort_keys=True)
+    saved = path.read_bytes()
     await setup_entry(hass, entry)
 
     created = calendar_emulator.insert_event(ACCOUNT, _timed("Unsaved", now))
     with record_announcements(hass) as announced:
         await coordinator_of(entry, ACCOUNT).async_sync()
         # The delayed write has not happened yet when the power goes.
-        assert json.dumps(hass_storage[key]["data"], sort_keys=True) == saved
+        assert path.read_bytes() == saved
         await _crash(hass, entry)
-        assert json.dumps(hass_storage[key]["data"], sort_keys=True) == saved
+        assert path.read_bytes() == saved
 
         await setup_entry(hass, entry)
 
@@ -140,40 +146,66 @@ async def test_unload_waits_for_a_sync_in_flight(
     assert created["id"] in coordinator_of(entry, ACCOUNT).snapshot.events
 
 
+# Broken whatever the store: not JSON, not our layout, versions we cannot read.
+_BROKEN_FILES = [
+    pytest.param(b"{not json", id="truncated-json"),
+    pytest.param(b"\x00\x00\x00\x00", id="zeros"),
+    pytest.param(
+        b'{"version": 1, "minor_version": 1, "key": "k", "data": []}',
+        id="wrong-shape",
+    ),
+    pytest.param(b"null", id="null"),
+    pytest.param(b"[1, 2]", id="list"),
+    pytest.param(b'"text"', id="text"),
+    pytest.param(b"", id="empty"),
+    pytest.param(b'{"version": 1, "minor_version": 1}', id="no-data"),
+    pytest.param(
+        b'{"version": 9, "minor_version": 1, "key": "k", "data": {}}', id="newer"
+    ),
+    pytest.param(
+        b'{"version": 0, "minor_version": 1, "key": "k", "data": {}}', id="older"
+    ),
+    pytest.param(
+        b'{"version": "1", "minor_version": 1, "key": "k", "data": {}}',
+        id="text-version",
+    ),
+]
+# Broken in the layout of the single store of earlier versions.
+_BROKEN_SINGLE_STORE = [
+    pytest.param(
+        b'{"version": 1, "minor_version": 1, "key": "k", "data": '
+        b'{"calendars": {"user@example.com": {"sync_token": 5, "events": {}}}}}',
+        id="wrong-type",
+    ),
+    pytest.param(
+        b'{"version": 1, "minor_version": 2, "key": "k", "data": {"calendars": '
+        b'{"user@example.com": {"calendar_id": "other@example.com", '
+        b'"sync_token": "t", "events": {}}}}}',
+        id="another-calendars-snapshot",
+    ),
+]
+# Broken calendar files: not our log, or one that holds what it must not.
+_HEADER = b'{"format": 1, "calendar_id": "user@example.com"}\n'
+_BROKEN_CALENDAR_FILES = [
+    pytest.param(_HEADER + b'{"sync_token": 5}\n', id="wrong-type"),
+    pytest.param(
+        b'{"format": 1, "calendar_id": "other@example.com"}\n',
+        id="another-calendars-snapshot",
+    ),
+    pytest.param(_HEADER + b'{"event": {"id": 5}}\n', id="bad-event"),
+]
+
+
 @pytest.mark.parametrize(
-    "content",
+    ("single_store", "content"),
     [
-        pytest.param(b"{not json", id="truncated-json"),
-        pytest.param(b"\x00\x00\x00\x00", id="zeros"),
-        pytest.param(
-            b'{"version": 1, "minor_version": 1, "key": "k", "data": []}',
-            id="wrong-shape",
+        *(
+            pytest.param(True, *param.values, id=f"single-{param.id}")
+            for param in [*_BROKEN_FILES, *_BROKEN_SINGLE_STORE]
         ),
-        pytest.param(
-            b'{"version": 1, "minor_version": 1, "key": "k", "data": '
-            b'{"calendars": {"user@example.com": {"sync_token": 5, "events": {}}}}}',
-            id="wrong-type",
-        ),
-        pytest.param(b"null", id="null"),
-        pytest.param(b"[1, 2]", id="list"),
-        pytest.param(b'"text"', id="text"),
-        pytest.param(b"", id="empty"),
-        pytest.param(b'{"version": 1, "minor_version": 1}', id="no-data"),
-        pytest.param(
-            b'{"version": 9, "minor_version": 1, "key": "k", "data": {}}', id="newer"
-        ),
-        pytest.param(
-            b'{"version": 0, "minor_version": 1, "key": "k", "data": {}}', id="older"
-        ),
-        pytest.param(
-            b'{"version": "1", "minor_version": 1, "key": "k", "data": {}}',
-            id="text-version",
-        ),
-        pytest.param(
-            b'{"version": 1, "minor_version": 2, "key": "k", "data": {"calendars": '
-            b'{"user@example.com": {"calendar_id": "other@example.com", '
-            b'"sync_token": "t", "events": {}}}}}',
-            id="another-calendars-snapshot",
+        *(
+            pytest.param(False, *param.values, id=f"calendar-{param.id}")
+            for param in [*_BROKEN_FILES, *_BROKEN_CALENDAR_FILES]
         ),
     ],
 )
@@ -183,16 +215,25 @@ async def test_corrupted_store_file_leads_to_a_full_resync_and_a_log_line(  # no
     calendar_emulator: GoogleCalendarEmulator,
     caplog: pytest.LogCaptureFixture,
     now: datetime,
+    single_store: bool,
     content: bytes,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A store file that cannot be parsed does not fail setup: one warning, full sync."""
+    """A store file that cannot be parsed does not fail setup: one warning, full sync.
+
+    The same for the single store of earlier versions and for a calendar's store.
+    """
     created = calendar_emulator.insert_event(ACCOUNT, _timed("In Google", now))
     config_entry = make_entry(calendar_emulator, [ACCOUNT])
     config_entry.add_to_hass(hass)
     monkeypatch.setattr(hass.config, "config_dir", str(tmp_path))
-    path = tmp_path / ".storage" / f"{DOMAIN}.{config_entry.entry_id}"
+    key = (
+        f"{DOMAIN}.{config_entry.entry_id}"
+        if single_store
+        else calendar_file_name(config_entry.entry_id, ACCOUNT)
+    )
+    path = tmp_path / ".storage" / key
     path.parent.mkdir()
     path.write_bytes(content)
     caplog.set_level(logging.WARNING)
@@ -206,7 +247,6 @@ async def test_corrupted_store_file_leads_to_a_full_resync_and_a_log_line(  # no
     coordinator = coordinator_of(config_entry, ACCOUNT)
     assert created["id"] in coordinator.snapshot.events
     assert store_state(coordinator.snapshot) == google_state(calendar_emulator, ACCOUNT)
-    key = f"{DOMAIN}.{config_entry.entry_id}"
     # Ours ("running a full sync") or Home Assistant's, which sets the file aside.
     lines = [
         r

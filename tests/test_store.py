@@ -1,55 +1,89 @@
-"""The sync store: snapshots and channels survive restarts, bad files never crash."""
+"""The sync store: one file per calendar, channels apart, nothing lost, no crash."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+import threading
+import time
 from typing import Any
 from unittest.mock import patch
 
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import storage
+from homeassistant.helpers.json import json_bytes
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import json_loads
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.google_calendar_sync.const import DOMAIN
 from custom_components.google_calendar_sync.google.sync import CalendarSnapshot
+from custom_components.google_calendar_sync.journal import CalendarLog
 from custom_components.google_calendar_sync.store import (
     SAVE_DELAY,
     STORAGE_MINOR_VERSION,
     StoredChannel,
     StoredData,
     SyncStore,
+    calendar_file_name,
+    index_store_key,
+)
+from google_calendar_emulator import GoogleCalendarEmulator
+
+from .conftest import ACCOUNT
+from .reliability_helpers import (
+    coordinator_of,
+    make_entry,
+    record_announcements,
+    setup_entry,
+    unload_entry,
 )
 
 ENTRY_ID = "entry1"
-KEY = f"google_calendar_sync.{ENTRY_ID}"
+OTHER = "empty@example.com"
+INDEX = index_store_key(ENTRY_ID)
+# The single store of earlier versions.
+SINGLE = f"{DOMAIN}.{ENTRY_ID}"
 # Captured before the hass fixture replaces file access with an in-memory dict.
 REAL_LOAD = storage.Store._async_load
 
 
-def sample_data() -> StoredData:
-    """Return stored data with one calendar and one channel."""
-    event = {
+def file_of(hass: HomeAssistant, calendar_id: str, entry_id: str = ENTRY_ID) -> Path:
+    """Return the file of one calendar of an entry."""
+    return Path(hass.config.path(".storage", calendar_file_name(entry_id, calendar_id)))
+
+
+def dentist(summary: str = "Dentist") -> dict[str, Any]:
+    """Return a stored Google event."""
+    return {
         "id": "abc123",
         "etag": '"1"',
-        "summary": "Dentist",
+        "summary": summary,
         "start": {"dateTime": "2026-05-04T10:00:00+02:00", "timeZone": "Europe/Berlin"},
         "end": {"dateTime": "2026-05-04T11:00:00+02:00", "timeZone": "Europe/Berlin"},
     }
+
+
+def sample_data() -> StoredData:
+    """Return stored data with two calendars and one channel."""
     return StoredData(
         calendars={
-            "user@example.com": CalendarSnapshot(
+            ACCOUNT: CalendarSnapshot(
                 sync_token="token-1",
-                events={"abc123": event},
+                events={"abc123": dentist()},
                 last_synced=datetime(2026, 5, 1, 12, 30, tzinfo=UTC),
             ),
-            "empty@example.com": CalendarSnapshot(),
+            OTHER: CalendarSnapshot(),
         },
         channels={
-            "user@example.com": StoredChannel(
-                calendar_id="user@example.com",
+            ACCOUNT: StoredChannel(
+                calendar_id=ACCOUNT,
                 channel_id="channel-1",
                 resource_id="resource-1",
                 token="secret",
@@ -59,96 +93,341 @@ def sample_data() -> StoredData:
     )
 
 
+async def save(hass: HomeAssistant, data: StoredData) -> SyncStore:
+    """Save data as the integration does: load, change, schedule, flush."""
+    store = SyncStore(hass, ENTRY_ID)
+    stored = await store.async_load(data.calendars)
+    stored.calendars.update(data.calendars)
+    stored.channels.update(data.channels)
+    for calendar_id in data.calendars:
+        store.async_delay_save(calendar_id)
+    await store.async_flush()
+    await store.async_save_channels()
+    return store
+
+
+async def load(hass: HomeAssistant, *calendar_ids: str) -> StoredData:
+    """Load as a restarted Home Assistant does."""
+    return await SyncStore(hass, ENTRY_ID).async_load(calendar_ids or [ACCOUNT, OTHER])
+
+
+def single_store(data: StoredData, minor_version: int = 2) -> dict[str, Any]:
+    """Return data in the layout of the single store of earlier versions."""
+    return {
+        "version": 1,
+        "minor_version": minor_version,
+        "key": SINGLE,
+        "data": json_loads(
+            json_bytes(
+                {
+                    "calendars": {
+                        calendar_id: {
+                            "calendar_id": calendar_id,
+                            "sync_token": snapshot.sync_token,
+                            "events": snapshot.events,
+                            "last_synced": (
+                                snapshot.last_synced.isoformat()
+                                if snapshot.last_synced
+                                else None
+                            ),
+                        }
+                        for calendar_id, snapshot in data.calendars.items()
+                    },
+                    "channels": {
+                        calendar_id: {
+                            "calendar_id": channel.calendar_id,
+                            "channel_id": channel.channel_id,
+                            "resource_id": channel.resource_id,
+                            "token": channel.token,
+                            "expiration": channel.expiration.isoformat(),
+                        }
+                        for calendar_id, channel in data.channels.items()
+                    },
+                }
+            )
+        ),
+    }
+
+
+def later(hass: HomeAssistant) -> None:
+    """Let the save delay pass."""
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + 1))
+
+
 async def test_round_trip_survives_a_restart(
     hass: HomeAssistant, hass_storage: dict[str, Any]
 ) -> None:
-    await SyncStore(hass, ENTRY_ID).async_save(sample_data())
+    """Each calendar has a file of its own; the index holds the channels."""
+    await save(hass, sample_data())
 
-    assert hass_storage[KEY]["version"] == 1
-    assert hass_storage[KEY]["minor_version"] == STORAGE_MINOR_VERSION
-    assert hass_storage[KEY]["data"]["channels"]["user@example.com"]["expiration"] == (
+    assert hass_storage[INDEX]["data"]["calendars"] == sorted([ACCOUNT, OTHER])
+    assert hass_storage[INDEX]["data"]["channels"][ACCOUNT]["expiration"] == (
         "2026-05-08T12:00:00+00:00"
     )
-    # A new store object, as after a restart, reads the same data back.
-    assert await SyncStore(hass, ENTRY_ID).async_load() == sample_data()
+    assert file_of(hass, ACCOUNT).exists()
+    assert file_of(hass, OTHER).exists()
+    # New store objects, as after a restart, read the same data back.
+    assert await load(hass) == sample_data()
+
+
+async def test_only_the_calendars_asked_for_are_read(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    await save(hass, sample_data())
+
+    loaded = await load(hass, ACCOUNT)
+
+    assert loaded.calendars == {ACCOUNT: sample_data().calendars[ACCOUNT]}
+    assert loaded.channels == sample_data().channels
 
 
 async def test_missing_store_is_empty(hass: HomeAssistant) -> None:
-    assert await SyncStore(hass, ENTRY_ID).async_load() == StoredData()
+    assert await load(hass) == StoredData()
 
 
-async def test_delay_save_writes_the_data_of_write_time(
+async def test_a_delayed_save_writes_the_data_of_write_time(
     hass: HomeAssistant, hass_storage: dict[str, Any]
 ) -> None:
     store = SyncStore(hass, ENTRY_ID)
-    data = StoredData()
+    stored = await store.async_load([ACCOUNT])
 
-    store.async_delay_save(lambda: data)
-    data.calendars["later@example.com"] = CalendarSnapshot(sync_token="late")
+    stored.calendars[ACCOUNT] = CalendarSnapshot(sync_token="early")
+    store.async_delay_save(ACCOUNT)
+    stored.calendars[ACCOUNT] = CalendarSnapshot(sync_token="late")
+    store.async_delay_save(ACCOUNT)
     await hass.async_block_till_done()
-    assert KEY not in hass_storage
+    assert not file_of(hass, ACCOUNT).exists()
 
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + 1))
+    later(hass)
     await hass.async_block_till_done()
 
-    assert hass_storage[KEY]["data"]["calendars"]["later@example.com"][
-        "sync_token"
-    ] == ("late")
+    assert (await load(hass)).calendars[ACCOUNT].sync_token == "late"
+    assert hass_storage[INDEX]["data"]["calendars"] == [ACCOUNT]
 
 
-async def test_remove(hass: HomeAssistant, hass_storage: dict[str, Any]) -> None:
+async def test_a_change_writes_about_its_size_and_nothing_for_another_calendar(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """One changed event among 1,000 appends a few hundred bytes to its calendar."""
+    data = sample_data()
+    data.calendars[ACCOUNT].events.update(
+        {f"e{n}": {**dentist(f"Event {n}"), "id": f"e{n}"} for n in range(1_000)}
+    )
+    await save(hass, data)
+    file_of(hass, OTHER).unlink()
+    index = hass_storage[INDEX]
+    size = file_of(hass, ACCOUNT).stat().st_size
     store = SyncStore(hass, ENTRY_ID)
-    await store.async_save(sample_data())
+    stored = await store.async_load([ACCOUNT])
 
-    await store.async_remove()
+    stored.calendars[ACCOUNT].events["abc123"] = dentist("Dentist moved")
+    store.async_delay_save(ACCOUNT)
+    later(hass)
+    await hass.async_block_till_done()
 
-    assert KEY not in hass_storage
+    assert 0 < file_of(hass, ACCOUNT).stat().st_size - size < 500
+    loaded = await load(hass, ACCOUNT)
+    assert loaded.calendars[ACCOUNT].events["abc123"]["summary"] == "Dentist moved"
+    assert not file_of(hass, OTHER).exists()
+    assert hass_storage[INDEX] is index  # not written again
 
 
-async def test_unknown_newer_version_falls_back_to_a_full_sync(
+async def test_what_is_saved_is_taken_when_the_save_starts(
+    hass: HomeAssistant,
+) -> None:
+    """The writer thread writes a copy: the loop goes on changing the snapshot."""
+    store = SyncStore(hass, ENTRY_ID)
+    stored = await store.async_load([ACCOUNT])
+    stored.calendars[ACCOUNT] = CalendarSnapshot(events={"abc123": dentist()})
+    store.async_delay_save(ACCOUNT)
+    writing, go_on = threading.Event(), threading.Event()
+    save = CalendarLog.save
+
+    def held_save(log: CalendarLog, *args: Any) -> int:
+        writing.set()
+        go_on.wait()
+        return save(log, *args)
+
+    with patch.object(CalendarLog, "save", held_save):
+        flushing = hass.async_create_task(store.async_flush())
+        await hass.async_add_executor_job(writing.wait)
+        stored.calendars[ACCOUNT].events["abc123"] = dentist("Changed meanwhile")
+        stored.calendars[ACCOUNT].events["new"] = {**dentist(), "id": "new"}
+        go_on.set()
+        await flushing
+
+    assert (await load(hass, ACCOUNT)).calendars[ACCOUNT].events == {
+        "abc123": dentist()
+    }
+
+
+async def test_final_write_flushes_what_is_pending(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """Home Assistant stopping before the delay is over loses nothing."""
+    store = SyncStore(hass, ENTRY_ID)
+    stored = await store.async_load([ACCOUNT])
+    stored.calendars[ACCOUNT] = CalendarSnapshot(sync_token="pending")
+    store.async_delay_save(ACCOUNT)
+
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+
+    assert (await load(hass)).calendars[ACCOUNT].sync_token == "pending"
+
+
+async def test_unload_flushes_a_pending_save(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    calendar_emulator: GoogleCalendarEmulator,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A sync saves later; unloading the entry writes it at once."""
+    entry = make_entry(calendar_emulator, [ACCOUNT])
+    await setup_entry(hass, entry)
+    created = calendar_emulator.insert_event(ACCOUNT, {**dentist(), "id": None})
+    await coordinator_of(entry, ACCOUNT).async_sync()
+    assert not file_of(hass, ACCOUNT, entry.entry_id).exists()  # waits SAVE_DELAY
+
+    await unload_entry(hass, entry)
+
+    stored = await SyncStore(hass, entry.entry_id).async_load([ACCOUNT])
+    assert created["id"] in stored.calendars[ACCOUNT].events
+
+
+@pytest.mark.parametrize("minor_version", [1, 2])
+async def test_the_single_store_of_earlier_versions_moves_to_one_store_per_calendar(
+    hass: HomeAssistant, hass_storage: dict[str, Any], minor_version: int
+) -> None:
+    """Everything moves, sync tokens and channels included; the old store goes."""
+    hass_storage[SINGLE] = single_store(sample_data(), minor_version)
+    if minor_version == 1:
+        for snapshot in hass_storage[SINGLE]["data"]["calendars"].values():
+            del snapshot["calendar_id"]
+
+    assert await load(hass) == sample_data()
+
+    assert SINGLE not in hass_storage
+    assert file_of(hass, ACCOUNT).exists()
+    assert await load(hass) == sample_data()
+
+
+async def test_an_update_starts_without_a_full_sync(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    calendar_emulator: GoogleCalendarEmulator,
+    hass_storage: dict[str, Any],
+) -> None:
+    """After the move the next sync goes on from the stored sync token.
+
+    What changed in Google meanwhile is announced once; nothing else is.
+    """
+    entry = make_entry(calendar_emulator, [ACCOUNT])
+    await setup_entry(hass, entry)
+    await unload_entry(hass, entry)
+    # The state as an earlier version of the integration left it.
+    stored = await SyncStore(hass, entry.entry_id).async_load([ACCOUNT])
+    hass_storage.clear()
+    file_of(hass, ACCOUNT, entry.entry_id).unlink()
+    hass_storage[f"{DOMAIN}.{entry.entry_id}"] = {
+        **single_store(stored),
+        "key": f"{DOMAIN}.{entry.entry_id}",
+    }
+    created = calendar_emulator.insert_event(ACCOUNT, {**dentist(), "id": None})
+    calendar_emulator.requests.clear()
+
+    with record_announcements(hass) as announced:
+        await setup_entry(hass, entry)
+
+    listings = [
+        entry.query
+        for entry in calendar_emulator.requests.entries
+        if entry.path.endswith("/events")
+    ]
+    assert listings
+    assert all("syncToken" in query for query in listings)
+    assert [(a.event_id, a.change) for a in announced] == [(created["id"], "created")]
+    assert f"{DOMAIN}.{entry.entry_id}" not in hass_storage
+    await unload_entry(hass, entry)
+    assert file_of(hass, ACCOUNT, entry.entry_id).exists()
+
+
+async def test_calendars_no_longer_synced_lose_their_store(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    await save(hass, sample_data())
+    store = SyncStore(hass, ENTRY_ID)
+    await store.async_load([ACCOUNT])
+
+    await store.async_forget_calendars_except([ACCOUNT])
+
+    assert not file_of(hass, OTHER).exists()
+    assert hass_storage[INDEX]["data"]["calendars"] == [ACCOUNT]
+    assert await load(hass) == StoredData(
+        calendars={ACCOUNT: sample_data().calendars[ACCOUNT]},
+        channels=sample_data().channels,
+    )
+
+
+async def test_remove_removes_every_store_of_the_entry(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    await save(hass, sample_data())
+    hass_storage[SINGLE] = single_store(sample_data())
+    hass_storage["other_integration"] = {"version": 1, "data": {}}
+
+    await SyncStore(hass, ENTRY_ID).async_remove()
+
+    assert list(hass_storage) == ["other_integration"]
+    assert not list(Path(hass.config.path(".storage")).iterdir())
+
+
+@pytest.mark.parametrize("store_key", [INDEX, SINGLE])
+@pytest.mark.parametrize(
+    ("version", "minor_version"), [(0, 1), (2, 1), ("1", 1), (1, "2"), (None, 1)]
+)
+async def test_an_unknown_version_falls_back_to_a_full_sync(  # noqa: PLR0917
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
+    store_key: str,
+    version: Any,
+    minor_version: Any,
 ) -> None:
-    hass_storage[KEY] = {
-        "version": 2,
-        "minor_version": 1,
-        "key": KEY,
-        "data": {"something": "new"},
-    }
-    store = SyncStore(hass, ENTRY_ID)
+    """Older majors, newer versions and nonsense: nothing in that store is trusted."""
+    if store_key == SINGLE:
+        hass_storage[SINGLE] = single_store(sample_data())
+    else:
+        await save(hass, sample_data())
+    hass_storage[store_key]["version"] = version
+    hass_storage[store_key]["minor_version"] = minor_version
 
-    assert await store.async_load() == StoredData()
-    assert await store.async_load() == StoredData()
+    loaded = await load(hass)
 
+    expected = StoredData()
+    if store_key == INDEX:
+        expected.calendars = sample_data().calendars
+    assert loaded == expected
+    # A broken index does not make the single store of earlier versions count.
+    assert store_key == SINGLE or SINGLE not in hass_storage
     assert caplog.text.count("running a full sync") == 1
-
-
-async def test_older_minor_version_migrates(
-    hass: HomeAssistant, hass_storage: dict[str, Any]
-) -> None:
-    await SyncStore(hass, ENTRY_ID).async_save(sample_data())
-    hass_storage[KEY]["minor_version"] = 1
-    for snapshot in hass_storage[KEY]["data"]["calendars"].values():
-        del snapshot["calendar_id"]
-
-    assert await SyncStore(hass, ENTRY_ID).async_load() == sample_data()
-    assert hass_storage[KEY]["minor_version"] == STORAGE_MINOR_VERSION
 
 
 @pytest.mark.parametrize(
     "data",
-    [[], "text", 5, {"calendars": []}, {"channels": "none"}],
+    [[], "text", 5, {"calendars": {}}, {"channels": "none"}],
 )
-async def test_content_of_the_wrong_shape_is_ignored(
+async def test_an_index_of_the_wrong_shape_costs_only_the_channels(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
     data: Any,
 ) -> None:
-    hass_storage[KEY] = {"version": 1, "minor_version": 2, "key": KEY, "data": data}
+    """Calendars are found by their name: they survive a broken index."""
+    await save(hass, sample_data())
+    hass_storage[INDEX]["data"] = data
 
-    assert await SyncStore(hass, ENTRY_ID).async_load() == StoredData()
+    assert await load(hass) == StoredData(calendars=sample_data().calendars)
     assert caplog.text.count("running a full sync") == 1
 
 
@@ -162,31 +441,58 @@ async def test_content_of_the_wrong_shape_is_ignored(
         ({"events": {}, "sync_token": 5}, "sync_token"),
         ({"events": {}, "last_synced": "not a date"}, "not a date"),
         ({"events": {}, "last_synced": "2026-01-01T00:00:00"}, "naive"),
-        ({"calendar_id": "empty@example.com", "events": {}}, "snapshot of"),
+        ({"calendar_id": OTHER, "events": {}}, "snapshot of"),
         (None, "expected a mapping"),
     ],
 )
-async def test_an_unusable_calendar_costs_only_that_calendar(
+async def test_an_unusable_calendar_of_the_single_store_costs_only_that_calendar(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
     broken: Any,
     problem: str,
 ) -> None:
-    """One warning names the calendar; the others and the channels are kept."""
-    await SyncStore(hass, ENTRY_ID).async_save(sample_data())
-    hass_storage[KEY]["data"]["calendars"]["user@example.com"] = broken
+    """One warning names the calendar; the others and the channels move over."""
+    hass_storage[SINGLE] = single_store(sample_data())
+    hass_storage[SINGLE]["data"]["calendars"][ACCOUNT] = broken
 
-    loaded = await SyncStore(hass, ENTRY_ID).async_load()
+    loaded = await load(hass)
 
     expected = sample_data()
-    del expected.calendars["user@example.com"]
+    del expected.calendars[ACCOUNT]
+    assert loaded == expected
+    assert await load(hass) == expected
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert f"calendar {ACCOUNT} is unusable" in warnings[0]
+    assert problem in warnings[0]
+    assert "running a full sync" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b"\x00\x00", b'{"format": 1, "calendar_id": "x"}\n', b""],
+)
+async def test_an_unusable_calendar_file_costs_only_that_calendar(
+    hass: HomeAssistant,
+    caplog: pytest.LogCaptureFixture,
+    content: bytes,
+) -> None:
+    """One warning names the calendar; its next save writes the file anew."""
+    await save(hass, sample_data())
+    file_of(hass, ACCOUNT).write_bytes(content)
+
+    loaded = await load(hass)
+
+    expected = sample_data()
+    del expected.calendars[ACCOUNT]
     assert loaded == expected
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1
-    assert "calendar user@example.com is unusable" in warnings[0]
-    assert problem in warnings[0]
+    assert f"calendar {ACCOUNT} is unusable" in warnings[0]
     assert "running a full sync" in warnings[0]
+    await save(hass, sample_data())
+    assert await load(hass) == sample_data()
 
 
 async def test_an_unusable_channel_costs_only_that_channel(
@@ -194,43 +500,24 @@ async def test_an_unusable_channel_costs_only_that_channel(
     hass_storage: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await SyncStore(hass, ENTRY_ID).async_save(sample_data())
-    hass_storage[KEY]["data"]["channels"]["user@example.com"] = {"calendar_id": "a"}
+    await save(hass, sample_data())
+    hass_storage[INDEX]["data"]["channels"][ACCOUNT] = {"calendar_id": "a"}
 
-    loaded = await SyncStore(hass, ENTRY_ID).async_load()
+    loaded = await load(hass)
 
     assert loaded == StoredData(calendars=sample_data().calendars)
-    assert "channel user@example.com is unusable" in caplog.text
-
-
-@pytest.mark.parametrize(
-    ("version", "minor_version"), [(0, 1), (2, 1), ("1", 1), (1, "2"), (None, 1)]
-)
-async def test_an_unknown_version_falls_back_to_a_full_sync(
-    hass: HomeAssistant,
-    hass_storage: dict[str, Any],
-    caplog: pytest.LogCaptureFixture,
-    version: Any,
-    minor_version: Any,
-) -> None:
-    """Older majors, newer versions and nonsense: nothing is trusted."""
-    await SyncStore(hass, ENTRY_ID).async_save(sample_data())
-    hass_storage[KEY]["version"] = version
-    hass_storage[KEY]["minor_version"] = minor_version
-
-    assert await SyncStore(hass, ENTRY_ID).async_load() == StoredData()
-    assert caplog.text.count("running a full sync") == 1
+    assert f"channel {ACCOUNT} is unusable" in caplog.text
 
 
 async def test_a_newer_minor_version_is_read_without_its_new_keys(
     hass: HomeAssistant, hass_storage: dict[str, Any]
 ) -> None:
     """Minor versions only add keys, as Home Assistant prescribes."""
-    await SyncStore(hass, ENTRY_ID).async_save(sample_data())
-    hass_storage[KEY]["minor_version"] = STORAGE_MINOR_VERSION + 1
-    hass_storage[KEY]["data"]["novelty"] = {"x": 1}
+    await save(hass, sample_data())
+    hass_storage[INDEX]["minor_version"] = 2
+    hass_storage[INDEX]["data"]["novelty"] = {"x": 1}
 
-    assert await SyncStore(hass, ENTRY_ID).async_load() == sample_data()
+    assert await load(hass) == sample_data()
 
 
 async def test_text_json_cannot_hold_is_saved_safely(
@@ -238,20 +525,53 @@ async def test_text_json_cannot_hold_is_saved_safely(
 ) -> None:
     """A lone surrogate (Google may escape one) never fails a save."""
     data = sample_data()
-    event = data.calendars["user@example.com"].events["abc123"]
+    event = data.calendars[ACCOUNT].events["abc123"]
     event["summary"] = "Lunch \ud83c with \ud800"
     event["sequence"] = 2**70
-
     store = SyncStore(hass, ENTRY_ID)
-    store.async_delay_save(lambda: data)
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + 1))
+    stored = await store.async_load([ACCOUNT])
+    stored.calendars.update(data.calendars)
+
+    store.async_delay_save(ACCOUNT)
+    later(hass)
     await hass.async_block_till_done()
 
-    loaded = await SyncStore(hass, ENTRY_ID).async_load()
-    stored = loaded.calendars["user@example.com"].events["abc123"]
-    assert stored["summary"] == "Lunch \ufffd with \ufffd"
-    assert stored["sequence"] == str(2**70)
-    assert stored["etag"] == event["etag"]
+    loaded = (await load(hass)).calendars[ACCOUNT].events["abc123"]
+    assert loaded["summary"] == "Lunch \ufffd with \ufffd"
+    assert loaded["sequence"] == str(2**70)
+    assert loaded["etag"] == event["etag"]
+
+
+async def test_a_failed_write_is_logged_and_retried_whole(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A full disk costs a log line, never an exception; the next save catches up."""
+    store = await save(hass, sample_data())
+    stored = await store.async_load([ACCOUNT])
+    stored.calendars[ACCOUNT].events["abc123"] = dentist("Moved")
+    store.async_delay_save(ACCOUNT)
+
+    with patch("builtins.open", side_effect=OSError("disk full")):
+        await store.async_flush()
+    assert "disk full" in caplog.text
+    stored.calendars[ACCOUNT].sync_token = "token-2"
+    store.async_delay_save(ACCOUNT)
+    await store.async_flush()
+
+    assert (await load(hass, ACCOUNT)).calendars[ACCOUNT] == stored.calendars[ACCOUNT]
+
+
+async def test_one_warning_per_store_object(
+    hass: HomeAssistant, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = SyncStore(hass, ENTRY_ID)
+    with patch.object(
+        storage.Store, "async_load", side_effect=HomeAssistantError("broken disk")
+    ):
+        await store.async_load([ACCOUNT])
+        await store.async_load([ACCOUNT])
+
+    assert caplog.text.count("broken disk") == 1
 
 
 async def test_store_that_raises_on_load_is_ignored(
@@ -260,22 +580,60 @@ async def test_store_that_raises_on_load_is_ignored(
     with patch.object(
         storage.Store, "async_load", side_effect=HomeAssistantError("broken disk")
     ):
-        assert await SyncStore(hass, ENTRY_ID).async_load() == StoredData()
+        assert await load(hass) == StoredData()
 
     assert "broken disk" in caplog.text
+    assert STORAGE_MINOR_VERSION == 2
 
 
-async def test_corrupt_json_file_on_disk_is_ignored(
-    hass: HomeAssistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(hass.config, "config_dir", str(tmp_path))
-    path = tmp_path / ".storage" / KEY
-    path.parent.mkdir()
+async def test_corrupt_json_index_on_disk_is_set_aside(hass: HomeAssistant) -> None:
+    """Home Assistant keeps the broken index aside for the user; calendars load."""
+    await save(hass, sample_data())
+    path = Path(hass.config.path(".storage", INDEX))
     path.write_text('{"version": 1, "data": {"calendars": ', encoding="utf-8")
 
     with patch.object(storage.Store, "_async_load", REAL_LOAD):
-        assert await SyncStore(hass, ENTRY_ID).async_load() == StoredData()
+        assert await load(hass) == StoredData(calendars=sample_data().calendars)
 
-    # Home Assistant keeps the broken file aside for the user.
     assert not path.exists()
-    assert list(path.parent.glob(f"{KEY}.corrupt.*"))
+    assert list(path.parent.glob(f"{INDEX}.corrupt.*"))
+
+
+@asynccontextmanager
+async def longest_stall() -> AsyncIterator[list[float]]:
+    """Measure the longest time the loop did not run a 1 ms timer (seconds)."""
+    result = [0.0]
+
+    async def probe() -> None:
+        while True:
+            begin = time.perf_counter()
+            await asyncio.sleep(0.001)
+            result[0] = max(result[0], time.perf_counter() - begin - 0.001)
+
+    task = asyncio.create_task(probe())
+    await asyncio.sleep(0)
+    try:
+        yield result
+    finally:
+        task.cancel()
+
+
+@pytest.mark.timing
+async def test_20000_events_are_saved_and_loaded_without_stalling_the_loop(
+    hass: HomeAssistant,
+) -> None:
+    """Encoding, writing, reading and parsing run line by line in the executor."""
+    events = {f"e{n}": {**dentist(f"Event {n}"), "id": f"e{n}"} for n in range(20_000)}
+    store = SyncStore(hass, ENTRY_ID)
+    stored = await store.async_load([ACCOUNT])
+    stored.calendars[ACCOUNT] = CalendarSnapshot(sync_token="t", events=events)
+    store.async_delay_save(ACCOUNT)
+
+    async with longest_stall() as saving:
+        await store.async_flush()
+    async with longest_stall() as loading:
+        loaded = await load(hass, ACCOUNT)
+
+    assert loaded.calendars[ACCOUNT].events == events
+    assert saving[0] < 0.020
+    assert loading[0] < 0.020

@@ -98,9 +98,9 @@ async def async_setup_entry(
             translation_placeholders={"error": str(err)},
         ) from err
 
-    store = SyncStore(hass, entry.entry_id)
-    stored = await store.async_load()
     selected: list[str] = entry.options.get(CONF_CALENDARS, [])
+    store = SyncStore(hass, entry.entry_id)
+    stored = await store.async_load(selected)
     coordinators: dict[str, CalendarSyncCoordinator] = {}
     for calendar_id in selected:
         if (calendar := calendars.get(calendar_id)) is None:
@@ -121,10 +121,7 @@ async def async_setup_entry(
             palette=palette,
         )
     # Forget what was synced for calendars that are no longer synced.
-    if stale := set(stored.calendars) - set(coordinators):
-        for calendar_id in stale:
-            del stored.calendars[calendar_id]
-        store.async_delay_save(lambda: stored)
+    await store.async_forget_calendars_except(coordinators)
 
     entry.runtime_data = GoogleCalendarSyncData(
         api=api,
@@ -206,7 +203,7 @@ async def async_unload_entry(
                 for coordinator in data.coordinators.values()
             )
         )
-        await data.store.async_save(data.stored)
+        await data.store.async_flush()
     return unloaded
 
 

@@ -544,7 +544,7 @@ class PushManager:
     async def _async_save(self) -> None:
         """Persist channels now: a lost channel id cannot be stopped later."""
         if self._store is not None:
-            await self._store.async_save(self._store_data)
+            await self._store.async_save_channels()
 
 
 def _is_refusal(err: GoogleCalendarApiError) -> bool:

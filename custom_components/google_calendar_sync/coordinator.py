@@ -542,7 +542,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
     @callback
     def _schedule_save(self) -> None:
         """Save the store soon, batching bursts of changes."""
-        self._store.async_delay_save(lambda: self._stored)
+        self._store.async_delay_save(self.calendar_id)
 
     @callback
     def async_add_change_listener(self, listener: ChangeListener) -> CALLBACK_TYPE:

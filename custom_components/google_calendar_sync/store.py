@@ -1,25 +1,43 @@
-"""Persistence of sync state: snapshots per calendar and push channels."""
+"""Persistence of sync state: one file per calendar, the push channels apart.
+
+Layout (private, in .storage/):
+
+- ``google_calendar_sync.<entry_id>.index``, a Home Assistant Store: the calendars
+  that have a file, and the push channels (small: rewritten whenever a channel
+  opens or ends);
+- ``google_calendar_sync.<entry_id>.<digest of the calendar id>.jsonl``: one
+  calendar's events, sync token and time of its last sync, as a log a change
+  appends to (journal.py). A change writes about its own size, in its calendar.
+
+Earlier versions kept one store, ``google_calendar_sync.<entry_id>``, held everything;
+the first load moves its content into this layout, sync tokens included.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import Collection, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+import hashlib
 import logging
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.storage import Store
-import orjson
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.storage import STORAGE_DIR, Store
 
 from .const import DOMAIN
-from .google.sync import CalendarSnapshot, json_safe, malformed
+from .google.sync import CalendarSnapshot, malformed
+from .journal import CalendarLog, aware_datetime
 
 _LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 1
-# 2: each snapshot names its calendar.
+# The single store of earlier versions; 2: each snapshot names its calendar.
 STORAGE_MINOR_VERSION = 2
 # Whatever a file holds, reading it raises one of these (or nothing).
 _UNREADABLE = (
@@ -32,8 +50,16 @@ _UNREADABLE = (
     AttributeError,
     IndexError,
 )
-# Coalesce the writes of bursts of syncs into one.
+# Changes wait this long so that bursts (a sync of many changes, an export, an edit
+# session in Google) land in one append per calendar. What a crash loses is never
+# data: Google keeps it, and the next sync from the saved sync token fetches it
+# again in one request; the cost is that those changes are announced once more.
+# Hence far shorter than Home Assistant's google integration (120 s: it rewrites
+# its whole store and announces nothing); as an append costs about the size of the
+# change, waiting longer would save SD cards little.
 SAVE_DELAY = 10
+# What reading an unreadable store gives, as opposed to None for a missing one.
+_BROKEN = object()
 
 type _JsonDict = dict[str, Any]
 
@@ -57,8 +83,23 @@ class StoredData:
     channels: dict[str, StoredChannel] = field(default_factory=dict)
 
 
-class _MigratingStore(Store[_JsonDict]):
-    """Store that reads older minor versions of our layout."""
+class _VersionedStore(Store[_JsonDict]):
+    """Private store of ours: reads older minor versions, written off the loop.
+
+    What it writes is made for the write and never changed afterwards, so Home
+    Assistant may encode it in its executor.
+    """
+
+    def __init__(self, hass: HomeAssistant, key: str, minor_version: int) -> None:
+        """Create the store of one key."""
+        super().__init__(
+            hass,
+            STORAGE_VERSION,
+            key,
+            private=True,
+            minor_version=minor_version,
+            serialize_in_event_loop=False,
+        )
 
     async def _async_migrate_func(
         self, old_major_version: int, old_minor_version: int, old_data: _JsonDict
@@ -76,115 +117,268 @@ class _MigratingStore(Store[_JsonDict]):
         return old_data
 
 
+def calendar_file_name(entry_id: str, calendar_id: str) -> str:
+    """Return the name of the file of one calendar of an entry, in .storage/.
+
+    A digest, as calendar ids hold characters a file name should not
+    ("#", "/"); the file names its calendar in its first line.
+    """
+    digest = hashlib.sha256(calendar_id.encode()).hexdigest()[:16]
+    return f"{DOMAIN}.{entry_id}.{digest}.jsonl"
+
+
+def index_store_key(entry_id: str) -> str:
+    """Return the storage key of an entry's index and channels."""
+    return f"{DOMAIN}.{entry_id}.index"
+
+
 class SyncStore:
-    """Load and save StoredData without ever failing setup."""
+    """Load and save the StoredData of one entry, never failing setup.
+
+    Calendars are saved on their own, SAVE_DELAY after their first unsaved change;
+    async_flush (unload) and Home Assistant's final write save what is pending.
+    """
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        """Create the store of one config entry."""
-        self._store = _MigratingStore(
-            hass,
-            STORAGE_VERSION,
-            f"{DOMAIN}.{entry_id}",
-            private=True,
-            minor_version=STORAGE_MINOR_VERSION,
-        )
+        """Create the stores of one config entry."""
+        self._hass = hass
+        self._entry_id = entry_id
+        self._index = _VersionedStore(hass, index_store_key(entry_id), 1)
+        self._logs: dict[str, tuple[CalendarLog, asyncio.Lock]] = {}
+        self._data = StoredData()
+        # The calendars the index lists: each may have a store.
+        self._indexed: set[str] = set()
+        self._unsaved: set[str] = set()
+        self._cancel_timer: CALLBACK_TYPE | None = None
+        self._cancel_final_write: CALLBACK_TYPE | None = None
         self._warned = False
 
-    async def async_load(self) -> StoredData:
-        """Load the stored data; never fails.
+    async def async_load(self, calendar_ids: Iterable[str]) -> StoredData:
+        """Load the channels and the stored state of the given calendars.
 
-        Anything unreadable (the file, or one calendar's part of it) means a
-        fresh full sync of what it held, with one warning.
+        Never fails: anything unreadable (a file, or one calendar or channel in
+        it) means a fresh full sync of what it held, with one warning. Parsing
+        runs in the executor: 20,000 events would stall the loop.
         """
+        index = await self._async_read(self._index)
+        if index is None:
+            self._data = await self._async_migrate_single_store()
+        elif index is not _BROKEN:
+            try:
+                channels, indexed, problems = _parse_index(index)
+            except _UNREADABLE as err:
+                self._warn(self._index.key, "has an unexpected shape", err)
+                channels, indexed, problems = {}, [], {}
+            self._log_problems(self._index.key, problems)
+            self._indexed = set(indexed)
+            self._data = StoredData(channels=channels)
+        wanted = [cid for cid in calendar_ids if cid not in self._data.calendars]
+        for calendar_id, snapshot in zip(
+            wanted,
+            await asyncio.gather(*(self._async_load_calendar(c) for c in wanted)),
+            strict=True,
+        ):
+            if snapshot is not None:
+                self._data.calendars[calendar_id] = snapshot
+        return self._data
+
+    async def _async_load_calendar(self, calendar_id: str) -> CalendarSnapshot | None:
+        """Load one calendar's file; None when there is none or it is unusable."""
+        log, lock = self._log(calendar_id)
+        async with lock:
+            try:
+                return await self._hass.async_add_executor_job(log.load)
+            except _UNREADABLE as err:
+                self._log_problems(
+                    log.path,
+                    {f"calendar {calendar_id}": f"{err!r}, running a full sync"},
+                )
+                return None
+
+    async def _async_migrate_single_store(self) -> StoredData:
+        """Move the single store of earlier versions into this layout; nothing is lost.
+
+        Calendars are written first, then the index, then the old store goes: a
+        crash at any point leaves the old store to migrate again.
+        """
+        legacy = _VersionedStore(
+            self._hass, f"{DOMAIN}.{self._entry_id}", STORAGE_MINOR_VERSION
+        )
+        raw = await self._async_read(legacy)
+        if raw in (None, _BROKEN):
+            return StoredData()
         try:
-            raw = await self._store.async_load()
+            data, problems = await self._hass.async_add_executor_job(
+                parse_stored_data, raw
+            )
         except _UNREADABLE as err:
-            self._warn("cannot be read", err)
+            self._warn(legacy.key, "has an unexpected shape", err)
             return StoredData()
-        if raw is None:
-            return StoredData()
+        self._log_problems(legacy.key, problems)
+        self._data = data
+        self._indexed = set(data.calendars)
+        await asyncio.gather(*(self._async_write_calendar(c) for c in data.calendars))
+        await self._async_write_index()
+        await legacy.async_remove()
+        return data
+
+    @callback
+    def async_delay_save(self, calendar_id: str) -> None:
+        """Save a calendar SAVE_DELAY from now, with what it holds then."""
+        self._unsaved.add(calendar_id)
+        if self._cancel_timer is None:
+            self._cancel_timer = async_call_later(
+                self._hass, SAVE_DELAY, self._async_save_due
+            )
+        if self._cancel_final_write is None:
+            self._cancel_final_write = self._hass.bus.async_listen_once(
+                EVENT_HOMEASSISTANT_FINAL_WRITE, self._async_final_write
+            )
+
+    async def _async_save_due(self, _now: datetime) -> None:
+        """Save the calendars whose delay is over."""
+        self._cancel_timer = None
+        await self._async_save_pending()
+
+    async def _async_final_write(self, _event: Event) -> None:
+        """Save what is pending as Home Assistant stops."""
+        self._cancel_final_write = None
+        await self.async_flush()
+
+    async def async_flush(self) -> None:
+        """Save every pending change now and stop waiting for Home Assistant's stop."""
+        if self._cancel_timer is not None:
+            self._cancel_timer()
+            self._cancel_timer = None
+        if self._cancel_final_write is not None:
+            self._cancel_final_write()
+            self._cancel_final_write = None
+        await self._async_save_pending()
+
+    async def _async_save_pending(self) -> None:
+        """Write the calendars changed since their last write."""
+        pending, self._unsaved = self._unsaved, set()
+        pending &= set(self._data.calendars)
+        if new := pending - self._indexed:
+            # Listed before written: the index never misses a store.
+            self._indexed |= new
+            await self._async_write_index()
+        await asyncio.gather(*(self._async_write_calendar(c) for c in pending))
+
+    async def async_save_channels(self) -> None:
+        """Save the channels now: a lost channel id cannot be stopped later."""
+        await self._async_write_index()
+
+    async def async_forget_calendars_except(self, keep: Collection[str]) -> None:
+        """Remove the stores of the calendars that are no longer synced."""
+        if not (stale := self._indexed - set(keep)):
+            return
+        for calendar_id in stale:
+            self._data.calendars.pop(calendar_id, None)
+            self._unsaved.discard(calendar_id)
+        # Files first: the index never misses one.
+        await asyncio.gather(*(self._async_remove_file(c) for c in stale))
+        self._indexed -= stale
+        await self._async_write_index()
+
+    async def async_remove(self) -> None:
+        """Remove every store of the entry, the single store of earlier versions too."""
+        if (index := await self._async_read(self._index)) not in (None, _BROKEN):
+            with suppress(*_UNREADABLE):
+                self._indexed |= set(_parse_index(index)[1])
+        await self.async_forget_calendars_except(())
+        await self._index.async_remove()
+        await Store[_JsonDict](
+            self._hass, STORAGE_VERSION, f"{DOMAIN}.{self._entry_id}"
+        ).async_remove()
+
+    async def _async_write_index(self) -> None:
+        """Write the index: the calendars with a store, and the channels."""
+        await self._index.async_save(
+            {
+                "calendars": sorted(self._indexed),
+                "channels": {
+                    key: _channel_to_dict(channel)
+                    for key, channel in self._data.channels.items()
+                },
+            }
+        )
+
+    async def _async_write_calendar(self, calendar_id: str) -> None:
+        """Write what changed in one calendar, as it is now, off the loop."""
+        snapshot = self._data.calendars[calendar_id]
+        # A copy of the dict, made here: the loop goes on changing the snapshot's
+        # dict, never an event in it (a change replaces the event).
+        events = dict(snapshot.events)
+        log, lock = self._log(calendar_id)
+        async with lock:
+            try:
+                await self._hass.async_add_executor_job(
+                    log.save, snapshot.sync_token, events, snapshot.last_synced
+                )
+            except (HomeAssistantError, OSError) as err:
+                _LOGGER.error("Cannot write %s: %s", log.path, err)
+
+    async def _async_remove_file(self, calendar_id: str) -> None:
+        """Delete the file of one calendar."""
+        log, lock = self._log(calendar_id)
+        async with lock:
+            await self._hass.async_add_executor_job(log.remove)
+
+    def _log(self, calendar_id: str) -> tuple[CalendarLog, asyncio.Lock]:
+        """Return the file of one calendar, and the lock that orders its I/O."""
+        if (log := self._logs.get(calendar_id)) is None:
+            path = self._hass.config.path(
+                STORAGE_DIR, calendar_file_name(self._entry_id, calendar_id)
+            )
+            log = self._logs[calendar_id] = (
+                CalendarLog(path, calendar_id),
+                asyncio.Lock(),
+            )
+        return log
+
+    async def _async_read(self, store: _VersionedStore) -> Any:
+        """Return the raw content of a store: None if missing, _BROKEN if unreadable."""
         try:
-            data, problems = parse_stored_data(raw)
+            return await store.async_load()
         except _UNREADABLE as err:
-            self._warn("has an unexpected shape", err)
-            return StoredData()
+            self._warn(store.key, "cannot be read", err)
+            return _BROKEN
+
+    @staticmethod
+    def _log_problems(key: str, problems: Mapping[str, str]) -> None:
+        """Log each calendar or channel left out, and why."""
         for name, problem in problems.items():
             _LOGGER.warning(
                 "Stored sync state %s: %s is unusable (%s); starting it afresh",
-                self._store.key,
+                key,
                 name,
                 problem,
             )
-        return data
 
-    def async_delay_save(self, data_func: Callable[[], StoredData]) -> None:
-        """Save soon, with the data as it is when the write happens."""
-        self._store.async_delay_save(
-            lambda: stored_data_to_dict(data_func()), SAVE_DELAY
-        )
-
-    async def async_save(self, data: StoredData) -> None:
-        """Save now."""
-        await self._store.async_save(stored_data_to_dict(data))
-
-    async def async_remove(self) -> None:
-        """Remove the stored file."""
-        await self._store.async_remove()
-
-    def _warn(self, problem: str, err: Exception) -> None:
-        """Log once that the store is unusable and a full sync follows."""
+    def _warn(self, key: str, problem: str, err: Exception) -> None:
+        """Log once that a store is unusable and a full sync follows."""
         if self._warned:
             return
         self._warned = True
         _LOGGER.warning(
-            "Stored sync state %s %s (%s); running a full sync",
-            self._store.key,
-            problem,
-            err,
+            "Stored sync state %s %s (%s); running a full sync", key, problem, err
         )
 
 
-def stored_data_to_dict(data: StoredData) -> _JsonDict:
-    """Serialize StoredData to JSON-compatible types; saving it never fails.
-
-    The events are encoded here, once: text JSON cannot hold (a lone surrogate)
-    is replaced rather than failing the whole write.
-    """
+def _channel_to_dict(channel: StoredChannel) -> _JsonDict:
+    """Serialize one channel."""
     return {
-        "calendars": {
-            calendar_id: {
-                "calendar_id": calendar_id,
-                "sync_token": snapshot.sync_token,
-                "events": _json_fragment(snapshot.events),
-                "last_synced": (
-                    snapshot.last_synced.isoformat() if snapshot.last_synced else None
-                ),
-            }
-            for calendar_id, snapshot in data.calendars.items()
-        },
-        "channels": {
-            key: {
-                "calendar_id": channel.calendar_id,
-                "channel_id": channel.channel_id,
-                "resource_id": channel.resource_id,
-                "token": channel.token,
-                "expiration": channel.expiration.isoformat(),
-            }
-            for key, channel in data.channels.items()
-        },
+        "calendar_id": channel.calendar_id,
+        "channel_id": channel.channel_id,
+        "resource_id": channel.resource_id,
+        "token": channel.token,
+        "expiration": channel.expiration.isoformat(),
     }
 
 
-def _json_fragment(value: Any) -> orjson.Fragment:
-    """Return value encoded as JSON, with what JSON cannot hold replaced."""
-    try:
-        return orjson.Fragment(orjson.dumps(value))
-    except TypeError:
-        return orjson.Fragment(orjson.dumps(json_safe(value)))
-
-
 def parse_stored_data(raw: Any) -> tuple[StoredData, dict[str, str]]:
-    """Parse StoredData, leaving out the calendars and channels that are unusable.
+    """Parse the single store of earlier versions, leaving out what is unusable.
 
     Return what is usable and, per calendar or channel left out, why. Raise when
     the whole is of the wrong shape.
@@ -193,25 +387,44 @@ def parse_stored_data(raw: Any) -> tuple[StoredData, dict[str, str]]:
     problems: dict[str, str] = {}
     for calendar_id, item in _mapping(_mapping(raw).get("calendars", {})).items():
         try:
-            calendars[calendar_id] = _snapshot(calendar_id, item)
+            calendars[calendar_id] = _parse_calendar(calendar_id, item)
         except _UNREADABLE as err:
             problems[f"calendar {calendar_id}"] = f"{err!r}, running a full sync"
+    channels, channel_problems = _parse_channels(raw.get("channels", {}))
+    return StoredData(calendars, channels), problems | channel_problems
+
+
+def _parse_index(
+    raw: Any,
+) -> tuple[dict[str, StoredChannel], list[str], dict[str, str]]:
+    """Parse the index: channels, the calendars with a store, what is unusable."""
+    raw = _mapping(raw)
+    calendars = raw.get("calendars", [])
+    if not isinstance(calendars, list):
+        raise TypeError(f"calendars: expected a list, got {type(calendars).__name__}")
+    channels, problems = _parse_channels(raw.get("channels", {}))
+    return channels, [str(calendar_id) for calendar_id in calendars], problems
+
+
+def _parse_channels(raw: Any) -> tuple[dict[str, StoredChannel], dict[str, str]]:
+    """Parse stored channels, leaving out (and naming) the unusable ones."""
     channels: dict[str, StoredChannel] = {}
-    for key, item in _mapping(raw.get("channels", {})).items():
+    problems: dict[str, str] = {}
+    for key, item in _mapping(raw).items():
         try:
             channels[key] = StoredChannel(
                 calendar_id=str(item["calendar_id"]),
                 channel_id=str(item["channel_id"]),
                 resource_id=str(item["resource_id"]),
                 token=str(item["token"]),
-                expiration=_datetime(item["expiration"]),
+                expiration=aware_datetime(item["expiration"]),
             )
         except _UNREADABLE as err:
             problems[f"channel {key}"] = f"{err!r}, watching anew"
-    return StoredData(calendars, channels), problems
+    return channels, problems
 
 
-def _snapshot(calendar_id: str, item: Any) -> CalendarSnapshot:
+def _parse_calendar(calendar_id: str, item: Any) -> CalendarSnapshot:
     """Parse the stored snapshot of one calendar; raise if it is unusable."""
     item = _mapping(item)
     if item.get("calendar_id", calendar_id) != calendar_id:
@@ -227,7 +440,7 @@ def _snapshot(calendar_id: str, item: Any) -> CalendarSnapshot:
     return CalendarSnapshot(
         sync_token=token,
         events=dict(events),
-        last_synced=_datetime(last_synced) if last_synced else None,
+        last_synced=aware_datetime(last_synced) if last_synced else None,
     )
 
 
@@ -236,11 +449,3 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise TypeError(f"expected a mapping, got {type(value).__name__}")
     return value
-
-
-def _datetime(value: Any) -> datetime:
-    """Parse an aware ISO datetime."""
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r}")
-    return parsed
