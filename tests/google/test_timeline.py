@@ -1204,3 +1204,41 @@ def test_updates_answer_what_a_rebuild_answers(
 
     rebuilt = CalendarTimeline(snapshot.values(), default_time_zone="Europe/Berlin")
     assert answers(timeline, windows) == answers(rebuilt, windows)
+
+
+def test_the_next_event_follows_updates_and_time() -> None:
+    now = datetime(2026, 3, 2, 8, tzinfo=UTC)
+    timeline = CalendarTimeline(
+        [timed("later", now + timedelta(hours=3))], default_time_zone="UTC"
+    )
+    assert timeline.active_or_next(now).uid == "later"  # type: ignore[union-attr]
+
+    timeline.update([timed("sooner", now + timedelta(hours=1))])
+    assert timeline.active_or_next(now).uid == "sooner"  # type: ignore[union-attr]
+    timeline.update([], removed=["sooner"])
+    assert timeline.active_or_next(now).uid == "later"  # type: ignore[union-attr]
+    assert timeline.active_or_next(now + timedelta(hours=4)) is None
+
+
+def test_converted_events_are_kept_until_their_event_changes() -> None:
+    first = timed("first", datetime(2026, 3, 2, 9, tzinfo=UTC))
+    second = timed("second", datetime(2026, 3, 2, 11, tzinfo=UTC))
+    timeline = CalendarTimeline([first, second], default_time_zone="UTC")
+    window = (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC))
+    calls: list[str] = []
+
+    def convert(event: TimelineEvent) -> str:
+        calls.append(event.uid)
+        return event.summary.upper()
+
+    assert timeline.converted(*window, convert) == ["FIRST", "SECOND"]
+    assert timeline.converted(*window, convert) == ["FIRST", "SECOND"]
+    timeline.update([{**first, "summary": "moved"}])
+    assert timeline.converted(*window, convert) == ["MOVED", "SECOND"]
+    assert calls == ["first", "second", "first"]
+
+    # Ahead of queries, a batch at a time: the lookup, then one pause a batch.
+    ahead = CalendarTimeline([first, second], default_time_zone="UTC")
+    assert len(list(ahead.convert_ahead(*window, convert, batch=1))) == 3
+    assert ahead.converted(*window, convert) == ["FIRST", "SECOND"]
+    assert calls == ["first", "second", "first", "first", "second"]

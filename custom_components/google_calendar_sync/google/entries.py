@@ -87,6 +87,11 @@ class Entry:
         self._local = local
 
     @property
+    def series(self) -> Series | None:
+        """Return the series of a generated instance, None for single events."""
+        return self._series
+
+    @property
     def source(self) -> Mapping[str, Any]:
         """Return the Google event the entry comes from (the master of instances)."""
         if self._series is not None:

@@ -257,3 +257,4 @@ class CalendarViews:
         """Expand the months around now of every timeline (in the executor)."""
         for timeline in self.timelines.values():
             timeline.warm(now)
+        self.busy.active_or_next(now)

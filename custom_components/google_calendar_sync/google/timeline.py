@@ -40,6 +40,8 @@ _LOGGER = logging.getLogger(__name__)
 _LONG_EVENT = timedelta(days=7).total_seconds()
 # More new single events than this in one update are sorted in at once.
 _BULK = 64
+# Ranges whose answers a timeline keeps until it changes.
+_ANSWERS = 8
 # Picks the events a query leaves out, by their Google event.
 type Hide = Callable[[Mapping[str, Any]], bool]
 
@@ -113,6 +115,9 @@ class CalendarTimeline:
         self._overrides: dict[str, dict[str, float | date]] = {}
         self._master_of: dict[str, str] = {}
         self._reuse = reuse or {}
+        self._answers: dict[tuple[float, float, Hide | None], list[Entry]] = {}
+        # What active_or_next found, and for which moment, per hide.
+        self._next: dict[Hide | None, tuple[float, Entry | None]] = {}
         self.update(events)
         self._reuse = {}
 
@@ -132,6 +137,7 @@ class CalendarTimeline:
         anew only when its master or its exceptions changed. Call it on the
         loop, the only thread that reads a published timeline.
         """
+        self._answers.clear()
         latest: dict[str, dict[str, Any]] = {}
         for event in events:
             if isinstance(event_id := event.get("id"), str):
@@ -144,17 +150,23 @@ class CalendarTimeline:
         fresh: list[Entry] = []
         for event in latest.values():
             self._index(event, touched, fresh)
-        if len(fresh) > _BULK:
-            self._short.extend(fresh)
+        short = [entry for entry in fresh if entry.uid not in self._long]
+        if len(short) > _BULK:
+            self._short.extend(short)
             self._short.sort(key=sort_key)
             self._short_starts = [entry.start_ts for entry in self._short]
         else:
-            for entry in fresh:
+            for entry in short:
                 index = bisect_left(self._short, sort_key(entry), key=sort_key)
                 self._short.insert(index, entry)
                 self._short_starts.insert(index, entry.start_ts)
-        for master_id in touched:
-            self._expand(master_id)
+        expanded = [
+            series
+            for master_id in touched
+            if (series := self._expand(master_id)) is not None
+        ]
+        if self._next:
+            self._update_next(fresh, expanded)
 
     def _forget(self, event_id: str, touched: set[str]) -> None:
         """Remove everything an event id put in the index."""
@@ -175,7 +187,7 @@ class CalendarTimeline:
     def _index(
         self, event: dict[str, Any], touched: set[str], fresh: list[Entry]
     ) -> None:
-        """Index one event; short single events are left in fresh to sort in."""
+        """Index one event; new single events are left in fresh (short ones to sort in)."""
         if event.get("status") == "cancelled" and "recurringEventId" not in event:
             return
         if (problem := _unusable(event)) is not None:
@@ -199,14 +211,16 @@ class CalendarTimeline:
         self._entries[event_id] = entry
         if entry.end_ts - entry.start_ts > _LONG_EVENT:
             self._long[event_id] = entry
-        else:
-            fresh.append(entry)
+        fresh.append(entry)
 
-    def _expand(self, master_id: str) -> None:
-        """Make the series of a master agree with it and its exceptions."""
+    def _expand(self, master_id: str) -> Series | None:
+        """Make the series of a master agree with it and its exceptions.
+
+        Returns the series, None when the master is gone or cannot be expanded.
+        """
         previous = self._series.pop(master_id, None) or self._reuse.get(master_id)
         if (master := self._masters.get(master_id)) is None:
-            return
+            return None
         overrides = frozenset(self._overrides.get(master_id, {}).values())
         series = previous.reused_for(master, overrides, self._tz) if previous else None
         if series is None:
@@ -214,8 +228,9 @@ class CalendarTimeline:
                 series = Series(master, overrides, self._tz)
             except BAD_EVENT_DATA as err:
                 self._skip(master, f"cannot expand its recurrence: {err}")
-                return
+                return None
         self._series[master_id] = series
+        return series
 
     def overlapping(
         self, start: datetime, end: datetime, *, hide: Hide | None = None
@@ -256,7 +271,7 @@ class CalendarTimeline:
         end: datetime,
         convert: Callable[[TimelineEvent], T],
         *,
-        batch: int = 100,
+        batch: int = 50,
     ) -> Iterator[None]:
         """Convert the events overlapping [start, end) ahead of queries.
 
@@ -264,7 +279,9 @@ class CalendarTimeline:
         reads a published timeline, does other work in between. Events that
         cannot be built are left to the query, which reports them.
         """
-        for index, entry in enumerate(self._overlapping(start, end), 1):
+        entries = self._overlapping(start, end)
+        yield
+        for index, entry in enumerate(entries, 1):
             with suppress(*BAD_EVENT_DATA):
                 entry.converted(convert)
             if not index % batch:
@@ -273,9 +290,16 @@ class CalendarTimeline:
     def _overlapping(
         self, start: datetime, end: datetime, hide: Hide | None = None
     ) -> list[Entry]:
-        """Return the entries overlapping [start, end), sorted by start."""
+        """Return the entries overlapping [start, end), sorted by start.
+
+        The answers to the last few ranges are kept until the index changes:
+        the calendar card asks for the same month again and again. Callers do
+        not change the list.
+        """
         start_ts = self._timestamp(start)
         end_ts = self._timestamp(end)
+        if (known := self._answers.get((start_ts, end_ts, hide))) is not None:
+            return known
         found: list[Entry] = []
         low = bisect_left(self._short_starts, start_ts - _LONG_EVENT)
         high = bisect_left(self._short_starts, end_ts)
@@ -299,6 +323,9 @@ class CalendarTimeline:
         if hide is not None:
             found = [entry for entry in found if not hide(entry.source)]
         found.sort(key=sort_key)
+        if len(self._answers) >= _ANSWERS:
+            del self._answers[next(iter(self._answers))]
+        self._answers[start_ts, end_ts, hide] = found
         return found
 
     def warm(
@@ -322,9 +349,23 @@ class CalendarTimeline:
     ) -> TimelineEvent | None:
         """Return the event in progress at now, or else the next one to start.
 
-        hide leaves out events as in overlapping.
+        hide leaves out events as in overlapping. The answer is kept: it stays
+        the answer until it ends (later events only drop out as time passes),
+        and updates compare it with what they add.
         """
         now_ts = self._timestamp(now)
+        known = self._next.get(hide)
+        if (
+            known is None
+            or now_ts < known[0]
+            or (known[1] is not None and known[1].end_ts <= now_ts)
+        ):
+            known = (now_ts, self._first_after(now_ts, hide))
+            self._next[hide] = known
+        return self._built(known[1]) if known[1] is not None else None
+
+    def _first_after(self, now_ts: float, hide: Hide | None) -> Entry | None:
+        """Return the first entry (that can be built) ending after now_ts."""
         candidates: list[Entry] = []
         index = bisect_left(self._short_starts, now_ts - _LONG_EVENT)
         upcoming = (
@@ -339,20 +380,52 @@ class CalendarTimeline:
             for entry in self._long.values()
             if entry.end_ts > now_ts and (hide is None or not hide(entry.source))
         )
-        for series in self._series.values():
-            if hide is not None and hide(series.master):
+        candidates.extend(self._series_after(now_ts, hide, self._series.values()))
+        return self._first_built(candidates)
+
+    def _series_after(
+        self, now_ts: float, hide: Hide | None, series: Iterable[Series]
+    ) -> Iterator[Entry]:
+        """Yield the first instance ending after now_ts of each series."""
+        for one in series:
+            if hide is not None and hide(one.master):
                 continue
             try:
-                found = series.first_ending_after(now_ts)
+                found = one.first_ending_after(now_ts)
             except BAD_EVENT_DATA as err:
-                self._skip(series.master, f"cannot expand its recurrence: {err}")
+                self._skip(one.master, f"cannot expand its recurrence: {err}")
                 continue
             if found is not None:
-                candidates.append(found)
+                yield found
+
+    def _first_built(self, candidates: list[Entry]) -> Entry | None:
+        """Return the earliest candidate whose event can be built."""
         candidates.sort(key=sort_key)
         return next(
-            (event for entry in candidates if (event := self._built(entry))), None
+            (entry for entry in candidates if self._built(entry) is not None), None
         )
+
+    def _update_next(self, fresh: list[Entry], expanded: list[Series]) -> None:
+        """Compare the kept next events with what an update added."""
+        for hide, (since, entry) in list(self._next.items()):
+            if entry is not None and not self._holds(entry):
+                del self._next[hide]
+                continue
+            candidates = [
+                new
+                for new in fresh
+                if new.end_ts > since and (hide is None or not hide(new.source))
+            ]
+            candidates.extend(self._series_after(since, hide, expanded))
+            if entry is not None:
+                candidates.append(entry)
+            self._next[hide] = (since, self._first_built(candidates))
+
+    def _holds(self, entry: Entry) -> bool:
+        """Return whether the entry is still part of the index."""
+        if (series := entry.series) is not None:
+            return self._series.get(series.master["id"]) is series
+        return self._entries.get(entry.uid) is entry
 
     def _built(self, entry: Entry) -> TimelineEvent | None:
         """Return the entry's event, None (reported) if its data cannot make one."""
