@@ -32,6 +32,15 @@ def test_default_selection_is_what_the_account_may_write_and_what_was_named() ->
     ]
 
 
+def test_reconfigure_ticks_the_synced_calendars_and_the_named_ones() -> None:
+    """What is synced stays ticked, read-only or not; named calendars join it."""
+    assert default_selection(CALENDARS, ["busy"], ["holidays", "family"]) == [
+        "holidays",
+        "family",
+        "busy",
+    ]
+
+
 def test_calendars_are_offered_by_the_name_the_user_knows() -> None:
     """The user's own name for a calendar wins, then Google's, then its id."""
     selector = calendar_selector(CALENDARS, mode=SelectSelectorMode.DROPDOWN)

@@ -396,17 +396,10 @@ class OAuth2FlowHandler(
                     },
                     options={**DEFAULT_OPTIONS, CONF_CALENDARS: selected},
                 )
+        synced = None
         if self.source == SOURCE_RECONFIGURE:
-            default = list(
-                dict.fromkeys(
-                    [
-                        *self._get_reconfigure_entry().options.get(CONF_CALENDARS, []),
-                        *self._given_calendars,
-                    ]
-                )
-            )
-        else:
-            default = default_selection(self._calendars, self._given_calendars)
+            synced = self._get_reconfigure_entry().options.get(CONF_CALENDARS, [])
+        default = default_selection(self._calendars, self._given_calendars, synced)
         return self.async_show_form(
             step_id="calendars",
             data_schema=calendars_schema(self._calendars, default),

@@ -67,9 +67,17 @@ def calendars_schema(
 
 
 def default_selection(
-    calendars: list[dict[str, Any]], given: Iterable[str] = ()
+    calendars: list[dict[str, Any]],
+    given: Iterable[str] = (),
+    synced: Iterable[str] | None = None,
 ) -> list[str]:
-    """Return the writable calendars, the primary one and those the user named."""
+    """Return the calendars ticked at first, with those the user named.
+
+    Reconfiguring ticks the calendars synced already; adding an account ticks the
+    writable ones and the primary one.
+    """
+    if synced is not None:
+        return list(dict.fromkeys([*synced, *given]))
     named = set(given)
     return [
         calendar["id"]

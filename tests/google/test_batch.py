@@ -79,7 +79,13 @@ async def test_a_batch_logs_no_warning(
         ]
     )
     assert len(calendar_emulator.events(ACCOUNT)) == 3
-    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    # The client library's and ours: asyncio's slow-callback notes depend on load.
+    assert [
+        record
+        for record in caplog.records
+        if record.levelno >= logging.WARNING
+        and record.name.startswith(("googleapiclient", "custom_components"))
+    ] == []
 
 
 async def test_retry_after_of_batch_parts_is_honoured(

@@ -18,6 +18,7 @@ from googleapiclient.discovery import build
 
 from .batch import DEFAULT_BATCH_SIZE, BatchOperation, BatchOutcome, BatchSender
 from .endpoints import GoogleEndpoints
+from .model import Channel, EventList
 from .transport import AccessTokenProvider, RetryPolicy, Transport, if_match
 
 # Google allows 2,500 events per page but 250 calendars per calendarList page.
@@ -181,7 +182,7 @@ class GoogleCalendarApi:
         max_results: int = 2500,
         order_by: str | None = None,
         private_extended_property: Sequence[str] = (),
-    ) -> dict[str, Any]:
+    ) -> EventList:
         """Return one page of events (full or incremental with sync_token)."""
         params: dict[str, Any] = {"calendarId": calendar_id, "maxResults": max_results}
         if sync_token is not None:
@@ -200,7 +201,7 @@ class GoogleCalendarApi:
             params["orderBy"] = order_by
         if private_extended_property:
             params["privateExtendedProperty"] = list(private_extended_property)
-        result: dict[str, Any] = await self.transport.execute(
+        result: EventList = await self.transport.execute(
             lambda: self._events.list(**params)
         )
         return result
@@ -267,7 +268,7 @@ class GoogleCalendarApi:
         address: str,
         token: str,
         ttl: timedelta | None = None,
-    ) -> dict[str, Any]:
+    ) -> Channel:
         """Open a push channel for the events of a calendar."""
         body: dict[str, Any] = {
             "id": channel_id,
@@ -277,7 +278,7 @@ class GoogleCalendarApi:
         }
         if ttl is not None:
             body["params"] = {"ttl": str(int(ttl.total_seconds()))}
-        result: dict[str, Any] = await self.transport.execute(
+        result: Channel = await self.transport.execute(
             lambda: self._events.watch(calendarId=calendar_id, body=body)
         )
         return result
