@@ -15,15 +15,14 @@ import time
 
 import aiohttp
 
-from custom_components.google_calendar_sync.export import (
-    Appointment,
-    ExportResult,
-    appointment_body,
-    async_run_export,
-    export_event_id,
-)
+from custom_components.google_calendar_sync.export import ExportResult, async_run_export
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
 from custom_components.google_calendar_sync.google.endpoints import GoogleEndpoints
+from custom_components.google_calendar_sync.google.export_plan import (
+    Appointment,
+    appointment_body,
+    export_event_id,
+)
 from custom_components.google_calendar_sync.google.transport import StaticTokenAuth
 from google_calendar_emulator import GoogleCalendarEmulator
 

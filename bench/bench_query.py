@@ -27,7 +27,7 @@ from gcal_sync.timeline import calendar_timeline
 from homeassistant.components.google.calendar import _get_calendar_event
 
 from bench._common import ACCOUNT, TIME_ZONE, running_emulator, seed_calendar
-from custom_components.google_calendar_sync.calendar import _to_calendar_event
+from custom_components.google_calendar_sync.calendar import to_calendar_event
 from custom_components.google_calendar_sync.google.timeline import CalendarTimeline
 
 DEFAULT_SIZES = (1_000, 10_000, 20_000)
@@ -56,7 +56,7 @@ def measure_events(events: list[dict[str, Any]]) -> dict[str, Any]:
     )
     ours_timeline, _ = _best(lambda: ours.overlapping(start, end))
     ours_query, ours_found = _best(
-        lambda: [_to_calendar_event(event) for event in ours.overlapping(start, end)]
+        lambda: [to_calendar_event(event) for event in ours.overlapping(start, end)]
     )
 
     def _gcal_build() -> Any:

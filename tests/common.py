@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 import json
 import pathlib
 import socket
 import time
 from typing import Any
 from unittest.mock import patch
+from zoneinfo import ZoneInfo
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -24,6 +26,7 @@ from custom_components.google_calendar_sync.const import (
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
+from custom_components.google_calendar_sync.google.export_plan import Appointment
 
 # What the frontend shows: our English texts (translations/en.json).
 TRANSLATIONS: dict[str, Any] = json.loads(
@@ -112,6 +115,24 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+# Appointments to export: one a day from this start, in Berlin.
+APPOINTMENTS_START = datetime(2030, 1, 7, 9, tzinfo=ZoneInfo("Europe/Berlin"))
+
+
+def appointments(count: int, *, changed: set[int] = frozenset()) -> list[Appointment]:  # type: ignore[assignment]
+    """Return count appointments, one a day; changed ones carry a new summary."""
+    return [
+        Appointment(
+            uid=f"appointment-{index}",
+            summary=f"Patient {index}" + (" (moved)" if index in changed else ""),
+            start=APPOINTMENTS_START + timedelta(days=index),
+            end=APPOINTMENTS_START + timedelta(days=index, minutes=30),
+            location="Room 1",
+        )
+        for index in range(count)
+    ]
 
 
 async def choose_calendars(

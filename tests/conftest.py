@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from unittest.mock import MagicMock, patch
 
 from homeassistant.components.application_credentials import (
     ClientCredential,
@@ -35,7 +36,7 @@ from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .action_helpers import setup_practice
-from .common import FakeSleep, linked_entry, loaded_entry
+from .common import FakeSleep, linked_entry, loaded_entry, service_account_entry
 
 pytest_plugins = ["google_calendar_emulator.pytest_plugin"]
 
@@ -64,6 +65,29 @@ def pytest_collection_modifyitems(
     for item in items:
         if item.get_closest_marker("timing") is not None:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def no_backoff() -> Generator[MagicMock]:
+    """Retry at once: no test waits out a backoff delay.
+
+    Yield the patched RetryPolicy.delay, to see which delays were asked for.
+    The Google side's tests of the backoff itself override this fixture.
+    """
+    with patch.object(RetryPolicy, "delay", return_value=0.0) as delay:
+        yield delay
+
+
+@pytest.fixture
+def hass_config_dir(tmp_path: Path) -> str:
+    """Give each test a configuration folder of its own.
+
+    The default one lies inside the shared virtualenv: runs in parallel (xdist
+    workers, other checkouts) would read each other's half-written files there.
+    """
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    return str(config_dir)
 
 
 @pytest.fixture(autouse=True)
@@ -124,6 +148,30 @@ def service_account_key(calendar_emulator: GoogleCalendarEmulator) -> dict[str, 
 
 
 @pytest.fixture
+def sa_entry(
+    calendar_emulator: GoogleCalendarEmulator,
+    service_account_key: dict[str, Any],
+    entry_options: dict[str, Any],
+) -> MockConfigEntry:
+    """Return a service account entry syncing the Club calendar (in its list)."""
+    calendar_emulator.model.insert_calendar_list_entry(SERVICE_ACCOUNT, CLUB_CALENDAR)
+    return service_account_entry(
+        service_account_key,
+        {**entry_options, CONF_CALENDARS: [CLUB_CALENDAR]},
+        webhook_id=WEBHOOK_ID,
+    )
+
+
+@pytest.fixture
+async def setup_service_account(
+    hass: HomeAssistant, setup_credentials: None, sa_entry: MockConfigEntry
+) -> AsyncGenerator[MockConfigEntry]:
+    """Set the service account entry up against the emulator (push as configured)."""
+    async with loaded_entry(hass, sa_entry):
+        yield sa_entry
+
+
+@pytest.fixture
 def calendars(calendar_emulator: GoogleCalendarEmulator) -> dict[str, str]:
     """Give the account a writable, a read-only and the primary calendar."""
     family = calendar_emulator.add_calendar(ACCOUNT, "Family", calendar_id=FAMILY)
@@ -179,12 +227,12 @@ type GetEvents = Callable[[datetime, datetime], Awaitable[list[dict[str, Any]]]]
 
 
 @pytest.fixture
-def calendar_entity_id(hass: HomeAssistant) -> Callable[[str], str]:
-    """Return a helper giving the entity id of a synced calendar."""
+def calendar_entity_id(hass: HomeAssistant) -> Callable[..., str]:
+    """Return a helper giving the entity id of a synced calendar of an account."""
 
-    def _entity_id(calendar_id: str = ACCOUNT) -> str:
+    def _entity_id(calendar_id: str = ACCOUNT, account: str = ACCOUNT) -> str:
         entity_id = er.async_get(hass).async_get_entity_id(
-            "calendar", DOMAIN, f"{ACCOUNT}-{calendar_id}"
+            "calendar", DOMAIN, f"{account}-{calendar_id}"
         )
         assert entity_id is not None
         return entity_id
@@ -215,17 +263,6 @@ def get_events(
         return response[entity_id]["events"]  # type: ignore[index,return-value]
 
     return _get_events
-
-
-async def _no_sleep(_delay: float) -> None:
-    """Skip backoff waits."""
-
-
-@pytest.fixture
-def no_backoff(setup_integration: MockConfigEntry) -> None:
-    """Let the client give up at once instead of backing off for seconds."""
-    api = setup_integration.runtime_data.api
-    api.transport.retry = RetryPolicy(max_attempts=2, sleep=_no_sleep)
 
 
 @pytest.fixture

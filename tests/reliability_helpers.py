@@ -16,6 +16,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.google_calendar_sync import changes as changes_module
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
     CONF_PUSH_ENABLED,
@@ -26,10 +27,8 @@ from custom_components.google_calendar_sync.const import (
 )
 from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
-from custom_components.google_calendar_sync.google.sync import (
-    CalendarSnapshot,
-    EventChange,
-)
+from custom_components.google_calendar_sync.google.diff import EventChange
+from custom_components.google_calendar_sync.google.sync import CalendarSnapshot
 from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
@@ -151,11 +150,9 @@ def record_announcements(hass: HomeAssistant) -> Iterator[list[Announcement]]:
     """
     observed: list[Announcement] = []
     fired: list[dict[str, Any]] = []
-    original = CalendarSyncCoordinator._event_data
+    original = changes_module.change_data
 
-    def _spy(
-        self: CalendarSyncCoordinator, entity_id: str | None, change: EventChange
-    ) -> dict[str, Any]:
+    def _spy(change: EventChange, **kwargs: Any) -> dict[str, Any]:
         observed.append(
             Announcement(
                 str(change.event.get("id")),
@@ -163,7 +160,7 @@ def record_announcements(hass: HomeAssistant) -> Iterator[list[Announcement]]:
                 change.event.get("etag"),
             )
         )
-        return original(self, entity_id, change)
+        return original(change, **kwargs)
 
     @callback
     def _on_bus(event: Event[Any]) -> None:
@@ -171,7 +168,7 @@ def record_announcements(hass: HomeAssistant) -> Iterator[list[Announcement]]:
 
     remove = hass.bus.async_listen(EVENT_CHANGED, _on_bus)
     try:
-        with patch.object(CalendarSyncCoordinator, "_event_data", _spy):
+        with patch.object(changes_module, "change_data", _spy):
             yield observed
     finally:
         remove()

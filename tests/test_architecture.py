@@ -119,11 +119,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 # Cycles known when this check landed, each to be broken by its owner; the test
 # fails on any other cycle, and on a known one once it is gone (then drop it here).
-KNOWN_CYCLES = {
-    # google/entries.py names recurrence.Series under TYPE_CHECKING only, while
-    # recurrence.py imports entries at run time (timeline split, engineer perf).
-    (f"{GOOGLE}.entries", f"{GOOGLE}.recurrence"),
-}
+KNOWN_CYCLES: set[tuple[str, ...]] = set()
 
 
 def test_the_package_has_no_import_cycle() -> None:

@@ -271,7 +271,7 @@ def _uncached(
 ) -> list[CalendarEvent]:
     """Convert a range from the timeline the way it was done before caching."""
     return [
-        calendar_module._to_calendar_event(event)
+        calendar_module.to_calendar_event(event)
         for event in entity.coordinator.data.timelines[EventView.CALENDAR].overlapping(
             start, end
         )
@@ -384,13 +384,13 @@ async def test_a_repeated_read_converts_only_what_changed(
     await hass.async_block_till_done()
     window = (start, start + timedelta(days=3))
     conversions: list[str] = []
-    convert = calendar_module._to_calendar_event
+    convert = calendar_module.to_calendar_event
 
     def counting(event: TimelineEvent) -> CalendarEvent:
         conversions.append(event.uid)
         return convert(event)
 
-    with patch.object(calendar_module, "_to_calendar_event", counting):
+    with patch.object(calendar_module, "to_calendar_event", counting):
         first = await entity.async_get_events(hass, *window)
         again = await entity.async_get_events(hass, *window)
         coordinator.async_apply_remote_write({**far[7], "summary": "Renamed"})

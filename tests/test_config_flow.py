@@ -5,6 +5,7 @@ reauth and reconfigure.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+import contextlib
 from typing import Any
 from unittest.mock import patch
 
@@ -236,6 +237,7 @@ async def test_reading_the_account_fails(
 ) -> None:
     """Errors reading the primary calendar abort with a translated reason."""
     result = await _start_user_flow(hass)
+    context: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
     if status == 401:
         # Google accepted the grant, then refused the fresh access token.
         original = GoogleCalendarApi.get_calendar
@@ -247,10 +249,6 @@ async def test_reading_the_account_fails(
         context = patch.object(GoogleCalendarApi, "get_calendar", _get_calendar)
     else:
         calendar_emulator.faults.fail_next(500, times=10, path_contains="calendarList")
-        context = patch(
-            "custom_components.google_calendar_sync.google.transport.RetryPolicy.delay",
-            return_value=0.0,
-        )
     with context:
         result = await sign_in(result, ACCOUNT)
     assert result["type"] is FlowResultType.ABORT

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 import threading
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import MagicMock, patch
 
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import STATE_UNAVAILABLE
@@ -36,7 +36,6 @@ from custom_components.google_calendar_sync.google.errors import (
     GoogleRateLimitError,
     GoogleTransientError,
 )
-from custom_components.google_calendar_sync.google.sync import ChangeKind, EventChange
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.faults import FaultKind
 
@@ -67,14 +66,6 @@ def _coordinator(entry: MockConfigEntry) -> CalendarSyncCoordinator:
 def coordinator(setup_integration: MockConfigEntry) -> CalendarSyncCoordinator:
     """Return the coordinator of the set-up primary calendar."""
     return _coordinator(setup_integration)
-
-
-def _no_backoff() -> Any:
-    """Patch the retry delay to zero so retries do not wait."""
-    return patch(
-        "custom_components.google_calendar_sync.google.transport.RetryPolicy.delay",
-        return_value=0.0,
-    )
 
 
 def _list_requests(emulator: GoogleCalendarEmulator) -> list[dict[str, list[str]]]:
@@ -325,6 +316,7 @@ async def test_rate_limit_and_server_errors_recover_through_backoff(
     calendar_emulator: GoogleCalendarEmulator,
     coordinator: CalendarSyncCoordinator,
     now: datetime,
+    no_backoff: MagicMock,
 ) -> None:
     """429 and 503 answers are retried with backoff and the sync succeeds."""
     calendar_emulator.insert_event(ACCOUNT, _timed("After the storm", now))
@@ -333,8 +325,7 @@ async def test_rate_limit_and_server_errors_recover_through_backoff(
     calendar_emulator.faults.fail_next(403, path_contains=EVENTS_PATH)
     calendar_emulator.requests.clear()
 
-    with _no_backoff() as delay:
-        changes = await coordinator.async_sync()
+    changes = await coordinator.async_sync()
 
     assert [entry.status for entry in calendar_emulator.requests] == [
         429,
@@ -342,7 +333,7 @@ async def test_rate_limit_and_server_errors_recover_through_backoff(
         403,
         200,
     ]
-    assert [call.args[-1] for call in delay.call_args_list] == [0, 1, 2]
+    assert [call.args[-1] for call in no_backoff.call_args_list] == [0, 1, 2]
     assert len(changes) == 1
     assert coordinator.last_update_success
 
@@ -356,10 +347,7 @@ async def test_persistent_failure_makes_calendar_unavailable_until_recovery(
     """A sync that keeps failing marks the entity unavailable; the next success heals."""
     entity_id = calendar_entity_id(ACCOUNT)
     calendar_emulator.faults.fail_next(500, times=100, path_contains=EVENTS_PATH)
-    with (
-        _no_backoff(),
-        pytest.raises(UpdateFailed) as failure,
-    ):
+    with pytest.raises(UpdateFailed) as failure:
         await coordinator.async_sync()
     assert failure.value.translation_key == "sync_failed"
     assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
@@ -389,7 +377,7 @@ async def test_garbage_from_google_fails_the_sync_without_applying_anything(
     changes = async_capture_events(hass, EVENT_CHANGED)
     calendar_emulator.faults.add(kind, times=5, path_contains=EVENTS_PATH)
 
-    with _no_backoff(), pytest.raises(UpdateFailed) as failure:
+    with pytest.raises(UpdateFailed) as failure:
         await coordinator.async_sync()
 
     assert failure.value.translation_key == "sync_failed"
@@ -514,7 +502,7 @@ async def test_update_entity_brings_an_unavailable_calendar_back(
     assert await async_setup_component(hass, "homeassistant", {})
     entity_id = calendar_entity_id(ACCOUNT)
     calendar_emulator.faults.fail_next(500, times=100, path_contains=EVENTS_PATH)
-    with _no_backoff(), pytest.raises(UpdateFailed):
+    with pytest.raises(UpdateFailed):
         await coordinator.async_sync()
     assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
     calendar_emulator.faults.faults.clear()
@@ -687,15 +675,3 @@ async def test_cancelled_queued_sync_does_not_block_later_syncs(
         release.set()
         await running
     assert len(await coordinator.async_sync()) == 0
-
-
-async def test_bus_event_of_a_bare_cancellation_has_no_times(
-    hass: HomeAssistant, coordinator: CalendarSyncCoordinator
-) -> None:
-    """A cancellation known only by its id still makes a well-formed bus event."""
-    data = coordinator._event_data(
-        None, EventChange(ChangeKind.CANCELLED, {"id": "abc", "status": "cancelled"})
-    )
-    assert data["start"] is None
-    assert data["end"] is None
-    assert data["changed_fields"] == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import Callable
 from datetime import timedelta
 import time
 from typing import Any
@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_entry_oauth2_flow, entity_registry as er
+from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -24,7 +24,6 @@ from pytest_homeassistant_custom_component.common import (
 from yarl import URL
 
 from custom_components.google_calendar_sync.const import (
-    CONF_CALENDARS,
     CONF_PUSH_ENABLED,
     DOMAIN,
     EVENT_CHANGED,
@@ -40,8 +39,8 @@ from custom_components.google_calendar_sync.google.errors import (
 from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .common import FakeSleep, loaded_entry, service_account_entry
-from .conftest import ACCOUNT, CLIENT_ID, CLUB_CALENDAR, SERVICE_ACCOUNT, WEBHOOK_ID
+from .common import FakeSleep
+from .conftest import ACCOUNT, CLIENT_ID, CLUB_CALENDAR, SERVICE_ACCOUNT
 
 
 def _event(summary: str) -> dict[str, Any]:
@@ -55,18 +54,9 @@ def _event(summary: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def sa_entry(
-    calendar_emulator: GoogleCalendarEmulator,
-    service_account_key: dict[str, Any],
-    entry_options: dict[str, Any],
-) -> MockConfigEntry:
-    """Return a service account entry syncing the Club calendar (in its list)."""
-    calendar_emulator.model.insert_calendar_list_entry(SERVICE_ACCOUNT, CLUB_CALENDAR)
-    return service_account_entry(
-        service_account_key,
-        {**entry_options, CONF_CALENDARS: [CLUB_CALENDAR], CONF_PUSH_ENABLED: True},
-        webhook_id=WEBHOOK_ID,
-    )
+def entry_options(entry_options: dict[str, Any]) -> dict[str, Any]:
+    """Turn push on for the entries of this module."""
+    return {**entry_options, CONF_PUSH_ENABLED: True}
 
 
 @pytest.fixture
@@ -77,28 +67,17 @@ async def http_views(hass: HomeAssistant, setup_credentials: None) -> None:
 
 @pytest.fixture
 async def sa_integration(
-    hass: HomeAssistant,
-    http_views: None,
-    hass_url: str,
-    sa_entry: MockConfigEntry,
-) -> AsyncGenerator[MockConfigEntry]:
-    """Set the service account entry up with push, once webhooks are served."""
-    async with loaded_entry(hass, sa_entry):
-        yield sa_entry
-
-
-def _club_entity(hass: HomeAssistant) -> str:
-    entity_id = er.async_get(hass).async_get_entity_id(
-        "calendar", DOMAIN, f"{SERVICE_ACCOUNT}-{CLUB_CALENDAR}"
-    )
-    assert entity_id is not None
-    return entity_id
+    http_views: None, hass_url: str, setup_service_account: MockConfigEntry
+) -> MockConfigEntry:
+    """Return the service account entry, set up with push once webhooks are served."""
+    return setup_service_account
 
 
 async def test_service_account_entry_syncs_by_push_and_writes(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
     sa_integration: MockConfigEntry,
+    calendar_entity_id: Callable[..., str],
 ) -> None:
     """Push, incremental sync and writes work as for a user's entry."""
     coordinator = sa_integration.runtime_data.coordinators[CLUB_CALENDAR]
@@ -118,7 +97,7 @@ async def test_service_account_entry_syncs_by_push_and_writes(
     ]
     assert coordinator.snapshot.sync_token is not None
 
-    entity_id = _club_entity(hass)
+    entity_id = calendar_entity_id(CLUB_CALENDAR, SERVICE_ACCOUNT)
     await hass.services.async_call(
         DOMAIN,
         "create_event",
@@ -136,6 +115,60 @@ async def test_service_account_entry_syncs_by_push_and_writes(
         "Committee",
     }
     # Every API call carried a service account token from the JWT bearer grant.
+    assert {
+        token.client_id for token in calendar_emulator.oauth.access_tokens.values()
+    } == {SERVICE_ACCOUNT}
+
+
+async def test_service_account_entry_exports_appointments(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    sa_integration: MockConfigEntry,
+    calendar_entity_id: Callable[..., str],
+) -> None:
+    """export_appointments writes into a calendar shared with the service account."""
+    entity_id = calendar_entity_id(CLUB_CALENDAR, SERVICE_ACCOUNT)
+    appointments = [
+        {
+            "uid": "a1",
+            "summary": "Training",
+            "start": "2030-01-07 18:00:00",
+            "end": "2030-01-07 19:30:00",
+        },
+        {
+            "uid": "a2",
+            "summary": "Tournament",
+            "start": "2030-02-01",
+            "end": "2030-02-02",
+        },
+    ]
+
+    async def export() -> dict[str, Any]:
+        response = await hass.services.async_call(
+            DOMAIN,
+            "export_appointments",
+            {"entity_id": entity_id, "appointments": appointments},
+            blocking=True,
+            return_response=True,
+        )
+        assert response is not None
+        result: dict[str, Any] = response[entity_id]  # type: ignore[assignment]
+        return result
+
+    first = await export()
+    again = await export()
+
+    assert (first["created"], first["failed"]) == (2, 0)
+    assert (again["created"], again["unchanged"]) == (0, 2)
+    assert sorted(e["summary"] for e in calendar_emulator.events(CLUB_CALENDAR)) == [
+        "Tournament",
+        "Training",
+    ]
+    coordinator = sa_integration.runtime_data.coordinators[CLUB_CALENDAR]
+    assert {e["summary"] for e in coordinator.snapshot.events.values()} == {
+        "Tournament",
+        "Training",
+    }
     assert {
         token.client_id for token in calendar_emulator.oauth.access_tokens.values()
     } == {SERVICE_ACCOUNT}
@@ -166,12 +199,15 @@ async def test_key_deleted_while_running_starts_reauth(
     calendar_emulator: GoogleCalendarEmulator,
     service_account_key: dict[str, Any],
     sa_integration: MockConfigEntry,
+    calendar_entity_id: Callable[..., str],
 ) -> None:
     """A sync after the key and the service account were deleted asks for a key."""
     calendar_emulator.identities.delete_service_account(SERVICE_ACCOUNT)
     assert await async_setup_component(hass, "homeassistant", {})
     await hass.services.async_call(
-        "homeassistant", "update_entity", {"entity_id": _club_entity(hass)}
+        "homeassistant",
+        "update_entity",
+        {"entity_id": calendar_entity_id(CLUB_CALENDAR, SERVICE_ACCOUNT)},
     )
     await hass.async_block_till_done()
     [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)

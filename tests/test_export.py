@@ -1,124 +1,50 @@
-"""Tests of the idempotent export of appointments into Google Calendar."""
+"""The export glue: batches run against Google, answers stored once, automatic export."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-import re
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from homeassistant.core import HomeAssistant
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
+from custom_components.google_calendar_sync.const import (
+    CONF_CALENDARS,
+    CONF_EXPORT_SOURCES,
+    CONF_EXPORT_TARGET,
+    CONF_PUSH_ENABLED,
+    CONF_SYNC_WINDOW_DAYS,
+)
 from custom_components.google_calendar_sync.export import (
-    HASH_KEY,
-    ORIGIN_KEY,
-    SOURCE_UID_KEY,
-    Appointment,
-    appointment_body,
+    AUTO_EXPORT_COOLDOWN,
+    appointment_of,
     async_run_export,
-    export_event_id,
-    plan_export,
 )
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
 from custom_components.google_calendar_sync.google.endpoints import GoogleEndpoints
-from custom_components.google_calendar_sync.google.transport import StaticTokenAuth
+from custom_components.google_calendar_sync.google.export_plan import (
+    Appointment,
+    export_event_id,
+)
+from custom_components.google_calendar_sync.google.transport import (
+    RetryPolicy,
+    StaticTokenAuth,
+)
 from google_calendar_emulator import GoogleCalendarEmulator
 
+from .action_helpers import SOURCE as PRACTICE, setup_practice
+from .common import APPOINTMENTS_START, appointments
 from .conftest import ACCOUNT, CLIENT_ID
 
-ZONE = ZoneInfo("Europe/Berlin")
-BASE = datetime(2030, 1, 7, 9, tzinfo=ZONE)
-
-
-def appointments(count: int, *, changed: set[int] = frozenset()) -> list[Appointment]:  # type: ignore[assignment]
-    """Return count appointments, one a day; changed ones carry a new summary."""
-    return [
-        Appointment(
-            uid=f"appointment-{index}",
-            summary=f"Patient {index}" + (" (moved)" if index in changed else ""),
-            start=BASE + timedelta(days=index),
-            end=BASE + timedelta(days=index, minutes=30),
-            location="Room 1",
-        )
-        for index in range(count)
-    ]
-
-
-def test_export_event_id_is_stable_base32hex() -> None:
-    """Ids depend on origin and uid only and use Google's alphabet."""
-    first = export_event_id("calendar.practice", "appointment-1")
-    assert first == export_event_id("calendar.practice", "appointment-1")
-    assert first != export_event_id("service", "appointment-1")
-    assert re.fullmatch(r"[0-9a-v]{5,1024}", first)
-
-
-def test_appointment_body_carries_origin_and_hash() -> None:
-    """The body is tagged so a later export recognises it."""
-    appointment = appointments(1)[0]
-    body = appointment_body(appointment, origin="calendar.practice", time_zone="UTC")
-    private = body["extendedProperties"]["private"]
-    assert private[ORIGIN_KEY] == "calendar.practice"
-    assert private[SOURCE_UID_KEY] == "appointment-0"
-    changed = appointment_body(
-        appointments(1, changed={0})[0], origin="calendar.practice", time_zone="UTC"
-    )
-    assert changed["extendedProperties"]["private"][HASH_KEY] != private[HASH_KEY]
-
-
-def test_plan_export_compares_hashes() -> None:
-    """Unchanged events are left alone, changed ones patched, new ones inserted."""
-    origin = "calendar.practice"
-    existing = [
-        {
-            "id": export_event_id(origin, a.uid),
-            **appointment_body(a, origin=origin, time_zone="UTC"),
-        }
-        for a in appointments(3)
-    ]
-    existing.append(
-        {
-            "id": "someoneelse",
-            "extendedProperties": {"private": {ORIGIN_KEY: "service"}},
-        }
-    )
-    wanted = appointments(4, changed={1})[1:]
-    plan = plan_export(
-        wanted,
-        existing,
-        calendar_id=ACCOUNT,
-        origin=origin,
-        time_zone="UTC",
-        remove_missing=True,
-        window=(BASE - timedelta(days=1), BASE + timedelta(days=30)),
-    )
-    assert plan.unchanged == 1
-    assert [w.operation.method for w in plan.operations] == [
-        "insert",
-        "patch",
-        "delete",
-    ]
-    assert plan.removes[0].operation.event_id == export_event_id(
-        origin, "appointment-0"
-    )
-    # Outside the window nothing is removed; without the option neither.
-    outside = plan_export(
-        wanted,
-        existing,
-        calendar_id=ACCOUNT,
-        origin=origin,
-        time_zone="UTC",
-        remove_missing=True,
-        window=(BASE + timedelta(days=1), BASE + timedelta(days=30)),
-    )
-    assert outside.removes == ()
-    assert (
-        plan_export(
-            wanted, existing, calendar_id=ACCOUNT, origin=origin, time_zone="UTC"
-        ).removes
-        == ()
-    )
+BASE = APPOINTMENTS_START
 
 
 def test_appointment_from_calendar_event_keeps_instances_apart() -> None:
@@ -132,7 +58,7 @@ def test_appointment_from_calendar_event_keeps_instances_apart() -> None:
         uid="series",
         recurrence_id="20300101",
     )
-    assert Appointment.from_calendar_event(event).uid == "series/20300101"
+    assert appointment_of(event).uid == "series/20300101"
 
 
 @pytest.fixture
@@ -284,3 +210,170 @@ async def test_run_export_reports_failures(
     assert (result.created, result.failed) == (2, 1)
     assert result.failures[0]["appointment"] == "Backwards"
     assert result.failures[0]["reason"]
+
+
+# Automatic export: Home Assistant calendars followed into a Google calendar.
+
+
+async def _no_sleep(_delay: float) -> None:
+    """Skip backoff waits."""
+
+
+@pytest.mark.parametrize(
+    "entry_options",
+    [
+        {
+            CONF_CALENDARS: [ACCOUNT],
+            CONF_SYNC_WINDOW_DAYS: 365,
+            CONF_PUSH_ENABLED: False,
+            CONF_EXPORT_SOURCES: [PRACTICE],
+            CONF_EXPORT_TARGET: ACCOUNT,
+        }
+    ],
+)
+async def test_automatic_export_follows_the_source_calendar(
+    hass: HomeAssistant,
+    practice: MockConfigEntry,
+    setup_integration: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """All appointments go out at setup; a new one follows without any call."""
+    freezer.tick(timedelta(seconds=AUTO_EXPORT_COOLDOWN + 1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert len(calendar_emulator.events(ACCOUNT)) == 120
+
+    far = (dt_util.now() + timedelta(days=200)).replace(microsecond=0)
+    await hass.services.async_call(
+        "calendar",
+        "create_event",
+        {
+            "entity_id": PRACTICE,
+            "summary": "New patient",
+            "start_date_time": far.isoformat(),
+            "end_date_time": (far + timedelta(minutes=30)).isoformat(),
+        },
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    freezer.tick(timedelta(seconds=AUTO_EXPORT_COOLDOWN + 1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    summaries = [e["summary"] for e in calendar_emulator.events(ACCOUNT)]
+    assert len(summaries) == 121
+    assert "New patient" in summaries
+
+
+AUTO_EXPORT_OPTIONS = {
+    CONF_CALENDARS: [ACCOUNT],
+    CONF_SYNC_WINDOW_DAYS: 365,
+    CONF_PUSH_ENABLED: False,
+    CONF_EXPORT_SOURCES: [PRACTICE],
+    CONF_EXPORT_TARGET: ACCOUNT,
+}
+
+
+async def _settle(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Let the export debouncer run."""
+    freezer.tick(timedelta(seconds=AUTO_EXPORT_COOLDOWN + 1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+@pytest.mark.parametrize("entry_options", [AUTO_EXPORT_OPTIONS])
+async def test_automatic_export_waits_for_its_source_and_repairs_hourly(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A source loaded later is exported; the hourly pass restores lost events."""
+    await _settle(hass, freezer)
+    assert calendar_emulator.events(ACCOUNT) == []
+
+    practice_entry = await setup_practice(hass)
+    await _settle(hass, freezer)
+    exported = calendar_emulator.events(ACCOUNT)
+    assert len(exported) == 120
+
+    calendar_emulator.delete_event(ACCOUNT, exported[0]["id"])
+    freezer.tick(timedelta(hours=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    await _settle(hass, freezer)
+    assert len(calendar_emulator.events(ACCOUNT)) == 120
+
+    setup_integration.runtime_data.api.transport.retry = RetryPolicy(
+        max_attempts=1, sleep=_no_sleep
+    )
+    calendar_emulator.faults.add("drop", times=5)
+    freezer.tick(timedelta(hours=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    await _settle(hass, freezer)
+    assert "Automatic export of calendar.practice failed" in caplog.text
+    calendar_emulator.faults.clear()
+    assert await hass.config_entries.async_unload(practice_entry.entry_id)
+
+
+@pytest.mark.parametrize(
+    "entry_options", [{**AUTO_EXPORT_OPTIONS, CONF_EXPORT_TARGET: "other@example.com"}]
+)
+async def test_automatic_export_needs_a_synced_target(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A target that is not a synced, writable calendar is reported, not used."""
+    assert any(
+        "Automatic export needs a synced, writable target" in record.getMessage()
+        for record in caplog.get_records("setup")
+    )
+
+
+@pytest.mark.parametrize("entry_options", [AUTO_EXPORT_OPTIONS])
+async def test_automatic_export_starts_once_home_assistant_has_started(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    config_entry: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """During startup the first export waits for every calendar to load."""
+    await setup_practice(hass)
+    hass.set_state(CoreState.not_running)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await _settle(hass, freezer)
+    assert calendar_emulator.events(ACCOUNT) == []
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await hass.async_block_till_done()
+    await _settle(hass, freezer)
+    assert len(calendar_emulator.events(ACCOUNT)) == 120
+    assert await hass.config_entries.async_unload(config_entry.entry_id)
+
+
+async def test_setting_the_export_option_exports_at_once(
+    hass: HomeAssistant,
+    practice: MockConfigEntry,
+    setup_integration: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Choosing sources and a target in the options flow starts the export."""
+    result = await hass.config_entries.options.async_init(setup_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            **setup_integration.options,
+            CONF_EXPORT_SOURCES: [PRACTICE],
+            CONF_EXPORT_TARGET: ACCOUNT,
+        },
+    )
+    assert setup_integration.options[CONF_EXPORT_TARGET] == ACCOUNT
+    await hass.async_block_till_done()
+    await _settle(hass, freezer)
+    assert len(calendar_emulator.events(ACCOUNT)) == 120

@@ -129,11 +129,7 @@ async def test_google_unreachable_at_setup_retries_later(
 ) -> None:
     """Server errors while listing calendars make setup retry."""
     calendar_emulator.faults.fail_next(503, times=100, path_contains="calendarList")
-    with patch(
-        "custom_components.google_calendar_sync.google.transport.RetryPolicy.delay",
-        return_value=0.0,
-    ):
-        await _setup(hass, config_entry)
+    await _setup(hass, config_entry)
     assert config_entry.state is ConfigEntryState.SETUP_RETRY
 
 
@@ -145,11 +141,7 @@ async def test_failing_first_sync_retries_later(
 ) -> None:
     """A calendar whose first sync fails keeps the entry from loading."""
     calendar_emulator.faults.fail_next(500, times=100, path_contains="/events")
-    with patch(
-        "custom_components.google_calendar_sync.google.transport.RetryPolicy.delay",
-        return_value=0.0,
-    ):
-        await _setup(hass, config_entry)
+    await _setup(hass, config_entry)
     assert config_entry.state is ConfigEntryState.SETUP_RETRY
 
 

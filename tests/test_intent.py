@@ -24,7 +24,7 @@ from custom_components.google_calendar_sync.const import (
 from custom_components.google_calendar_sync.intent import INTENT_CREATE_EVENT
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .conftest import ACCOUNT, FAMILY, HOLIDAYS, WORK
+from .conftest import ACCOUNT, CLUB_CALENDAR, FAMILY, HOLIDAYS, SERVICE_ACCOUNT, WORK
 
 
 @pytest.fixture(autouse=True)
@@ -96,6 +96,22 @@ async def test_intent_finds_the_calendar_without_the_word_calendar(
     assert [e["summary"] for e in calendar_emulator.events(ACCOUNT)] == ["Spoken"]
 
 
+async def test_intent_creates_an_event_in_a_service_account_calendar(
+    hass: HomeAssistant,
+    setup_service_account: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """Assist writes into a calendar shared with a service account as into a user's."""
+    response = await _handle(
+        hass, calendar="Club", summary="Committee", start="2030-01-07 19:00"
+    )
+    assert response.response_type is intent.IntentResponseType.ACTION_DONE
+    assert response.speech["plain"]["speech"].startswith("Created Committee in ")
+    [stored] = calendar_emulator.events(CLUB_CALENDAR)
+    assert stored["summary"] == "Committee"
+    assert stored["creator"]["email"] == SERVICE_ACCOUNT
+
+
 @pytest.mark.parametrize(
     ("slots", "message"),
     [
@@ -142,7 +158,7 @@ async def test_intent_asks_which_calendar_when_there_are_several(
     await _handle(hass, calendar="Work", summary="Planning", start="10:00")
 
 
-@pytest.mark.usefixtures("work_calendar", "no_backoff")
+@pytest.mark.usefixtures("work_calendar", "setup_integration")
 @pytest.mark.parametrize(
     "entry_options", [{CONF_CALENDARS: [ACCOUNT, WORK], CONF_PUSH_ENABLED: False}]
 )
@@ -150,7 +166,7 @@ async def test_intent_reports_google_errors(
     hass: HomeAssistant, calendar_emulator: GoogleCalendarEmulator
 ) -> None:
     """A Google failure is spoken as an error, not raised as a crash."""
-    calendar_emulator.faults.add("drop", times=5)
+    calendar_emulator.faults.add("drop", times=20)
     response = await _handle(hass, calendar="Work", summary="x", start="10:00")
     assert response.response_type is intent.IntentResponseType.ERROR
     assert response.speech["plain"]["speech"].startswith(
@@ -175,12 +191,13 @@ def _readme_sentences() -> str:
 
 
 @pytest.fixture
-async def assist(hass: HomeAssistant, tmp_path: Path) -> Converse:
+async def assist(hass: HomeAssistant) -> Converse:
     """Load the README's sentences as custom sentences and return a way to talk."""
-    sentences = tmp_path / "custom_sentences" / "en" / "google_calendar_sync.yaml"
+    sentences = Path(
+        hass.config.path("custom_sentences", "en", "google_calendar_sync.yaml")
+    )
     sentences.parent.mkdir(parents=True)
     sentences.write_text(_readme_sentences(), encoding="utf-8")
-    hass.config.config_dir = str(tmp_path)
     assert await async_setup_component(hass, "homeassistant", {})
     assert await async_setup_component(hass, "conversation", {})
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -137,27 +137,82 @@ async def test_public_calendar_is_read_only_and_polled(
     }
 
 
-async def test_calendar_made_private_raises_a_repair_issue(
+def _make_private(emulator: GoogleCalendarEmulator, _key: str) -> None:
+    emulator.set_public(MATCHES, public=False)
+
+
+def _make_public(emulator: GoogleCalendarEmulator, _key: str) -> None:
+    emulator.set_public(MATCHES)
+
+
+def _delete_key(emulator: GoogleCalendarEmulator, key: str) -> None:
+    emulator.identities.api_keys.pop(key)
+
+
+def _restrict_key(emulator: GoogleCalendarEmulator, key: str) -> None:
+    emulator.identities.create_api_key(restricted=True, key=key)
+
+
+def _allow_key(emulator: GoogleCalendarEmulator, key: str) -> None:
+    emulator.identities.create_api_key(key=key)
+
+
+type Change = Callable[[GoogleCalendarEmulator, str], None]
+
+
+@pytest.mark.parametrize(
+    ("refuse", "restore", "translation_key", "error"),
+    [
+        (_make_private, _make_public, "calendar_not_public", "Not Found"),
+        (
+            _delete_key,
+            _allow_key,
+            "api_key_refused",
+            "API key not valid. Please pass a valid API key.",
+        ),
+        (
+            _restrict_key,
+            _allow_key,
+            "api_key_refused",
+            (
+                "Requests to this API calendar-json.googleapis.com method "
+                "calendar.v3.Events.List are blocked."
+            ),
+        ),
+    ],
+    ids=["calendar_made_private", "key_invalid", "key_restricted_to_other_apis"],
+)
+async def test_refusal_after_setup_raises_a_repair_issue_until_google_answers(  # noqa: PLR0917
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
+    api_key: str,
     public_integration: MockConfigEntry,
+    refuse: Change,
+    restore: Change,
+    translation_key: str,
+    error: str,
 ) -> None:
-    """A calendar no longer public is reported, and cleared once it is public again."""
+    """A calendar made private, or a key deleted or restricted later, is reported.
+
+    The issue goes once Google answers again.
+    """
     coordinator = public_integration.runtime_data.coordinators[MATCHES]
     issue_id = public_issue_id(public_integration.entry_id, MATCHES)
-    calendar_emulator.set_public(MATCHES, public=False)
+    refuse(calendar_emulator, api_key)
     await coordinator.async_refresh()
+    assert not coordinator.last_update_success
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     assert issue is not None
-    assert issue.translation_key == "calendar_not_public"
+    assert issue.translation_key == translation_key
     assert issue.translation_placeholders == {
         "title": "Matches",
         "calendar": MATCHES,
-        "error": "Not Found",
+        "error": error,
     }
 
-    calendar_emulator.set_public(MATCHES)
+    restore(calendar_emulator, api_key)
     await coordinator.async_refresh()
+    assert coordinator.last_update_success
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
 
 

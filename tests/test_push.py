@@ -32,7 +32,6 @@ from custom_components.google_calendar_sync.channels import (
     SETUP_RETRY_INTERVAL,
     PushManager,
     _parse_expiration,
-    push_issue_id,
 )
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
@@ -48,6 +47,7 @@ from custom_components.google_calendar_sync.google.transport import (
     StaticTokenAuth,
 )
 from custom_components.google_calendar_sync.push import async_remove_push
+from custom_components.google_calendar_sync.push_status import push_issue_id
 from custom_components.google_calendar_sync.store import StoredChannel, StoredData
 from google_calendar_emulator import GoogleCalendarEmulator
 

@@ -54,16 +54,9 @@ from custom_components.google_calendar_sync.calendar import (
 from custom_components.google_calendar_sync.const import DOMAIN
 from custom_components.google_calendar_sync.coordinator import (
     CalendarSyncCoordinator,
-    _keep_our_writes,
     calendar_unique_id,
 )
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
-from custom_components.google_calendar_sync.google.sync import (
-    CalendarSnapshot,
-    ChangeKind,
-    ChangeSet,
-    EventChange,
-)
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.channels import registry
 
@@ -825,45 +818,6 @@ async def test_change_in_google_after_our_write_still_wins_over_it(
     assert announced == [Announcement(event["id"], "updated", theirs["etag"])]
     assert store_state(coordinator.snapshot) == google_state(calendar_emulator, ACCOUNT)
     await unload_entry(hass, entry)
-
-
-def test_our_writes_without_timestamps_or_cancelled_are_kept() -> None:
-    """Without `updated` our write wins; a series we cancelled stays forgotten."""
-    listed_master = {"id": "series", "etag": '"1"', "status": "confirmed"}
-    listed_exception = {"id": "series_x", "etag": '"2"', "recurringEventId": "series"}
-    ours = {"id": "single", "etag": '"5"', "summary": "Ours"}
-    events = {
-        "series": listed_master,
-        "series_x": listed_exception,
-        "single": {"id": "single", "etag": '"4"', "summary": "Listed"},
-    }
-    changes = ChangeSet(
-        updated=(
-            EventChange(ChangeKind.UPDATED, events["single"]),
-            EventChange(ChangeKind.UPDATED, listed_exception),
-        ),
-        created=(EventChange(ChangeKind.CREATED, listed_master),),
-    )
-
-    snapshot = CalendarSnapshot("token", events)
-    kept = _keep_our_writes(snapshot, changes, {"single": ours, "series": None})
-
-    assert events == {"single": ours}
-    assert kept == ChangeSet()
-    assert snapshot.sync_token == "token"
-
-
-def test_our_write_missing_from_a_full_listing_is_kept_until_a_full_sync() -> None:
-    """The full listing may predate our write: keep it, list everything again."""
-    ours = {"id": "new", "etag": '"9"', "updated": "2026-01-01T00:00:00.000Z"}
-    snapshot = CalendarSnapshot("token", {})
-    changes = ChangeSet(cancelled=(EventChange(ChangeKind.CANCELLED, ours),))
-
-    kept = _keep_our_writes(snapshot, changes, {"new": ours}, full_sync=True)
-
-    assert snapshot.events == {"new": ours}
-    assert snapshot.sync_token is None
-    assert kept == ChangeSet()
 
 
 async def test_create_while_a_full_listing_is_on_its_way_is_kept(

@@ -36,7 +36,7 @@ from custom_components.google_calendar_sync.const import (
 )
 from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
 from custom_components.google_calendar_sync.export import AUTO_EXPORT_COOLDOWN
-from custom_components.google_calendar_sync.google.sync import ChangeSet
+from custom_components.google_calendar_sync.google.diff import ChangeSet
 from google_calendar_emulator import FaultKind, GoogleCalendarEmulator
 
 from .common import loaded_entry

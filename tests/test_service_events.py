@@ -389,7 +389,6 @@ async def test_create_event_reports_google_errors(
     hass: HomeAssistant,
     entity_id: str,
     calendar_emulator: GoogleCalendarEmulator,
-    no_backoff: None,
 ) -> None:
     """A Google failure becomes a translated Home Assistant error."""
     key = await refused_by_google(
@@ -732,7 +731,6 @@ async def test_update_event_refuses_a_rule_for_one_occurrence(
     assert key == "rrule_for_occurrence"
 
 
-@pytest.mark.usefixtures("no_backoff")
 @pytest.mark.parametrize("service", ["update_event", "delete_event"])
 async def test_edits_report_missing_events_and_google_errors(
     hass: HomeAssistant,

@@ -350,7 +350,6 @@ async def test_export_reports_google_errors(
     hass: HomeAssistant,
     entity_id: str,
     calendar_emulator: GoogleCalendarEmulator,
-    no_backoff: None,
 ) -> None:
     """A failure before anything is written is a translated error."""
     key = await refused_by_google(

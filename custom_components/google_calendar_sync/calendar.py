@@ -20,7 +20,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .const import DECLINED_COLOR, DOMAIN
-from .convert import EventWriter, InvalidRecurrenceError, validate_rrule
+from .convert import InvalidRecurrenceError, validate_rrule
 from .coordinator import (
     CalendarSyncCoordinator,
     GoogleCalendarSyncConfigEntry,
@@ -30,6 +30,7 @@ from .entity import GoogleCalendarSyncEntity, calendar_name
 from .google.entries import TimelineEvent
 from .google.event_views import BusyTimeline, EventView, event_type
 from .google.timeline import CalendarTimeline
+from .writer import EventWriter
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ async def async_setup_entry(
     )
 
 
-def _to_calendar_event(event: TimelineEvent) -> CalendarEvent:
+def to_calendar_event(event: TimelineEvent) -> CalendarEvent:
     """Convert a timeline event to Home Assistant's calendar event."""
     return CalendarEvent(
         start=event.start,
@@ -100,7 +101,7 @@ def _ends_after(event: TimelineEvent, now: datetime) -> bool:
 def _convert(event: TimelineEvent) -> CalendarEvent | _Refused:
     """Convert a timeline event, or say why Home Assistant refuses it."""
     try:
-        return _to_calendar_event(event)
+        return to_calendar_event(event)
     except HomeAssistantError as err:
         return _Refused(event.uid, event.source, str(err))
 
@@ -209,7 +210,13 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
     ) -> list[CalendarEvent]:
-        """Return the events overlapping a range that Home Assistant accepts."""
+        """Return the events overlapping a range that Home Assistant accepts.
+
+        A range asked for the first time is expanded and converted in the
+        executor first: the loop then only looks it up.
+        """
+        if (ready := self.timeline.prepare(start_date, end_date, _convert)) is not None:
+            await hass.async_add_executor_job(ready)
         return [
             converted
             for value in self.timeline.converted(start_date, end_date, _convert)

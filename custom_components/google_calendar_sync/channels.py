@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 import logging
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -16,9 +15,7 @@ from homeassistant.components import webhook
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later, async_track_point_in_utc_time
-from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_WEBHOOK_ID, DOMAIN
@@ -28,8 +25,15 @@ from .google.errors import (
     GoogleRateLimitError,
     GoogleTransientError,
 )
+from .notifications import NotificationReceiver, async_webhook_address
+from .push_status import (
+    REDACTED,
+    PushFailure,
+    async_delete_push_issue,
+    async_report_push_failure,
+    channel_state,
+)
 from .store import StoredChannel
-from .webhook import NotificationReceiver
 
 if TYPE_CHECKING:
     from homeassistant.components.cloud import CloudConnectionState
@@ -38,8 +42,6 @@ if TYPE_CHECKING:
     from .store import StoredData, SyncStore
 
 _LOGGER = logging.getLogger(__name__)
-
-CONF_CLOUDHOOK_URL = "cloudhook_url"
 
 # Google's default and maximum channel lifetime for calendar events.
 CHANNEL_TTL = timedelta(days=7)
@@ -52,38 +54,6 @@ TRANSIENT_RETRY_INTERVAL = timedelta(minutes=5)
 # How long an unload waits for Google to confirm stopping the channels (seconds);
 # channels it does not confirm expire by themselves.
 CHANNEL_STOP_TIMEOUT = 3
-
-ISSUE_NO_URL = "push_unavailable"
-ISSUE_WATCH_REFUSED = "push_refused"
-
-REDACTED = "**REDACTED**"
-
-
-def push_issue_id(entry_id: str) -> str:
-    """Return the repair issue id used for an entry's push problems."""
-    return f"push_unavailable_{entry_id}"
-
-
-@callback
-def async_delete_push_issue(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete the push repair issue of an entry (push disabled or entry removed)."""
-    ir.async_delete_issue(hass, DOMAIN, push_issue_id(entry_id))
-
-
-class PushFailure(StrEnum):
-    """Why push is not live."""
-
-    NO_URL = "no_url"
-    WATCH_REFUSED = "watch_refused"
-    TEMPORARY = "temporary"
-
-
-class ChannelState(StrEnum):
-    """State of a watch channel as shown in diagnostics."""
-
-    LIVE = "live"
-    RENEWAL_DUE = "renewal_due"
-    EXPIRED = "expired"
 
 
 class _WatchRefusedError(Exception):
@@ -223,12 +193,7 @@ class PushManager:
         now = dt_util.utcnow()
         channels = []
         for channel in self._store_data.channels.values():
-            if channel.expiration <= now:
-                state = ChannelState.EXPIRED
-            elif channel.expiration - RENEWAL_MARGIN <= now:
-                state = ChannelState.RENEWAL_DUE
-            else:
-                state = ChannelState.LIVE
+            state = channel_state(channel.expiration, RENEWAL_MARGIN, now)
             channels.append(
                 {
                     "calendar_id": channel.calendar_id,
@@ -416,44 +381,10 @@ class PushManager:
 
     async def _async_get_address(self) -> str | None:
         """Return the public URL Google should post to, or None if there is none."""
-        if "cloud" in self._hass.config.components:
-            from homeassistant.components import cloud
-
-            if cloud.async_active_subscription(self._hass):
-                if url := self._entry.data.get(CONF_CLOUDHOOK_URL):
-                    self._address_kind = "cloudhook"
-                    return str(url)
-                if cloud.async_is_connected(self._hass):
-                    try:
-                        url = await cloud.async_get_or_create_cloudhook(
-                            self._hass, self.webhook_id
-                        )
-                    except cloud.CloudNotAvailable as err:
-                        _LOGGER.debug("No cloudhook: %s", err)
-                    else:
-                        self._hass.config_entries.async_update_entry(
-                            self._entry,
-                            data={**self._entry.data, CONF_CLOUDHOOK_URL: url},
-                        )
-                        self._address_kind = "cloudhook"
-                        return str(url)
-        try:
-            if self._allow_insecure:
-                base = get_url(self._hass, allow_cloud=False, prefer_external=True)
-            else:
-                # Google only posts to HTTPS addresses with a valid certificate.
-                base = get_url(
-                    self._hass,
-                    allow_internal=False,
-                    allow_cloud=False,
-                    allow_ip=False,
-                    require_ssl=True,
-                )
-        except NoURLAvailableError:
-            self._address_kind = None
-            return None
-        self._address_kind = "insecure" if self._allow_insecure else "external"
-        return f"{base}{webhook.async_generate_path(self.webhook_id)}"
+        address, self._address_kind = await async_webhook_address(
+            self._hass, self._entry, allow_insecure=self._allow_insecure
+        )
+        return address
 
     async def _async_cloud_connection_changed(
         self, state: CloudConnectionState
@@ -474,33 +405,7 @@ class PushManager:
         """Record why push is down and raise or clear the repair issue."""
         self._failure = failure
         self._failure_detail = detail
-        issue_id = push_issue_id(self._entry.entry_id)
-        if failure is None:
-            ir.async_delete_issue(self._hass, DOMAIN, issue_id)
-            return
-        if failure is PushFailure.TEMPORARY:
-            # Retried within minutes; not worth bothering the user.
-            _LOGGER.debug("Push for %s failed for now: %s", self._entry.title, detail)
-            return
-        _LOGGER.info(
-            "Push for %s is unavailable (%s); polling instead",
-            self._entry.title,
-            failure,
-        )
-        ir.async_create_issue(
-            self._hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=(
-                ISSUE_NO_URL if failure is PushFailure.NO_URL else ISSUE_WATCH_REFUSED
-            ),
-            translation_placeholders={
-                "title": self._entry.title,
-                "error": detail or "",
-            },
-        )
+        async_report_push_failure(self._hass, self._entry, failure, detail)
 
     @callback
     def _set_push_state(self, calendar_id: str, *, active: bool) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 import contextlib
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
@@ -18,6 +19,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from .changes import ChangeAnnouncer, ChangeListener
 from .channels import PushManager
 from .const import (
     CONF_FREE_EVENTS_BUSY,
@@ -25,12 +27,12 @@ from .const import (
     CONF_SYNC_WINDOW_DAYS,
     DEFAULT_SYNC_WINDOW_DAYS,
     DOMAIN,
-    EVENT_CHANGED,
     POLL_INTERVAL,
     SAFETY_NET_INTERVAL,
 )
 from .google.client import GoogleCalendarApi
 from .google.colors import ColorPalette
+from .google.diff import ChangeSet
 from .google.entries import OnSkip
 from .google.errors import (
     GoogleAuthError,
@@ -39,20 +41,12 @@ from .google.errors import (
     GoogleNotFoundError,
     GoogleRateLimitError,
 )
-from .google.event_views import CalendarViews, EventView, event_type, response_status
-from .google.meet import meet_link
-from .google.model import EventList, display_name
+from .google.event_views import CalendarViews, EventView
+from .google.model import display_name
 from .google.recurrence import Series
-from .google.sync import (
-    CalendarSnapshot,
-    ChangeKind,
-    ChangeSet,
-    EventChange,
-    EventSource,
-    async_sync_calendar,
-    is_cancelled,
-)
+from .google.sync import CalendarSnapshot, async_sync_calendar
 from .google.timeline import SkippedEvents
+from .own_writes import OwnWrites
 from .store import StoredData, SyncStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -74,9 +68,6 @@ class GoogleCalendarSyncData:
 
 type GoogleCalendarSyncConfigEntry = ConfigEntry[GoogleCalendarSyncData]
 
-# Receives the payload of each announced change, the one the bus event carries.
-type ChangeListener = Callable[[Mapping[str, Any]], None]
-
 
 def calendar_unique_id(
     account: str, calendar_id: str, view: EventView = EventView.CALENDAR
@@ -85,34 +76,6 @@ def calendar_unique_id(
     if view is EventView.CALENDAR:
         return f"{account}-{calendar_id}"
     return f"{account}-{calendar_id}-{view}"
-
-
-def _time_value(moment: Any) -> str | None:
-    """Return the ISO string of a Google start/end object."""
-    if not isinstance(moment, dict):
-        return None
-    value = moment.get("dateTime") or moment.get("date")
-    return str(value) if value is not None else None
-
-
-def _is_date(moment: Any) -> bool:
-    """Return True for the start/end object of an all-day event."""
-    return isinstance(moment, dict) and "date" in moment
-
-
-def event_fields(event: Mapping[str, Any]) -> dict[str, Any]:
-    """Return what automations see of a Google event (bus event, action answers)."""
-    return {
-        "event_id": event.get("id"),
-        "summary": event.get("summary"),
-        "start": _time_value(event.get("start")),
-        "end": _time_value(event.get("end")),
-        "all_day": _is_date(event.get("start")),
-        "location": event.get("location"),
-        "description": event.get("description"),
-        "meet_link": meet_link(event),
-        "recurring_event_id": event.get("recurringEventId"),
-    }
 
 
 def _build_warm_views(
@@ -128,104 +91,6 @@ def _build_warm_views(
     )
     views.warm(now)
     return views
-
-
-def _updated(event: Mapping[str, Any]) -> datetime | None:
-    """Return when Google last changed an event, None if unknown."""
-    try:
-        return datetime.fromisoformat(str(event["updated"]))
-    except KeyError, ValueError:
-        return None
-
-
-def _keep_our_writes(
-    snapshot: CalendarSnapshot,
-    changes: ChangeSet,
-    written: Mapping[str, dict[str, Any] | None],
-    *,
-    full_sync: bool = False,
-) -> ChangeSet:
-    """Put back, in place, our writes that a listing fetched before them undid.
-
-    A listed version wins only when Google changed it after our write; what the
-    listing changed on the others is our own write, not news. A full listing
-    without our event may predate it or follow its deletion: the event is kept
-    and the sync token dropped, so the next (full) sync decides.
-    """
-    events = snapshot.events
-    ours: set[str] = set()
-    for event_id, event in written.items():
-        listed = events.get(event_id)
-        if event is None:
-            ours.add(event_id)
-            if listed is not None and not is_cancelled(listed):
-                # Deleted by us after the listing: forget it with its exceptions.
-                for other_id in [
-                    other_id
-                    for other_id, other in events.items()
-                    if other_id == event_id or other.get("recurringEventId") == event_id
-                ]:
-                    del events[other_id]
-                    ours.add(other_id)
-            continue
-        if listed is None and full_sync:
-            events[event_id] = event
-            ours.add(event_id)
-            snapshot.sync_token = None
-            continue
-        if listed is None or listed.get("etag") == event.get("etag"):
-            continue
-        ours_at, listed_at = _updated(event), _updated(listed)
-        if ours_at is None or listed_at is None or listed_at <= ours_at:
-            events[event_id] = event
-            ours.add(event_id)
-    if not ours:
-        return changes
-
-    def _news(kind: tuple[EventChange, ...]) -> tuple[EventChange, ...]:
-        return tuple(change for change in kind if change.event.get("id") not in ours)
-
-    return ChangeSet(
-        _news(changes.created), _news(changes.updated), _news(changes.cancelled)
-    )
-
-
-class _SettledSource:
-    """The API as a sync sees it: a listing ends once our writes in flight are stored.
-
-    The last page may already hold the result of a write whose answer is still on
-    its way (a push notification is often faster); compared before that answer is
-    stored, our own write would look like a change made in Google.
-    """
-
-    def __init__(
-        self, api: EventSource, settled: Callable[[], Awaitable[object]]
-    ) -> None:
-        self._api = api
-        self._settled = settled
-
-    async def list_events(
-        self,
-        calendar_id: str,
-        *,
-        sync_token: str | None = None,
-        page_token: str | None = None,
-        time_min: datetime | None = None,
-        show_deleted: bool | None = None,
-        max_results: int = 2500,
-    ) -> EventList:
-        """Return one page of events.list; the last one after our writes landed."""
-        page = await self._api.list_events(
-            calendar_id,
-            sync_token=sync_token,
-            page_token=page_token,
-            time_min=time_min,
-            show_deleted=show_deleted,
-            max_results=max_results,
-        )
-        if not page.get("nextPageToken"):
-            await self._settled()
-        return page
 
 
 class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
@@ -260,22 +125,17 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         self._lock = asyncio.Lock()
         # Set on unload: a sync finishing after the final save would be lost.
         self._closed = False
-        # Our writes landing while a listing is on its way (id -> event, None when
-        # deleted): that listing may predate them and must not undo them.
-        self._written_during_sync: dict[str, dict[str, Any] | None] | None = None
+        # Our writes, kept from being announced as changes made in Google.
+        self._own_writes = OwnWrites()
         # The views need a full build: none yet, or a full sync replaced the
         # snapshot. Otherwise changes update them in place (_async_apply).
         self._rebuild = True
         # Full builds in flight, each with the ids changed since it copied the
         # snapshot: applied to it before it is published.
         self._builds: list[set[str]] = []
-        # Our writes on their way to Google (see async_own_writes).
-        self._writes_in_flight = 0
-        self._writes_settled = asyncio.Event()
-        self._writes_settled.set()
         # Callers arriving while a sync runs share this queued sync's result.
         self._queued: asyncio.Future[ChangeSet] | None = None
-        self._change_listeners: list[ChangeListener] = []
+        self._announcer = ChangeAnnouncer(hass, calendar, palette)
         super().__init__(
             hass,
             _LOGGER,
@@ -424,10 +284,10 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
                 CONF_SYNC_WINDOW_DAYS, DEFAULT_SYNC_WINDOW_DAYS
             )
         )
-        self._written_during_sync = {}
+        self._own_writes.begin_listing()
         try:
             result = await async_sync_calendar(
-                _SettledSource(self.api, self._writes_settled.wait),
+                self._own_writes.settled(self.api),
                 self.calendar_id,
                 previous,
                 now=dt_util.utcnow(),
@@ -465,17 +325,13 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
                 },
             ) from err
         finally:
-            written, self._written_during_sync = self._written_during_sync, None
-        changes = result.changes
-        if written:
-            changes = _keep_our_writes(
-                result.snapshot, changes, written, full_sync=result.full_sync
-            )
+            written = self._own_writes.end_listing()
+        changes = self._own_writes.reconcile(result, written)
         self._stored.calendars[self.calendar_id] = result.snapshot
         if result.touched is None:
             self._rebuild = True
         else:
-            self._async_apply(result.touched | (written or {}).keys())
+            self._async_apply(result.touched | written.keys())
         self._schedule_save()
         _LOGGER.debug(
             "Synced %s (%s, %d requests): %s",
@@ -547,13 +403,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
     @callback
     def async_add_change_listener(self, listener: ChangeListener) -> CALLBACK_TYPE:
         """Call listener with each change announced on the bus; returns a remover."""
-        self._change_listeners.append(listener)
-
-        @callback
-        def remove() -> None:
-            self._change_listeners.remove(listener)
-
-        return remove
+        return self._announcer.async_add_listener(listener)
 
     @callback
     def _fire_changes(self, changes: ChangeSet) -> None:
@@ -563,45 +413,15 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
             DOMAIN,
             calendar_unique_id(self.account, self.calendar_id),
         )
-        for change in changes:
-            data = self._event_data(entity_id, change)
-            self.hass.bus.async_fire(EVENT_CHANGED, data)
-            for listener in list(self._change_listeners):
-                listener(data)
+        self._announcer.async_announce(changes, entity_id)
 
-    def _event_data(self, entity_id: str | None, change: EventChange) -> dict[str, Any]:
-        """Return the bus event payload of one change."""
-        event = change.event
-        return {
-            "entity_id": entity_id,
-            "calendar_id": self.calendar_id,
-            "change": str(change.kind),
-            **event_fields(event),
-            "event_kind": str(event_type(event)),
-            "color": self.palette.event_color(event, self.calendar),
-            "response_status": (
-                str(status) if (status := response_status(event)) else None
-            ),
-            "changed_fields": (
-                list(change.changed_fields) if change.kind is ChangeKind.UPDATED else []
-            ),
-        }
-
-    @contextlib.asynccontextmanager
-    async def async_own_writes(self) -> AsyncIterator[None]:
-        """Mark writes to Google whose answers are stored before leaving the block.
+    def async_own_writes(self) -> AbstractAsyncContextManager[None]:
+        """Return the block our writes to Google and the storing of answers run in.
 
         A sync listing meanwhile waits for them, so it never announces our own
         writes as news. The block must not wait for a sync itself.
         """
-        self._writes_in_flight += 1
-        self._writes_settled.clear()
-        try:
-            yield
-        finally:
-            self._writes_in_flight -= 1
-            if not self._writes_in_flight:
-                self._writes_settled.set()
+        return self._own_writes.writing()
 
     @callback
     def async_apply_remote_write(self, event: dict[str, Any]) -> None:
@@ -621,30 +441,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
 
         The views are updated in place for the changed events only.
         """
-        stored = self.snapshot.events
-        written = self._written_during_sync
-        touched: set[str] = set()
-        for event in events:
-            touched.add(event["id"])
-            if event.get("status") == "cancelled" and not event.get("recurringEventId"):
-                stored.pop(event["id"], None)
-                if written is not None:
-                    written[event["id"]] = None
-            else:
-                stored[event["id"]] = event
-                if written is not None:
-                    written[event["id"]] = event
-        if deleted := set(deleted_ids):
-            touched.update(deleted)
-            if written is not None:
-                written.update(dict.fromkeys(deleted))
-            # One pass finds the exceptions of every deleted series.
-            for event_id in [
-                event_id
-                for event_id, event in stored.items()
-                if event_id in deleted or event.get("recurringEventId") in deleted
-            ]:
-                del stored[event_id]
+        touched = self._own_writes.store(self.snapshot.events, events, deleted_ids)
         self._schedule_save()
         self._async_apply(touched)
         # Keep the poll schedule: a local write is not a sync.

@@ -11,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import CalendarSyncCoordinator, GoogleCalendarSyncConfigEntry
 from .entity import GoogleCalendarSyncEntity, calendar_name
-from .google.sync import ChangeKind
+from .google.diff import ChangeKind
 
 # Changes arrive from the coordinator's syncs; the entities never call Google.
 PARALLEL_UPDATES = 0

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 import contextlib
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-import hashlib
-import json
+from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -42,17 +39,20 @@ from .google.errors import (
     GoogleGoneError,
     GoogleNotFoundError,
 )
-from .google.model import Event as GoogleEvent, format_time, parse_time
+from .google.export_plan import (
+    ORIGIN_KEY,
+    Appointment,
+    PlannedWrite,
+    plan_export,
+    private_properties,
+)
+from .google.model import Event as GoogleEvent
 
 if TYPE_CHECKING:
     from .coordinator import GoogleCalendarSyncConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
-ORIGIN_KEY = "gcs_origin"
-SOURCE_UID_KEY = "gcs_source_uid"
-HASH_KEY = "gcs_hash"
-ORIGIN_SERVICE = "service"
 BATCH_SIZE = 50
 AUTO_EXPORT_DAYS = 365
 AUTO_EXPORT_INTERVAL = timedelta(hours=1)
@@ -65,162 +65,19 @@ type ApplyCallback = Callable[[list[dict[str, Any]], list[str]], None]
 type OwnWrites = Callable[[], AbstractAsyncContextManager[object]]
 
 
-@dataclass(frozen=True, slots=True)
-class Appointment:
-    """One appointment to export, identified by its source uid."""
-
-    uid: str
-    summary: str
-    start: date | datetime
-    end: date | datetime
-    description: str | None = None
-    location: str | None = None
-
-    @classmethod
-    def from_calendar_event(cls, event: CalendarEvent) -> Appointment:
-        """Return the appointment of a Home Assistant calendar event."""
-        uid = event.uid or f"{event.summary}@{event.start.isoformat()}"
-        if event.recurrence_id:
-            uid = f"{uid}/{event.recurrence_id}"
-        return cls(
-            uid=uid,
-            summary=event.summary,
-            start=event.start,
-            end=event.end,
-            description=event.description,
-            location=event.location,
-        )
-
-
-def export_event_id(origin: str, uid: str) -> str:
-    """Return the stable Google event id (base32hex) of an exported appointment."""
-    digest = hashlib.sha256(f"{origin}\0{uid}".encode()).digest()
-    return base64.b32hexencode(digest).decode().rstrip("=").lower()
-
-
-def appointment_body(
-    appointment: Appointment, *, origin: str, time_zone: str
-) -> dict[str, Any]:
-    """Return the Google body of an appointment, tagged with origin and hash."""
-    content: dict[str, Any] = {
-        "summary": appointment.summary,
-        "description": appointment.description or "",
-        "location": appointment.location or "",
-        "start": format_time(appointment.start, time_zone),
-        "end": format_time(appointment.end, time_zone),
-    }
-    content_hash = hashlib.sha256(
-        json.dumps(content, sort_keys=True).encode()
-    ).hexdigest()[:32]
-    content["extendedProperties"] = {
-        "private": {
-            ORIGIN_KEY: origin,
-            SOURCE_UID_KEY: appointment.uid,
-            HASH_KEY: content_hash,
-        }
-    }
-    return content
-
-
-def _private(event: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the private extended properties of a Google event."""
-    properties: dict[str, Any] = event.get("extendedProperties", {}).get("private", {})
-    return properties
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedWrite:
-    """One operation of an export plan and the appointment it serves."""
-
-    operation: BatchOperation
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class ExportPlan:
-    """What an export must do to make Google match the appointments."""
-
-    creates: tuple[PlannedWrite, ...] = ()
-    updates: tuple[PlannedWrite, ...] = ()
-    removes: tuple[PlannedWrite, ...] = ()
-    unchanged: int = 0
-
-    @property
-    def operations(self) -> list[PlannedWrite]:
-        """Return every write in the order it is sent."""
-        return [*self.creates, *self.updates, *self.removes]
-
-
-def _in_window(
-    event: Mapping[str, Any], window: tuple[datetime, datetime] | None
-) -> bool:
-    """Return True when an event starts inside the window (always without one)."""
-    if window is None:
-        return True
-    try:
-        start = parse_time(event["start"])
-    except KeyError, ValueError:
-        return False
-    if not isinstance(start, datetime):
-        start = dt_util.start_of_local_day(start)
-    return window[0] <= start < window[1]
-
-
-def plan_export(
-    appointments: Iterable[Appointment],
-    existing: Iterable[Mapping[str, Any]],
-    *,
-    calendar_id: str,
-    origin: str,
-    time_zone: str,
-    remove_missing: bool = False,
-    window: tuple[datetime, datetime] | None = None,
-) -> ExportPlan:
-    """Compare appointments with the events already exported from one origin."""
-    current = {
-        event["id"]: event
-        for event in existing
-        if _private(event).get(ORIGIN_KEY) == origin
-        and event.get("status") != "cancelled"
-    }
-    creates: list[PlannedWrite] = []
-    updates: list[PlannedWrite] = []
-    unchanged = 0
-    wanted: set[str] = set()
-    for appointment in {item.uid: item for item in appointments}.values():
-        event_id = export_event_id(origin, appointment.uid)
-        wanted.add(event_id)
-        body = appointment_body(appointment, origin=origin, time_zone=time_zone)
-        found = current.get(event_id)
-        if found is None:
-            creates.append(
-                PlannedWrite(
-                    BatchOperation(
-                        "insert", calendar_id, body={"id": event_id, **body}
-                    ),
-                    appointment.summary,
-                )
-            )
-        elif _private(found).get(HASH_KEY) == _private(body)[HASH_KEY]:
-            unchanged += 1
-        else:
-            updates.append(
-                PlannedWrite(
-                    BatchOperation("patch", calendar_id, body=body, event_id=event_id),
-                    appointment.summary,
-                )
-            )
-    removes: list[PlannedWrite] = []
-    if remove_missing:
-        removes.extend(
-            PlannedWrite(
-                BatchOperation("delete", calendar_id, event_id=event_id),
-                str(event.get("summary", event_id)),
-            )
-            for event_id, event in current.items()
-            if event_id not in wanted and _in_window(event, window)
-        )
-    return ExportPlan(tuple(creates), tuple(updates), tuple(removes), unchanged)
+def appointment_of(event: CalendarEvent) -> Appointment:
+    """Return the appointment of a Home Assistant calendar event."""
+    uid = event.uid or f"{event.summary}@{event.start.isoformat()}"
+    if event.recurrence_id:
+        uid = f"{uid}/{event.recurrence_id}"
+    return Appointment(
+        uid=uid,
+        summary=event.summary,
+        start=event.start,
+        end=event.end,
+        description=event.description,
+        location=event.location,
+    )
 
 
 @dataclass(slots=True)
@@ -404,11 +261,7 @@ async def async_read_appointments(
     """
     events = await entity.async_get_events(hass, start, end)
     exported = _exported_uids(entity, start, end)
-    return [
-        Appointment.from_calendar_event(event)
-        for event in events
-        if event.uid not in exported
-    ]
+    return [appointment_of(event) for event in events if event.uid not in exported]
 
 
 def _exported_uids(entity: CalendarEntity, start: datetime, end: datetime) -> set[str]:
@@ -418,7 +271,7 @@ def _exported_uids(entity: CalendarEntity, start: datetime, end: datetime) -> se
     return {
         event.uid
         for event in entity.timeline.overlapping(start, end)
-        if ORIGIN_KEY in _private(event.source)
+        if ORIGIN_KEY in private_properties(event.source)
     }
 
 
@@ -452,7 +305,6 @@ class AutoExporter:
             immediate=False,
             function=self.async_export_all,
         )
-        self.last_results: dict[str, ExportResult] = {}
 
     async def async_start(self) -> None:
         """Listen to the sources and schedule the first export."""
@@ -522,10 +374,9 @@ class AutoExporter:
                 start, end, self._async_events_changed
             )
 
-    async def async_export_all(self) -> dict[str, ExportResult]:
+    async def async_export_all(self) -> None:
         """Export every loaded source now."""
         window = read_window()
-        results: dict[str, ExportResult] = {}
         for entity_id in self._sources:
             if (entity := source_calendar(self._hass, entity_id)) is None:
                 _LOGGER.debug("Export source %s is not loaded yet", entity_id)
@@ -538,7 +389,7 @@ class AutoExporter:
                 appointments = await async_read_appointments(
                     self._hass, entity, *window
                 )
-                results[entity_id] = await async_run_export(
+                result = await async_run_export(
                     self._api,
                     self._calendar_id,
                     appointments,
@@ -555,34 +406,32 @@ class AutoExporter:
             except (GoogleCalendarApiError, HomeAssistantError) as err:
                 _LOGGER.warning("Automatic export of %s failed: %s", entity_id, err)
                 continue
-            counts = results[entity_id].as_dict()
+            counts = result.as_dict()
             _LOGGER.debug("Exported %s to %s: %s", entity_id, self._calendar_id, counts)
-            for failure in results[entity_id].failures:
+            for failure in result.failures:
                 _LOGGER.warning(
                     "Could not export %s from %s: %s",
                     failure["appointment"],
                     entity_id,
                     failure["reason"],
                 )
-        self.last_results = results
-        return results
 
 
 async def async_start_auto_export(
     hass: HomeAssistant, entry: GoogleCalendarSyncConfigEntry
-) -> AutoExporter | None:
+) -> None:
     """Start the automatic export an entry's options ask for."""
     sources: list[str] = entry.options.get(CONF_EXPORT_SOURCES) or []
     target = entry.options.get(CONF_EXPORT_TARGET)
     if not sources or not target:
-        return None
+        return
     coordinator = entry.runtime_data.coordinators.get(target)
     if coordinator is None or not coordinator.writable:
         _LOGGER.warning(
             "Automatic export needs a synced, writable target calendar; %s is not",
             target,
         )
-        return None
+        return
     exporter = AutoExporter(
         hass,
         coordinator.api,
@@ -593,4 +442,3 @@ async def async_start_auto_export(
     )
     await exporter.async_start()
     entry.async_on_unload(exporter.async_stop)
-    return exporter

@@ -24,7 +24,7 @@ import probatio
 
 from .calendar import GoogleCalendarSyncCalendarEntity
 from .const import DOMAIN
-from .convert import EventWriter
+from .writer import EventWriter
 
 _LOGGER = logging.getLogger(__name__)
 

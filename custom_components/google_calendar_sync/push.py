@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 
-from .channels import CONF_CLOUDHOOK_URL, PushManager, async_delete_push_issue
-from .const import CONF_PUSH_ENABLED, CONF_WEBHOOK_ID, AuthType
+from .channels import PushManager
+from .const import CONF_PUSH_ENABLED, AuthType
 from .coordinator import GoogleCalendarSyncConfigEntry
 from .credentials import auth_type
-
-_LOGGER = logging.getLogger(__name__)
+from .notifications import async_remove_cloudhook
+from .push_status import async_delete_push_issue
 
 
 async def async_setup_push(
@@ -60,11 +59,4 @@ async def async_setup_push(
 async def async_remove_push(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
     """Clean up push leftovers of a removed entry (its channels stopped at unload)."""
     async_delete_push_issue(hass, entry.entry_id)
-    if CONF_CLOUDHOOK_URL not in entry.data or "cloud" not in hass.config.components:
-        return
-    from homeassistant.components import cloud
-
-    try:
-        await cloud.async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
-    except cloud.CloudNotAvailable:
-        _LOGGER.debug("Home Assistant Cloud not available to delete the cloudhook")
+    await async_remove_cloudhook(hass, entry)

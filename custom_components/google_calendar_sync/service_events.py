@@ -12,15 +12,14 @@ import probatio
 
 from . import fields
 from .calendar import GoogleCalendarSyncCalendarEntity
+from .changes import event_fields
 from .convert import (
     RANGE_THIS_AND_FUTURE,
     EditScope,
-    EventWriter,
     InvalidRecurrenceError,
     normalize_rrule,
     validate_rrule,
 )
-from .coordinator import event_fields
 from .fields import (
     ATTR_ADD_MEET_LINK,
     ATTR_ATTENDEES,
@@ -44,6 +43,7 @@ from .fields import (
 )
 from .google.meet import meet_link
 from .google.model import format_time, split_instance_id
+from .writer import EventWriter
 
 # The fields of an event that create_event and update_event both take.
 _EVENT_FIELDS: dict[Any, Any] = {

@@ -15,8 +15,6 @@ from . import fields
 from .calendar import GoogleCalendarSyncCalendarEntity
 from .const import DOMAIN
 from .export import (
-    ORIGIN_SERVICE,
-    Appointment,
     async_read_appointments,
     async_run_export,
     read_window,
@@ -40,6 +38,7 @@ from .fields import (
     service_error,
 )
 from .google.errors import GoogleCalendarApiError
+from .google.export_plan import ORIGIN_SERVICE, Appointment
 from .service_events import require_writable
 
 APPOINTMENT_SCHEMA = probatio.Schema(

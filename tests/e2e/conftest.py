@@ -23,6 +23,7 @@ import urllib.error
 import urllib.request
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
 
 from tests.common import free_port
@@ -365,6 +366,83 @@ def hass_server(
             print(f"Logs and configuration kept in {e2e_dir}")
 
 
+# The owner every browser test creates in its fresh Home Assistant.
+OWNER = {"name": "Demo Owner", "username": "demo", "password": "demo-password"}
+# Generous, bounded waits: a step that needs longer than this is broken.
+STEP_TIMEOUT = 30_000
+
+type Shot = Callable[[Any, str], Awaitable[None]]
+
+
+async def _no_shot(_page: Any, _name: str) -> None:
+    """Take no screenshot."""
+
+
+async def complete_onboarding(page: Any, base_url: str, shot: Shot = _no_shot) -> None:
+    """Create the owner through the onboarding UI and accept the defaults."""
+    from playwright.async_api import expect
+
+    await page.goto(base_url)
+    create = page.get_by_role("button", name="Create my smart home")
+    await expect(create).to_be_visible(timeout=STEP_TIMEOUT)
+    await shot(page, "01-onboarding-welcome")
+    await create.click()
+
+    await page.locator("input[name=name]").fill(OWNER["name"])
+    await page.locator("input[name=username]").fill(OWNER["username"])
+    await page.locator("input[name=password]").fill(OWNER["password"])
+    await page.locator("input[name=password_confirm]").fill(OWNER["password"])
+    await shot(page, "02-onboarding-create-owner")
+    await page.get_by_role("button", name="Create account").click()
+
+    # Location and units come from configuration.yaml; analytics keep their defaults.
+    await expect(page.locator("input[name=usage]")).to_be_visible(timeout=STEP_TIMEOUT)
+    await page.get_by_role("button", name="Next").click()
+    await page.get_by_role("button", name="Finish").click()
+    await expect(page.get_by_role("link", name="Settings")).to_be_visible(
+        timeout=STEP_TIMEOUT
+    )
+
+
+async def onboard_through_api(
+    session: aiohttp.ClientSession, base_url: str
+) -> dict[str, Any]:
+    """Create the owner and finish onboarding through the API; return its tokens."""
+    client_id = f"{base_url}/"
+    async with session.post(
+        f"{base_url}/api/onboarding/users",
+        json={"client_id": client_id, "language": "en", **OWNER},
+    ) as response:
+        assert response.status == 200, await response.text()
+        code = (await response.json())["auth_code"]
+    async with session.post(
+        f"{base_url}/auth/token",
+        data={"grant_type": "authorization_code", "code": code, "client_id": client_id},
+    ) as response:
+        assert response.status == 200, await response.text()
+        tokens: dict[str, Any] = await response.json()
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    steps = {
+        "core_config": {},
+        "analytics": {},
+        "integration": {
+            "client_id": client_id,
+            "redirect_uri": f"{client_id}?auth_callback=1",
+        },
+    }
+    # The configuration may have done some already (the demo's location and zone).
+    async with session.get(f"{base_url}/api/onboarding", headers=headers) as response:
+        assert response.status == 200, await response.text()
+        pending = [s["step"] for s in await response.json() if not s["done"]]
+    for step in pending:
+        if step in steps:
+            async with session.post(
+                f"{base_url}/api/onboarding/{step}", json=steps[step], headers=headers
+            ) as response:
+                assert response.status == 200, await response.text()
+    return tokens
+
+
 async def goto_until_visible(page: Any, url: str, locator: Any) -> None:
     """Open url and wait until locator shows, loading the page again if it does not.
 
@@ -393,7 +471,7 @@ async def open_calendar_list(page: Any, base_url: str) -> None:
 
 
 @pytest.fixture
-def shot(e2e_dir: Path) -> Callable[[Any, str], Awaitable[None]]:
+def shot(e2e_dir: Path) -> Shot:
     """Return an async function that saves a screenshot of a page as <name>.png.
 
     Into $E2E_SCREENSHOTS when set (scripts/screenshots: README's pictures), else into

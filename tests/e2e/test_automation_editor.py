@@ -24,7 +24,14 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import aiohttp
 import pytest
 
-from .conftest import CHROMIUM, DOMAIN, Process, goto_until_visible
+from .conftest import (
+    CHROMIUM,
+    DOMAIN,
+    STEP_TIMEOUT,
+    Process,
+    goto_until_visible,
+    onboard_through_api,
+)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -37,12 +44,10 @@ playwright_api = pytest.importorskip("playwright.async_api")
 expect = playwright_api.expect
 
 DEMO_USER = "demo@example.com"
-OWNER = {"name": "Demo Owner", "username": "demo", "password": "demo-password"}
 EVENT_ENTITY = "event.demo_example_com_primary_calendar_changes"
 AUTOMATION_NAME = "Tell me when a meeting changes"
 EDITED_SUMMARY = "Dentist (moved in Google)"
 MESSAGE = "{{ trigger.to_state.attributes.summary }} changed in Google"
-STEP_TIMEOUT = 30_000
 SYNC_TIMEOUT = 30.0
 
 
@@ -105,34 +110,7 @@ class HomeAssistantApi:
 
     async def onboard(self) -> None:
         """Create the owner and finish onboarding with the defaults."""
-        async with self.session.post(
-            f"{self.base_url}/api/onboarding/users",
-            json={"client_id": self.client_id, "language": "en", **OWNER},
-        ) as response:
-            assert response.status == 200, await response.text()
-            auth_code = (await response.json())["auth_code"]
-        async with self.session.post(
-            f"{self.base_url}/auth/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": auth_code,
-                "client_id": self.client_id,
-            },
-        ) as response:
-            assert response.status == 200, await response.text()
-            self.tokens = await response.json()
-        steps = {
-            "core_config": {},
-            "analytics": {},
-            "integration": {
-                "client_id": self.client_id,
-                "redirect_uri": f"{self.client_id}?auth_callback=1",
-            },
-        }
-        # The fixture may have done some already (the demo's location and zone).
-        for step in await self.get("/api/onboarding"):
-            if not step["done"] and step["step"] in steps:
-                await self.post(f"/api/onboarding/{step['step']}", steps[step["step"]])
+        self.tokens = await onboard_through_api(self.session, self.base_url)
 
     async def add_integration(self, emulator_url: str) -> None:
         """Add the demo account: consent in the emulator, keep the default calendars."""

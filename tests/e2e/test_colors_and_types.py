@@ -17,7 +17,14 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 
-from .conftest import CHROMIUM, DOMAIN, Process
+from .conftest import (
+    CHROMIUM,
+    DOMAIN,
+    OWNER,
+    STEP_TIMEOUT,
+    Process,
+    onboard_through_api,
+)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -31,40 +38,9 @@ expect = playwright_api.expect
 
 DEMO_USER = "demo@example.com"
 FAMILY = "family.demo@group.calendar.google.com"
-OWNER = {"name": "Demo Owner", "username": "demo", "password": "demo-password"}
-STEP_TIMEOUT = 30_000
 # Google's palette: the demo's primary calendar is color 14, Family color 7.
 PRIMARY_COLOR = "rgb(159, 225, 231)"  # #9fe1e7
 FAMILY_COLOR = "rgb(66, 214, 146)"  # #42d692
-
-
-async def _onboard(session: aiohttp.ClientSession, base_url: str) -> str:
-    """Create the owner and finish onboarding through the API; return a token."""
-    client_id = f"{base_url}/"
-    async with session.post(
-        f"{base_url}/api/onboarding/users",
-        json={"client_id": client_id, "language": "en", **OWNER},
-    ) as response:
-        response.raise_for_status()
-        code = (await response.json())["auth_code"]
-    async with session.post(
-        f"{base_url}/auth/token",
-        data={"grant_type": "authorization_code", "code": code, "client_id": client_id},
-    ) as response:
-        response.raise_for_status()
-        token = str((await response.json())["access_token"])
-    headers = {"Authorization": f"Bearer {token}"}
-    for step, body in (
-        ("core_config", {}),
-        ("analytics", {}),
-        ("integration", {"client_id": client_id, "redirect_uri": client_id}),
-    ):
-        # A step the configuration already completed answers 403: fine.
-        async with session.post(
-            f"{base_url}/api/onboarding/{step}", json=body, headers=headers
-        ) as response:
-            assert response.status in (200, 403), await response.text()
-    return token
 
 
 async def _link_account(
@@ -144,7 +120,7 @@ async def test_calendar_panel_shows_colors_birthdays_apart_and_no_declined(
     page = browser_page
     base_url = hass_server.url
     async with aiohttp.ClientSession() as session:
-        token = await _onboard(session, base_url)
+        token = (await onboard_through_api(session, base_url))["access_token"]
         await _link_account(session, base_url, token)
     await _log_in(page, base_url)
 

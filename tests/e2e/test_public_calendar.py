@@ -11,7 +11,13 @@ import pytest
 
 from google_calendar_emulator.demo import DEMO_API_KEY, PUBLIC_CALENDAR
 
-from .conftest import CHROMIUM, Process, open_calendar_list
+from .conftest import (
+    CHROMIUM,
+    STEP_TIMEOUT,
+    Process,
+    complete_onboarding,
+    open_calendar_list,
+)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -23,27 +29,6 @@ pytestmark = [
 playwright_api = pytest.importorskip("playwright.async_api")
 expect = playwright_api.expect
 
-OWNER = {"name": "Club Fan", "username": "fan", "password": "fan-password"}
-STEP_TIMEOUT = 30_000
-
-
-async def _onboard(page: Any, base_url: str) -> None:
-    """Create the owner through the onboarding UI and accept the defaults."""
-    await page.goto(base_url)
-    await page.get_by_role("button", name="Create my smart home").click()
-    await page.locator("input[name=name]").fill(OWNER["name"])
-    await page.locator("input[name=username]").fill(OWNER["username"])
-    await page.locator("input[name=password]").fill(OWNER["password"])
-    await page.locator("input[name=password_confirm]").fill(OWNER["password"])
-    await page.get_by_role("button", name="Create account").click()
-    # Location and units come from configuration.yaml; analytics keep their defaults.
-    await expect(page.locator("input[name=usage]")).to_be_visible(timeout=STEP_TIMEOUT)
-    await page.get_by_role("button", name="Next").click()
-    await page.get_by_role("button", name="Finish").click()
-    await expect(page.get_by_role("link", name="Settings")).to_be_visible(
-        timeout=STEP_TIMEOUT
-    )
-
 
 @pytest.mark.timeout(240)
 async def test_public_calendar_by_api_key(
@@ -52,7 +37,7 @@ async def test_public_calendar_by_api_key(
     """Add the public calendar with the API key and see its matches, read only."""
     page = browser_page
     base_url = hass_server.url
-    await _onboard(page, base_url)
+    await complete_onboarding(page, base_url)
 
     await page.goto(f"{base_url}/config/integrations/dashboard")
     await page.get_by_role("button", name="Add integration").click()

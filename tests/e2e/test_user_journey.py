@@ -20,7 +20,16 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from .conftest import CHROMIUM, TIME_ZONE, EmulatorServer, Process, open_calendar_list
+from .conftest import (
+    CHROMIUM,
+    STEP_TIMEOUT,
+    TIME_ZONE,
+    EmulatorServer,
+    Process,
+    Shot,
+    complete_onboarding,
+    open_calendar_list,
+)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -33,7 +42,6 @@ playwright_api = pytest.importorskip("playwright.async_api")
 expect = playwright_api.expect
 
 DEMO_USER = "demo@example.com"
-OWNER = {"name": "Demo Owner", "username": "demo", "password": "demo-password"}
 EDITED_SUMMARY = "Dentist (moved in Google)"
 CREATED_SUMMARY = "Picnic planned in Home Assistant"
 AUTOMATION = "Tell me about changes in Google"
@@ -49,12 +57,7 @@ actions:
       title: Changed in Google
       message: "{{{{ trigger.event.data.summary }}}}"
 """
-# Generous, bounded waits: a step that needs longer than this is broken.
-STEP_TIMEOUT = 30_000
 SYNC_TIMEOUT = 30.0
-
-
-type Shot = Callable[[Any, str], Awaitable[None]]
 
 
 async def poll(
@@ -134,30 +137,6 @@ class GoogleSide:
         ) as response:
             response.raise_for_status()
             return dict(await response.json())
-
-
-async def complete_onboarding(page: Any, base_url: str, shot: Shot) -> None:
-    """Create the owner through the onboarding UI and accept the defaults."""
-    await page.goto(base_url)
-    create = page.get_by_role("button", name="Create my smart home")
-    await expect(create).to_be_visible(timeout=STEP_TIMEOUT)
-    await shot(page, "01-onboarding-welcome")
-    await create.click()
-
-    await page.locator("input[name=name]").fill(OWNER["name"])
-    await page.locator("input[name=username]").fill(OWNER["username"])
-    await page.locator("input[name=password]").fill(OWNER["password"])
-    await page.locator("input[name=password_confirm]").fill(OWNER["password"])
-    await shot(page, "02-onboarding-create-owner")
-    await page.get_by_role("button", name="Create account").click()
-
-    # Location and units come from configuration.yaml; analytics keep their defaults.
-    await expect(page.locator("input[name=usage]")).to_be_visible(timeout=STEP_TIMEOUT)
-    await page.get_by_role("button", name="Next").click()
-    await page.get_by_role("button", name="Finish").click()
-    await expect(page.get_by_role("link", name="Settings")).to_be_visible(
-        timeout=STEP_TIMEOUT
-    )
 
 
 async def add_integration(page: Any, base_url: str, shot: Shot) -> None:

@@ -10,6 +10,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.diff import ChangeSet
 from custom_components.google_calendar_sync.google.endpoints import GoogleEndpoints
 from custom_components.google_calendar_sync.google.transport import (
     RetryPolicy,
@@ -25,6 +26,11 @@ EVENT_BODY = {
     "start": {"dateTime": "2030-01-07T12:00:00Z"},
     "end": {"dateTime": "2030-01-07T13:00:00Z"},
 }
+
+
+@pytest.fixture(autouse=True)
+def no_backoff() -> None:
+    """Keep the real delays: these tests record them with a fake sleep."""
 
 
 @pytest.fixture
@@ -91,3 +97,32 @@ async def client_with_expired_token(
         async_get_clientsession(hass), auth, endpoints
     )
     return client, auth
+
+
+def event(event_id: str, etag: str = "1", **extra: Any) -> dict[str, Any]:
+    """Return a Google event as listed."""
+    return {
+        "id": event_id,
+        "etag": f'"{etag}"',
+        "status": "confirmed",
+        "summary": event_id,
+        "start": {"dateTime": "2026-11-24T09:00:00Z"},
+        "end": {"dateTime": "2026-11-24T10:00:00Z"},
+        **extra,
+    }
+
+
+def master(event_id: str = "weekly", etag: str = "1") -> dict[str, Any]:
+    """Return a weekly recurring event."""
+    return event(
+        event_id,
+        etag,
+        start={"dateTime": "2026-11-23T09:00:00+01:00", "timeZone": "Europe/Berlin"},
+        end={"dateTime": "2026-11-23T09:30:00+01:00", "timeZone": "Europe/Berlin"},
+        recurrence=["RRULE:FREQ=WEEKLY"],
+    )
+
+
+def kinds(changes: ChangeSet) -> list[tuple[str, str]]:
+    """Return (kind, event id) of every change."""
+    return [(change.kind.value, change.event["id"]) for change in changes]

@@ -10,48 +10,22 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import pytest
 
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.diff import ChangeKind, EventChange
 from custom_components.google_calendar_sync.google.endpoints import GoogleEndpoints
 from custom_components.google_calendar_sync.google.sync import (
     CalendarSnapshot,
-    ChangeKind,
-    ChangeSet,
-    EventChange,
     apply_full,
     apply_incremental,
     async_sync_calendar,
-    changed_fields,
-    diff_events,
 )
 from custom_components.google_calendar_sync.google.transport import StaticTokenAuth
 from google_calendar_emulator import GoogleCalendarEmulator
 
+from .conftest import event, kinds, master
+
 USER = "user@example.com"
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 START = datetime(2026, 11, 24, 9, tzinfo=UTC)
-
-
-def event(event_id: str, etag: str = "1", **extra: Any) -> dict[str, Any]:
-    """Return a Google event as listed."""
-    return {
-        "id": event_id,
-        "etag": f'"{etag}"',
-        "status": "confirmed",
-        "summary": event_id,
-        "start": {"dateTime": "2026-11-24T09:00:00Z"},
-        "end": {"dateTime": "2026-11-24T10:00:00Z"},
-        **extra,
-    }
-
-
-def master(event_id: str = "weekly", etag: str = "1") -> dict[str, Any]:
-    """Return a weekly recurring event."""
-    return event(
-        event_id,
-        etag,
-        start={"dateTime": "2026-11-23T09:00:00+01:00", "timeZone": "Europe/Berlin"},
-        end={"dateTime": "2026-11-23T09:30:00+01:00", "timeZone": "Europe/Berlin"},
-        recurrence=["RRULE:FREQ=WEEKLY"],
-    )
 
 
 def cancelled_instance(master_id: str, suffix: str, when: str) -> dict[str, Any]:
@@ -64,43 +38,12 @@ def cancelled_instance(master_id: str, suffix: str, when: str) -> dict[str, Any]
     }
 
 
-def kinds(changes: ChangeSet) -> list[tuple[str, str]]:
-    """Return (kind, event id) of every change."""
-    return [(change.kind.value, change.event["id"]) for change in changes]
-
-
 def snapshot_of(*events: dict[str, Any]) -> CalendarSnapshot:
     """Return a snapshot holding the events, synced with token t1."""
     return CalendarSnapshot("t1", {item["id"]: item for item in events}, NOW)
 
 
 # Pure logic
-
-
-def test_change_set_iterates_counts_and_sizes() -> None:
-    created = EventChange(ChangeKind.CREATED, event("a"))
-    cancelled = EventChange(ChangeKind.CANCELLED, event("b"))
-    changes = ChangeSet(created=(created,), cancelled=(cancelled,))
-
-    assert list(changes) == [created, cancelled]
-    assert len(changes) == 2
-    assert changes.counts() == {"created": 1, "updated": 0, "cancelled": 1}
-    assert len(ChangeSet()) == 0
-
-
-def test_changed_fields_ignore_bookkeeping() -> None:
-    old = event("a", "1", updated="2026-01-01T00:00:00Z", sequence=0)
-    new = event(
-        "a",
-        "2",
-        updated="2026-01-02T00:00:00Z",
-        sequence=1,
-        summary="Renamed",
-        location="Room 2",
-        extendedProperties={"private": {"k": "v"}},
-    )
-
-    assert changed_fields(old, new) == ("extendedProperties", "location", "summary")
 
 
 def test_incremental_reports_created_updated_and_cancelled() -> None:
@@ -310,19 +253,6 @@ def test_full_resync_leaves_exactly_what_google_listed() -> None:
     ]
     assert set(snapshot.events) == {"same", "changed", "brand-new"}
     assert snapshot.sync_token == "t9"
-
-
-def test_diff_ignores_exceptions_that_vanish_with_their_master() -> None:
-    exception = event("m_1", recurringEventId="m", originalStartTime={})
-    orphan = event("o_1", recurringEventId="o", originalStartTime={})
-
-    changes = diff_events(
-        {"m": master("m"), "m_1": exception, "o_1": orphan},
-        {},
-        ["m", "m_1", "o_1"],
-    )
-
-    assert kinds(changes) == [("cancelled", "m"), ("cancelled", "o_1")]
 
 
 def test_cancelled_instance_without_known_master_is_reported_bare() -> None:

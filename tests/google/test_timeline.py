@@ -16,7 +16,6 @@ import pytest
 from custom_components.google_calendar_sync.google.entries import TimelineEvent
 from custom_components.google_calendar_sync.google.recurrence import (
     MAX_INSTANCES,
-    check_recurrence,
     series_ends_before,
 )
 from custom_components.google_calendar_sync.google.rules import MAX_COUNT
@@ -467,22 +466,6 @@ def test_active_or_next_skips_hidden_instances_far_ahead() -> None:
 
     assert isinstance(event, TimelineEvent)
     assert event.uid == "anniversary_20270701"
-
-
-def test_series_ends_before() -> None:
-    finished = timed(
-        "finished",
-        datetime(2026, 1, 5, 10, tzinfo=UTC),
-        recurrence=["RRULE:FREQ=DAILY;COUNT=2"],
-    )
-    endless = timed(
-        "endless", datetime(2026, 1, 5, 10, tzinfo=UTC), recurrence=["RRULE:FREQ=DAILY"]
-    )
-
-    assert series_ends_before(finished, datetime(2026, 2, 1, tzinfo=UTC))
-    assert not series_ends_before(finished, datetime(2026, 1, 6, tzinfo=UTC))
-    assert not series_ends_before(endless, datetime(2030, 1, 1, tzinfo=UTC))
-    assert not series_ends_before({"id": "x"}, datetime(2030, 1, 1, tzinfo=UTC))
 
 
 def big_calendar() -> list[dict[str, Any]]:
@@ -1008,29 +991,6 @@ def test_a_rule_that_never_occurs_skips_the_series(
     assert not series_ends_before(never, datetime(2026, 1, 1, tzinfo=UTC))
 
 
-@pytest.mark.parametrize(
-    "event",
-    [
-        {"recurrence": ["RRULE:FREQ=DAILY"]},
-        {
-            "start": {"date": "2026-01-01"},
-            "end": {"dateTime": "2026-01-01T10:00:00Z"},
-            "recurrence": ["RRULE:FREQ=DAILY"],
-        },
-        {
-            "start": {"date": "2026-01-01"},
-            "end": {"date": "2026-01-02"},
-            "recurrence": ["RRULE:FREQ=WHENEVER"],
-        },
-    ],
-)
-def test_check_recurrence_refuses_what_the_timeline_cannot_expand(
-    event: dict[str, Any],
-) -> None:
-    with pytest.raises(ValueError):
-        check_recurrence(event)
-
-
 _STEP = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600, "DAILY": 86400}
 
 
@@ -1242,3 +1202,28 @@ def test_converted_events_are_kept_until_their_event_changes() -> None:
     assert len(list(ahead.convert_ahead(*window, convert, batch=1))) == 3
     assert ahead.converted(*window, convert) == ["FIRST", "SECOND"]
     assert calls == ["first", "second", "first", "first", "second"]
+
+
+def test_a_first_query_is_readied_apart_from_the_index() -> None:
+    """The expansion and conversion of a new range can run in another thread."""
+    daily = timed(
+        "daily", datetime(2026, 1, 5, 9, tzinfo=UTC), recurrence=["RRULE:FREQ=DAILY"]
+    )
+    single = timed("single", datetime(2026, 3, 2, 11, tzinfo=UTC))
+    timeline = CalendarTimeline([daily, single], default_time_zone="UTC")
+    window = (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC))
+    calls: list[str] = []
+
+    def convert(event: TimelineEvent) -> str:
+        calls.append(event.uid)
+        return event.uid
+
+    ready = timeline.prepare(*window, convert)
+    assert ready is not None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(ready).result()
+    readied = sorted(calls)
+
+    assert timeline.converted(*window, convert) == ["daily_20260302T090000Z", "single"]
+    assert sorted(calls) == readied == ["daily_20260302T090000Z", "single"]
+    assert timeline.prepare(*window, convert) is None

@@ -5,14 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .meet import meet_link, shown_description
 from .model import instance_suffix, parse_time
-
-if TYPE_CHECKING:
-    from .recurrence import Series
-
 
 # What malformed event data raises while it is indexed, expanded or built: one
 # such event is skipped, never the calendar (OSError: a 300-character zone name).
@@ -45,6 +41,17 @@ class TimelineEvent:
     source: dict[str, Any]
 
 
+class InstanceSource(Protocol):
+    """What an entry needs of the series that generated it (recurrence.Series)."""
+
+    @property
+    def master(self) -> dict[str, Any]:
+        """Return the recurring event."""
+
+    def build(self, local_start: datetime, uid: str) -> TimelineEvent:
+        """Build the TimelineEvent of the instance starting at local_start."""
+
+
 class Entry:
     """An event's bounds as UTC timestamps; the TimelineEvent is built on demand.
 
@@ -72,7 +79,7 @@ class Entry:
         *,
         raw: dict[str, Any] | None = None,
         tz: tzinfo = UTC,
-        series: Series | None = None,
+        series: InstanceSource | None = None,
         local: datetime | None = None,
     ) -> None:
         """Store the bounds and what builds the event: a raw event or an instance."""
@@ -87,7 +94,7 @@ class Entry:
         self._local = local
 
     @property
-    def series(self) -> Series | None:
+    def series(self) -> InstanceSource | None:
         """Return the series of a generated instance, None for single events."""
         return self._series
 

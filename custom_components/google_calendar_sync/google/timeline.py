@@ -265,6 +265,38 @@ class CalendarTimeline:
                 self._skip(entry.source, f"unreadable: {err}", entry.uid)
         return found
 
+    def prepare[T](
+        self, start: datetime, end: datetime, convert: Callable[[TimelineEvent], T]
+    ) -> Callable[[], None] | None:
+        """Return what readies a first query of [start, end): work for the executor.
+
+        A range no query asked yet may need its series expanded and its events
+        converted, which can take a second for a large calendar. The work only
+        touches the series (each behind its lock) and the entries of the range,
+        never the index, so the loop may go on changing and reading it. None
+        when the range was answered since the last change.
+        """
+        start_ts = self._timestamp(start)
+        end_ts = self._timestamp(end)
+        if (start_ts, end_ts, None) in self._answers:
+            return None
+        low = bisect_left(self._short_starts, start_ts - _LONG_EVENT)
+        high = bisect_left(self._short_starts, end_ts)
+        singles = [*self._short[low:high], *self._long.values()]
+        series = list(self._series.values())
+
+        def ready() -> None:
+            for entry in singles:
+                with suppress(*BAD_EVENT_DATA):
+                    entry.converted(convert)
+            for one in series:
+                with suppress(*BAD_EVENT_DATA):
+                    for entry in one.overlapping(start_ts, end_ts):
+                        with suppress(*BAD_EVENT_DATA):
+                            entry.converted(convert)
+
+        return ready
+
     def convert_ahead[T](
         self,
         start: datetime,

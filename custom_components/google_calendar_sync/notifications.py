@@ -1,4 +1,4 @@
-"""Push notifications: what Google posts to the webhook, checked before any sync."""
+"""Push notifications: where Google posts them, and what it posts, checked first."""
 
 from __future__ import annotations
 
@@ -11,9 +11,16 @@ import logging
 from typing import Any
 
 from aiohttp.web import Request, Response
+from homeassistant.components import webhook
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.network import NoURLAvailableError, get_url
+
+from .const import CONF_WEBHOOK_ID
 
 _LOGGER = logging.getLogger(__name__)
+
+CONF_CLOUDHOOK_URL = "cloudhook_url"
 
 HEADER_CHANNEL_ID = "X-Goog-Channel-ID"
 HEADER_CHANNEL_TOKEN = "X-Goog-Channel-Token"  # noqa: S105 - a header name
@@ -144,3 +151,58 @@ class NotificationReceiver:
                 reason,
             )
         return Response(status=status)
+
+
+async def async_webhook_address(
+    hass: HomeAssistant, entry: ConfigEntry[Any], *, allow_insecure: bool
+) -> tuple[str | None, str | None]:
+    """Return the public URL Google should post to and its kind, None if none.
+
+    A Home Assistant Cloud subscription gives a cloudhook (kept in the entry);
+    otherwise an external HTTPS URL, or with allow_insecure (the emulator) any.
+    """
+    webhook_id = str(entry.data[CONF_WEBHOOK_ID])
+    if "cloud" in hass.config.components:
+        from homeassistant.components import cloud
+
+        if cloud.async_active_subscription(hass):
+            if url := entry.data.get(CONF_CLOUDHOOK_URL):
+                return str(url), "cloudhook"
+            if cloud.async_is_connected(hass):
+                try:
+                    url = await cloud.async_get_or_create_cloudhook(hass, webhook_id)
+                except cloud.CloudNotAvailable as err:
+                    _LOGGER.debug("No cloudhook: %s", err)
+                else:
+                    hass.config_entries.async_update_entry(
+                        entry, data={**entry.data, CONF_CLOUDHOOK_URL: url}
+                    )
+                    return str(url), "cloudhook"
+    try:
+        if allow_insecure:
+            base = get_url(hass, allow_cloud=False, prefer_external=True)
+        else:
+            # Google only posts to HTTPS addresses with a valid certificate.
+            base = get_url(
+                hass,
+                allow_internal=False,
+                allow_cloud=False,
+                allow_ip=False,
+                require_ssl=True,
+            )
+    except NoURLAvailableError:
+        return None, None
+    kind = "insecure" if allow_insecure else "external"
+    return f"{base}{webhook.async_generate_path(webhook_id)}", kind
+
+
+async def async_remove_cloudhook(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """Delete the cloudhook of a removed entry."""
+    if CONF_CLOUDHOOK_URL not in entry.data or "cloud" not in hass.config.components:
+        return
+    from homeassistant.components import cloud
+
+    try:
+        await cloud.async_delete_cloudhook(hass, entry.data[CONF_WEBHOOK_ID])
+    except cloud.CloudNotAvailable:
+        _LOGGER.debug("Home Assistant Cloud not available to delete the cloudhook")
