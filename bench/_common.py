@@ -1,16 +1,17 @@
-"""Shared pieces of the comparison benchmarks: calendar data, traffic counting."""
+"""Shared pieces of the comparison benchmarks: emulator, clients, traffic counting.
+
+The calendar data lives in bench._data (light to import: the emulator's child
+process needs it); its names are re-exported here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 import contextlib
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-import random
 import statistics
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -18,6 +19,7 @@ if str(ROOT) not in sys.path:
 
 import aiohttp  # noqa: E402
 
+from bench._data import ACCOUNT, TIME_ZONE, Traffic, event_bodies, seed_calendar  # noqa: E402
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi  # noqa: E402
 from custom_components.google_calendar_sync.google.endpoints import GoogleEndpoints  # noqa: E402
 from custom_components.google_calendar_sync.google.transport import StaticTokenAuth  # noqa: E402
@@ -26,50 +28,7 @@ from google_calendar_emulator import GoogleCalendarEmulator  # noqa: E402
 if TYPE_CHECKING:
     from bench._remote import RemoteEmulator
 
-ACCOUNT = "bench@example.com"
-TIME_ZONE = "Europe/Berlin"
-# Every calendar is laid out around this instant so runs are comparable.
-ANCHOR = datetime(2030, 1, 1, tzinfo=UTC)
-# One series per this many events; the rest are single events.
-RECURRING_EVERY = 20
-RECURRENCES = (
-    "RRULE:FREQ=WEEKLY;BYDAY=MO,WE",
-    "RRULE:FREQ=DAILY;COUNT=60",
-    "RRULE:FREQ=MONTHLY;BYMONTHDAY=15",
-    "RRULE:FREQ=WEEKLY;INTERVAL=2;UNTIL=20310101T000000Z",
-)
-
-
-def event_bodies(count: int, *, seed: int = 7) -> list[dict[str, Any]]:
-    """Return count event bodies over two years, one in RECURRING_EVERY a series."""
-    rng = random.Random(seed)
-    bodies: list[dict[str, Any]] = []
-    for index in range(count):
-        start = ANCHOR + timedelta(
-            days=rng.randrange(-365, 365), hours=rng.randrange(7, 20)
-        )
-        end = start + timedelta(minutes=rng.choice((30, 60, 90)))
-        body: dict[str, Any] = {
-            "summary": f"Event {index}",
-            "description": "Bench event " + "x" * rng.randrange(0, 120),
-            "location": f"Room {index % 17}",
-            "start": {"dateTime": start.isoformat(), "timeZone": TIME_ZONE},
-            "end": {"dateTime": end.isoformat(), "timeZone": TIME_ZONE},
-        }
-        if index % RECURRING_EVERY == 0:
-            body["recurrence"] = [RECURRENCES[(index // RECURRING_EVERY) % 4]]
-        elif index % 97 == 0:
-            body["start"] = {"date": start.date().isoformat()}
-            body["end"] = {"date": (start.date() + timedelta(days=1)).isoformat()}
-        bodies.append(body)
-    return bodies
-
-
-def seed_calendar(
-    emulator: GoogleCalendarEmulator, calendar_id: str, count: int
-) -> list[dict[str, Any]]:
-    """Insert count events as a user would; return Google's stored events."""
-    return [emulator.insert_event(calendar_id, body) for body in event_bodies(count)]
+__all__ = ["ACCOUNT", "TIME_ZONE", "Traffic", "event_bodies", "seed_calendar"]
 
 
 @contextlib.asynccontextmanager
@@ -96,14 +55,6 @@ async def our_api(
             StaticTokenAuth(token),
             GoogleEndpoints.for_base_url(emulator.base_url),
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Traffic:
-    """HTTP requests and response bytes seen by the emulator."""
-
-    requests: int
-    response_bytes: int
 
 
 class TrafficMeter:

@@ -14,14 +14,16 @@ from collections.abc import AsyncIterator
 import contextlib
 from dataclasses import dataclass
 import json
+from pathlib import Path
 import sys
 from typing import Any
 
 import aiohttp
 
-from bench._common import ACCOUNT, ROOT, Traffic, seed_calendar
+from bench._data import ACCOUNT, Traffic, seed_calendar
 from google_calendar_emulator import GoogleCalendarEmulator
 
+ROOT = Path(__file__).resolve().parent.parent
 # The OAuth clients the benchmarks use: ours, the built-in google integration's, and
 # the emulator's default one (the bare API clients).
 CLIENTS = ("bench-client", "bench-google", "test-client-id")

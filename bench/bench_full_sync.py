@@ -1,11 +1,12 @@
-"""Full sync: time and peak memory to sync a calendar from scratch, and the store size.
+"""Full sync: time and peak memory to sync a calendar from scratch and index it.
 
-Ours (async_sync_calendar, then the CalendarTimeline the coordinator builds, saved the
-way store.py saves it) against gcal_sync's CalendarEventSyncManager (what the built-in
-google integration runs, then its timeline build), both against the same emulator
-calendar. Time is measured without tracemalloc; peak memory in a second run with it:
-tracemalloc's peak of this process, where only the client runs (the emulator runs
-in a child process, bench._remote, so its pages are not counted as ours).
+Ours (async_sync_calendar, then the CalendarTimeline the coordinator builds) against
+gcal_sync's CalendarEventSyncManager (what the built-in google integration runs, then
+its timeline build), both against the same emulator calendar. Time is measured
+without tracemalloc; peak memory in a second run with it: tracemalloc's peak of this
+process, where only the client runs (the emulator runs in a child process,
+bench._remote, so its pages are not counted as ours). The size on disk is
+bench_scale's (the real files under .storage, whatever the store's layout).
 Run from the repository root: .venv/bin/python bench/bench_full_sync.py [SIZES...]
 """
 
@@ -18,7 +19,6 @@ import gc
 import json
 from pathlib import Path
 import sys
-import tempfile
 import time
 import tracemalloc
 from typing import Any
@@ -32,7 +32,6 @@ from gcal_sync.api import GoogleCalendarService, SyncEventsRequest
 from gcal_sync.auth import AbstractAuth
 from gcal_sync.store import InMemoryCalendarStore
 from gcal_sync.sync import CalendarEventSyncManager
-from homeassistant.helpers.json import json_bytes
 
 from bench._common import ACCOUNT, TIME_ZONE, our_api
 from bench._remote import RemoteEmulator, remote_emulator
@@ -41,7 +40,6 @@ from custom_components.google_calendar_sync.google.sync import (
     async_sync_calendar,
 )
 from custom_components.google_calendar_sync.google.timeline import CalendarTimeline
-from custom_components.google_calendar_sync.journal import CalendarLog
 
 DEFAULT_SIZES = (10_000, 20_000)
 
@@ -57,16 +55,8 @@ class _StaticAuth(AbstractAuth):
         return self._token
 
 
-def _store_bytes(data: dict[str, Any]) -> int:
-    """Return the size of data written as Home Assistant's Store writes it."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "store.json"
-        path.write_bytes(json_bytes({"version": 1, "data": data}))
-        return path.stat().st_size
-
-
 async def _ours(emulator: RemoteEmulator) -> dict[str, Any]:
-    """Sync from scratch with our engine; return requests and store bytes."""
+    """Sync from scratch with our engine; return the requests it made."""
     async with our_api(emulator) as api:
         result = await async_sync_calendar(
             api,
@@ -76,15 +66,11 @@ async def _ours(emulator: RemoteEmulator) -> dict[str, Any]:
             window=timedelta(days=365),
         )
         CalendarTimeline(result.snapshot.events.values(), default_time_zone=TIME_ZONE)
-    snapshot = result.snapshot
-    with tempfile.TemporaryDirectory() as folder:
-        log = CalendarLog(str(Path(folder) / "calendar.jsonl"), ACCOUNT)
-        written = log.save(snapshot.sync_token, snapshot.events, snapshot.last_synced)
-    return {"requests": result.requests, "store_bytes": written}
+    return {"requests": result.requests}
 
 
 async def _gcal_sync(emulator: RemoteEmulator) -> dict[str, Any]:
-    """Sync from scratch as the built-in integration does; return store bytes."""
+    """Sync from scratch as the built-in integration does."""
     token = emulator.issue_tokens(ACCOUNT)["access_token"]
     store = InMemoryCalendarStore()
     async with aiohttp.ClientSession() as session:
@@ -101,7 +87,7 @@ async def _gcal_sync(emulator: RemoteEmulator) -> dict[str, Any]:
         sync = CalendarEventSyncManager(service, store=store, request_template=request)
         await sync.run()
         await sync.store_service.async_get_timeline(ZoneInfo(TIME_ZONE))
-    return {"store_bytes": _store_bytes(await store.async_load() or {})}
+    return {}
 
 
 async def _timed(

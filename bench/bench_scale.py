@@ -13,15 +13,16 @@ our event loop. For each calendar size:
   integration's files (a new or replaced file counts whole, a file grown in place
   counts its growth) and the CPU of writing them;
 - one month's async_get_events through the entity: the first call and the best of
-  REPEATS.
+  REPEATS;
+- the size of the integration's files under .storage after the first full sync.
 
 CPU is this process's CPU time (time.process_time: every thread, so the executor's
 work counts too), median of CHANGES changes, measured without the loop-lag probe;
 the longest event-loop stall comes from separate changes with the probe on
 (bench._loop). At the largest size also: a full sync (Google answers the sync token
 with 410 Gone), and startup from the stored calendar (the entry set up again after
-an unload) to the first answered month query, against Home Assistant's built-in
-google integration restarted the same way over the same calendar.
+an unload) to the first answered month query, and the store's size, against Home
+Assistant's built-in google integration set up over the same calendar.
 Run from the repository root: .venv/bin/python bench/bench_scale.py [SIZES...]
 """
 
@@ -76,10 +77,11 @@ class StorageMeter:
     append log) and its whole size if not (rewritten in place).
     """
 
-    def __init__(self, hass: HomeAssistant) -> None:
-        """Watch hass's .storage folder."""
+    def __init__(self, hass: HomeAssistant, prefix: str = f"{DOMAIN}.") -> None:
+        """Watch the files under hass's .storage whose names start with prefix."""
         self._hass = hass
         self._folder = Path(hass.config.config_dir) / ".storage"
+        self._prefix = prefix
 
     def files(self) -> dict[Path, os.stat_result]:
         """Return the integration's files and their status."""
@@ -89,8 +91,12 @@ class StorageMeter:
             path: path.stat()
             for path in self._folder.rglob("*")
             if path.is_file()
-            and path.relative_to(self._folder).parts[0].startswith(DOMAIN)
+            and path.relative_to(self._folder).parts[0].startswith(self._prefix)
         }
+
+    def size(self) -> int:
+        """Return the bytes the files take now."""
+        return sum(status.st_size for status in self.files().values())
 
     @staticmethod
     def written(
@@ -275,6 +281,8 @@ async def measure_size(size: int, *, largest: bool) -> dict[str, Any]:
     async with remote_emulator(size) as remote:
         async with _ha.ours(remote, push=False) as harness:
             bench = _Bench(harness, remote)
+            await bench.storage.flush()
+            figures["store_size_bytes"] = bench.storage.size()
             for name, step in (
                 ("sync", bench.one_change_sync),
                 ("write", bench.local_write),
@@ -302,12 +310,16 @@ async def _builtin_google(remote: RemoteEmulator) -> dict[str, Any]:
     then set up again from that store, as after a restart.
     """
     async with _ha.builtin_google(remote) as harness:
+        storage = StorageMeter(harness.hass, f"{_ha.GOOGLE}.")
+        await _first_answer(harness)  # its first sync is done
+        await storage.flush()
+        size = storage.size()
         startup = await _startup(harness, remote)
         component = harness.hass.data["entity_components"]["calendar"]
         query = await _month_query(
             harness.hass, component.get_entity(harness.entity_id)
         )
-    return {"startup": startup, "query": query}
+    return {"startup": startup, "query": query, "store_size_bytes": size}
 
 
 async def measure(sizes: tuple[int, ...] = DEFAULT_SIZES) -> list[dict[str, Any]]:

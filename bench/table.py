@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 import json
 import logging
+import os
 from pathlib import Path
 import platform
 import sys
@@ -75,6 +76,12 @@ def run(profile: Profile) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
+        "machine": {
+            "platform": platform.platform(terse=True),
+            "cpus": os.cpu_count(),
+            # Other jobs share the machine: how busy it was when the run started.
+            "load_average": [round(load, 2) for load in os.getloadavg()],
+        },
         "sizes": asdict(profile),
     }
     sections: list[tuple[str, Callable[[], Any]]] = [
@@ -206,19 +213,15 @@ def rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ours, gcal = sync["ours"], sync["gcal_sync"]
         table.append(
             (
-                f"Full sync from scratch, {sync['events']:,} events",
+                f"Full sync from scratch and index, {sync['events']:,} events",
+                f"{ours['seconds']:.1f} s, peak memory {_kb(ours['peak_bytes'])}",
                 (
-                    f"{ours['seconds']:.1f} s, peak {_kb(ours['peak_bytes'])},"
-                    f" store {_kb(ours['store_bytes'])}"
-                ),
-                (
-                    f"gcal_sync: {gcal['seconds']:.1f} s, peak"
-                    f" {_kb(gcal['peak_bytes'])}, store {_kb(gcal['store_bytes'])}"
+                    f"gcal_sync: {gcal['seconds']:.1f} s, peak memory"
+                    f" {_kb(gcal['peak_bytes'])}"
                 ),
                 (
                     f"{_ratio(gcal['seconds'] / ours['seconds'])} time,"
-                    f" {_ratio(gcal['peak_bytes'] / ours['peak_bytes'])} memory,"
-                    f" store {_ratio(gcal['store_bytes'] / ours['store_bytes'])}"
+                    f" {_ratio(gcal['peak_bytes'] / ours['peak_bytes'])} memory"
                 ),
             )
         )
@@ -279,7 +282,10 @@ def _scale_rows(scale: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
                 f" {_ms(large['startup']['stall_s'])}"
             ),
             f"built-in google startup: {_ms(builtin['startup']['stall_s'])}",
-            _ratio(builtin["startup"]["stall_s"] / large["startup"]["stall_s"]),
+            (
+                "startup"
+                f" {_ratio(builtin['startup']['stall_s'] / large['startup']['stall_s'])}"
+            ),
         )
     )
     table.append(
@@ -297,6 +303,14 @@ def _scale_rows(scale: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
                 f"{large['events']:,} / {small['events']:,}:"
                 f" {large['sync']['store_bytes'] / small['sync']['store_bytes']:.1f}x"
             ),
+        )
+    )
+    table.append(
+        (
+            f"Store on disk, {large['events']:,} events",
+            _kb(large["store_size_bytes"]),
+            f"built-in google: {_kb(builtin['store_size_bytes'])}",
+            _ratio(builtin["store_size_bytes"] / large["store_size_bytes"]),
         )
     )
     ours_query, their_query = large["query"], builtin["query"]
@@ -343,6 +357,17 @@ def markdown(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def run_note(figures: dict[str, Any]) -> str:
+    """Return when and where the run was made, for the README under the table."""
+    machine = figures["machine"]
+    return (
+        f"One run of `scripts/bench`, {figures['started']} ({figures['profile']}"
+        f" sizes, {figures['total_seconds']:.0f} s): {machine['platform']},"
+        f" {machine['cpus']} CPUs shared with other jobs (load average"
+        f" {machine['load_average'][0]:g} at the start), Python {figures['python']}."
+    )
+
+
 def update_readme(table: str, readme: Path = README) -> None:
     """Replace the table between the README's bench-table markers."""
     text = readme.read_text(encoding="utf-8")
@@ -378,7 +403,7 @@ def main(argv: list[str] | None = None) -> None:
     table = markdown(figures)
     print(table)
     if args.update_readme:
-        update_readme(table)
+        update_readme(f"{table}\n\n{run_note(figures)}")
     print(f"\n{figures['total_seconds']} s in all; figures in {output}")
 
 

@@ -91,4 +91,6 @@ async def test_table_builder_runs_every_comparison_on_tiny_sizes(
     assert largest["full_sync"]["requests"] >= 2
     assert largest["startup"]["found"] == largest["query"]["found"] > 0
     assert largest["builtin_google"]["startup"]["found"] > 0
+    assert largest["store_size_bytes"] > 0
+    assert largest["builtin_google"]["store_size_bytes"] > 0
     assert "Longest event-loop stall, 300 events" in table
