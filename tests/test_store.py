@@ -13,6 +13,7 @@ import time
 from typing import Any
 from unittest.mock import patch
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
@@ -261,6 +262,59 @@ async def test_what_is_saved_is_taken_when_the_save_starts(
     assert (await load(hass, ACCOUNT)).calendars[ACCOUNT].events == {
         "abc123": dentist()
     }
+
+
+async def test_flush_waits_for_a_save_already_writing(hass: HomeAssistant) -> None:
+    """A flush (unload, stop) returns only once a save the timer started is written."""
+    store = SyncStore(hass, ENTRY_ID)
+    stored = await store.async_load([ACCOUNT])
+    stored.calendars[ACCOUNT] = CalendarSnapshot(events={"abc123": dentist()})
+    store.async_delay_save(ACCOUNT)
+    writing, go_on = threading.Event(), threading.Event()
+    save = CalendarLog.save
+
+    def held_save(log: CalendarLog, *args: Any) -> int:
+        writing.set()
+        go_on.wait()
+        return save(log, *args)
+
+    with patch.object(CalendarLog, "save", held_save):
+        async_fire_time_changed(
+            hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + 1)
+        )
+        assert await hass.async_add_executor_job(writing.wait, 60)
+        flushing = hass.async_create_task(store.async_flush())
+        try:
+            for _ in range(20):
+                await asyncio.sleep(0)
+            assert not flushing.done()  # the timer's save still writes
+        finally:
+            go_on.set()
+        await flushing
+
+    assert (await load(hass, ACCOUNT)).calendars[ACCOUNT].events == {
+        "abc123": dentist()
+    }
+
+
+async def test_failed_setup_saves_what_it_synced_at_once(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    calendar_emulator: GoogleCalendarEmulator,
+    work_calendar: str,
+) -> None:
+    """A setup that fails on one calendar leaves no save behind for the retry to meet."""
+    entry = make_entry(calendar_emulator, [ACCOUNT, work_calendar])
+    calendar_emulator.faults.fail_next(
+        500, times=100, path_contains=f"{work_calendar}/events"
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+
+    # The calendar that synced is on disk already, not waiting SAVE_DELAY.
+    assert file_of(hass, ACCOUNT, entry.entry_id).exists()
 
 
 async def test_final_write_flushes_what_is_pending(

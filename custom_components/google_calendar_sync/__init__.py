@@ -139,6 +139,9 @@ async def async_setup_entry(
     )
     for result in results:
         if isinstance(result, BaseException):
+            # The calendars that did sync are saved now: no save of this attempt
+            # may still be waiting when the retry opens the same files.
+            await store.async_flush()
             raise result
 
     _async_remove_stale_entities(hass, entry, account, coordinators)

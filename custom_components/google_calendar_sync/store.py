@@ -254,6 +254,11 @@ class SyncStore:
             self._cancel_final_write()
             self._cancel_final_write = None
         await self._async_save_pending()
+        # A save the timer started may still be writing: it ends before we return,
+        # so an entry set up again never has two writers on one file.
+        for _log, lock in list(self._logs.values()):
+            async with lock:
+                pass
 
     async def _async_save_pending(self) -> None:
         """Write the calendars changed since their last write."""
