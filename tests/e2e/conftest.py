@@ -8,6 +8,7 @@ skipped where Chromium is missing.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time as clock_time
@@ -462,6 +463,23 @@ async def onboard_through_api(
             ) as response:
                 assert response.status == 200, await response.text()
     return tokens
+
+
+# How long a change may take between Google and Home Assistant, either way.
+SYNC_TIMEOUT = 30.0
+
+
+async def poll(
+    check: Callable[[], Awaitable[Any]], what: str, timeout: float = SYNC_TIMEOUT
+) -> Any:
+    """Return the first truthy result of check, or fail after timeout seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (result := await check()):
+        if loop.time() > deadline:
+            pytest.fail(f"Timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.5)
+    return result
 
 
 async def goto_until_visible(page: Any, url: str, locator: Any) -> None:

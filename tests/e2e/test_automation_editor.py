@@ -13,8 +13,6 @@ nothing in the repository.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 import os
 from pathlib import Path
 import re
@@ -31,6 +29,7 @@ from .conftest import (
     Process,
     goto_until_visible,
     onboard_through_api,
+    poll,
 )
 
 DEMO_USER = "demo@example.com"
@@ -38,20 +37,6 @@ EVENT_ENTITY = "event.demo_example_com_primary_calendar_changes"
 AUTOMATION_NAME = "Tell me when a meeting changes"
 EDITED_SUMMARY = "Dentist (moved in Google)"
 MESSAGE = "{{ trigger.to_state.attributes.summary }} changed in Google"
-SYNC_TIMEOUT = 30.0
-
-
-async def poll(
-    check: Callable[[], Awaitable[Any]], what: str, timeout: float = SYNC_TIMEOUT
-) -> Any:
-    """Return the first truthy result of check, or fail after timeout seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (result := await check()):
-        if loop.time() > deadline:
-            pytest.fail(f"Timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.5)
-    return result
 
 
 async def photograph(page: Any, name: str) -> None:

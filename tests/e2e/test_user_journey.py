@@ -10,7 +10,6 @@ test's files (scripts/screenshots refreshes README's pictures from the noon run)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from .conftest import (
     Shot,
     complete_onboarding,
     open_calendar_list,
+    poll,
 )
 
 DEMO_USER = "demo@example.com"
@@ -47,20 +47,6 @@ actions:
       title: Changed in Google
       message: "{{{{ trigger.event.data.summary }}}}"
 """
-SYNC_TIMEOUT = 30.0
-
-
-async def poll(
-    check: Callable[[], Awaitable[Any]], what: str, timeout: float = SYNC_TIMEOUT
-) -> Any:
-    """Return the first truthy result of check, or fail after timeout seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while (result := await check()) is None or result is False:
-        if loop.time() > deadline:
-            pytest.fail(f"Timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.5)
-    return result
 
 
 class GoogleSide:
