@@ -27,6 +27,7 @@ from custom_components.google_calendar_sync.const import (
     DOMAIN,
 )
 from custom_components.google_calendar_sync.google.export_plan import Appointment
+from google_calendar_emulator import GoogleCalendarEmulator
 
 # What the frontend shows: our English texts (translations/en.json).
 TRANSLATIONS: dict[str, Any] = json.loads(
@@ -123,6 +124,28 @@ def appointments(count: int, *, changed: set[int] = frozenset()) -> list[Appoint
         )
         for index in range(count)
     ]
+
+
+def export_counts(**counts: int) -> dict[str, Any]:
+    """Return an export's answer: the counts given, every other 0, no failure."""
+    return {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "removed": 0,
+        "failed": 0,
+        "failures": [],
+        **counts,
+    }
+
+
+def batch_requests(emulator: GoogleCalendarEmulator) -> int:
+    """Return how many batch requests the emulator was sent (not their parts)."""
+    return len(
+        emulator.requests.matching(
+            "POST", "batch/calendar/v3", include_batch_parts=False
+        )
+    )
 
 
 async def start_flow(hass: HomeAssistant, way_in: str) -> dict[str, Any]:

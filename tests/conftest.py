@@ -50,6 +50,8 @@ HOLIDAYS = "holidays@group.calendar.google.com"
 CLIENT_ID = "test-client-id"
 CLIENT_SECRET = "test-client-secret"
 WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
+# Another user's calendar, shared read-only with ACCOUNT (shared_calendar).
+SHARED = "boss@group.calendar.google.com"
 
 
 def pytest_collection_modifyitems(
@@ -187,6 +189,15 @@ def calendars(calendar_emulator: GoogleCalendarEmulator) -> dict[str, str]:
 def work_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
     """Return a second writable calendar of the account."""
     return calendar_emulator.add_calendar(ACCOUNT, "Work", calendar_id=WORK)
+
+
+@pytest.fixture
+def shared_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
+    """Return a calendar another user shares read-only with the account."""
+    calendar_emulator.add_user("boss@example.com")
+    calendar_emulator.add_calendar("boss@example.com", "Boss", calendar_id=SHARED)
+    calendar_emulator.share_calendar(SHARED, ACCOUNT, "reader")
+    return SHARED
 
 
 @pytest.fixture

@@ -21,8 +21,6 @@ from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
     CONF_PUSH_ENABLED,
     CONF_SYNC_WINDOW_DAYS,
-    CONF_WEBHOOK_ID,
-    DOMAIN,
     EVENT_CHANGED,
 )
 from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
@@ -32,6 +30,7 @@ from custom_components.google_calendar_sync.google.sync import CalendarSnapshot
 from custom_components.google_calendar_sync.google.transport import RetryPolicy
 from google_calendar_emulator import GoogleCalendarEmulator
 
+from .common import linked_entry
 from .conftest import ACCOUNT, CLIENT_ID, WEBHOOK_ID
 
 # Backoff in milliseconds: the faults are real, the waiting is not the point.
@@ -59,16 +58,10 @@ def make_entry(
     webhook_id: str = WEBHOOK_ID,
 ) -> MockConfigEntry:
     """Return a config entry of ACCOUNT syncing the given calendars."""
-    token = emulator.issue_tokens(ACCOUNT, CLIENT_ID)
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=ACCOUNT,
-        unique_id=ACCOUNT,
-        data={
-            "auth_implementation": DOMAIN,
-            "token": {**token, "expires_at": time.time() + token["expires_in"]},
-            CONF_WEBHOOK_ID: webhook_id,
-        },
+    return linked_entry(
+        ACCOUNT,
+        emulator.issue_tokens(ACCOUNT, CLIENT_ID),
+        webhook_id=webhook_id,
         options={
             CONF_CALENDARS: calendar_ids,
             CONF_SYNC_WINDOW_DAYS: 365,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -41,7 +42,7 @@ from custom_components.google_calendar_sync.google.transport import (
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .action_helpers import SOURCE as PRACTICE, setup_practice
-from .common import APPOINTMENTS_START, appointments
+from .common import APPOINTMENTS_START, appointments, batch_requests, export_counts
 from .conftest import ACCOUNT, CLIENT_ID
 
 BASE = APPOINTMENTS_START
@@ -74,14 +75,6 @@ async def api(
     )
 
 
-def _batches(emulator: GoogleCalendarEmulator) -> int:
-    return len(
-        emulator.requests.matching(
-            "POST", "batch/calendar/v3", include_batch_parts=False
-        )
-    )
-
-
 async def test_run_export_twice_creates_nothing_new(
     hass: HomeAssistant,
     api: GoogleCalendarApi,
@@ -91,50 +84,31 @@ async def test_run_export_twice_creates_nothing_new(
     written: list[dict[str, Any]] = []
     deleted: list[str] = []
     origin = "calendar.practice"
-    window = (BASE - timedelta(days=1), BASE + timedelta(days=365))
-    first = await async_run_export(
+    export = partial(
+        async_run_export,
         api,
         ACCOUNT,
-        appointments(120),
         origin=origin,
         time_zone="Europe/Berlin",
         remove_missing=True,
-        window=window,
-        on_apply=lambda events, _removed: written.extend(events),
+        window=(BASE - timedelta(days=1), BASE + timedelta(days=365)),
     )
-    assert first.as_dict() == {
-        "created": 120,
-        "updated": 0,
-        "unchanged": 0,
-        "removed": 0,
-        "failed": 0,
-        "failures": [],
-    }
-    assert _batches(calendar_emulator) == 3
+    first = await export(
+        appointments(120), on_apply=lambda events, _removed: written.extend(events)
+    )
+    assert first.as_dict() == export_counts(created=120)
+    assert batch_requests(calendar_emulator) == 3
     assert len(written) == 120
     assert len(calendar_emulator.events(ACCOUNT)) == 120
 
     calendar_emulator.requests.clear()
-    second = await async_run_export(
-        api,
-        ACCOUNT,
+    second = await export(
         appointments(120, changed={3, 4})[:119],
-        origin=origin,
-        time_zone="Europe/Berlin",
-        remove_missing=True,
-        window=window,
         on_apply=lambda _events, removed: deleted.extend(removed),
     )
-    assert second.as_dict() == {
-        "created": 0,
-        "updated": 2,
-        "unchanged": 117,
-        "removed": 1,
-        "failed": 0,
-        "failures": [],
-    }
+    assert second.as_dict() == export_counts(updated=2, unchanged=117, removed=1)
     assert deleted == [export_event_id(origin, "appointment-119")]
-    assert _batches(calendar_emulator) == 1
+    assert batch_requests(calendar_emulator) == 1
     events = calendar_emulator.events(ACCOUNT)
     assert len(events) == 119
     assert len({event["id"] for event in events}) == 119

@@ -120,26 +120,22 @@ async def test_token_rejected_by_the_api_at_setup_starts_reauth(
     assert hass.config_entries.flow.async_progress_by_handler(DOMAIN)
 
 
-async def test_google_unreachable_at_setup_retries_later(
+@pytest.mark.parametrize(
+    ("status", "path"),
+    [(503, "calendarList"), (500, "/events")],
+    ids=["listing calendars", "first sync"],
+)
+async def test_server_errors_at_setup_retry_later(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
     setup_credentials: None,
     config_entry: MockConfigEntry,
+    *,
+    status: int,
+    path: str,
 ) -> None:
-    """Server errors while listing calendars make setup retry."""
-    calendar_emulator.faults.fail_next(503, times=100, path_contains="calendarList")
-    await _setup(hass, config_entry)
-    assert config_entry.state is ConfigEntryState.SETUP_RETRY
-
-
-async def test_failing_first_sync_retries_later(
-    hass: HomeAssistant,
-    calendar_emulator: GoogleCalendarEmulator,
-    setup_credentials: None,
-    config_entry: MockConfigEntry,
-) -> None:
-    """A calendar whose first sync fails keeps the entry from loading."""
-    calendar_emulator.faults.fail_next(500, times=100, path_contains="/events")
+    """Google failing to list the calendars or to sync one keeps the entry waiting."""
+    calendar_emulator.faults.fail_next(status, times=100, path_contains=path)
     await _setup(hass, config_entry)
     assert config_entry.state is ConfigEntryState.SETUP_RETRY
 

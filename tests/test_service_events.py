@@ -32,7 +32,7 @@ from .action_helpers import (
     refused_with_message,
     sync_calendar,
 )
-from .conftest import ACCOUNT
+from .conftest import ACCOUNT, SHARED
 
 
 def _normalise(response: dict[str, Any], event_id: str) -> dict[str, Any]:
@@ -448,18 +448,6 @@ async def test_create_event_reports_google_errors(
 
 
 # Read-only calendars refuse every write.
-
-
-SHARED = "boss@group.calendar.google.com"
-
-
-@pytest.fixture
-def shared_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
-    """Return a calendar another user shares read-only with the account."""
-    calendar_emulator.add_user("boss@example.com")
-    calendar_emulator.add_calendar("boss@example.com", "Boss", calendar_id=SHARED)
-    calendar_emulator.share_calendar(SHARED, ACCOUNT, "reader")
-    return SHARED
 
 
 @pytest.mark.parametrize(

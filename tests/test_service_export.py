@@ -33,17 +33,10 @@ from .action_helpers import (
     refused_with_message,
     sync_calendar,
 )
+from .common import batch_requests, export_counts
 from .conftest import ACCOUNT, WORK
 
 # Export from a Home Assistant calendar (local_calendar) into Google.
-
-
-def _batches(emulator: GoogleCalendarEmulator) -> int:
-    return len(
-        emulator.requests.matching(
-            "POST", "batch/calendar/v3", include_batch_parts=False
-        )
-    )
 
 
 async def _export_practice(
@@ -68,15 +61,8 @@ async def test_export_from_local_calendar_is_idempotent(
 ) -> None:
     """120 appointments go out in 3 batches; a rerun writes only what changed."""
     first = await _export_practice(hass, calendar_emulator, entity_id)
-    assert first == {
-        "created": 120,
-        "updated": 0,
-        "unchanged": 0,
-        "removed": 0,
-        "failed": 0,
-        "failures": [],
-    }
-    assert _batches(calendar_emulator) == 3
+    assert first == export_counts(created=120)
+    assert batch_requests(calendar_emulator) == 3
     exported = calendar_emulator.events(ACCOUNT)
     assert len(exported) == 120
     assert {e["extendedProperties"]["private"][ORIGIN_KEY] for e in exported} == {
@@ -99,15 +85,8 @@ async def test_export_from_local_calendar_is_idempotent(
     await source.async_delete_event(events[10].uid)
 
     second = await _export_practice(hass, calendar_emulator, entity_id)
-    assert second == {
-        "created": 0,
-        "updated": 2,
-        "unchanged": 117,
-        "removed": 1,
-        "failed": 0,
-        "failures": [],
-    }
-    assert _batches(calendar_emulator) == 1
+    assert second == export_counts(updated=2, unchanged=117, removed=1)
+    assert batch_requests(calendar_emulator) == 1
     exported = calendar_emulator.events(ACCOUNT)
     assert len(exported) == 119
     assert len({(e["summary"], e["start"]["dateTime"]) for e in exported}) == 119

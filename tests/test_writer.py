@@ -28,15 +28,7 @@ from custom_components.google_calendar_sync.convert import RANGE_THIS_AND_FUTURE
 from custom_components.google_calendar_sync.writer import EventWriter
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .conftest import ACCOUNT
-
-
-@pytest.fixture
-def entity_id(
-    setup_integration: MockConfigEntry, calendar_entity_id: Callable[[str], str]
-) -> str:
-    """Return the entity id of the primary calendar, set up against the emulator."""
-    return calendar_entity_id(ACCOUNT)
+from .conftest import ACCOUNT, SHARED
 
 
 @pytest.fixture
@@ -358,18 +350,6 @@ async def test_conflict_rereads_instead_of_overwriting(
     answer = await panel.delete("unknown1")
     assert not answer["success"]
     assert "no longer exists" in answer["error"]["message"]
-
-
-SHARED = "boss@group.calendar.google.com"
-
-
-@pytest.fixture
-def shared_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
-    """Return a calendar another user shares read-only with the account."""
-    calendar_emulator.add_user("boss@example.com")
-    calendar_emulator.add_calendar("boss@example.com", "Boss", calendar_id=SHARED)
-    calendar_emulator.share_calendar(SHARED, ACCOUNT, "reader")
-    return SHARED
 
 
 @pytest.mark.usefixtures("shared_calendar")
