@@ -36,23 +36,21 @@ from custom_components.google_calendar_sync.google.event_views import EventView
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .common import loaded_entry
-from .conftest import ACCOUNT, GetEvents
+from .conftest import ACCOUNT, FAMILY, GetEvents
 from .reliability_helpers import seed_load, setup_entry, unload_entry
-
-FAMILY_ID = "family@group.calendar.google.com"
 
 
 @pytest.fixture
 def entry_options(entry_options: dict[str, Any]) -> dict[str, Any]:
     """Sync the primary calendar and a second one."""
-    return {**entry_options, CONF_CALENDARS: [ACCOUNT, FAMILY_ID]}
+    return {**entry_options, CONF_CALENDARS: [ACCOUNT, FAMILY]}
 
 
 @pytest.fixture
 def family(calendar_emulator: GoogleCalendarEmulator) -> str:
     """Give the account a second calendar."""
     return calendar_emulator.add_calendar(
-        ACCOUNT, "Family", calendar_id=FAMILY_ID, time_zone="Europe/Berlin"
+        ACCOUNT, "Family", calendar_id=FAMILY, time_zone="Europe/Berlin"
     )
 
 
@@ -65,11 +63,11 @@ async def test_one_entity_per_calendar_on_the_account_device(
     calendar_entity_id: Callable[[str], str],
 ) -> None:
     """Each synced calendar is an entity named after it, on one service device."""
-    family_entity = entity_registry.async_get(calendar_entity_id(FAMILY_ID))
+    family_entity = entity_registry.async_get(calendar_entity_id(FAMILY))
     primary_entity = entity_registry.async_get(calendar_entity_id(ACCOUNT))
     assert family_entity is not None
     assert primary_entity is not None
-    assert family_entity.unique_id == f"{ACCOUNT}-{FAMILY_ID}"
+    assert family_entity.unique_id == f"{ACCOUNT}-{FAMILY}"
     assert family_entity.original_name == "Family"
     assert family_entity.device_id == primary_entity.device_id
     device = device_registry.async_get(family_entity.device_id or "")
@@ -77,7 +75,7 @@ async def test_one_entity_per_calendar_on_the_account_device(
     assert device.identifiers == {(DOMAIN, ACCOUNT)}
     assert device.entry_type is dr.DeviceEntryType.SERVICE
     assert device.name == ACCOUNT
-    assert hass.states.get(calendar_entity_id(FAMILY_ID)).state == STATE_OFF
+    assert hass.states.get(calendar_entity_id(FAMILY)).state == STATE_OFF
 
 
 async def test_primary_calendar_named_after_the_account_gets_a_translated_name(
@@ -555,7 +553,7 @@ async def test_birthdays_and_working_locations_get_calendars_of_their_own(
     assert working_entry.original_name == "Working location"
     assert hass.states.get(working) is None
     # Google keeps these types on primary calendars: other calendars get no view.
-    assert _view_entity_id(hass, FAMILY_ID, EventView.BIRTHDAYS) is None
+    assert _view_entity_id(hass, FAMILY, EventView.BIRTHDAYS) is None
     state = hass.states.get(birthdays)
     assert state is not None
     assert state.attributes["supported_features"] == 0
@@ -620,7 +618,7 @@ async def test_declined_invitations_are_hidden_unless_shown_greyed_out(
 @pytest.mark.usefixtures("family")
 @pytest.mark.parametrize(
     "entry_options",
-    [{CONF_CALENDARS: [ACCOUNT, FAMILY_ID], CONF_SHOW_DECLINED: True}],
+    [{CONF_CALENDARS: [ACCOUNT, FAMILY], CONF_SHOW_DECLINED: True}],
 )
 async def test_declined_calendar_of_a_named_calendar_says_whose(
     setup_integration: MockConfigEntry,
@@ -628,7 +626,7 @@ async def test_declined_calendar_of_a_named_calendar_says_whose(
     hass: HomeAssistant,
 ) -> None:
     """A declined view names its calendar unless it is the unnamed primary one."""
-    declined = _view_entity_id(hass, FAMILY_ID, EventView.DECLINED)
+    declined = _view_entity_id(hass, FAMILY, EventView.DECLINED)
     assert declined is not None
     entry = entity_registry.async_get(declined)
     assert entry is not None
@@ -643,12 +641,10 @@ async def test_calendars_take_their_color_from_google(
     entity_registry: er.EntityRegistry,
 ) -> None:
     """The entity's initial color is the calendar's; colors.get runs once per setup."""
-    calendar_emulator.add_calendar(
-        ACCOUNT, "Family", calendar_id=FAMILY_ID, color_id="7"
-    )
+    calendar_emulator.add_calendar(ACCOUNT, "Family", calendar_id=FAMILY, color_id="7")
     async with loaded_entry(hass, config_entry):
         primary = _view_entity_id(hass, ACCOUNT, EventView.CALENDAR)
-        family = _view_entity_id(hass, FAMILY_ID, EventView.CALENDAR)
+        family = _view_entity_id(hass, FAMILY, EventView.CALENDAR)
         assert primary is not None
         assert family is not None
         assert entity_registry.async_get(primary).options["calendar"] == {  # type: ignore[union-attr]

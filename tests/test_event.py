@@ -25,21 +25,19 @@ from custom_components.google_calendar_sync.const import (
 from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .conftest import ACCOUNT
-
-FAMILY_ID = "family@group.calendar.google.com"
+from .conftest import ACCOUNT, FAMILY
 
 
 @pytest.fixture
 def entry_options(entry_options: dict[str, Any]) -> dict[str, Any]:
     """Sync the primary calendar and a second one."""
-    return {**entry_options, CONF_CALENDARS: [ACCOUNT, FAMILY_ID]}
+    return {**entry_options, CONF_CALENDARS: [ACCOUNT, FAMILY]}
 
 
 @pytest.fixture(autouse=True)
 def family(calendar_emulator: GoogleCalendarEmulator) -> str:
     """Give the account a second calendar."""
-    return calendar_emulator.add_calendar(ACCOUNT, "Family", calendar_id=FAMILY_ID)
+    return calendar_emulator.add_calendar(ACCOUNT, "Family", calendar_id=FAMILY)
 
 
 @pytest.fixture(name="now")
@@ -87,11 +85,11 @@ async def test_one_event_entity_per_calendar_with_translated_names(
 ) -> None:
     """Each calendar gets an event entity on the account device, named after it."""
     primary = entity_registry.async_get(_event_entity_id(hass, ACCOUNT) or "")
-    family = entity_registry.async_get(_event_entity_id(hass, FAMILY_ID) or "")
+    family = entity_registry.async_get(_event_entity_id(hass, FAMILY) or "")
     assert primary is not None
     assert family is not None
     assert primary.unique_id == f"{ACCOUNT}-{ACCOUNT}"
-    assert family.unique_id == f"{ACCOUNT}-{FAMILY_ID}"
+    assert family.unique_id == f"{ACCOUNT}-{FAMILY}"
     calendar = entity_registry.async_get(
         entity_registry.async_get_entity_id("calendar", DOMAIN, family.unique_id) or ""
     )
@@ -100,7 +98,7 @@ async def test_one_event_entity_per_calendar_with_translated_names(
     assert primary.translation_key == "primary_changes"
     assert family.translation_key == "changes"
     assert _state(hass).name == f"{ACCOUNT} Primary calendar changes"
-    state = _state(hass, FAMILY_ID)
+    state = _state(hass, FAMILY)
     assert state.name == f"{ACCOUNT} Family changes"
     assert state.state == STATE_UNKNOWN
     assert state.attributes[ATTR_EVENT_TYPES] == ["created", "updated", "cancelled"]
@@ -178,10 +176,10 @@ async def test_created_and_cancelled_occurrence_of_a_series(
     setup_integration: MockConfigEntry,
 ) -> None:
     """A new all-day event fires `created`; one cancelled occurrence says its series."""
-    coordinator = _coordinator(setup_integration, FAMILY_ID)
+    coordinator = _coordinator(setup_integration, FAMILY)
     day = dt_util.now().date() + timedelta(days=2)
     series = calendar_emulator.insert_event(
-        FAMILY_ID,
+        FAMILY,
         {
             "summary": "Practice",
             "start": {"date": day.isoformat()},
@@ -190,17 +188,17 @@ async def test_created_and_cancelled_occurrence_of_a_series(
         },
     )
     await coordinator.async_sync()
-    created = _state(hass, FAMILY_ID)
+    created = _state(hass, FAMILY)
     assert created.attributes[ATTR_EVENT_TYPE] == "created"
     assert created.attributes["all_day"] is True
     assert created.attributes["start"] == day.isoformat()
     assert created.attributes["changed_fields"] == []
 
     instance_id = f"{series['id']}_{(day + timedelta(days=7)):%Y%m%d}"
-    calendar_emulator.delete_event(FAMILY_ID, instance_id)
+    calendar_emulator.delete_event(FAMILY, instance_id)
     await coordinator.async_sync()
 
-    cancelled = _state(hass, FAMILY_ID)
+    cancelled = _state(hass, FAMILY)
     assert cancelled.attributes[ATTR_EVENT_TYPE] == "cancelled"
     assert cancelled.attributes["event_id"] == instance_id
     assert cancelled.attributes["recurring_event_id"] == series["id"]
@@ -237,7 +235,7 @@ async def test_event_entity_is_removed_with_its_calendar(
     hass: HomeAssistant, setup_integration: MockConfigEntry
 ) -> None:
     """Deselecting a calendar removes its event entity with its calendar entity."""
-    assert _event_entity_id(hass, FAMILY_ID) is not None
+    assert _event_entity_id(hass, FAMILY) is not None
 
     hass.config_entries.async_update_entry(
         setup_integration,
@@ -246,7 +244,7 @@ async def test_event_entity_is_removed_with_its_calendar(
     assert await hass.config_entries.async_reload(setup_integration.entry_id)
     await hass.async_block_till_done()
 
-    assert _event_entity_id(hass, FAMILY_ID) is None
+    assert _event_entity_id(hass, FAMILY) is None
     assert _event_entity_id(hass, ACCOUNT) is not None
 
 
