@@ -224,6 +224,8 @@ async def test_bad_input_is_refused_before_any_request(
 
 
 TIMED = {"start_date_time": "2030-01-07 09:00:00", "duration": "00:30:00"}
+# A valid create_event call: each row below spoils one field of it.
+VALID = {**TIMED, "summary": "x"}
 
 
 BAD_CREATE_FIELDS: list[tuple[dict[str, Any], str, str]] = [
@@ -231,53 +233,44 @@ BAD_CREATE_FIELDS: list[tuple[dict[str, Any], str, str]] = [
     ({**TIMED, "summary": "   "}, "invalid_summary", "cannot be empty"),
     ({**TIMED, "summary": None}, "invalid_summary", "title"),
     (TIMED, "missing_field", "The field summary is required"),
-    ({**TIMED, "summary": "x", "colour": "red"}, "unknown_field", "colour is"),
+    ({**VALID, "colour": "red"}, "unknown_field", "colour is"),
     (
-        {**TIMED, "summary": "x", "attendees": ["alice@example.com", "bob"]},
+        {**VALID, "attendees": ["alice@example.com", "bob"]},
         "invalid_attendee",
         "bob is not a valid email address",
     ),
     (
         {
-            **TIMED,
-            "summary": "x",
+            **VALID,
             "attendees": [f"guest{n}@example.com" for n in range(501)],
         },
         "too_many_attendees",
         "at most 500 attendees per event; 501 were given",
     ),
     (
-        {**TIMED, "summary": "x", "reminders": [10, 20, 30, 40, 50, 60]},
+        {**VALID, "reminders": [10, 20, 30, 40, 50, 60]},
         "too_many_reminders",
         "at most 5 reminders per event; 6 were given",
     ),
     (
-        {**TIMED, "summary": "x", "reminders": [None]},
+        {**VALID, "reminders": [None]},
         "invalid_reminder",
         "None is not a valid reminder",
     ),
-    (
-        {**TIMED, "summary": "x", "reminders": [40321]},
-        "invalid_reminder",
-        "from 0 to 40320",
-    ),
-    (
-        {**TIMED, "summary": "x", "reminders": [-5]},
-        "invalid_reminder",
-        "-5 is not a valid reminder",
-    ),
+    ({**VALID, "reminders": [40321]}, "invalid_reminder", "from 0 to 40320"),
+    ({**VALID, "reminders": [-5]}, "invalid_reminder", "-5 is not a valid reminder"),
     (
         {"summary": "x", "start_date_time": "soon", "duration": "00:30:00"},
         "invalid_start_date_time",
         "such as 2030-01-07 09:00:00",
     ),
     (
-        {**TIMED, "summary": "x", "start_date": "2030-01-07"},
+        {**VALID, "start_date": "2030-01-07"},
         "conflicting_fields",
         "Give only one of start_date_time, start_date",
     ),
     (
-        {**TIMED, "summary": "x", "end_date": "2030-01-08"},
+        {**VALID, "end_date": "2030-01-08"},
         "conflicting_fields",
         "Give only one of end_date, duration",
     ),
@@ -300,50 +293,26 @@ BAD_CREATE_FIELDS: list[tuple[dict[str, Any], str, str]] = [
         "invalid_end_date_time",
         "such as 2030-01-07 09:30:00",
     ),
+    ({**VALID, "duration": "long"}, "invalid_duration", "length of time"),
+    ({**VALID, "time_zone": ""}, "invalid_time_zone", "IANA time zone"),
     (
-        {
-            "summary": "x",
-            "start_date_time": "2030-01-07 09:00:00",
-            "duration": "long",
-        },
-        "invalid_duration",
-        "length of time",
-    ),
-    (
-        {**TIMED, "summary": "x", "time_zone": ""},
-        "invalid_time_zone",
-        "IANA time zone",
-    ),
-    (
-        {**TIMED, "summary": "x", "time_zone": "Mars/Olympus_Mons"},
+        {**VALID, "time_zone": "Mars/Olympus_Mons"},
         "unknown_time_zone",
         "Unknown time zone: Mars/Olympus_Mons",
     ),
+    ({**VALID, "rrule": ["FREQ=DAILY"]}, "invalid_rrule_text", "FREQ=WEEKLY;COUNT=10"),
     (
-        {**TIMED, "summary": "x", "rrule": ["FREQ=DAILY"]},
-        "invalid_rrule_text",
-        "FREQ=WEEKLY;COUNT=10",
-    ),
-    (
-        {**TIMED, "summary": "x", "transparency": "busy"},
+        {**VALID, "transparency": "busy"},
         "invalid_transparency",
         "opaque (busy) or transparent (free)",
     ),
+    ({**VALID, "add_meet_link": "perhaps"}, "invalid_add_meet_link", "true or false"),
     (
-        {**TIMED, "summary": "x", "add_meet_link": "perhaps"},
-        "invalid_add_meet_link",
-        "true or false",
-    ),
-    (
-        {**TIMED, "summary": "x", "description": ["a", "b"]},
+        {**VALID, "description": ["a", "b"]},
         "invalid_description",
         "description must be text",
     ),
-    (
-        {**TIMED, "summary": "x", "location": ["a", "b"]},
-        "invalid_location",
-        "location must be text",
-    ),
+    ({**VALID, "location": ["a", "b"]}, "invalid_location", "location must be text"),
 ]
 
 
@@ -376,7 +345,7 @@ async def test_a_bad_target_is_named(
         calendar_emulator,
         "create_event",
         "not an entity",
-        {**TIMED, "summary": "x"},
+        VALID,
     )
     assert key == "invalid_field"
     assert text == "The value of entity_id is invalid"
@@ -394,7 +363,7 @@ async def test_unknown_time_zone_is_looked_up_without_blocking(
         calendar_emulator,
         "create_event",
         entity_id,
-        {**TIMED, "summary": "x", "time_zone": "Atlantis/Poseidonis"},
+        {**VALID, "time_zone": "Atlantis/Poseidonis"},
     )
     assert key == "unknown_time_zone"
     assert "Detected blocking call" not in caplog.text
@@ -449,15 +418,20 @@ async def test_create_event_reports_google_errors(
 
 # Read-only calendars refuse every write.
 
+# The actions that add events to a calendar.
+ADDING = [
+    (
+        "create_event",
+        {"summary": "x", "start_date": "2030-01-07", "end_date": "2030-01-08"},
+    ),
+    ("export_appointments", {"appointments": []}),
+]
+
 
 @pytest.mark.parametrize(
     ("service", "data"),
     [
-        (
-            "create_event",
-            {"summary": "x", "start_date": "2030-01-07", "end_date": "2030-01-08"},
-        ),
-        ("export_appointments", {"appointments": []}),
+        *ADDING,
         ("update_event", {"event_id": "abc", "summary": "x"}),
         ("delete_event", {"event_id": "abc"}),
     ],
@@ -480,16 +454,7 @@ async def test_read_only_calendar_refuses_writes(
     assert key == "calendar_not_writable"
 
 
-@pytest.mark.parametrize(
-    ("service", "data"),
-    [
-        (
-            "create_event",
-            {"summary": "x", "start_date": "2030-01-07", "end_date": "2030-01-08"},
-        ),
-        ("export_appointments", {"appointments": []}),
-    ],
-)
+@pytest.mark.parametrize(("service", "data"), ADDING)
 @pytest.mark.usefixtures("setup_integration")
 async def test_separate_views_refuse_writes(
     hass: HomeAssistant,
