@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 import json
@@ -98,16 +97,6 @@ async def loaded_entry(
     if entry.state is ConfigEntryState.LOADED:
         assert await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Let the event loop run until condition() holds (no wall-clock limit).
-
-    For states that announce themselves through no event, such as a request the
-    emulator is holding; pytest's own timeout ends a test that never gets there.
-    """
-    while not condition():
-        await asyncio.sleep(0.01)
 
 
 def free_port() -> int:
