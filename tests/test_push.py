@@ -51,7 +51,7 @@ from custom_components.google_calendar_sync.push_status import push_issue_id
 from custom_components.google_calendar_sync.store import StoredChannel, StoredData
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .common import loaded_entry, until
+from .common import loaded_entry
 from .conftest import ACCOUNT, WEBHOOK_ID
 
 SECOND_CALENDAR = "team@group.calendar.example.com"
@@ -623,6 +623,7 @@ async def test_burst_of_notifications_coalesces_into_two_syncs(
         "X-Goog-Resource-State": "exists",
     }
     lists_before = _list_requests(calendar_emulator)
+    gets_before = calendar_emulator.requests.count("GET", "/events")
 
     async def _notify(session: ClientSession, number: int) -> int:
         async with session.post(
@@ -635,7 +636,7 @@ async def test_burst_of_notifications_coalesces_into_two_syncs(
     # sync would be held, while the burst and a change in Google arrive.
     async with coordinator.async_own_writes(), ClientSession() as session:
         statuses = [await _notify(session, 0)]
-        await until(lambda: _list_requests(calendar_emulator) > lists_before)
+        await calendar_emulator.requests.wait_for(gets_before + 1, "GET", "/events")
         statuses += await asyncio.gather(*(_notify(session, n) for n in range(1, 300)))
         calendar_emulator.insert_event(ACCOUNT, _event("During the burst"))
         await calendar_emulator.notifications_idle()
@@ -889,7 +890,7 @@ async def test_stop_during_setup_leaves_no_channel_or_timer(
     held = calendar_emulator.faults.add("delay", path_contains="/watch", delay=0.2)
     harness = make_push()
     starting = hass.async_create_task(harness.manager.async_start([ACCOUNT]))
-    await until(lambda: held.hits == 1)  # the watch is in flight
+    await held.reached()  # the watch is in flight
 
     await harness.manager.async_stop()
     await starting

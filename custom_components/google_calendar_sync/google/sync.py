@@ -14,7 +14,7 @@ import orjson
 from .diff import ChangeSet, diff_events, is_cancelled, is_exception, time_of
 from .entries import OnSkip
 from .errors import GoogleGoneError
-from .model import EventList
+from .model import Event, EventList
 from .recurrence import series_ends_before
 
 _LOGGER = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class CalendarSnapshot:
     """What we know about one calendar after the last successful sync."""
 
     sync_token: str | None = None
-    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: dict[str, Event] = field(default_factory=dict)
     last_synced: datetime | None = None
 
 
@@ -120,9 +120,9 @@ def malformed(item: Any) -> str | None:
 
 def _accepted(
     items: Iterable[Any], on_skip: OnSkip | None
-) -> tuple[list[dict[str, Any]], set[str]]:
+) -> tuple[list[Event], set[str]]:
     """Split a listing into storable events and the ids of unusable ones."""
-    good: list[dict[str, Any]] = []
+    good: list[Event] = []
     bad: set[str] = set()
     for item in items:
         if (reason := malformed(item)) is None:
@@ -138,7 +138,7 @@ def _accepted(
 
 def apply_incremental(
     snapshot: CalendarSnapshot,
-    items: Iterable[dict[str, Any]],
+    items: Iterable[Event],
     sync_token: str | None,
     now: datetime,
     *,
@@ -172,7 +172,7 @@ def apply_incremental(
 
 def apply_full(
     snapshot: CalendarSnapshot,
-    items: Iterable[dict[str, Any]],
+    items: Iterable[Event],
     sync_token: str | None,
     now: datetime,
     time_min: datetime | None = None,
@@ -185,7 +185,7 @@ def apply_full(
     past ones included. Old events that end before time_min (outside the sync
     window, so not listed) go silently: their absence is no news.
     """
-    events: dict[str, dict[str, Any]] = {}
+    events: dict[str, Event] = {}
     good, listed = _accepted(items, on_skip)
     for item in good:
         listed.add(item["id"])
@@ -272,7 +272,7 @@ async def async_sync_calendar(
 
 def _compare_full(
     snapshot: CalendarSnapshot,
-    items: list[dict[str, Any]],
+    items: list[Event],
     sync_token: str | None,
     now: datetime,
     time_min: datetime | None,
@@ -310,14 +310,14 @@ async def _async_list_all(
     sync_token: str | None = None,
     time_min: datetime | None = None,
     show_deleted: bool | None = None,
-    known: Mapping[str, dict[str, Any]] | None = None,
-) -> tuple[list[dict[str, Any]], str | None]:
+    known: Mapping[str, Event] | None = None,
+) -> tuple[list[Event], str | None]:
     """Fetch every page of one listing; return the items and nextSyncToken.
 
     An item with the etag of its known event is that event: the known object is
     kept, and the parsed copy is dropped with its page.
     """
-    items: list[dict[str, Any]] = []
+    items: list[Event] = []
     page_token: str | None = None
     while True:
         counter.value += 1
@@ -350,7 +350,7 @@ async def _async_list_all(
             return items, page.get("nextSyncToken")
 
 
-def _unchanged(item: Any, known: Mapping[str, dict[str, Any]]) -> dict[str, Any] | None:
+def _unchanged(item: Any, known: Mapping[str, Event]) -> Event | None:
     """Return the known event an item lists again unchanged (same etag), if any."""
     if not isinstance(item, dict) or (etag := item.get("etag")) is None:
         return None
@@ -359,7 +359,7 @@ def _unchanged(item: Any, known: Mapping[str, dict[str, Any]]) -> dict[str, Any]
 
 
 def _drop_orphaned_exceptions(
-    events: dict[str, dict[str, Any]],
+    events: dict[str, Event],
     removed_masters: set[str],
     touched: dict[str, None],
 ) -> None:
@@ -375,7 +375,7 @@ def _drop_orphaned_exceptions(
         touched[event_id] = None
 
 
-def _ends_before(event: Mapping[str, Any], bound: datetime) -> bool:
+def _ends_before(event: Event, bound: datetime) -> bool:
     """Return True if nothing of the event reaches bound (exclusive)."""
     if is_exception(event) and is_cancelled(event) and "end" not in event:
         edge = time_of(event.get("originalStartTime"))
