@@ -695,17 +695,19 @@ async def test_full_sync_compares_in_the_executor_and_updates_the_views_in_place
     assert sorted(await _summaries_of_the_day(get_events, now)) == ["Kept", "New"]
 
 
-async def test_the_newest_build_is_published_whichever_finishes_last(
+@pytest.mark.parametrize("first_fails", [False, True])
+async def test_the_newest_build_is_published_whichever_finishes_last(  # noqa: PLR0917
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
     coordinator: CalendarSyncCoordinator,
     get_events: GetEvents,
     now: datetime,
+    first_fails: bool,
 ) -> None:
     """Two syncs in quick succession each build the timeline; the older one is late.
 
     The views of the later sync are published, and stay so when the older
-    build finishes after them.
+    build finishes after them, or fails: both syncs answer with the newest.
     """
     event = calendar_emulator.insert_event(ACCOUNT, _timed("Original", now))
     await coordinator.async_sync()
@@ -718,6 +720,8 @@ async def test_the_newest_build_is_published_whichever_finishes_last(
         if len(builds) == 1:
             first_started.set()
             first_go_on.wait(timeout=10)
+            if first_fails:
+                raise RuntimeError("out of memory")
         return build(*args)
 
     with (
@@ -735,6 +739,33 @@ async def test_the_newest_build_is_published_whichever_finishes_last(
 
     assert len(builds) == 2
     assert await _summaries_of_the_day(get_events, now) == ["Second"]
+
+
+async def test_a_failed_build_fails_the_sync_and_the_next_sync_builds_again(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    coordinator: CalendarSyncCoordinator,
+    get_events: GetEvents,
+    now: datetime,
+) -> None:
+    """The change a failed build left out shows after the next sync."""
+    event = calendar_emulator.insert_event(ACCOUNT, _timed("Original", now))
+    await coordinator.async_sync()
+    calendar_emulator.patch_event(ACCOUNT, event["id"], {"summary": "Changed"})
+
+    def failing_build(*args: Any) -> Any:
+        raise RuntimeError("out of memory")
+
+    with (
+        patch.object(coordinator_module, "REBUILD_ABOVE", 0),
+        patch.object(coordinator_module, "_build_warm_views", failing_build),
+        pytest.raises(RuntimeError),
+    ):
+        await coordinator.async_sync()
+    assert await _summaries_of_the_day(get_events, now) == ["Original"]
+
+    assert len(await coordinator.async_sync()) == 0
+    assert await _summaries_of_the_day(get_events, now) == ["Changed"]
 
 
 async def test_cancelled_queued_sync_does_not_block_later_syncs(

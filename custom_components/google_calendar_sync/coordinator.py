@@ -137,8 +137,10 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         # Full builds in flight, each with the ids changed since it copied the
         # snapshot: applied to it before it is published.
         self._builds: list[set[str]] = []
-        # The newest full build: only its views are published.
+        # The newest full build and how many were started: only the newest
+        # build's views are published.
         self._build: asyncio.Task[CalendarViews] | None = None
+        self._generation = 0
         # Callers arriving while a sync runs share this queued sync's result.
         self._queued: asyncio.Future[ChangeSet] | None = None
         self._announcer = ChangeAnnouncer(hass, calendar, palette)
@@ -376,8 +378,9 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         """
         if self._rebuild or self._build is None:
             self._rebuild = False
+            self._generation += 1
             self._build = self.config_entry.async_create_background_task(
-                self.hass, self._async_build(), f"{self.name} index"
+                self.hass, self._async_build(self._generation), f"{self.name} index"
             )
         while True:
             build = self._build
@@ -390,12 +393,13 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
             if build is self._build:
                 return views
 
-    async def _async_build(self) -> CalendarViews:
+    async def _async_build(self, generation: int) -> CalendarViews:
         """Index the snapshot in the executor; apply the changes made meanwhile.
 
-        The executor works on a copy of the events and series of its own (see
-        Series.reused_for): the loop changes the snapshot and reads the
-        published views meanwhile.
+        The executor works on a copy of the events: the loop changes the
+        snapshot meanwhile. It reuses the published series, which never make the
+        loop wait (see Series.overlapping). Only the newest build (generation)
+        failing calls for another.
         """
         changed: set[str] = set()
         self._builds.append(changed)
@@ -409,7 +413,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
                 self.data.series if self.data is not None else None,
             )
         except BaseException:
-            if self._build is asyncio.current_task():
+            if generation == self._generation:
                 self._rebuild = True
             raise
         finally:
