@@ -48,7 +48,7 @@ from custom_components.google_calendar_sync.google.transport import (
 )
 from custom_components.google_calendar_sync.push import async_remove_push
 from custom_components.google_calendar_sync.push_status import push_issue_id
-from custom_components.google_calendar_sync.store import StoredChannel, StoredData
+from custom_components.google_calendar_sync.stored import StoredChannel, StoredData
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .common import loaded_entry, until
