@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import time
 import tracemalloc
 from typing import Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
@@ -16,6 +17,7 @@ import pytest
 from custom_components.google_calendar_sync.google.entries import TimelineEvent
 from custom_components.google_calendar_sync.google.recurrence import (
     MAX_INSTANCES,
+    Series,
     series_ends_before,
 )
 from custom_components.google_calendar_sync.google.rules import MAX_COUNT
@@ -1197,12 +1199,6 @@ def test_converted_events_are_kept_until_their_event_changes() -> None:
     assert timeline.converted(*window, convert) == ["MOVED", "SECOND"]
     assert calls == ["first", "second", "first"]
 
-    # Ahead of queries, a batch at a time: the lookup, then one pause a batch.
-    ahead = CalendarTimeline([first, second], default_time_zone="UTC")
-    assert len(list(ahead.convert_ahead(*window, convert, batch=1))) == 3
-    assert ahead.converted(*window, convert) == ["FIRST", "SECOND"]
-    assert calls == ["first", "second", "first", "first", "second"]
-
 
 def test_a_first_query_is_readied_apart_from_the_index() -> None:
     """The expansion and conversion of a new range can run in another thread."""
@@ -1221,9 +1217,49 @@ def test_a_first_query_is_readied_apart_from_the_index() -> None:
     ready = timeline.prepare(*window, convert)
     assert ready is not None
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(ready).result()
+        timeline.keep(pool.submit(ready).result())
     readied = sorted(calls)
 
+    assert timeline.prepare(*window, convert) is None
     assert timeline.converted(*window, convert) == ["daily_20260302T090000Z", "single"]
     assert sorted(calls) == readied == ["daily_20260302T090000Z", "single"]
-    assert timeline.prepare(*window, convert) is None
+
+
+def test_an_answer_prepared_before_a_change_is_not_kept() -> None:
+    """A change while the executor prepares: the query looks again, and sees it."""
+    first = timed("first", datetime(2026, 3, 2, 9, tzinfo=UTC))
+    timeline = CalendarTimeline([first], default_time_zone="UTC")
+    window = (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC))
+    ready = timeline.prepare(*window, str)
+    assert ready is not None
+    prepared = ready()
+
+    timeline.update([timed("second", datetime(2026, 3, 2, 11, tzinfo=UTC))])
+    timeline.keep(prepared)
+
+    assert timeline.prepare(*window, str) is not None
+    assert [event.uid for event in timeline.overlapping(*window)] == [
+        "first",
+        "second",
+    ]
+
+
+def test_a_series_that_fails_while_prepared_is_reported_by_the_query() -> None:
+    """Nothing is kept from the executor then: the query finds and reports it."""
+    daily = timed(
+        "daily", datetime(2026, 1, 5, 9, tzinfo=UTC), recurrence=["RRULE:FREQ=DAILY"]
+    )
+    skipped: list[str] = []
+    timeline = CalendarTimeline(
+        [daily],
+        default_time_zone="UTC",
+        on_skip=lambda uid, _event, reason: skipped.append(f"{uid}: {reason}"),
+    )
+    window = (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC))
+    ready = timeline.prepare(*window, str)
+    assert ready is not None
+    with patch.object(Series, "overlapping", side_effect=ValueError("broken")):
+        timeline.keep(ready())
+        assert timeline.overlapping(*window) == []
+
+    assert skipped == ["daily: cannot expand its recurrence: broken"]
