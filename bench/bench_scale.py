@@ -209,6 +209,7 @@ class _Bench:
         return {
             "wall_s": cost.wall_s,
             "stall_s": cost.stall_s,
+            "gc_s": cost.gc_s,
             "requests": after.requests - before.requests,
         }
 
@@ -270,6 +271,7 @@ async def _startup(harness: _ha.Harness, remote: RemoteEmulator) -> dict[str, An
         "setup_s": ready,
         "first_query_s": answered,
         "stall_s": cost.stall_s,
+        "gc_s": cost.gc_s,
         "found": found,
         "requests": (await remote.traffic()).requests - before.requests,
     }
