@@ -1,4 +1,4 @@
-"""Tests of the model: the one parser of Google times, instance ids and names."""
+"""Tests of the model: the one parser of Google times, instance ids, names, expirations."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from hypothesis import given, strategies as st
 import pytest
 
 from custom_components.google_calendar_sync.google.model import (
+    Channel,
+    channel_expiration,
     display_name,
     format_time,
     instance_suffix,
@@ -156,3 +158,20 @@ def test_display_name_prefers_the_users_name_for_a_calendar() -> None:
     assert display_name(calendar) == "Home"
     assert display_name({"id": "c@group", "summary": "Family"}) == "Family"
     assert display_name({"id": "c@group", "summary": ""}) == "c@group"
+
+
+def test_channel_expiration_is_in_milliseconds_since_the_epoch() -> None:
+    """Google sends the expiration as a string of milliseconds."""
+    assert channel_expiration({"expiration": "1700000000000"}) == datetime(
+        2023, 11, 14, 22, 13, 20, tzinfo=UTC
+    )
+    assert channel_expiration({}) is None
+    assert channel_expiration({"expiration": "soon"}) is None
+
+
+@given(st.one_of(st.text(), st.integers(), st.none(), st.floats()))
+def test_channel_expiration_never_raises(value: object) -> None:
+    """Whatever Google puts there is a time or unknown."""
+    channel: Channel = {"expiration": value}  # type: ignore[typeddict-item]
+    expiration = channel_expiration(channel)
+    assert expiration is None or expiration.tzinfo is UTC
