@@ -13,8 +13,9 @@ from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -128,16 +129,30 @@ def appointments(count: int, *, changed: set[int] = frozenset()) -> list[Appoint
     ]
 
 
+async def start_flow(hass: HomeAssistant, way_in: str) -> dict[str, Any]:
+    """Start adding an entry: the menu, then oauth, service_account or api_key."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["oauth", "service_account", "api_key"]
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": way_in}
+    )
+
+
 async def choose_calendars(
     hass: HomeAssistant, result: dict[str, Any], chosen: list[str]
 ) -> dict[str, Any]:
-    """Submit the calendar choice without setting the entry up."""
+    """Submit the calendar choice without setting the entry up (nor reloading it)."""
     with patch(
         "custom_components.google_calendar_sync.async_setup_entry", return_value=True
     ):
-        return await hass.config_entries.flow.async_configure(
+        result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_CALENDARS: chosen}
         )
+        await hass.async_block_till_done()
+    return result
 
 
 class FakeSleep:

@@ -32,6 +32,7 @@ from typing import Any
 from homeassistant.util.file import write_utf8_file_atomic
 import orjson
 
+from .google.model import Event
 from .google.sync import CalendarSnapshot, json_safe, malformed
 
 FORMAT = 1
@@ -39,7 +40,7 @@ _YIELD_EVERY = 256
 # Below this size a file is never compacted: rewriting it costs next to nothing.
 _MIN_COMPACT_BYTES = 64 * 1024
 
-type Events = Mapping[str, dict[str, Any]]
+type Events = Mapping[str, Event]
 
 
 def _yielding[T](items: Iterable[T]) -> Iterator[T]:
@@ -71,7 +72,7 @@ class CalendarLog:
         self.calendar_id = calendar_id
         # Each event as last written (the very object: a change replaces an
         # event, never edits it) and the size of its line.
-        self._written: dict[str, tuple[dict[str, Any], int]] = {}
+        self._written: dict[str, tuple[Event, int]] = {}
         self._state: tuple[str | None, datetime | None] = (None, None)
         self._size = 0
         self._live = 0

@@ -48,8 +48,10 @@ class SkippedEvents:
         )
 
 
-def unusable(event: Mapping[str, Any]) -> str | None:
+def unusable(event: Mapping[str, object]) -> str | None:
     """Return why an event cannot be shown, judged by the shape of its fields.
+
+    It trusts no field of the event: Google's data may break the Event model.
 
     Values are parsed later, per event; a cancelled exception only hides an
     instance and needs no times.

@@ -17,7 +17,6 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 import logging
-from typing import Any
 
 from .conversions import convert_in_batches, convert_range
 from .entries import (
@@ -29,7 +28,7 @@ from .entries import (
     original_key,
     sort_key,
 )
-from .model import zone_named
+from .model import Event, zone_named
 from .recurrence import Series
 from .skipped import unusable
 
@@ -43,7 +42,7 @@ _BULK = 64
 # Ranges whose answers a timeline keeps until it changes.
 _ANSWERS = 8
 # Picks the events a query leaves out, by their Google event.
-type Hide = Callable[[Mapping[str, Any]], bool]
+type Hide = Callable[[Event], bool]
 
 
 class CalendarTimeline:
@@ -51,7 +50,7 @@ class CalendarTimeline:
 
     def __init__(
         self,
-        events: Iterable[dict[str, Any]] = (),
+        events: Iterable[Event] = (),
         *,
         default_time_zone: str,
         on_skip: OnSkip | None = None,
@@ -76,7 +75,7 @@ class CalendarTimeline:
         self._long: dict[str, Entry] = {}
         # Recurring events, their series, and the instances their exceptions
         # replace (master id -> exception id -> original start).
-        self._masters: dict[str, dict[str, Any]] = {}
+        self._masters: dict[str, Event] = {}
         self._series: dict[str, Series] = {}
         self._overrides: dict[str, dict[str, float | date]] = {}
         self._master_of: dict[str, str] = {}
@@ -92,9 +91,7 @@ class CalendarTimeline:
         """Return a copy of the series by master id, for a rebuild to reuse."""
         return dict(self._series)
 
-    def update(
-        self, events: Iterable[dict[str, Any]], removed: Iterable[str] = ()
-    ) -> None:
+    def update(self, events: Iterable[Event], removed: Iterable[str] = ()) -> None:
         """Replace what the index holds for some event ids, in place.
 
         The ids of removed and of events are forgotten first, then events are
@@ -104,7 +101,7 @@ class CalendarTimeline:
         loop, the only thread that reads a published timeline.
         """
         self._answers.clear()
-        latest: dict[str, dict[str, Any]] = {}
+        latest: dict[str, Event] = {}
         for event in events:
             if isinstance(event_id := event.get("id"), str):
                 latest[event_id] = event
@@ -150,9 +147,7 @@ class CalendarTimeline:
             if not overrides:
                 self._overrides.pop(master_id, None)
 
-    def _index(
-        self, event: dict[str, Any], touched: set[str], fresh: list[Entry]
-    ) -> None:
+    def _index(self, event: Event, touched: set[str], fresh: list[Entry]) -> None:
         """Index one event; new single events are left in fresh (short ones to sort in)."""
         if event.get("status") == "cancelled" and "recurringEventId" not in event:
             return
@@ -418,9 +413,7 @@ class CalendarTimeline:
             self._skip(entry.source, f"unreadable: {err}", entry.uid)
             return None
 
-    def _skip(
-        self, event: Mapping[str, Any], reason: str, uid: str | None = None
-    ) -> None:
+    def _skip(self, event: Event, reason: str, uid: str | None = None) -> None:
         """Report an event left out of this timeline (log it without on_skip)."""
         if self._on_skip is not None:
             self._on_skip(uid or event.get("id"), event, reason)
@@ -429,7 +422,7 @@ class CalendarTimeline:
                 "Skipping event %.200s: %.200s", uid or event.get("id"), reason
             )
 
-    def _entry(self, event: dict[str, Any]) -> Entry | None:
+    def _entry(self, event: Event) -> Entry | None:
         """Build the index entry of a single event or exception."""
         try:
             start_ts = self._bounds.of(event["start"])
