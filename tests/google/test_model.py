@@ -1,4 +1,4 @@
-"""Tests of the model: Google's resources, and the one parser of Google times, ids and names."""
+"""Tests of the model: Google's resources and the one parser of each concept."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from custom_components.google_calendar_sync.google.client import GoogleCalendarA
 from custom_components.google_calendar_sync.google.model import (
     Attendee,
     CalendarListEntry,
+    Channel,
     Colors,
     ConferenceData,
     Event,
     EventBody,
     EventList,
     Person,
+    channel_expiration,
     display_name,
     format_time,
     instance_suffix,
@@ -212,3 +214,20 @@ async def test_googles_answers_hold_only_fields_the_model_names(
     for calendar in calendars:
         assert set(calendar) <= _fields(CalendarListEntry)
     assert set(await client.get_colors()) <= _fields(Colors)
+
+
+def test_channel_expiration_is_in_milliseconds_since_the_epoch() -> None:
+    """Google sends the expiration as a string of milliseconds."""
+    assert channel_expiration({"expiration": "1700000000000"}) == datetime(
+        2023, 11, 14, 22, 13, 20, tzinfo=UTC
+    )
+    assert channel_expiration({}) is None
+    assert channel_expiration({"expiration": "soon"}) is None
+
+
+@given(st.one_of(st.text(), st.integers(), st.none(), st.floats()))
+def test_channel_expiration_never_raises(value: object) -> None:
+    """Whatever Google puts there is a time or unknown."""
+    channel: Channel = {"expiration": value}  # type: ignore[typeddict-item]
+    expiration = channel_expiration(channel)
+    assert expiration is None or expiration.tzinfo is UTC
