@@ -355,6 +355,11 @@ class ChannelRegistry(Mapping[str, Channel]):
         self._channels.clear()
         self.faults = NotificationFaults()
 
+    @property
+    def in_flight(self) -> int:
+        """Return how many deliveries are under way."""
+        return len(self._tasks)
+
     async def wait_idle(self) -> None:
         """Wait until no delivery is in flight."""
         while self._tasks:

@@ -279,7 +279,7 @@ async def get_faults(request: web.Request) -> web.StreamResponse:
     return _json(
         {
             "api": [
-                {**asdict(fault), "kind": fault.kind.value}
+                fault.as_dict()
                 for fault in emulator.faults.faults
                 if fault.remaining > 0
             ],

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from enum import StrEnum
 import threading
+from typing import Any
 
 from .errors import ApiError, backend_error, rate_limited
 
@@ -40,6 +42,31 @@ class Fault:
     delay: float = 0.0
     retry_after: str | None = None  # Retry-After header of an error answer
     hits: int = 0
+    _hit: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    def take_one(self) -> None:
+        """Count one request this fault affects."""
+        self.remaining -= 1
+        self.hits += 1
+        self._hit.set()
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the fault as JSON-friendly data."""
+        return {
+            "kind": self.kind.value,
+            "remaining": self.remaining,
+            "method": self.method,
+            "path_contains": self.path_contains,
+            "delay": self.delay,
+            "retry_after": self.retry_after,
+            "hits": self.hits,
+        }
+
+    async def reached(self, hits: int = 1) -> None:
+        """Wait until `hits` requests have met this fault (in the emulator's loop)."""
+        while self.hits < hits:
+            self._hit.clear()
+            await self._hit.wait()
 
     def matches(self, method: str, path: str) -> bool:
         """Return True if this fault applies to the request."""
@@ -177,8 +204,7 @@ class FaultInjector:
         with self._lock:
             for fault in self.faults:
                 if fault.matches(method, path):
-                    fault.remaining -= 1
-                    fault.hits += 1
+                    fault.take_one()
                     return fault
             self.faults = [fault for fault in self.faults if fault.remaining > 0]
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 import threading
@@ -26,11 +27,21 @@ class RequestLog:
 
     entries: list[LoggedRequest] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _recorded: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     def record(self, entry: LoggedRequest) -> None:
         """Append one request."""
         with self._lock:
             self.entries.append(entry)
+        self._recorded.set()
+
+    async def wait_for(
+        self, count: int, method: str | None = None, path_contains: str | None = None
+    ) -> None:
+        """Wait until `count` answered requests match (in the emulator's loop)."""
+        while self.count(method, path_contains) < count:
+            self._recorded.clear()
+            await self._recorded.wait()
 
     def clear(self) -> None:
         """Forget every request."""

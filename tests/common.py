@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 import json
@@ -14,8 +13,11 @@ from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.google_calendar_sync.const import (
@@ -27,6 +29,8 @@ from custom_components.google_calendar_sync.const import (
     DOMAIN,
 )
 from custom_components.google_calendar_sync.google.export_plan import Appointment
+from custom_components.google_calendar_sync.push_status import push_issue_id
+from google_calendar_emulator import GoogleCalendarEmulator
 
 # What the frontend shows: our English texts (translations/en.json).
 TRANSLATIONS: dict[str, Any] = json.loads(
@@ -100,16 +104,6 @@ async def loaded_entry(
         await hass.async_block_till_done()
 
 
-async def until(condition: Callable[[], bool]) -> None:
-    """Let the event loop run until condition() holds (no wall-clock limit).
-
-    For states that announce themselves through no event, such as a request the
-    emulator is holding; pytest's own timeout ends a test that never gets there.
-    """
-    while not condition():
-        await asyncio.sleep(0.01)
-
-
 def free_port() -> int:
     """Return a loopback TCP port nobody listens on (never a fixed one)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -135,16 +129,30 @@ def appointments(count: int, *, changed: set[int] = frozenset()) -> list[Appoint
     ]
 
 
+async def start_flow(hass: HomeAssistant, way_in: str) -> dict[str, Any]:
+    """Start adding an entry: the menu, then oauth, service_account or api_key."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["oauth", "service_account", "api_key"]
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": way_in}
+    )
+
+
 async def choose_calendars(
     hass: HomeAssistant, result: dict[str, Any], chosen: list[str]
 ) -> dict[str, Any]:
-    """Submit the calendar choice without setting the entry up."""
+    """Submit the calendar choice without setting the entry up (nor reloading it)."""
     with patch(
         "custom_components.google_calendar_sync.async_setup_entry", return_value=True
     ):
-        return await hass.config_entries.flow.async_configure(
+        result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_CALENDARS: chosen}
         )
+        await hass.async_block_till_done()
+    return result
 
 
 class FakeSleep:
@@ -157,3 +165,27 @@ class FakeSleep:
     async def __call__(self, delay: float) -> None:
         """Record the delay and return at once."""
         self.delays.append(delay)
+
+
+def timed_event(summary: str, day: int = 1) -> dict[str, Any]:
+    """Return an hour-long event body for the emulator, day days from now."""
+    start = dt_util.utcnow().replace(microsecond=0) + timedelta(days=day)
+    return {
+        "summary": summary,
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(hours=1)).isoformat()},
+    }
+
+
+async def settle_notifications(
+    hass: HomeAssistant, emulator: GoogleCalendarEmulator
+) -> None:
+    """Wait until every notification was delivered and handled."""
+    await emulator.notifications_idle()
+    await hass.async_block_till_done()
+
+
+def push_issue(hass: HomeAssistant) -> ir.IssueEntry | None:
+    """Return the push repair issue of the first entry, if raised."""
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    return ir.async_get(hass).async_get_issue(DOMAIN, push_issue_id(entry.entry_id))

@@ -10,7 +10,7 @@ from typing import Any
 from unittest.mock import patch
 
 import aiohttp
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 import pytest
@@ -34,7 +34,7 @@ from custom_components.google_calendar_sync.google.errors import (
 )
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .common import TRANSLATIONS, choose_calendars
+from .common import TRANSLATIONS, choose_calendars, start_flow
 from .conftest import ACCOUNT, CLIENT_ID, OTHER_ACCOUNT, WEBHOOK_ID
 
 pytestmark = pytest.mark.usefixtures("current_request_with_host", "setup_credentials")
@@ -89,18 +89,6 @@ def sign_in(
     return _sign_in
 
 
-async def _start_user_flow(hass: HomeAssistant) -> dict[str, Any]:
-    """Start adding a Google account: the menu, then "Sign in with Google"."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["oauth", "service_account", "api_key"]
-    return await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "oauth"}
-    )
-
-
 async def test_full_flow_creates_entry_for_chosen_calendars(
     hass: HomeAssistant,
     sign_in: SignIn,
@@ -108,7 +96,7 @@ async def test_full_flow_creates_entry_for_chosen_calendars(
     calendars: dict[str, str],
 ) -> None:
     """Sign in, get writable calendars plus primary preselected, and create the entry."""
-    result = await _start_user_flow(hass)
+    result = await start_flow(hass, "oauth")
     authorize = URL(result["url"])
     assert str(authorize.with_query(None)) == calendar_emulator.authorize_url
     assert authorize.query["scope"] == "https://www.googleapis.com/auth/calendar"
@@ -153,7 +141,7 @@ async def test_choosing_no_calendar_is_refused(
     sign_in: SignIn,
 ) -> None:
     """An empty selection shows an error and keeps the form open."""
-    result = await _start_user_flow(hass)
+    result = await start_flow(hass, "oauth")
     result = await sign_in(result, ACCOUNT)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_CALENDARS: []}
@@ -180,7 +168,7 @@ async def test_same_account_twice_aborts(
 ) -> None:
     """Adding an account that is already configured aborts."""
     config_entry.add_to_hass(hass)
-    result = await _start_user_flow(hass)
+    result = await start_flow(hass, "oauth")
     result = await sign_in(result, ACCOUNT)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
@@ -193,7 +181,7 @@ async def test_second_account_is_added_side_by_side(
 ) -> None:
     """Another Google account gets its own entry."""
     config_entry.add_to_hass(hass)
-    result = await _start_user_flow(hass)
+    result = await start_flow(hass, "oauth")
     result = await sign_in(result, OTHER_ACCOUNT)
     assert result["step_id"] == "calendars"
     result = await choose_calendars(hass, result, [OTHER_ACCOUNT])
@@ -206,7 +194,7 @@ async def test_user_denying_access_aborts(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
 ) -> None:
     """Clicking "Deny" on Google's consent page aborts the flow."""
-    result = await _start_user_flow(hass)
+    result = await start_flow(hass, "oauth")
     url = URL(result["url"])
     async with (
         aiohttp.ClientSession() as session,
@@ -236,7 +224,7 @@ async def test_reading_the_account_fails(
     reason: str,
 ) -> None:
     """Errors reading the primary calendar abort with a translated reason."""
-    result = await _start_user_flow(hass)
+    result = await start_flow(hass, "oauth")
     context: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
     if status == 401:
         # Google accepted the grant, then refused the fresh access token.
@@ -259,7 +247,7 @@ async def test_account_without_calendars_aborts(
     hass: HomeAssistant, sign_in: SignIn
 ) -> None:
     """An account whose calendar list is empty cannot be added."""
-    result = await _start_user_flow(hass)
+    result = await start_flow(hass, "oauth")
     with patch.object(GoogleCalendarApi, "list_calendars", return_value=[]):
         result = await sign_in(result, ACCOUNT)
     assert result["type"] is FlowResultType.ABORT

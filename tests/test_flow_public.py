@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 from unittest.mock import patch
 
-from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
@@ -22,6 +21,7 @@ from custom_components.google_calendar_sync.google.client import GoogleCalendarA
 from custom_components.google_calendar_sync.google.errors import GoogleTransientError
 from google_calendar_emulator import GoogleCalendarEmulator
 
+from .common import start_flow
 from .conftest import OTHER_ACCOUNT
 
 pytestmark = pytest.mark.usefixtures("current_request_with_host", "setup_credentials")
@@ -38,19 +38,6 @@ def public_calendar(calendar_emulator: GoogleCalendarEmulator) -> str:
     return calendar_id
 
 
-async def _start_api_key_flow(hass: HomeAssistant) -> dict[str, Any]:
-    """Start adding public calendars: the menu, then "Public calendar"."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "api_key"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "api_key"
-    return result
-
-
 async def test_api_key_flow_adds_public_calendars_by_address(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
@@ -58,7 +45,7 @@ async def test_api_key_flow_adds_public_calendars_by_address(
 ) -> None:
     """The calendar's public address names it; the entry is read only, polled."""
     api_key = calendar_emulator.create_api_key()
-    result = await _start_api_key_flow(hass)
+    result = await start_flow(hass, "api_key")
     address = (
         "https://calendar.google.com/calendar/embed?src=matches%40group.calendar"
         ".google.com&ctz=Europe%2FBerlin"
@@ -87,7 +74,7 @@ async def test_api_key_flow_errors_are_explained(
     """Missing, invalid or restricted keys and private calendars keep the form open."""
     api_key = calendar_emulator.create_api_key()
     private = calendar_emulator.add_calendar(OTHER_ACCOUNT, "Private")
-    result = await _start_api_key_flow(hass)
+    result = await start_flow(hass, "api_key")
 
     async def submit(data: dict[str, Any]) -> dict[str, Any]:
         return await hass.config_entries.flow.async_configure(result["flow_id"], data)
@@ -124,7 +111,7 @@ async def test_same_api_key_twice_aborts(
     MockConfigEntry(
         domain=DOMAIN, unique_id=api_key_unique_id(api_key), data={}
     ).add_to_hass(hass)
-    result = await _start_api_key_flow(hass)
+    result = await start_flow(hass, "api_key")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"api_key": api_key, CONF_CALENDARS: [public_calendar]}
     )

@@ -9,10 +9,10 @@ import pathlib
 from typing import Any
 from unittest.mock import patch
 
-from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.google_calendar_sync.const import (
     CONF_AUTH_TYPE,
@@ -20,29 +20,22 @@ from custom_components.google_calendar_sync.const import (
     CONF_SERVICE_ACCOUNT_KEY,
     CONF_SUBJECT,
     CONF_WEBHOOK_ID,
-    DOMAIN,
 )
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
 from custom_components.google_calendar_sync.google.errors import GoogleTransientError
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .common import choose_calendars, service_account_entry
+from .common import choose_calendars, start_flow
 from .conftest import ACCOUNT, CLUB_CALENDAR, SERVICE_ACCOUNT, WEBHOOK_ID
 
 pytestmark = pytest.mark.usefixtures("current_request_with_host", "setup_credentials")
 
 
-async def _start_service_account_flow(hass: HomeAssistant) -> dict[str, Any]:
-    """Start adding a service account: the menu, then "Service account"."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "service_account"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "service_account"
-    return result
+@pytest.fixture
+def added_entry(hass: HomeAssistant, sa_entry: MockConfigEntry) -> MockConfigEntry:
+    """Return the service account's entry for the Club calendar, added, not set up."""
+    sa_entry.add_to_hass(hass)
+    return sa_entry
 
 
 async def test_service_account_flow_adds_calendars_shared_with_it(
@@ -51,7 +44,7 @@ async def test_service_account_flow_adds_calendars_shared_with_it(
     service_account_key: dict[str, Any],
 ) -> None:
     """The pasted key signs in; the named calendar joins its calendar list."""
-    result = await _start_service_account_flow(hass)
+    result = await start_flow(hass, "service_account")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {"key_json": json.dumps(service_account_key), "calendar_ids": [CLUB_CALENDAR]},
@@ -91,7 +84,7 @@ async def test_service_account_key_file_can_be_uploaded(
         assert file_id == "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"
         yield key_file
 
-    result = await _start_service_account_flow(hass)
+    result = await start_flow(hass, "service_account")
     with patch(
         "custom_components.google_calendar_sync.flow_service_account.process_uploaded_file",
         uploaded,
@@ -129,7 +122,7 @@ async def test_service_account_form_refuses_what_is_not_a_key(
     hass: HomeAssistant, key_json: str, error: str
 ) -> None:
     """A missing or malformed key keeps the form open with a translated error."""
-    result = await _start_service_account_flow(hass)
+    result = await start_flow(hass, "service_account")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"key_json": key_json}
     )
@@ -145,7 +138,7 @@ async def test_service_account_errors_from_google_are_explained(
     """Unshared calendars, refused delegation, deleted keys and empty lists."""
     key_json = json.dumps(service_account_key)
     calendar_emulator.add_calendar(ACCOUNT, "Private", calendar_id="private@group")
-    result = await _start_service_account_flow(hass)
+    result = await start_flow(hass, "service_account")
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"key_json": key_json, "calendar_ids": ["private@group"]}
@@ -193,7 +186,7 @@ async def test_service_account_acts_for_a_user_with_delegation(
 ) -> None:
     """With domain-wide delegation the entry is the user's, with their calendars."""
     key = calendar_emulator.create_service_account("workspace", delegation=True)
-    result = await _start_service_account_flow(hass)
+    result = await start_flow(hass, "service_account")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"key_json": json.dumps(key), "subject": ACCOUNT}
     )
@@ -204,14 +197,12 @@ async def test_service_account_acts_for_a_user_with_delegation(
     assert result["result"].data[CONF_SUBJECT] == ACCOUNT
 
 
+@pytest.mark.usefixtures("added_entry")
 async def test_same_service_account_twice_aborts(
     hass: HomeAssistant, service_account_key: dict[str, Any]
 ) -> None:
     """A service account that already has an entry cannot be added again."""
-    service_account_entry(
-        service_account_key, {CONF_CALENDARS: [CLUB_CALENDAR]}, webhook_id=WEBHOOK_ID
-    ).add_to_hass(hass)
-    result = await _start_service_account_flow(hass)
+    result = await start_flow(hass, "service_account")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {"key_json": json.dumps(service_account_key), "calendar_ids": [CLUB_CALENDAR]},
@@ -224,16 +215,13 @@ async def test_service_account_reauth_takes_a_new_key(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
     service_account_key: dict[str, Any],
+    added_entry: MockConfigEntry,
 ) -> None:
     """After the key was deleted, a new key of the same account replaces it."""
-    entry = service_account_entry(
-        service_account_key, {CONF_CALENDARS: [CLUB_CALENDAR]}, webhook_id=WEBHOOK_ID
-    )
-    entry.add_to_hass(hass)
     calendar_emulator.identities.delete_key(
         SERVICE_ACCOUNT, service_account_key["private_key_id"]
     )
-    result = await entry.start_reauth_flow(hass)
+    result = await added_entry.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_service_account"
     assert result["description_placeholders"]["account"] == SERVICE_ACCOUNT
 
@@ -252,22 +240,18 @@ async def test_service_account_reauth_takes_a_new_key(
         await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
-    assert entry.data[CONF_SERVICE_ACCOUNT_KEY] == new_key
-    assert entry.data[CONF_WEBHOOK_ID] == WEBHOOK_ID
+    assert added_entry.data[CONF_SERVICE_ACCOUNT_KEY] == new_key
+    assert added_entry.data[CONF_WEBHOOK_ID] == WEBHOOK_ID
 
 
 async def test_service_account_reauth_refuses_another_account(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
-    service_account_key: dict[str, Any],
+    added_entry: MockConfigEntry,
 ) -> None:
     """A key of another service account cannot take over the entry."""
-    entry = service_account_entry(
-        service_account_key, {CONF_CALENDARS: [CLUB_CALENDAR]}, webhook_id=WEBHOOK_ID
-    )
-    entry.add_to_hass(hass)
     other = calendar_emulator.create_service_account("other")
-    result = await entry.start_reauth_flow(hass)
+    result = await added_entry.start_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"key_json": json.dumps(other)}
     )
@@ -280,50 +264,36 @@ async def test_service_account_reconfigure_adds_a_calendar_keeping_the_key(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
     service_account_key: dict[str, Any],
+    added_entry: MockConfigEntry,
 ) -> None:
     """Reconfigure shows the current choices; an empty key keeps the stored one."""
-    entry = service_account_entry(
-        service_account_key, {CONF_CALENDARS: [CLUB_CALENDAR]}, webhook_id=WEBHOOK_ID
-    )
-    entry.add_to_hass(hass)
-    calendar_emulator.model.insert_calendar_list_entry(SERVICE_ACCOUNT, CLUB_CALENDAR)
     team = calendar_emulator.add_calendar(ACCOUNT, "Team")
     calendar_emulator.share_calendar(team, SERVICE_ACCOUNT, "reader")
 
-    result = await entry.start_reconfigure_flow(hass)
+    result = await added_entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "service_account"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"calendar_ids": [CLUB_CALENDAR, team]}
     )
     assert result["step_id"] == "calendars"
     assert result["data_schema"]({})[CONF_CALENDARS] == [CLUB_CALENDAR, team]
-    with patch(
-        "custom_components.google_calendar_sync.async_setup_entry", return_value=True
-    ):
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_CALENDARS: [CLUB_CALENDAR, team]}
-        )
-        await hass.async_block_till_done()
+    result = await choose_calendars(hass, result, [CLUB_CALENDAR, team])
     assert result["reason"] == "reconfigure_successful"
-    assert entry.options[CONF_CALENDARS] == [CLUB_CALENDAR, team]
-    assert entry.data[CONF_SERVICE_ACCOUNT_KEY] == service_account_key
+    assert added_entry.options[CONF_CALENDARS] == [CLUB_CALENDAR, team]
+    assert added_entry.data[CONF_SERVICE_ACCOUNT_KEY] == service_account_key
 
 
 async def test_service_account_reconfigure_refuses_another_account(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
-    service_account_key: dict[str, Any],
+    added_entry: MockConfigEntry,
 ) -> None:
     """Reconfiguring with another service account's key aborts."""
-    entry = service_account_entry(
-        service_account_key, {CONF_CALENDARS: [CLUB_CALENDAR]}, webhook_id=WEBHOOK_ID
-    )
-    entry.add_to_hass(hass)
     other = calendar_emulator.create_service_account("other")
     calendar_emulator.share_calendar(
         CLUB_CALENDAR, "other@emulator-project.iam.gserviceaccount.com", "writer"
     )
-    result = await entry.start_reconfigure_flow(hass)
+    result = await added_entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {"key_json": json.dumps(other), "calendar_ids": [CLUB_CALENDAR]},

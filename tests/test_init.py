@@ -36,7 +36,6 @@ from custom_components.google_calendar_sync.store import (
     index_store_key,
 )
 from google_calendar_emulator import FaultKind, GoogleCalendarEmulator
-from google_calendar_emulator.faults import Fault
 
 from .conftest import ACCOUNT
 from .reliability_helpers import serve_http
@@ -277,14 +276,6 @@ async def test_stale_account_device_is_detached_on_setup(
 UNLOAD_BOUND = 10
 
 
-async def _until_hung(
-    emulator: GoogleCalendarEmulator, fault: Fault, count: int
-) -> None:
-    """Wait until count requests hang in the emulator."""
-    while fault.hits < count:
-        await asyncio.sleep(0.01)
-
-
 @pytest.mark.parametrize("entry_options", [{CONF_CALENDARS: [ACCOUNT]}])
 async def test_unload_finishes_while_google_hangs_and_loses_nothing(
     hass: HomeAssistant,
@@ -338,7 +329,7 @@ async def test_unload_finishes_while_google_hangs_and_loses_nothing(
             return_response=True,
         )
     )
-    await _until_hung(calendar_emulator, hang, 2)
+    await hang.reached(2)
 
     async with asyncio.timeout(UNLOAD_BOUND):
         assert await hass.config_entries.async_unload(config_entry.entry_id)

@@ -801,7 +801,8 @@ async def test_change_in_google_after_our_write_still_wins_over_it(
     ) -> dict[str, Any]:
         if not theirs:
             await entity.async_update_event(event["id"], {"summary": "Ours 2", **times})
-            await asyncio.sleep(0.01)  # Google's clock moves on
+            moved_on = calendar_emulator.model.clock() + timedelta(seconds=1)
+            calendar_emulator.model.clock = lambda: moved_on  # Google's clock moves on
             theirs.update(
                 calendar_emulator.patch_event(
                     ACCOUNT, event["id"], {"summary": "Theirs"}

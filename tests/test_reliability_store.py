@@ -20,7 +20,6 @@ from custom_components.google_calendar_sync.journal import CalendarLog
 from custom_components.google_calendar_sync.store import calendar_file_name
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .common import until
 from .conftest import ACCOUNT
 from .reliability_helpers import (
     coordinator_of,
@@ -133,7 +132,7 @@ async def test_unload_waits_for_a_sync_in_flight(
         sync = hass.async_create_background_task(
             coordinator.async_request_sync(), "sync in flight"
         )
-        await until(lambda: held.hits == 1)  # the listing is on its way
+        await held.reached()  # the listing is on its way
         assert not sync.done()
         await unload_entry(hass, entry)
         await sync

@@ -25,7 +25,6 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.google_calendar_sync.const import EVENT_CHANGED
 from google_calendar_emulator import GoogleCalendarEmulator
 
-from .common import until
 from .conftest import ACCOUNT, WEBHOOK_ID
 from .reliability_helpers import (
     make_entry,
@@ -107,15 +106,19 @@ async def _flood(
     *,
     huge_every: int = 200,
     until: asyncio.Event | None = None,
+    answered: asyncio.Event | None = None,
 ) -> tuple[Counter[int], list[float]]:
     """Send count forged notifications, 50 at a time; return statuses and latencies.
 
-    With until, keep sending rounds of count until it is set.
+    With until, keep sending rounds of count until it is set. answered is set once
+    Home Assistant answered the first one.
     """
     if until is not None:
         total: Counter[int] = Counter()
         while not until.is_set():
-            statuses, _ = await _flood(url, genuine, count, huge_every=huge_every)
+            statuses, _ = await _flood(
+                url, genuine, count, huge_every=huge_every, answered=answered
+            )
             total += statuses
         return total, []
     round_ = _forgeries(genuine)
@@ -133,6 +136,8 @@ async def _flood(
                 await response.read()
                 latencies.append(time.perf_counter() - started)
                 statuses[response.status] += 1
+                if answered is not None:
+                    answered.set()
                 assert response.status == expected, (headers.keys(), response.status)
 
     async with ClientSession(connector=TCPConnector(limit=50)) as session:
@@ -227,10 +232,11 @@ async def test_genuine_channel_still_syncs_during_a_flood(
     hass.bus.async_listen_once(EVENT_CHANGED, callback(lambda _event: announced.set()))
     start = dt_util.utcnow().replace(microsecond=0) + timedelta(days=1)
     # Forgeries keep pouring in, round after round, until the change is announced.
-    flood = asyncio.create_task(_flood(url, genuine, FLOOD // 10, until=announced))
-    push = pushed_entry.runtime_data.push
-    assert push is not None
-    await until(lambda: bool(push.diagnostics()["notifications_rejected"]))
+    refusing = asyncio.Event()
+    flood = asyncio.create_task(
+        _flood(url, genuine, FLOOD // 10, until=announced, answered=refusing)
+    )
+    await refusing.wait()
     created = calendar_emulator.insert_event(
         ACCOUNT,
         {

@@ -9,7 +9,7 @@ from typing import Any
 
 from homeassistant.components.calendar.const import DATA_COMPONENT
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -123,10 +123,19 @@ async def test_create_event_with_meet_link(
     assert events["Call again"]["end"] == {"date": "2030-01-09"}
 
 
+# What each action needs besides the input under test: a title, or an event.
+NEEDS = {
+    "create_event": {"summary": "Bad"},
+    "update_event": {"event_id": "abc123"},
+    "delete_event": {"event_id": "abc123"},
+}
+
+
 @pytest.mark.parametrize(
-    ("data", "key"),
+    ("service", "data", "key"),
     [
         (
+            "create_event",
             {
                 "start_date_time": "2030-01-07 10:00:00",
                 "end_date_time": "2030-01-07 09:00:00",
@@ -134,6 +143,7 @@ async def test_create_event_with_meet_link(
             "end_before_start",
         ),
         (
+            "create_event",
             {
                 "start_date_time": "2030-01-07 10:00:00",
                 "duration": {"minutes": 30},
@@ -142,6 +152,7 @@ async def test_create_event_with_meet_link(
             "unknown_time_zone",
         ),
         (
+            "create_event",
             {
                 "start_date": "2030-01-07",
                 "end_date": "2030-01-08",
@@ -150,28 +161,63 @@ async def test_create_event_with_meet_link(
             "invalid_rrule",
         ),
         (
+            "create_event",
             {"start_date": "2030-01-07", "end_date": "2030-01-08", "rrule": "FREQ=X"},
             "invalid_rrule",
         ),
-        ({"end_date": "2030-01-08"}, "missing_start"),
-        ({"start_date": "2030-01-08"}, "missing_end"),
+        ("create_event", {"end_date": "2030-01-08"}, "missing_start"),
+        ("create_event", {"start_date": "2030-01-08"}, "missing_end"),
         (
+            "create_event",
             {"start_date": "2030-01-07", "end_date_time": "2030-01-07 10:00:00"},
             "mixed_start_end",
         ),
+        ("update_event", {"scope": "occurrence", "summary": "x"}, "not_an_occurrence"),
+        ("update_event", {"scope": "following", "summary": "x"}, "not_an_occurrence"),
+        ("update_event", {}, "nothing_to_update"),
+        ("update_event", {"start_date_time": "2030-01-08 10:00:00"}, "missing_end"),
+        ("update_event", {"duration": {"minutes": 30}}, "missing_start"),
+        (
+            "update_event",
+            {
+                "start_date_time": "2030-01-08 10:00:00",
+                "end_date_time": "2030-01-08 09:00:00",
+            },
+            "end_before_start",
+        ),
+        ("update_event", {"rrule": "FREQ=X"}, "invalid_rrule"),
+        ("update_event", {"summary": " "}, "invalid_summary"),
+        ("update_event", {"scope": "all", "summary": "x"}, "invalid_scope"),
+        ("update_event", {"event_id": "", "summary": "x"}, "invalid_event_id"),
+        ("update_event", {"attendees": ["not an email"]}, "invalid_attendee"),
+        (
+            "update_event",
+            {
+                "start_date": "2030-01-08",
+                "duration": {"hours": 1},
+                "end_date": "2030-01-09",
+            },
+            "conflicting_fields",
+        ),
+        ("delete_event", {"scope": "occurrence"}, "not_an_occurrence"),
     ],
 )
-async def test_create_event_refuses_bad_input_before_any_request(
+async def test_bad_input_is_refused_before_any_request(
     hass: HomeAssistant,
     entity_id: str,
     calendar_emulator: GoogleCalendarEmulator,
+    *,
+    service: str,
     data: dict[str, Any],
     key: str,
 ) -> None:
-    """Bad input is a translated validation error and Google never hears of it."""
+    """Bad input is a translated validation error and Google never hears of it.
+
+    update_event and delete_event refuse with the same errors as create_event.
+    """
     assert (
         await refused_before_any_request(
-            hass, calendar_emulator, "create_event", entity_id, summary="Bad", **data
+            hass, calendar_emulator, service, entity_id, **{**NEEDS[service], **data}
         )
         == key
     )
@@ -301,22 +347,20 @@ BAD_CREATE_FIELDS: list[tuple[dict[str, Any], str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("data", "expected"),
-    [(data, (key, message)) for data, key, message in BAD_CREATE_FIELDS],
-)
+@pytest.mark.parametrize(("data", "key", "message"), BAD_CREATE_FIELDS)
 async def test_create_event_explains_each_bad_field(
     hass: HomeAssistant,
     entity_id: str,
     calendar_emulator: GoogleCalendarEmulator,
+    *,
     data: dict[str, Any],
-    expected: tuple[str, str],
+    key: str,
+    message: str,
 ) -> None:
     """Each field is refused with its own translated message, before Google."""
     found, text = await refused_with_message(
         hass, calendar_emulator, "create_event", entity_id, data
     )
-    key, message = expected
     assert found == key
     assert message in text
 
@@ -442,11 +486,10 @@ async def test_read_only_calendar_refuses_writes(
     data: dict[str, Any],
 ) -> None:
     """A calendar shared read-only is a validation error, not a Google 403."""
-    calendar_emulator.requests.clear()
-    with pytest.raises(ServiceValidationError) as err:
-        await call_action(hass, service, calendar_entity_id(SHARED), **data)
-    assert err.value.translation_key == "calendar_not_writable"
-    assert calendar_emulator.requests.entries == []
+    key = await refused_before_any_request(
+        hass, calendar_emulator, service, calendar_entity_id(SHARED), **data
+    )
+    assert key == "calendar_not_writable"
 
 
 @pytest.mark.parametrize(
@@ -467,11 +510,10 @@ async def test_separate_views_refuse_writes(
     data: dict[str, Any],
 ) -> None:
     """The birthdays calendar only shows birthdays: events go to the calendar."""
-    calendar_emulator.requests.clear()
-    with pytest.raises(ServiceValidationError) as err:
-        await call_action(hass, service, "calendar.user_example_com_birthdays", **data)
-    assert err.value.translation_key == "view_not_writable"
-    assert calendar_emulator.requests.entries == []
+    key = await refused_before_any_request(
+        hass, calendar_emulator, service, "calendar.user_example_com_birthdays", **data
+    )
+    assert key == "view_not_writable"
 
 
 # update_event and delete_event: the whole event, one occurrence, this and following.
@@ -667,53 +709,6 @@ async def test_update_event_scope_event_on_an_occurrence_changes_the_series(
     assert stored["recurrence"] == ["RRULE:FREQ=WEEKLY;COUNT=2"]
 
 
-@pytest.mark.parametrize(
-    ("data", "key"),
-    [
-        ({"scope": "occurrence", "summary": "x"}, "not_an_occurrence"),
-        ({"scope": "following", "summary": "x"}, "not_an_occurrence"),
-        ({}, "nothing_to_update"),
-        ({"start_date_time": "2030-01-08 10:00:00"}, "missing_end"),
-        ({"duration": {"minutes": 30}}, "missing_start"),
-        (
-            {
-                "start_date_time": "2030-01-08 10:00:00",
-                "end_date_time": "2030-01-08 09:00:00",
-            },
-            "end_before_start",
-        ),
-        ({"rrule": "FREQ=X"}, "invalid_rrule"),
-        ({"summary": " "}, "invalid_summary"),
-        ({"scope": "all", "summary": "x"}, "invalid_scope"),
-        ({"event_id": "", "summary": "x"}, "invalid_event_id"),
-        ({"attendees": ["not an email"]}, "invalid_attendee"),
-        (
-            {
-                "start_date": "2030-01-08",
-                "duration": {"hours": 1},
-                "end_date": "2030-01-09",
-            },
-            "conflicting_fields",
-        ),
-    ],
-)
-async def test_update_event_refuses_bad_input_before_any_request(
-    hass: HomeAssistant,
-    entity_id: str,
-    calendar_emulator: GoogleCalendarEmulator,
-    data: dict[str, Any],
-    key: str,
-) -> None:
-    """Bad input is refused with the same translated errors as create_event."""
-    data = {"event_id": "abc123", **data}
-    assert (
-        await refused_before_any_request(
-            hass, calendar_emulator, "update_event", entity_id, **data
-        )
-        == key
-    )
-
-
 async def test_update_event_refuses_a_rule_for_one_occurrence(
     hass: HomeAssistant, entity_id: str, calendar_emulator: GoogleCalendarEmulator
 ) -> None:
@@ -801,21 +796,6 @@ async def test_delete_event_whole_occurrence_and_following(
 
     await call_action(hass, "delete_event", entity_id, event_id=series_id)
     assert calendar_emulator.events(ACCOUNT) == []
-
-
-async def test_delete_event_scope_needs_an_occurrence(
-    hass: HomeAssistant, entity_id: str, calendar_emulator: GoogleCalendarEmulator
-) -> None:
-    """An occurrence scope with the id of a whole event is refused."""
-    key = await refused_before_any_request(
-        hass,
-        calendar_emulator,
-        "delete_event",
-        entity_id,
-        event_id="abc123",
-        scope="occurrence",
-    )
-    assert key == "not_an_occurrence"
 
 
 async def test_a_booking_is_created_moved_and_cancelled(

@@ -241,22 +241,20 @@ BAD_EXPORT_FIELDS: list[tuple[dict[str, Any], str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("data", "expected"),
-    [(data, (key, message)) for data, key, message in BAD_EXPORT_FIELDS],
-)
+@pytest.mark.parametrize(("data", "key", "message"), BAD_EXPORT_FIELDS)
 async def test_export_explains_each_bad_field(
     hass: HomeAssistant,
     entity_id: str,
     calendar_emulator: GoogleCalendarEmulator,
+    *,
     data: dict[str, Any],
-    expected: tuple[str, str],
+    key: str,
+    message: str,
 ) -> None:
     """Each field of export_appointments is refused with its own message."""
     found, text = await refused_with_message(
         hass, calendar_emulator, "export_appointments", entity_id, data
     )
-    key, message = expected
     assert found == key
     assert message in text
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 import gc
 import logging
@@ -235,25 +235,46 @@ async def test_a_change_writes_about_its_size_and_nothing_for_another_calendar(
     assert hass_storage[INDEX] is index  # not written again
 
 
-async def test_what_is_saved_is_taken_when_the_save_starts(
-    hass: HomeAssistant,
-) -> None:
-    """The writer thread writes a copy: the loop goes on changing the snapshot."""
-    store = SyncStore(hass, ENTRY_ID)
-    stored = await store.async_load([ACCOUNT])
-    stored.calendars[ACCOUNT] = CalendarSnapshot(events={"abc123": dentist()})
-    store.async_delay_save(ACCOUNT)
+@contextmanager
+def held_save() -> Iterator[tuple[threading.Event, threading.Event]]:
+    """Hold calendar saves in the writer thread; yield (writing, go_on).
+
+    writing is set once a save has started, and the save goes on when go_on is set
+    (at the latest on leaving the block).
+    """
     writing, go_on = threading.Event(), threading.Event()
     save = CalendarLog.save
 
-    def held_save(log: CalendarLog, *args: Any) -> int:
+    def held(log: CalendarLog, *args: Any) -> int:
         writing.set()
         go_on.wait()
         return save(log, *args)
 
-    with patch.object(CalendarLog, "save", held_save):
+    with patch.object(CalendarLog, "save", held):
+        try:
+            yield writing, go_on
+        finally:
+            go_on.set()
+
+
+async def dentist_to_save(hass: HomeAssistant) -> tuple[SyncStore, StoredData]:
+    """Return a store whose calendar holds the dentist, its save scheduled."""
+    store = SyncStore(hass, ENTRY_ID)
+    stored = await store.async_load([ACCOUNT])
+    stored.calendars[ACCOUNT] = CalendarSnapshot(events={"abc123": dentist()})
+    store.async_delay_save(ACCOUNT)
+    return store, stored
+
+
+async def test_what_is_saved_is_taken_when_the_save_starts(
+    hass: HomeAssistant,
+) -> None:
+    """The writer thread writes a copy: the loop goes on changing the snapshot."""
+    store, stored = await dentist_to_save(hass)
+
+    with held_save() as (writing, go_on):
         flushing = hass.async_create_task(store.async_flush())
-        await hass.async_add_executor_job(writing.wait)
+        assert await hass.async_add_executor_job(writing.wait, 60)
         stored.calendars[ACCOUNT].events["abc123"] = dentist("Changed meanwhile")
         stored.calendars[ACCOUNT].events["new"] = {**dentist(), "id": "new"}
         go_on.set()
@@ -266,30 +287,18 @@ async def test_what_is_saved_is_taken_when_the_save_starts(
 
 async def test_flush_waits_for_a_save_already_writing(hass: HomeAssistant) -> None:
     """A flush (unload, stop) returns only once a save the timer started is written."""
-    store = SyncStore(hass, ENTRY_ID)
-    stored = await store.async_load([ACCOUNT])
-    stored.calendars[ACCOUNT] = CalendarSnapshot(events={"abc123": dentist()})
-    store.async_delay_save(ACCOUNT)
-    writing, go_on = threading.Event(), threading.Event()
-    save = CalendarLog.save
+    store, _ = await dentist_to_save(hass)
 
-    def held_save(log: CalendarLog, *args: Any) -> int:
-        writing.set()
-        go_on.wait()
-        return save(log, *args)
-
-    with patch.object(CalendarLog, "save", held_save):
+    with held_save() as (writing, go_on):
         async_fire_time_changed(
             hass, dt_util.utcnow() + timedelta(seconds=SAVE_DELAY + 1)
         )
         assert await hass.async_add_executor_job(writing.wait, 60)
         flushing = hass.async_create_task(store.async_flush())
-        try:
-            for _ in range(20):
-                await asyncio.sleep(0)
-            assert not flushing.done()  # the timer's save still writes
-        finally:
-            go_on.set()
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not flushing.done()  # the timer's save still writes
+        go_on.set()
         await flushing
 
     assert (await load(hass, ACCOUNT)).calendars[ACCOUNT].events == {

@@ -29,6 +29,7 @@ from .coordinator import (
 from .entity import GoogleCalendarSyncEntity, calendar_name
 from .google.entries import TimelineEvent
 from .google.event_views import BusyTimeline, EventView, event_type
+from .google.model import Event
 from .google.timeline import CalendarTimeline
 from .writer import EventWriter
 
@@ -59,7 +60,7 @@ class _Refused:
     """An event Home Assistant's CalendarEvent refuses, and why."""
 
     uid: str
-    source: dict[str, Any]
+    source: Event
     reason: str
 
 

@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
-from typing import Any, override
+from typing import override
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import Platform
@@ -42,7 +42,7 @@ from .google.errors import (
     GoogleRateLimitError,
 )
 from .google.event_views import CalendarViews, EventView
-from .google.model import display_name
+from .google.model import CalendarListEntry, Event, display_name
 from .google.recurrence import Series
 from .google.skipped import SkippedEvents
 from .google.sync import CalendarSnapshot, async_sync_calendar
@@ -80,7 +80,7 @@ def calendar_unique_id(
 
 
 def _build_warm_views(
-    events: list[dict[str, Any]],
+    events: list[Event],
     time_zone: str,
     now: datetime,
     on_skip: OnSkip,
@@ -106,7 +106,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         *,
         api: GoogleCalendarApi,
         account: str,
-        calendar: dict[str, Any],
+        calendar: CalendarListEntry,
         store: SyncStore,
         stored: StoredData,
         palette: ColorPalette,
@@ -425,7 +425,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         return self._own_writes.writing()
 
     @callback
-    def async_apply_remote_write(self, event: dict[str, Any]) -> None:
+    def async_apply_remote_write(self, event: Event) -> None:
         """Store Google's answer to our own write so reads see it at once."""
         self.async_apply_remote_writes((event,))
 
@@ -436,7 +436,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
 
     @callback
     def async_apply_remote_writes(
-        self, events: Iterable[dict[str, Any]], deleted_ids: Iterable[str] = ()
+        self, events: Iterable[Event], deleted_ids: Iterable[str] = ()
     ) -> None:
         """Store many answers to our own writes, then deletions, in one update.
 

@@ -32,6 +32,7 @@ from typing import Any
 from homeassistant.util.file import write_utf8_file_atomic
 import orjson
 
+from .google.model import Event
 from .google.sync import CalendarSnapshot, json_safe, malformed
 
 FORMAT = 1
@@ -39,7 +40,7 @@ _YIELD_EVERY = 256
 # Below this size a file is never compacted: rewriting it costs next to nothing.
 _MIN_COMPACT_BYTES = 64 * 1024
 
-type Events = Mapping[str, dict[str, Any]]
+type Events = Mapping[str, Event]
 
 
 def _yielding[T](items: Iterable[T]) -> Iterator[T]:
@@ -72,7 +73,7 @@ class CalendarLog:
         # Each event as last written (the very object: a change replaces an
         # event, never edits it) and the size of its line. Two dicts rather than
         # a pair per event: 20,000 fewer objects for the garbage collector to walk.
-        self._written: dict[str, dict[str, Any]] = {}
+        self._written: dict[str, Event] = {}
         self._sizes: dict[str, int] = {}
         self._state: tuple[str | None, datetime | None] = (None, None)
         self._size = 0
@@ -150,7 +151,7 @@ class CalendarLog:
         if self._written.pop(event_id, None) is not None:
             self._live -= self._sizes.pop(event_id)
 
-    def _keep(self, event_id: str, event: dict[str, Any], size: int) -> None:
+    def _keep(self, event_id: str, event: Event, size: int) -> None:
         """Note an event as written, in a line of size bytes."""
         self._written[event_id] = event
         self._sizes[event_id] = size

@@ -2,7 +2,8 @@
 
 Home Assistant runs out of process here (``hass -c TMPDIR``), so the in-process test
 harness of pytest-homeassistant-custom-component is not involved: the fixtures below
-replace the ones that would start it.
+replace the ones that would start it. Every test in this folder is marked e2e, and
+skipped where Chromium is missing.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ import urllib.request
 from zoneinfo import ZoneInfo
 
 import aiohttp
+from playwright.async_api import (
+    TimeoutError as PlaywrightTimeoutError,
+    async_playwright,
+    expect,
+)
 import pytest
 
 from tests.common import free_port
@@ -69,6 +75,23 @@ START_TIMEOUT = 60.0
 PAGE_TIMEOUT = 30_000
 PAGE_ATTEMPTS = 3
 STOP_TIMEOUT = 20.0
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests of this folder e2e, and skip them where Chromium is missing.
+
+    First of the hooks: -m selects by this mark.
+    """
+    folder = Path(__file__).parent
+    missing = pytest.mark.skip(
+        reason=f"{CHROMIUM} is missing; run scripts/e2e_setup to install it"
+    )
+    for item in items:
+        if item.path.is_relative_to(folder):
+            item.add_marker(pytest.mark.e2e)
+            if not CHROMIUM.exists():
+                item.add_marker(missing)
 
 
 @pytest.fixture(autouse=True)
@@ -380,8 +403,6 @@ async def _no_shot(_page: Any, _name: str) -> None:
 
 async def complete_onboarding(page: Any, base_url: str, shot: Shot = _no_shot) -> None:
     """Create the owner through the onboarding UI and accept the defaults."""
-    from playwright.async_api import expect
-
     await page.goto(base_url)
     create = page.get_by_role("button", name="Create my smart home")
     await expect(create).to_be_visible(timeout=STEP_TIMEOUT)
@@ -450,8 +471,6 @@ async def goto_until_visible(page: Any, url: str, locator: Any) -> None:
     page shows may be written just after it loaded (a panel registered, a trace
     stored): give each try a generous wait and load again rather than fail at once.
     """
-    from playwright.async_api import TimeoutError as PlaywrightTimeoutError, expect
-
     for attempt in range(PAGE_ATTEMPTS):
         await page.goto(url)
         try:
@@ -498,10 +517,7 @@ async def browser_page(
     request: pytest.FixtureRequest,
 ) -> AsyncGenerator[Any]:
     """Open Debian's Chromium (never a downloaded browser) on an empty page."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing; run scripts/e2e_setup to install it")
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as playwright:
+    async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
         )

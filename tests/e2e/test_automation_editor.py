@@ -22,26 +22,16 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import aiohttp
+from playwright.async_api import expect
 import pytest
 
 from .conftest import (
-    CHROMIUM,
     DOMAIN,
     STEP_TIMEOUT,
     Process,
     goto_until_visible,
     onboard_through_api,
 )
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"{CHROMIUM} is missing; run scripts/e2e_setup to install it",
-    ),
-]
-playwright_api = pytest.importorskip("playwright.async_api")
-expect = playwright_api.expect
 
 DEMO_USER = "demo@example.com"
 EVENT_ENTITY = "event.demo_example_com_primary_calendar_changes"

@@ -15,26 +15,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
+from playwright.async_api import expect
 import pytest
 
-from .conftest import (
-    CHROMIUM,
-    DOMAIN,
-    OWNER,
-    STEP_TIMEOUT,
-    Process,
-    onboard_through_api,
-)
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"{CHROMIUM} is missing; run scripts/e2e_setup to install it",
-    ),
-]
-playwright_api = pytest.importorskip("playwright.async_api")
-expect = playwright_api.expect
+from .conftest import DOMAIN, OWNER, STEP_TIMEOUT, Process, onboard_through_api
 
 DEMO_USER = "demo@example.com"
 FAMILY = "family.demo@group.calendar.google.com"

@@ -7,27 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.async_api import expect
 import pytest
 
 from google_calendar_emulator.demo import DEMO_API_KEY, PUBLIC_CALENDAR
 
-from .conftest import (
-    CHROMIUM,
-    STEP_TIMEOUT,
-    Process,
-    complete_onboarding,
-    open_calendar_list,
-)
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"{CHROMIUM} is missing; run scripts/e2e_setup to install it",
-    ),
-]
-playwright_api = pytest.importorskip("playwright.async_api")
-expect = playwright_api.expect
+from .conftest import STEP_TIMEOUT, Process, complete_onboarding, open_calendar_list
 
 
 @pytest.mark.timeout(240)

@@ -18,10 +18,10 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import aiohttp
+from playwright.async_api import expect
 import pytest
 
 from .conftest import (
-    CHROMIUM,
     STEP_TIMEOUT,
     TIME_ZONE,
     EmulatorServer,
@@ -30,16 +30,6 @@ from .conftest import (
     complete_onboarding,
     open_calendar_list,
 )
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"{CHROMIUM} is missing; run scripts/e2e_setup to install it",
-    ),
-]
-playwright_api = pytest.importorskip("playwright.async_api")
-expect = playwright_api.expect
 
 DEMO_USER = "demo@example.com"
 EDITED_SUMMARY = "Dentist (moved in Google)"

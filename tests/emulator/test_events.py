@@ -241,7 +241,7 @@ async def test_every_edit_changes_etag_sequence_and_updated(
             ),
         )
     )
-    await asyncio.sleep(0.002)
+    await asyncio.sleep(0.002)  # `updated` is in milliseconds: let real time pass
     patched = await calendar_client(
         lambda s: s.events().patch(
             calendarId="primary",
@@ -668,7 +668,7 @@ async def test_list_orders_by_updated_and_filters_updated_min_and_uid(
     second = calendar_emulator.insert_event(
         PRIMARY, timed("Second", "2026-06-01T08:00:00Z", "2026-06-01T09:00:00Z")
     )
-    await asyncio.sleep(0.002)
+    await asyncio.sleep(0.002)  # `updated` is in milliseconds: let real time pass
     touched = calendar_emulator.patch_event(PRIMARY, first["id"], {"summary": "First!"})
 
     page = await calendar_client(

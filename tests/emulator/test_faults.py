@@ -137,14 +137,13 @@ async def test_a_hanging_request_is_released_when_the_emulator_stops() -> None:
     await emulator.start()
     emulator.add_user("hang@example.com")
     token = emulator.issue_tokens("hang@example.com")["access_token"]
-    emulator.faults.add(FaultKind.HANG)
+    hang = emulator.faults.add(FaultKind.HANG)
     url = f"{emulator.api_endpoint}calendars/primary/events"
     async with aiohttp.ClientSession() as session:
         request = asyncio.ensure_future(
             session.get(url, headers={"Authorization": f"Bearer {token}"})
         )
-        while not emulator.faults.faults[0].hits:
-            await asyncio.sleep(0.01)
+        await hang.reached()
         assert not request.done()
         await emulator.stop()
         with pytest.raises(aiohttp.ClientError):

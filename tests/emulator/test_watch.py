@@ -41,6 +41,7 @@ class Receiver:
     answers: list[int] = field(default_factory=list)
     stall: float = 0.0
     unstall: asyncio.Event = field(default_factory=asyncio.Event)
+    received: asyncio.Event = field(default_factory=asyncio.Event)
 
     def states(self) -> list[tuple[str, int]]:
         """Return (state, message number) of each message received."""
@@ -57,6 +58,7 @@ async def receiver(socket_enabled: None) -> AsyncGenerator[Receiver]:
 
     async def hook(request: web.Request) -> web.Response:
         state.messages.append(dict(request.headers))
+        state.received.set()
         state.bodies.append(await request.read())
         if state.stall:
             async with asyncio.timeout(state.stall):
@@ -361,6 +363,7 @@ async def test_expired_channel_sends_nothing(
     await calendar_emulator.notifications_idle()
     channel = channels["channel-1"]
     assert channel.active
+    # A channel expires in real time: wait out its one-second ttl.
     await asyncio.sleep(
         max(0.0, (channel.expiration - datetime.now(UTC)).total_seconds())
     )
@@ -591,13 +594,12 @@ async def test_emulator_stop_cancels_deliveries_in_flight(
 ) -> None:
     receiver.stall = 30
     await _watch(calendar_client, receiver)
-    while not receiver.messages:
-        await asyncio.sleep(0.01)
+    await receiver.received.wait()
 
     async with asyncio.timeout(5):
         await calendar_emulator.stop()
 
-    assert not channels._tasks
+    assert channels.in_flight == 0
     # Changes after the stop go nowhere.
     calendar_emulator.insert_event("user@example.com", dict(EVENT))
     assert len(channels["channel-1"].deliveries) == 1

@@ -1,9 +1,10 @@
-"""Shared fixtures of the Google side's tests: a client of the emulator."""
+"""Shared fixtures of the Google side's tests: a client of the emulator, Google events."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -12,6 +13,8 @@ import pytest
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
 from custom_components.google_calendar_sync.google.diff import ChangeSet
 from custom_components.google_calendar_sync.google.endpoints import GoogleEndpoints
+from custom_components.google_calendar_sync.google.entries import TimelineEvent
+from custom_components.google_calendar_sync.google.timeline import CalendarTimeline
 from custom_components.google_calendar_sync.google.transport import (
     RetryPolicy,
     StaticTokenAuth,
@@ -126,3 +129,102 @@ def master(event_id: str = "weekly", etag: str = "1") -> dict[str, Any]:
 def kinds(changes: ChangeSet) -> list[tuple[str, str]]:
     """Return (kind, event id) of every change."""
     return [(change.kind.value, change.event["id"]) for change in changes]
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def timed(
+    event_id: str, start: datetime, minutes: int = 30, **extra: Any
+) -> dict[str, Any]:
+    """Return a timed Google event in the zone of start."""
+    zone = {"timeZone": str(start.tzinfo)} if isinstance(start.tzinfo, ZoneInfo) else {}
+    end = start + timedelta(minutes=minutes)
+    return {
+        "id": event_id,
+        "etag": f'"{event_id}"',
+        "status": "confirmed",
+        "summary": event_id,
+        "start": {"dateTime": start.isoformat(), **zone},
+        "end": {"dateTime": end.isoformat(), **zone},
+        **extra,
+    }
+
+
+def all_day(event_id: str, start: date, days: int = 1, **extra: Any) -> dict[str, Any]:
+    """Return an all-day Google event."""
+    return {
+        "id": event_id,
+        "etag": f'"{event_id}"',
+        "summary": event_id,
+        "start": {"date": start.isoformat()},
+        "end": {"date": (start + timedelta(days=days)).isoformat()},
+        **extra,
+    }
+
+
+def query(
+    timeline: CalendarTimeline, start: datetime, end: datetime
+) -> list[tuple[str, date | datetime]]:
+    """Return (uid, start) of the events overlapping a range."""
+    return [(event.uid, event.start) for event in timeline.overlapping(start, end)]
+
+
+@pytest.fixture
+def standup() -> list[dict[str, Any]]:
+    """Return a weekly Monday series with one instance moved and one cancelled."""
+    master = timed(
+        "standup",
+        datetime(2026, 3, 2, 9, tzinfo=BERLIN),
+        recurrence=["RRULE:FREQ=WEEKLY;BYDAY=MO"],
+        description="daily sync",
+        location="Room 1",
+    )
+    moved = timed(
+        "standup_20260309T080000Z",
+        datetime(2026, 3, 10, 11, tzinfo=BERLIN),
+        recurringEventId="standup",
+        originalStartTime={
+            "dateTime": "2026-03-09T09:00:00+01:00",
+            "timeZone": "Europe/Berlin",
+        },
+        summary="Standup (moved)",
+    )
+    cancelled = {
+        "id": "standup_20260316T080000Z",
+        "recurringEventId": "standup",
+        "originalStartTime": {"dateTime": "2026-03-16T08:00:00Z"},
+        "status": "cancelled",
+    }
+    return [master, moved, cancelled]
+
+
+# A day with two meetings (two_meetings), and a converter that notes its calls.
+MARCH_2 = (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC))
+
+
+@pytest.fixture
+def two_meetings() -> CalendarTimeline:
+    """Return a timeline of "first" at 09:00 and "second" at 11:00 on 2 March (UTC)."""
+    return CalendarTimeline(
+        [
+            timed("first", datetime(2026, 3, 2, 9, tzinfo=UTC)),
+            timed("second", datetime(2026, 3, 2, 11, tzinfo=UTC)),
+        ],
+        default_time_zone="UTC",
+    )
+
+
+class Upper:
+    """Convert an event to its summary in capitals, noting the uid of each."""
+
+    def __init__(self) -> None:
+        """Start with no call."""
+        self.calls: list[str] = []
+
+    def __call__(self, event: TimelineEvent) -> str:
+        """Return the summary in capitals."""
+        self.calls.append(event.uid)
+        return event.summary.upper()

@@ -184,8 +184,7 @@ async def test_close_cancels_a_request_waiting_for_google(
 ) -> None:
     hang = calendar_emulator.faults.add(FaultKind.HANG)
     listing = asyncio.ensure_future(client.list_calendars())
-    while not hang.hits:
-        await asyncio.sleep(0.01)
+    await hang.reached()
     client.async_close()
     with pytest.raises(GoogleClientClosedError):
         await listing
@@ -226,8 +225,7 @@ async def test_a_cancelled_caller_is_not_a_closed_client(
 ) -> None:
     hang = calendar_emulator.faults.add(FaultKind.HANG)
     listing = asyncio.ensure_future(client.list_calendars())
-    while not hang.hits:
-        await asyncio.sleep(0.01)
+    await hang.reached()
     listing.cancel()
     with pytest.raises(asyncio.CancelledError):
         await listing

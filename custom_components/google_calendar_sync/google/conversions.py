@@ -8,16 +8,16 @@ left to the query, which reports them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
 
 from .entries import BAD_EVENT_DATA, Entry, TimelineEvent, sort_key
+from .model import Event
 from .recurrence import Series
 
 # Picks the events a query leaves out, by their Google event.
-type Hide = Callable[[Mapping[str, Any]], bool]
+type Hide = Callable[[Event], bool]
 # Told of a series that cannot be expanded, and why.
 type OnUnexpandable = Callable[[Series, Exception], None]
 

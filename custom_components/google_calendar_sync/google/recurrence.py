@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from itertools import islice
 import threading
 import time
-from typing import Any
 
 from dateutil.rrule import rrulebase, rruleset
 
@@ -20,7 +19,7 @@ from .entries import (
     sort_key,
     timeline_event,
 )
-from .model import parse_time, zone_named
+from .model import Event, parse_time, zone_named
 from .rules import (
     content_line,
     count_to_until,
@@ -82,7 +81,7 @@ class Series:
     )
 
     def __init__(
-        self, master: dict[str, Any], overrides: frozenset[float | date], tz: tzinfo
+        self, master: Event, overrides: frozenset[float | date], tz: tzinfo
     ) -> None:
         """Parse the master's start, length and recurrence lines.
 
@@ -159,12 +158,12 @@ class Series:
             raise ValueError("the recurrence never occurs")
 
     @property
-    def master(self) -> dict[str, Any]:
+    def master(self) -> Event:
         """Return the recurring event."""
         return self._master
 
     def reused_for(
-        self, master: dict[str, Any], overrides: frozenset[float | date], tz: tzinfo
+        self, master: Event, overrides: frozenset[float | date], tz: tzinfo
     ) -> Series | None:
         """Return this series for a master with these exceptions, if it can be.
 
@@ -408,22 +407,22 @@ class Series:
         return aware.astimezone(self._start_zone)
 
 
-def check_recurrence(event: Mapping[str, Any]) -> None:
+def check_recurrence(event: Event) -> None:
     """Raise ValueError unless the timeline can expand a recurring Google event.
 
     The very parsing the timeline does, for writes to refuse before they reach
     Google. A rule that never occurs can take seconds: call this in the executor.
     """
     try:
-        Series(dict(event), frozenset(), UTC)
+        Series(event.copy(), frozenset(), UTC)
     except (KeyError, TypeError) as err:
         raise ValueError(str(err)) from err
 
 
-def series_ends_before(master: Mapping[str, Any], bound_: datetime) -> bool:
+def series_ends_before(master: Event, bound_: datetime) -> bool:
     """Return True if no instance of a recurring event ends after bound_."""
     try:
-        series = Series(dict(master), frozenset(), UTC)
+        series = Series(master.copy(), frozenset(), UTC)
         return series.first_ending_after(bound_.timestamp()) is None
     except BAD_EVENT_DATA:
         return False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import logging
@@ -13,7 +13,7 @@ import orjson
 from .diff import ChangeSet, diff_events, is_cancelled, is_exception, time_of
 from .entries import OnSkip
 from .errors import GoogleGoneError
-from .model import EventList
+from .model import Event, EventList
 from .recurrence import series_ends_before
 
 _LOGGER = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class CalendarSnapshot:
     """What we know about one calendar after the last successful sync."""
 
     sync_token: str | None = None
-    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: dict[str, Event] = field(default_factory=dict)
     last_synced: datetime | None = None
 
 
@@ -87,7 +87,7 @@ def _json_safe_copy(value: Any) -> Any:
     return value
 
 
-def malformed(item: Any) -> str | None:
+def malformed(item: object) -> str | None:
     """Return why an event resource cannot be stored, None if it can.
 
     Everything the snapshot relies on: an object with a text id, and a text
@@ -105,9 +105,9 @@ def malformed(item: Any) -> str | None:
 
 def _accepted(
     items: Iterable[Any], on_skip: OnSkip | None
-) -> tuple[list[dict[str, Any]], set[str]]:
+) -> tuple[list[Event], set[str]]:
     """Split a listing into storable events and the ids of unusable ones."""
-    good: list[dict[str, Any]] = []
+    good: list[Event] = []
     bad: set[str] = set()
     for item in items:
         if (reason := malformed(item)) is None:
@@ -123,7 +123,7 @@ def _accepted(
 
 def apply_incremental(
     snapshot: CalendarSnapshot,
-    items: Iterable[dict[str, Any]],
+    items: Iterable[Event],
     sync_token: str | None,
     now: datetime,
     *,
@@ -157,7 +157,7 @@ def apply_incremental(
 
 def apply_full(
     snapshot: CalendarSnapshot,
-    items: Iterable[dict[str, Any]],
+    items: Iterable[Event],
     sync_token: str | None,
     now: datetime,
     time_min: datetime | None = None,
@@ -170,7 +170,7 @@ def apply_full(
     past ones included. Old events that end before time_min (outside the sync
     window, so not listed) go silently: their absence is no news.
     """
-    events: dict[str, dict[str, Any]] = {}
+    events: dict[str, Event] = {}
     good, listed = _accepted(items, on_skip)
     for item in good:
         listed.add(item["id"])
@@ -258,9 +258,9 @@ async def _async_list_all(
     sync_token: str | None = None,
     time_min: datetime | None = None,
     show_deleted: bool | None = None,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[Event], str | None]:
     """Fetch every page of one listing; return the items and nextSyncToken."""
-    items: list[dict[str, Any]] = []
+    items: list[Event] = []
     page_token: str | None = None
     while True:
         counter.value += 1
@@ -278,7 +278,7 @@ async def _async_list_all(
 
 
 def _drop_orphaned_exceptions(
-    events: dict[str, dict[str, Any]],
+    events: dict[str, Event],
     removed_masters: set[str],
     touched: dict[str, None],
 ) -> None:
@@ -294,7 +294,7 @@ def _drop_orphaned_exceptions(
         touched[event_id] = None
 
 
-def _ends_before(event: Mapping[str, Any], bound: datetime) -> bool:
+def _ends_before(event: Event, bound: datetime) -> bool:
     """Return True if nothing of the event reaches bound (exclusive)."""
     if is_exception(event) and is_cancelled(event) and "end" not in event:
         edge = time_of(event.get("originalStartTime"))

@@ -17,7 +17,6 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 import logging
-from typing import Any
 
 from .conversions import Hide, Prepared, overlapping, prepare_range
 from .entries import (
@@ -29,7 +28,7 @@ from .entries import (
     original_key,
     sort_key,
 )
-from .model import zone_named
+from .model import Event, zone_named
 from .recurrence import Series
 from .skipped import unusable
 
@@ -49,7 +48,7 @@ class CalendarTimeline:
 
     def __init__(
         self,
-        events: Iterable[dict[str, Any]] = (),
+        events: Iterable[Event] = (),
         *,
         default_time_zone: str,
         on_skip: OnSkip | None = None,
@@ -74,7 +73,7 @@ class CalendarTimeline:
         self._long: dict[str, Entry] = {}
         # Recurring events, their series, and the instances their exceptions
         # replace (master id -> exception id -> original start).
-        self._masters: dict[str, dict[str, Any]] = {}
+        self._masters: dict[str, Event] = {}
         self._series: dict[str, Series] = {}
         self._overrides: dict[str, dict[str, float | date]] = {}
         self._master_of: dict[str, str] = {}
@@ -92,9 +91,7 @@ class CalendarTimeline:
         """Return a copy of the series by master id, for a rebuild to reuse."""
         return dict(self._series)
 
-    def update(
-        self, events: Iterable[dict[str, Any]], removed: Iterable[str] = ()
-    ) -> None:
+    def update(self, events: Iterable[Event], removed: Iterable[str] = ()) -> None:
         """Replace what the index holds for some event ids, in place.
 
         The ids of removed and of events are forgotten first, then events are
@@ -105,7 +102,7 @@ class CalendarTimeline:
         """
         self._answers.clear()
         self._version += 1
-        latest: dict[str, dict[str, Any]] = {}
+        latest: dict[str, Event] = {}
         for event in events:
             if isinstance(event_id := event.get("id"), str):
                 latest[event_id] = event
@@ -151,9 +148,7 @@ class CalendarTimeline:
             if not overrides:
                 self._overrides.pop(master_id, None)
 
-    def _index(
-        self, event: dict[str, Any], touched: set[str], fresh: list[Entry]
-    ) -> None:
+    def _index(self, event: Event, touched: set[str], fresh: list[Entry]) -> None:
         """Index one event; new single events are left in fresh (short ones to sort in)."""
         if event.get("status") == "cancelled" and "recurringEventId" not in event:
             return
@@ -409,9 +404,7 @@ class CalendarTimeline:
         """Report a series whose recurrence cannot be expanded."""
         self._skip(series.master, f"cannot expand its recurrence: {err}")
 
-    def _skip(
-        self, event: Mapping[str, Any], reason: str, uid: str | None = None
-    ) -> None:
+    def _skip(self, event: Event, reason: str, uid: str | None = None) -> None:
         """Report an event left out of this timeline (log it without on_skip)."""
         if self._on_skip is not None:
             self._on_skip(uid or event.get("id"), event, reason)
@@ -420,7 +413,7 @@ class CalendarTimeline:
                 "Skipping event %.200s: %.200s", uid or event.get("id"), reason
             )
 
-    def _entry(self, event: dict[str, Any]) -> Entry | None:
+    def _entry(self, event: Event) -> Entry | None:
         """Build the index entry of a single event or exception."""
         try:
             start_ts = self._bounds.of(event["start"])
