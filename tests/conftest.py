@@ -41,7 +41,7 @@ from custom_components.google_calendar_sync.google.transport import (
     RetryPolicy,
     StaticTokenAuth,
 )
-from custom_components.google_calendar_sync.store import StoredData
+from custom_components.google_calendar_sync.stored import StoredData
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .action_helpers import setup_practice

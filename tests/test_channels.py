@@ -21,7 +21,7 @@ from custom_components.google_calendar_sync.channels import (
 )
 from custom_components.google_calendar_sync.const import CONF_WEBHOOK_ID
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
-from custom_components.google_calendar_sync.store import StoredChannel, StoredData
+from custom_components.google_calendar_sync.stored import StoredChannel, StoredData
 from custom_components.google_calendar_sync.watch import CHANNEL_TTL
 from google_calendar_emulator import GoogleCalendarEmulator
 

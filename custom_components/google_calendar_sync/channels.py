@@ -25,14 +25,15 @@ from .push_status import (
     async_report_push_failure,
     channel_state,
 )
-from .store import StoredChannel
+from .stored import StoredChannel
 from .watch import Watcher, WatchRefusedError
 
 if TYPE_CHECKING:
     from homeassistant.components.cloud import CloudConnectionState
 
     from .google.client import GoogleCalendarApi
-    from .store import StoredData, SyncStore
+    from .store import SyncStore
+    from .stored import StoredData
 
 _LOGGER = logging.getLogger(__name__)
 

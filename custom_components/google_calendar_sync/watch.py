@@ -18,7 +18,7 @@ from .google.errors import (
     GoogleTransientError,
 )
 from .google.model import channel_expiration
-from .store import StoredChannel
+from .stored import StoredChannel
 
 if TYPE_CHECKING:
     from .google.client import GoogleCalendarApi

@@ -184,9 +184,11 @@ class EventList(TypedDict, total=False):
     kind: str
     etag: str
     summary: str
+    description: str
     timeZone: str
     accessRole: str
     updated: str
+    defaultReminders: list[ReminderOverride]
     nextPageToken: str
     nextSyncToken: str
     items: list[Event]
@@ -212,6 +214,10 @@ class CalendarListEntry(TypedDict, total=False):
     primary: bool
     deleted: bool
     defaultReminders: list[ReminderOverride]
+    notificationSettings: dict[str, list[dict[str, str]]]
+    conferenceProperties: dict[str, list[str]]
+    dataOwner: str
+    autoAcceptInvitations: bool
 
 
 class ColorDefinition(TypedDict, total=False):
