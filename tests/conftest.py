@@ -18,7 +18,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_storage
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 # Importing our package first makes pytest-homeassistant-custom-component find the
@@ -86,6 +86,26 @@ def no_backoff() -> Generator[MagicMock]:
     """
     with patch.object(RetryPolicy, "delay", return_value=0.0) as delay:
         yield delay
+
+
+@pytest.fixture
+def disk_storage() -> bool:
+    """Keep Home Assistant's stores in memory; parametrize True for real files."""
+    return False
+
+
+@pytest.fixture
+def hass_storage(disk_storage: bool) -> Generator[dict[str, Any]]:
+    """Home Assistant's stores in memory, as its own tests keep them, or on disk.
+
+    On disk (the test's config folder) a test sees what Home Assistant does with a
+    file it cannot parse.
+    """
+    if disk_storage:
+        yield {}
+        return
+    with mock_storage() as stored:
+        yield stored
 
 
 @pytest.fixture

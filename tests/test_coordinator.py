@@ -23,7 +23,6 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.google_calendar_sync import coordinator as coordinator_module
 from custom_components.google_calendar_sync.const import (
     EVENT_CHANGED,
     POLL_INTERVAL,
@@ -36,6 +35,7 @@ from custom_components.google_calendar_sync.google.errors import (
     GoogleRateLimitError,
     GoogleTransientError,
 )
+from custom_components.google_calendar_sync.google.event_views import CalendarViews
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.faults import FaultKind
 
@@ -598,13 +598,13 @@ async def test_many_writes_update_the_timeline_in_place_once(
     updates: list[None] = []
     unsub = coordinator.async_add_listener(lambda: updates.append(None))
     builds: list[None] = []
-    build = coordinator_module._build_warm_views
+    build = CalendarViews.build
 
-    def counting_build(*args: Any) -> Any:
+    def counting_build(*args: Any, **kwargs: Any) -> CalendarViews:
         builds.append(None)
-        return build(*args)
+        return build(*args, **kwargs)
 
-    with patch.object(coordinator_module, "_build_warm_views", counting_build):
+    with patch.object(CalendarViews, "build", counting_build):
         coordinator.async_apply_remote_writes(
             [{**event, "summary": "Renamed"} for event in written[:40]],
             deleted_ids=[event["id"] for event in written[40:]],
@@ -634,20 +634,18 @@ async def test_timeline_is_built_off_the_loop_and_keeps_writes_made_meanwhile(
         **_timed("Written meanwhile", now + timedelta(hours=2)),
     }
     threads: list[bool] = []
-    build = coordinator_module._build_warm_views
+    build = CalendarViews.build
 
-    def build_while_a_write_lands(*args: Any) -> Any:
+    def build_while_a_write_lands(*args: Any, **kwargs: Any) -> CalendarViews:
         threads.append(hass.loop_thread_id == threading.get_ident())
         asyncio.run_coroutine_threadsafe(write(), hass.loop).result()
-        return build(*args)
+        return build(*args, **kwargs)
 
     async def write() -> None:
         coordinator.async_apply_remote_write(written)
 
     coordinator.snapshot.sync_token = None
-    with patch.object(
-        coordinator_module, "_build_warm_views", build_while_a_write_lands
-    ):
+    with patch.object(CalendarViews, "build", build_while_a_write_lands):
         await coordinator.async_sync()
 
     assert threads == [False]
@@ -668,7 +666,7 @@ async def test_cancelled_queued_sync_does_not_block_later_syncs(
     with patch.object(GoogleCalendarApi, "list_events", _slow):
         running = hass.async_create_task(coordinator.async_sync())
         queued = hass.async_create_task(coordinator.async_sync())
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # both start: one syncs, one waits its turn
         queued.cancel()
         with pytest.raises(asyncio.CancelledError):
             await queued

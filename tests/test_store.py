@@ -53,8 +53,6 @@ OTHER = "empty@example.com"
 INDEX = index_store_key(ENTRY_ID)
 # The single store of earlier versions.
 SINGLE = f"{DOMAIN}.{ENTRY_ID}"
-# Captured before the hass fixture replaces file access with an in-memory dict.
-REAL_LOAD = storage.Store._async_load
 
 
 def file_of(hass: HomeAssistant, calendar_id: str, entry_id: str = ENTRY_ID) -> Path:
@@ -683,14 +681,14 @@ async def test_store_that_raises_on_load_is_ignored(
     assert STORAGE_MINOR_VERSION == 2
 
 
+@pytest.mark.parametrize("disk_storage", [True])
 async def test_corrupt_json_index_on_disk_is_set_aside(hass: HomeAssistant) -> None:
     """Home Assistant keeps the broken index aside for the user; calendars load."""
     await save(hass, sample_data())
     path = Path(hass.config.path(".storage", INDEX))
     path.write_text('{"version": 1, "data": {"calendars": ', encoding="utf-8")
 
-    with patch.object(storage.Store, "_async_load", REAL_LOAD):
-        assert await load(hass) == StoredData(calendars=sample_data().calendars)
+    assert await load(hass) == StoredData(calendars=sample_data().calendars)
 
     assert not path.exists()
     assert list(path.parent.glob(f"{INDEX}.corrupt.*"))
