@@ -37,6 +37,7 @@ from custom_components.google_calendar_sync.google.errors import (
     GoogleRateLimitError,
     GoogleTransientError,
 )
+from custom_components.google_calendar_sync.google.event_views import CalendarViews
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.faults import FaultKind
 
@@ -599,13 +600,13 @@ async def test_many_writes_update_the_timeline_in_place_once(
     updates: list[None] = []
     unsub = coordinator.async_add_listener(lambda: updates.append(None))
     builds: list[None] = []
-    build = coordinator_module._build_warm_views
+    build = CalendarViews.build
 
-    def counting_build(*args: Any) -> Any:
+    def counting_build(*args: Any, **kwargs: Any) -> CalendarViews:
         builds.append(None)
-        return build(*args)
+        return build(*args, **kwargs)
 
-    with patch.object(coordinator_module, "_build_warm_views", counting_build):
+    with patch.object(CalendarViews, "build", counting_build):
         coordinator.async_apply_remote_writes(
             [{**event, "summary": "Renamed"} for event in written[:40]],
             deleted_ids=[event["id"] for event in written[40:]],
@@ -637,21 +638,19 @@ async def test_timeline_is_built_off_the_loop_and_keeps_writes_made_meanwhile(
         **_timed("Written meanwhile", now + timedelta(hours=2)),
     }
     threads: list[bool] = []
-    build = coordinator_module._build_warm_views
+    build = CalendarViews.build
 
-    def build_while_a_write_lands(*args: Any) -> Any:
+    def build_while_a_write_lands(*args: Any, **kwargs: Any) -> CalendarViews:
         threads.append(hass.loop_thread_id == threading.get_ident())
         asyncio.run_coroutine_threadsafe(write(), hass.loop).result()
-        return build(*args)
+        return build(*args, **kwargs)
 
     async def write() -> None:
         coordinator.async_apply_remote_write(written)
 
     with (
         patch.object(coordinator_module, "REBUILD_ABOVE", 0),
-        patch.object(
-            coordinator_module, "_build_warm_views", build_while_a_write_lands
-        ),
+        patch.object(CalendarViews, "build", build_while_a_write_lands),
     ):
         await coordinator.async_sync()
 
@@ -713,20 +712,20 @@ async def test_the_newest_build_is_published_whichever_finishes_last(  # noqa: P
     await coordinator.async_sync()
     first_started, first_go_on = threading.Event(), threading.Event()
     builds: list[None] = []
-    build = coordinator_module._build_warm_views
+    build = CalendarViews.build
 
-    def first_build_held(*args: Any) -> Any:
+    def first_build_held(*args: Any, **kwargs: Any) -> CalendarViews:
         builds.append(None)
         if len(builds) == 1:
             first_started.set()
             first_go_on.wait(timeout=10)
             if first_fails:
                 raise RuntimeError("out of memory")
-        return build(*args)
+        return build(*args, **kwargs)
 
     with (
         patch.object(coordinator_module, "REBUILD_ABOVE", 0),
-        patch.object(coordinator_module, "_build_warm_views", first_build_held),
+        patch.object(CalendarViews, "build", first_build_held),
     ):
         calendar_emulator.patch_event(ACCOUNT, event["id"], {"summary": "First"})
         first = hass.async_create_task(coordinator.async_sync())
@@ -753,12 +752,12 @@ async def test_a_failed_build_fails_the_sync_and_the_next_sync_builds_again(
     await coordinator.async_sync()
     calendar_emulator.patch_event(ACCOUNT, event["id"], {"summary": "Changed"})
 
-    def failing_build(*args: Any) -> Any:
+    def failing_build(*args: Any, **kwargs: Any) -> CalendarViews:
         raise RuntimeError("out of memory")
 
     with (
         patch.object(coordinator_module, "REBUILD_ABOVE", 0),
-        patch.object(coordinator_module, "_build_warm_views", failing_build),
+        patch.object(CalendarViews, "build", failing_build),
         pytest.raises(RuntimeError),
     ):
         await coordinator.async_sync()
@@ -782,7 +781,7 @@ async def test_cancelled_queued_sync_does_not_block_later_syncs(
     with patch.object(GoogleCalendarApi, "list_events", _slow):
         running = hass.async_create_task(coordinator.async_sync())
         queued = hass.async_create_task(coordinator.async_sync())
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # both start: one syncs, one waits its turn
         queued.cancel()
         with pytest.raises(asyncio.CancelledError):
             await queued

@@ -263,6 +263,7 @@ def following_series(
     series_start = parse_time(master["start"])
     series_end = parse_time(master["end"])
     cut = original_start or series_start
+    # The master's fields less those of the series alone: still an event's fields.
     body = cast(
         "EventBody",
         {

@@ -47,7 +47,8 @@ from .google.recurrence import Series
 from .google.skipped import SkippedEvents
 from .google.sync import CalendarSnapshot, async_sync_calendar
 from .own_writes import OwnWrites
-from .store import StoredData, SyncStore
+from .store import SyncStore
+from .stored import StoredData
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from .model import CalendarListEntry, Colors, Event
 
 
-def _backgrounds(palette: Any) -> dict[str, str]:
+def _backgrounds(palette: object) -> dict[str, str]:
     """Return color id -> background of one palette of a colors.get answer."""
     if not isinstance(palette, dict):
         return {}

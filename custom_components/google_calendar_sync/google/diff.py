@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 import logging
-from typing import Any, cast
+from typing import cast
 
 from .entries import BAD_EVENT_DATA
 from .model import Event, EventDateTime, parse_time
@@ -205,7 +205,7 @@ def _instance_changes(generated: Event, exception: Event) -> tuple[str, ...]:
     return tuple(fields)
 
 
-def _same_time(first: Any, second: Any) -> bool:
+def _same_time(first: object, second: object) -> bool:
     """Return True if two Google start/end values are the same moment."""
     if not isinstance(first, Mapping) or not isinstance(second, Mapping):
         return bool(first == second)
@@ -244,7 +244,7 @@ def _shifted_end(master: Event, original: object) -> EventDateTime | None:
     return None
 
 
-def time_of(value: Any) -> datetime | None:
+def time_of(value: object) -> datetime | None:
     """Return an aware datetime for a Google start/end (dates at UTC midnight)."""
     if not isinstance(value, Mapping):
         return None

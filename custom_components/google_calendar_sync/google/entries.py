@@ -22,7 +22,7 @@ BAD_EVENT_DATA: tuple[type[Exception], ...] = (
     OSError,
 )
 # Told about every event left out: (event or instance id if any, resource, reason).
-type OnSkip = Callable[[str | None, Any, str], None]
+type OnSkip = Callable[[str | None, object, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +201,7 @@ class Bounds:
         return value.timestamp()
 
 
-def original_key(value: Any, tz: tzinfo) -> float | date | None:
+def original_key(value: object, tz: tzinfo) -> float | date | None:
     """Return how an exception's originalStartTime matches a generated instance."""
     if not isinstance(value, Mapping):
         return None

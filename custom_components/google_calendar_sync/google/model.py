@@ -13,6 +13,7 @@ The one parser of each concept lives here:
 - instance ids (series id + "_" + the original start in UTC, or its date):
   instance_suffix, parse_suffix, split_instance_id;
 - calendar names (summaryOverride, else summary, else the id): display_name;
+- a channel's expiration (milliseconds since the epoch): channel_expiration;
 - time zone names: zone_named.
 """
 
@@ -183,9 +184,11 @@ class EventList(TypedDict, total=False):
     kind: str
     etag: str
     summary: str
+    description: str
     timeZone: str
     accessRole: str
     updated: str
+    defaultReminders: list[ReminderOverride]
     nextPageToken: str
     nextSyncToken: str
     items: list[Event]
@@ -211,6 +214,10 @@ class CalendarListEntry(TypedDict, total=False):
     primary: bool
     deleted: bool
     defaultReminders: list[ReminderOverride]
+    notificationSettings: dict[str, list[dict[str, str]]]
+    conferenceProperties: dict[str, list[str]]
+    dataOwner: str
+    autoAcceptInvitations: bool
 
 
 class ColorDefinition(TypedDict, total=False):
@@ -322,3 +329,11 @@ def display_name(calendar: CalendarListEntry) -> str:
     return str(
         calendar.get("summaryOverride") or calendar.get("summary") or calendar["id"]
     )
+
+
+def channel_expiration(channel: Channel) -> datetime | None:
+    """Return when a watch channel expires, None if Google did not say usably."""
+    try:
+        return datetime.fromtimestamp(int(channel["expiration"]) / 1000, tz=UTC)
+    except KeyError, TypeError, ValueError, OverflowError, OSError:
+        return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 import copy
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from itertools import islice
@@ -49,6 +49,9 @@ _MAX_CACHED = 10_000
 # Slack between a moment and its wall-clock time in the rules' zone, more than
 # any DST change: instances are generated in wall-clock time.
 _MARGIN = timedelta(hours=3)
+# What most buckets hold: one tuple for all, which the garbage collector (whose
+# full passes hold every thread) never has to walk, unlike an empty list each.
+_NO_INSTANCES: tuple[Entry, ...] = ()
 
 
 class Series:
@@ -143,7 +146,7 @@ class Series:
         # The rule set from an anchor on, read and replaced as one tuple: threads
         # expanding the series at once never pair an anchor with another's set.
         self._anchored: tuple[datetime, rrulebase] | None = None
-        self._buckets: dict[int, list[Entry]] = {}
+        self._buckets: dict[int, Sequence[Entry]] = {}
         self._cached = 0
         # Held while the buckets are filled. A timeline built in the executor
         # reuses the series the loop reads: a thread that finds the series busy
@@ -264,7 +267,7 @@ class Series:
                 break
             fresh.setdefault(bucket, []).append(entry)
         for bucket in range(first, complete + 1):
-            self._buckets.setdefault(bucket, fresh.get(bucket, []))
+            self._buckets.setdefault(bucket, fresh.get(bucket, _NO_INSTANCES))
         self._cached += count
         return complete == last
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 import logging
 import threading
-from typing import Any
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -27,7 +26,7 @@ class SkippedEvents:
         self._seen: set[tuple[str | None, str | None]] = set()
         self._lock = threading.Lock()
 
-    def __call__(self, event_id: str | None, event: Any, reason: str) -> None:
+    def __call__(self, event_id: str | None, event: object, reason: str) -> None:
         """Log a warning the first time a version of an event is skipped."""
         source_id = event.get("id") if isinstance(event, Mapping) else None
         etag = event.get("etag") if isinstance(event, Mapping) else None

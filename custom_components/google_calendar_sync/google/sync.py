@@ -102,7 +102,7 @@ def _json_safe_copy(value: Any) -> Any:
     return value
 
 
-def malformed(item: Any) -> str | None:
+def malformed(item: object) -> str | None:
     """Return why an event resource cannot be stored, None if it can.
 
     Everything the snapshot relies on: an object with a text id, and a text

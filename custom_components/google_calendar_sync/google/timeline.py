@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 import logging
 
-from .conversions import convert_in_batches, convert_range
+from .conversions import Hide, Prepared, overlapping, prepare_range
 from .entries import (
     BAD_EVENT_DATA,
     Bounds,
@@ -41,8 +41,6 @@ _LONG_EVENT = timedelta(days=7).total_seconds()
 _BULK = 64
 # Ranges whose answers a timeline keeps until it changes.
 _ANSWERS = 8
-# Picks the events a query leaves out, by their Google event.
-type Hide = Callable[[Event], bool]
 
 
 class CalendarTimeline:
@@ -81,6 +79,8 @@ class CalendarTimeline:
         self._master_of: dict[str, str] = {}
         self._reuse = reuse or {}
         self._answers: dict[tuple[float, float, Hide | None], list[Entry]] = {}
+        # Counts updates: an answer prepared in the executor holds for one.
+        self._version = 0
         # What active_or_next found, and for which moment, per hide.
         self._next: dict[Hide | None, tuple[float, Entry | None]] = {}
         self.update(events)
@@ -101,6 +101,7 @@ class CalendarTimeline:
         loop, the only thread that reads a published timeline.
         """
         self._answers.clear()
+        self._version += 1
         latest: dict[str, Event] = {}
         for event in events:
             if isinstance(event_id := event.get("id"), str):
@@ -228,42 +229,31 @@ class CalendarTimeline:
 
     def prepare[T](
         self, start: datetime, end: datetime, convert: Callable[[TimelineEvent], T]
-    ) -> Callable[[], None] | None:
+    ) -> Callable[[], Prepared] | None:
         """Return what readies a first query of [start, end): work for the executor.
 
         A range no query asked yet may need its series expanded and its events
-        converted, which can take a second for a large calendar. The work only
-        touches the series (each behind its lock) and the entries of the range,
-        never the index, so the loop may go on changing and reading it. None
-        when the range was answered since the last change.
+        found and converted, which can take a second for a large calendar. The
+        work reads copies of the index's lists, the series (each behind its lock)
+        and the entries of the range, so the loop may go on changing and reading
+        the index; keep then makes its answer the range's. None when the range
+        was answered since the last change.
         """
         start_ts = self._bounds.timestamp(start)
         end_ts = self._bounds.timestamp(end)
         if (start_ts, end_ts, None) in self._answers:
             return None
-        low = bisect_left(self._short_starts, start_ts - _LONG_EVENT)
-        high = bisect_left(self._short_starts, end_ts)
-        singles = [*self._short[low:high], *self._long.values()]
+        singles = self._singles_near(start_ts, end_ts)
         series = list(self._series.values())
-        return lambda: convert_range(singles, series, start_ts, end_ts, convert)
+        version = self._version
+        return lambda: prepare_range(
+            singles, series, start_ts, end_ts, convert, version
+        )
 
-    def convert_ahead[T](
-        self,
-        start: datetime,
-        end: datetime,
-        convert: Callable[[TimelineEvent], T],
-        *,
-        batch: int = 50,
-    ) -> Iterator[None]:
-        """Convert the events overlapping [start, end) ahead of queries.
-
-        A generator that pauses after each batch: the loop, the only thread that
-        reads a published timeline, does other work in between. Events that
-        cannot be built are left to the query, which reports them.
-        """
-        entries = self._overlapping(start, end)
-        yield
-        yield from convert_in_batches(entries, convert, batch)
+    def keep(self, prepared: Prepared) -> None:
+        """Answer a range with what was prepared, unless the index changed since."""
+        if prepared.version == self._version and prepared.entries is not None:
+            self._remember((prepared.start_ts, prepared.end_ts, None), prepared.entries)
 
     def _overlapping(
         self, start: datetime, end: datetime, hide: Hide | None = None
@@ -278,33 +268,30 @@ class CalendarTimeline:
         end_ts = self._bounds.timestamp(end)
         if (known := self._answers.get((start_ts, end_ts, hide))) is not None:
             return known
-        found: list[Entry] = []
+        found = overlapping(
+            self._singles_near(start_ts, end_ts),
+            self._series.values(),
+            start_ts,
+            end_ts,
+            hide=hide,
+            on_error=self._unexpandable,
+        )
+        self._remember((start_ts, end_ts, hide), found)
+        return found
+
+    def _singles_near(self, start_ts: float, end_ts: float) -> list[Entry]:
+        """Return the single events that may overlap [start_ts, end_ts)."""
         low = bisect_left(self._short_starts, start_ts - _LONG_EVENT)
         high = bisect_left(self._short_starts, end_ts)
-        found.extend(
-            entry
-            for entry in self._short[low:high]
-            if entry.end_ts > start_ts or (entry.end_ts == entry.start_ts == start_ts)
-        )
-        found.extend(
-            entry
-            for entry in self._long.values()
-            if entry.start_ts < end_ts and entry.end_ts > start_ts
-        )
-        for series in self._series.values():
-            if hide is not None and hide(series.master):
-                continue
-            try:
-                found.extend(series.overlapping(start_ts, end_ts))
-            except BAD_EVENT_DATA as err:
-                self._skip(series.master, f"cannot expand its recurrence: {err}")
-        if hide is not None:
-            found = [entry for entry in found if not hide(entry.source)]
-        found.sort(key=sort_key)
+        return [*self._short[low:high], *self._long.values()]
+
+    def _remember(
+        self, key: tuple[float, float, Hide | None], found: list[Entry]
+    ) -> None:
+        """Keep the answer to a range, forgetting the oldest one kept."""
         if len(self._answers) >= _ANSWERS:
             del self._answers[next(iter(self._answers))]
-        self._answers[start_ts, end_ts, hide] = found
-        return found
+        self._answers[key] = found
 
     def warm(
         self,
@@ -371,7 +358,7 @@ class CalendarTimeline:
             try:
                 found = one.first_ending_after(now_ts)
             except BAD_EVENT_DATA as err:
-                self._skip(one.master, f"cannot expand its recurrence: {err}")
+                self._unexpandable(one, err)
                 continue
             if found is not None:
                 yield found
@@ -412,6 +399,10 @@ class CalendarTimeline:
         except BAD_EVENT_DATA as err:
             self._skip(entry.source, f"unreadable: {err}", entry.uid)
             return None
+
+    def _unexpandable(self, series: Series, err: Exception) -> None:
+        """Report a series whose recurrence cannot be expanded."""
+        self._skip(series.master, f"cannot expand its recurrence: {err}")
 
     def _skip(self, event: Event, reason: str, uid: str | None = None) -> None:
         """Report an event left out of this timeline (log it without on_skip)."""
