@@ -694,6 +694,45 @@ async def test_full_sync_compares_in_the_executor_and_updates_the_views_in_place
     assert sorted(await _summaries_of_the_day(get_events, now)) == ["Kept", "New"]
 
 
+async def test_a_write_stored_while_a_full_sync_compares_is_kept_and_not_news(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    coordinator: CalendarSyncCoordinator,
+    get_events: GetEvents,
+    now: datetime,
+) -> None:
+    """Our write lands while the executor compares a full listing made before it.
+
+    The listing does not hold it: the write is kept, not announced, and the
+    next sync (a full one, to be sure) finds it in Google.
+    """
+    await coordinator.async_sync()
+    calendar_emulator.invalidate_sync_tokens(ACCOUNT)
+    changes = async_capture_events(hass, EVENT_CHANGED)
+    apply_full = sync_module.apply_full
+
+    def write_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        asyncio.run_coroutine_threadsafe(write(), hass.loop).result()
+        return apply_full(*args, **kwargs)
+
+    async def write() -> None:
+        async with coordinator.async_own_writes():
+            coordinator.async_apply_remote_write(
+                calendar_emulator.insert_event(
+                    ACCOUNT, _timed("Written meanwhile", now + timedelta(hours=2))
+                )
+            )
+
+    with patch.object(sync_module, "apply_full", write_meanwhile):
+        await coordinator.async_sync()
+    assert await _summaries_of_the_day(get_events, now) == ["Written meanwhile"]
+    await coordinator.async_sync()
+    await hass.async_block_till_done()
+
+    assert changes == []
+    assert await _summaries_of_the_day(get_events, now) == ["Written meanwhile"]
+
+
 @pytest.mark.parametrize("first_fails", [False, True])
 async def test_the_newest_build_is_published_whichever_finishes_last(  # noqa: PLR0917
     hass: HomeAssistant,
