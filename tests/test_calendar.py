@@ -30,7 +30,10 @@ from custom_components.google_calendar_sync.const import (
     DECLINED_COLOR,
     DOMAIN,
 )
-from custom_components.google_calendar_sync.coordinator import calendar_unique_id
+from custom_components.google_calendar_sync.coordinator import (
+    REBUILD_ABOVE,
+    calendar_unique_id,
+)
 from custom_components.google_calendar_sync.google import timeline as timeline_module
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
 from custom_components.google_calendar_sync.google.conversions import Prepared
@@ -457,14 +460,32 @@ async def test_a_first_read_is_readied_in_the_executor(
     assert [event.summary for event in events] == ["Far"]
 
 
+def _many_changes(emulator: GoogleCalendarEmulator, count: int) -> None:
+    """Create more events in Google than a sync places in the index in place."""
+    start = datetime.now(UTC).replace(microsecond=0)
+    for number in range(count):
+        emulator.insert_event(
+            ACCOUNT,
+            {
+                "summary": f"Change {number}",
+                "start": {"dateTime": (start + timedelta(days=number)).isoformat()},
+                "end": {
+                    "dateTime": (start + timedelta(days=number, hours=1)).isoformat()
+                },
+            },
+        )
+
+
 async def test_a_new_timeline_is_warmed_in_the_executor(
-    hass: HomeAssistant, setup_integration: MockConfigEntry
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
-    """After a full sync the months around now are converted off the loop."""
+    """After a sync of many changes the months around now are converted off the loop."""
     coordinator = setup_integration.runtime_data.coordinators[ACCOUNT]
+    _many_changes(calendar_emulator, REBUILD_ABOVE + 1)
 
     with readied_off_the_loop() as (readying, go_on):
-        coordinator.snapshot.sync_token = None
         await coordinator.async_sync()
         assert await hass.async_add_executor_job(readying.wait, 30)
         go_on.set()
@@ -472,13 +493,14 @@ async def test_a_new_timeline_is_warmed_in_the_executor(
 
 
 async def test_new_timelines_and_an_unload_stop_the_warm_up_in_flight(
-    hass: HomeAssistant, setup_integration: MockConfigEntry
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
 ) -> None:
-    """Full syncs in a row, then an unload, without waiting: nothing is left."""
+    """Syncs that index anew in a row, then an unload, without waiting: nothing is left."""
     coordinator = setup_integration.runtime_data.coordinators[ACCOUNT]
     for _ in range(2):
-        # Without a sync token the next sync lists (and indexes) everything.
-        coordinator.snapshot.sync_token = None
+        _many_changes(calendar_emulator, REBUILD_ABOVE + 1)
         await coordinator.async_sync()
     assert await hass.config_entries.async_unload(setup_integration.entry_id)
     await hass.async_block_till_done()

@@ -23,12 +23,14 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.google_calendar_sync import coordinator as coordinator_module
 from custom_components.google_calendar_sync.const import (
     EVENT_CHANGED,
     POLL_INTERVAL,
     SAFETY_NET_INTERVAL,
 )
 from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
+from custom_components.google_calendar_sync.google import sync as sync_module
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
 from custom_components.google_calendar_sync.google.errors import (
     GoogleNotFoundError,
@@ -618,15 +620,17 @@ async def test_many_writes_update_the_timeline_in_place_once(
 
 async def test_timeline_is_built_off_the_loop_and_keeps_writes_made_meanwhile(
     hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
     coordinator: CalendarSyncCoordinator,
     get_events: GetEvents,
     now: datetime,
 ) -> None:
-    """A full sync builds the timeline in the executor; a write landing then survives.
+    """A sync of many changes builds the timeline in the executor; a write then survives.
 
-    Incremental syncs update the timeline in place; only a full sync (here: no
-    sync token) indexes the whole calendar anew.
+    Syncs of at most REBUILD_ABOVE changes update the timeline in place; here
+    one change counts as many.
     """
+    calendar_emulator.insert_event(ACCOUNT, _timed("Later", now + timedelta(days=3)))
     written = {
         "id": "meanwhile1",
         "etag": '"1"',
@@ -644,12 +648,123 @@ async def test_timeline_is_built_off_the_loop_and_keeps_writes_made_meanwhile(
     async def write() -> None:
         coordinator.async_apply_remote_write(written)
 
-    coordinator.snapshot.sync_token = None
-    with patch.object(CalendarViews, "build", build_while_a_write_lands):
+    with (
+        patch.object(coordinator_module, "REBUILD_ABOVE", 0),
+        patch.object(CalendarViews, "build", build_while_a_write_lands),
+    ):
         await coordinator.async_sync()
 
     assert threads == [False]
     assert await _summaries_of_the_day(get_events, now) == ["Written meanwhile"]
+
+
+async def test_full_sync_compares_in_the_executor_and_updates_the_views_in_place(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    coordinator: CalendarSyncCoordinator,
+    get_events: GetEvents,
+    now: datetime,
+) -> None:
+    """A 410 lists everything again; the loop only handles what changed.
+
+    The whole listing is compared with the snapshot in the executor; unchanged
+    events keep their stored object, and the views are updated in place.
+    """
+    kept = calendar_emulator.insert_event(ACCOUNT, _timed("Kept", now))
+    edited = calendar_emulator.insert_event(ACCOUNT, _timed("Old", now))
+    await coordinator.async_sync()
+    stored = coordinator.snapshot.events[kept["id"]]
+    views = coordinator.data
+    calendar_emulator.invalidate_sync_tokens(ACCOUNT)
+    calendar_emulator.patch_event(ACCOUNT, edited["id"], {"summary": "New"})
+    threads: list[bool] = []
+    apply_full = sync_module.apply_full
+
+    def recording_apply_full(*args: Any, **kwargs: Any) -> Any:
+        threads.append(hass.loop_thread_id == threading.get_ident())
+        return apply_full(*args, **kwargs)
+
+    with patch.object(sync_module, "apply_full", recording_apply_full):
+        changes = await coordinator.async_sync()
+
+    assert threads == [False]
+    assert [change.event["id"] for change in changes] == [edited["id"]]
+    assert coordinator.snapshot.events[kept["id"]] is stored
+    assert coordinator.data is views
+    assert sorted(await _summaries_of_the_day(get_events, now)) == ["Kept", "New"]
+
+
+@pytest.mark.parametrize("first_fails", [False, True])
+async def test_the_newest_build_is_published_whichever_finishes_last(  # noqa: PLR0917
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    coordinator: CalendarSyncCoordinator,
+    get_events: GetEvents,
+    now: datetime,
+    first_fails: bool,
+) -> None:
+    """Two syncs in quick succession each build the timeline; the older one is late.
+
+    The views of the later sync are published, and stay so when the older
+    build finishes after them, or fails: both syncs answer with the newest.
+    """
+    event = calendar_emulator.insert_event(ACCOUNT, _timed("Original", now))
+    await coordinator.async_sync()
+    first_started, first_go_on = threading.Event(), threading.Event()
+    builds: list[None] = []
+    build = CalendarViews.build
+
+    def first_build_held(*args: Any, **kwargs: Any) -> CalendarViews:
+        builds.append(None)
+        if len(builds) == 1:
+            first_started.set()
+            first_go_on.wait(timeout=10)
+            if first_fails:
+                raise RuntimeError("out of memory")
+        return build(*args, **kwargs)
+
+    with (
+        patch.object(coordinator_module, "REBUILD_ABOVE", 0),
+        patch.object(CalendarViews, "build", first_build_held),
+    ):
+        calendar_emulator.patch_event(ACCOUNT, event["id"], {"summary": "First"})
+        first = hass.async_create_task(coordinator.async_sync())
+        await hass.async_add_executor_job(first_started.wait, 10)
+        calendar_emulator.patch_event(ACCOUNT, event["id"], {"summary": "Second"})
+        await coordinator.async_sync()
+        assert await _summaries_of_the_day(get_events, now) == ["Second"]
+        first_go_on.set()
+        await first
+
+    assert len(builds) == 2
+    assert await _summaries_of_the_day(get_events, now) == ["Second"]
+
+
+async def test_a_failed_build_fails_the_sync_and_the_next_sync_builds_again(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    coordinator: CalendarSyncCoordinator,
+    get_events: GetEvents,
+    now: datetime,
+) -> None:
+    """The change a failed build left out shows after the next sync."""
+    event = calendar_emulator.insert_event(ACCOUNT, _timed("Original", now))
+    await coordinator.async_sync()
+    calendar_emulator.patch_event(ACCOUNT, event["id"], {"summary": "Changed"})
+
+    def failing_build(*args: Any, **kwargs: Any) -> CalendarViews:
+        raise RuntimeError("out of memory")
+
+    with (
+        patch.object(coordinator_module, "REBUILD_ABOVE", 0),
+        patch.object(CalendarViews, "build", failing_build),
+        pytest.raises(RuntimeError),
+    ):
+        await coordinator.async_sync()
+    assert await _summaries_of_the_day(get_events, now) == ["Original"]
+
+    assert len(await coordinator.async_sync()) == 0
+    assert await _summaries_of_the_day(get_events, now) == ["Changed"]
 
 
 async def test_cancelled_queued_sync_does_not_block_later_syncs(

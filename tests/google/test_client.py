@@ -138,6 +138,22 @@ async def test_list_events_pages_then_syncs_incrementally(
     assert query["maxResults"] == ["2500"]
 
 
+async def test_answers_orjson_refuses_parse_as_before(
+    client: GoogleCalendarApi, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    """Answers parse with orjson; one it refuses goes to the library's parser.
+
+    Google may escape half of a surrogate pair alone: Python's json reads it.
+    """
+    calendar_emulator.insert_event(ACCOUNT, timed_event("Plain", START))
+    plain = await client.list_events(ACCOUNT)
+    calendar_emulator.insert_event(ACCOUNT, timed_event("Half \ud83d", START))
+    both = await client.list_events(ACCOUNT, sync_token=plain["nextSyncToken"])
+
+    assert [event["summary"] for event in plain["items"]] == ["Plain"]
+    assert [event["summary"] for event in both["items"]] == ["Half \ud83d"]
+
+
 async def test_list_events_sends_time_bounds_and_filters(
     client: GoogleCalendarApi, calendar_emulator: GoogleCalendarEmulator
 ) -> None:

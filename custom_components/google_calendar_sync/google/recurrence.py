@@ -59,8 +59,7 @@ class Series:
 
     __slots__ = (
         "_all_day",
-        "_anchor",
-        "_anchored_set",
+        "_anchored",
         "_buckets",
         "_cached",
         "_dtstart",
@@ -144,12 +143,14 @@ class Series:
             # Without a rule the start itself is the first instance (RFC 5545).
             self._rdates.append(self._dtstart)
         self._period = repeat_period(rule_params, self._dtstart)
-        self._anchor = self._dtstart
-        self._anchored_set: rrulebase | None = None
+        # The rule set from an anchor on, read and replaced as one tuple: threads
+        # expanding the series at once never pair an anchor with another's set.
+        self._anchored: tuple[datetime, rrulebase] | None = None
         self._buckets: dict[int, Sequence[Entry]] = {}
         self._cached = 0
-        # A timeline built in the executor reuses the series of the one the loop
-        # reads.
+        # Held while the buckets are filled. A timeline built in the executor
+        # reuses the series the loop reads: a thread that finds the series busy
+        # answers from the rules instead of waiting (the loop never waits).
         self._lock = threading.RLock()
         # Parses every rule, and finds out once (the series is reused) that a rule
         # such as 30 February never occurs: dateutil would scan to year 9999 on
@@ -185,11 +186,14 @@ class Series:
     def overlapping(self, start_ts: float, end_ts: float) -> list[Entry]:
         """Return the generated instances overlapping [start_ts, end_ts).
 
-        At most MAX_INSTANCES, the earliest ones.
+        At most MAX_INSTANCES, the earliest ones. While another thread fills
+        the buckets, the answer comes from the rules, uncached.
         """
         first = int((start_ts - self._length_ts) // _BUCKET)
         last = int(end_ts // _BUCKET)
-        with self._lock:
+        if not self._lock.acquire(blocking=False):
+            return self._direct(start_ts, end_ts)
+        try:
             if len(self._buckets) > _MAX_BUCKETS or self._cached > _MAX_CACHED:
                 # Series live on across rebuilds: forget old queries now and then.
                 self._buckets.clear()
@@ -199,6 +203,8 @@ class Series:
                 # Too many instances to cache: answer from the rules directly.
                 return self._direct(start_ts, end_ts)
             buckets = [self._buckets[bucket] for bucket in range(first, last + 1)]
+        finally:
+            self._lock.release()
         return [
             entry
             for bucket in buckets
@@ -211,8 +217,12 @@ class Series:
 
     def first_ending_after(self, now_ts: float) -> Entry | None:
         """Return the earliest instance still running or starting after now."""
-        with self._lock:
+        if not self._lock.acquire(blocking=False):
+            return self._next_from_rules(now_ts)
+        try:
             return self._first_ending_after(now_ts)
+        finally:
+            self._lock.release()
 
     def _first_ending_after(self, now_ts: float) -> Entry | None:
         """Find the next instance; the caller holds the lock."""
@@ -226,6 +236,10 @@ class Series:
             ]
             if running:
                 return min(running, key=sort_key)
+        return self._next_from_rules(now_ts)
+
+    def _next_from_rules(self, now_ts: float) -> Entry | None:
+        """Find the next instance from the rules, without the buckets."""
         since = datetime.fromtimestamp(now_ts - self._length_ts, UTC)
         return next(
             (entry for entry in self._generate(since) if entry.end_ts > now_ts), None
@@ -331,15 +345,15 @@ class Series:
         buckets do.
         """
         anchor = self._shift_to(near) or self._dtstart
-        if self._anchored_set is not None and anchor == self._anchor:
-            return self._anchored_set
-        self._anchor = anchor
+        if (anchored := self._anchored) is not None and anchored[0] == anchor:
+            return anchored[1]
         if len(self._rules) == 1 and not (
             self._exrules or self._rdates or self._exdates
         ):
             # The common case: a lone rule iterates faster without a set around it.
-            self._anchored_set = parse_rule(self._rules[0], anchor)
-            return self._anchored_set
+            rule = parse_rule(self._rules[0], anchor)
+            self._anchored = (anchor, rule)
+            return rule
         rule_set = rruleset()
         for value in self._rules:
             rule_set.rrule(parse_rule(value, anchor))
@@ -349,7 +363,7 @@ class Series:
             rule_set.rdate(moment)
         for moment in self._exdates:
             rule_set.exdate(moment)
-        self._anchored_set = rule_set
+        self._anchored = (anchor, rule_set)
         return rule_set
 
     def _shift_to(self, near: datetime) -> datetime | None:

@@ -8,7 +8,7 @@ only the series whose master or exceptions changed are expanded again.
 Threads: a timeline is changed only on the event loop, and read there; one that
 is built or warmed in the executor is published to the loop only when ready.
 A new timeline may reuse the series of the published one (their expansions):
-a series takes its lock while it expands.
+a series busy expanding in one thread answers another from its rules.
 """
 
 from __future__ import annotations
