@@ -293,7 +293,7 @@ async def test_flush_waits_for_a_save_already_writing(hass: HomeAssistant) -> No
         )
         assert await hass.async_add_executor_job(writing.wait, 60)
         flushing = hass.async_create_task(store.async_flush())
-        for _ in range(20):
+        for _ in range(20):  # yield: a flush that did not wait would end meanwhile
             await asyncio.sleep(0)
         assert not flushing.done()  # the timer's save still writes
         go_on.set()
