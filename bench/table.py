@@ -279,7 +279,9 @@ def _scale_rows(scale: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
                 f"1-change sync {_ms(large['sync']['stall_s'])}, local write"
                 f" {_ms(large['write']['stall_s'])}, full sync"
                 f" {_ms(large['full_sync']['stall_s'])}, startup"
-                f" {_ms(large['startup']['stall_s'])}"
+                f" {_ms(large['startup']['stall_s'])} (longest garbage collection"
+                f" pass: full sync {_ms(large['full_sync']['gc_s'])}, startup"
+                f" {_ms(large['startup']['gc_s'])})"
             ),
             f"built-in google startup: {_ms(builtin['startup']['stall_s'])}",
             (

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.google_calendar_sync.const import (
@@ -27,6 +29,7 @@ from custom_components.google_calendar_sync.const import (
     DOMAIN,
 )
 from custom_components.google_calendar_sync.google.export_plan import Appointment
+from custom_components.google_calendar_sync.push_status import push_issue_id
 from google_calendar_emulator import GoogleCalendarEmulator
 
 # What the frontend shows: our English texts (translations/en.json).
@@ -184,3 +187,27 @@ class FakeSleep:
     async def __call__(self, delay: float) -> None:
         """Record the delay and return at once."""
         self.delays.append(delay)
+
+
+def timed_event(summary: str, day: int = 1) -> dict[str, Any]:
+    """Return an hour-long event body for the emulator, day days from now."""
+    start = dt_util.utcnow().replace(microsecond=0) + timedelta(days=day)
+    return {
+        "summary": summary,
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(hours=1)).isoformat()},
+    }
+
+
+async def settle_notifications(
+    hass: HomeAssistant, emulator: GoogleCalendarEmulator
+) -> None:
+    """Wait until every notification was delivered and handled."""
+    await emulator.notifications_idle()
+    await hass.async_block_till_done()
+
+
+def push_issue(hass: HomeAssistant) -> ir.IssueEntry | None:
+    """Return the push repair issue of the first entry, if raised."""
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    return ir.async_get(hass).async_get_issue(DOMAIN, push_issue_id(entry.entry_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+import dataclasses
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,25 +15,33 @@ from homeassistant.components.application_credentials import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_storage
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 # Importing our package first makes pytest-homeassistant-custom-component find the
 # integration instead of reporting "Integration not found".
 import custom_components  # noqa: F401
+from custom_components.google_calendar_sync.channels import PushManager
 from custom_components.google_calendar_sync.const import (
     CONF_CALENDARS,
     CONF_PUSH_ENABLED,
     CONF_SYNC_WINDOW_DAYS,
+    CONF_WEBHOOK_ID,
     DOMAIN,
 )
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
 from custom_components.google_calendar_sync.google.endpoints import (
     ENV_ENDPOINT,
     GoogleEndpoints,
 )
-from custom_components.google_calendar_sync.google.transport import RetryPolicy
+from custom_components.google_calendar_sync.google.transport import (
+    RetryPolicy,
+    StaticTokenAuth,
+)
+from custom_components.google_calendar_sync.stored import StoredData
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .action_helpers import setup_practice
@@ -52,6 +61,7 @@ CLIENT_SECRET = "test-client-secret"
 WEBHOOK_ID = "0123456789abcdef0123456789abcdef"
 # Another user's calendar, shared read-only with ACCOUNT (shared_calendar).
 SHARED = "boss@group.calendar.google.com"
+SECOND_CALENDAR = "team@group.calendar.example.com"
 
 
 def pytest_collection_modifyitems(
@@ -78,6 +88,26 @@ def no_backoff() -> Generator[MagicMock]:
     """
     with patch.object(RetryPolicy, "delay", return_value=0.0) as delay:
         yield delay
+
+
+@pytest.fixture
+def disk_storage() -> bool:
+    """Keep Home Assistant's stores in memory; parametrize True for real files."""
+    return False
+
+
+@pytest.fixture
+def hass_storage(disk_storage: bool) -> Generator[dict[str, Any]]:
+    """Home Assistant's stores in memory, as its own tests keep them, or on disk.
+
+    On disk (the test's config folder) a test sees what Home Assistant does with a
+    file it cannot parse.
+    """
+    if disk_storage:
+        yield {}
+        return
+    with mock_storage() as stored:
+        yield stored
 
 
 @pytest.fixture
@@ -300,3 +330,99 @@ def sleeps() -> FakeSleep:
 def endpoints(calendar_emulator: GoogleCalendarEmulator) -> GoogleEndpoints:
     """Return the emulator's endpoints."""
     return GoogleEndpoints.for_base_url(calendar_emulator.base_url)
+
+
+# Push: a PushManager on the emulator, with what it reports to its owner.
+
+
+class _FreshTokens:
+    """Mint an emulator access token per request so frozen-clock jumps stay valid."""
+
+    def __init__(self, emulator: GoogleCalendarEmulator) -> None:
+        self._emulator = emulator
+
+    async def async_get_access_token(self, *, force_refresh: bool = False) -> str:
+        return str(self._emulator.issue_tokens(ACCOUNT)["access_token"])
+
+
+@pytest.fixture
+def push_entry(hass: HomeAssistant) -> MockConfigEntry:
+    """Return a config entry carrying a webhook id."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, title=ACCOUNT, data={CONF_WEBHOOK_ID: WEBHOOK_ID}
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture
+async def emulator_api(
+    hass: HomeAssistant, calendar_emulator: GoogleCalendarEmulator
+) -> GoogleCalendarApi:
+    """Return a client of the emulator (plain-http loopback webhooks allowed)."""
+    calendar_emulator.add_calendar(ACCOUNT, "Team", calendar_id=SECOND_CALENDAR)
+    return await GoogleCalendarApi.async_create(
+        async_get_clientsession(hass),
+        _FreshTokens(calendar_emulator),
+        GoogleEndpoints.for_base_url(calendar_emulator.base_url),
+    )
+
+
+@pytest.fixture
+async def google_mode_api(
+    hass: HomeAssistant, calendar_emulator: GoogleCalendarEmulator
+) -> GoogleCalendarApi:
+    """Return a client that, like Google, needs an HTTPS webhook address."""
+    token = calendar_emulator.issue_tokens(ACCOUNT)
+    endpoints = GoogleEndpoints.for_base_url(calendar_emulator.base_url)
+    return await GoogleCalendarApi.async_create(
+        async_get_clientsession(hass),
+        StaticTokenAuth(token["access_token"]),
+        dataclasses.replace(endpoints, allow_insecure_webhook=False),
+    )
+
+
+@dataclasses.dataclass
+class PushHarness:
+    """A PushManager with what it reported."""
+
+    manager: PushManager
+    stored: StoredData
+    changes: list[str]
+    states: dict[str, bool]
+
+
+@pytest.fixture
+def make_push(
+    hass: HomeAssistant, push_entry: MockConfigEntry, emulator_api: GoogleCalendarApi
+) -> Callable[..., PushHarness]:
+    """Build PushManagers that record what they ask of their owner."""
+
+    def _make(
+        stored: StoredData | None = None, api: GoogleCalendarApi | None = None
+    ) -> PushHarness:
+        stored = stored if stored is not None else StoredData()
+        changes: list[str] = []
+        states: dict[str, bool] = {}
+        manager = PushManager(
+            hass,
+            push_entry,
+            api or emulator_api,
+            stored,
+            changes.append,
+            on_push_state=states.__setitem__,
+        )
+        return PushHarness(manager, stored, changes, states)
+
+    return _make
+
+
+@pytest.fixture
+async def push(
+    hass: HomeAssistant, hass_url: str, make_push: Callable[..., PushHarness]
+) -> AsyncGenerator[PushHarness]:
+    """Return a started PushManager for both calendars; stop it afterwards."""
+    harness = make_push()
+    assert await harness.manager.async_start([ACCOUNT, SECOND_CALENDAR])
+    yield harness
+    await harness.manager.async_stop()

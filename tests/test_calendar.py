@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 import logging
+import threading
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -28,8 +30,13 @@ from custom_components.google_calendar_sync.const import (
     DECLINED_COLOR,
     DOMAIN,
 )
-from custom_components.google_calendar_sync.coordinator import calendar_unique_id
+from custom_components.google_calendar_sync.coordinator import (
+    REBUILD_ABOVE,
+    calendar_unique_id,
+)
+from custom_components.google_calendar_sync.google import timeline as timeline_module
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
+from custom_components.google_calendar_sync.google.conversions import Prepared
 from custom_components.google_calendar_sync.google.entries import TimelineEvent
 from custom_components.google_calendar_sync.google.errors import GoogleTransientError
 from custom_components.google_calendar_sync.google.event_views import EventView
@@ -403,14 +410,95 @@ async def test_a_repeated_read_converts_only_what_changed(
     assert _content(changed) == _content(_uncached(entity, *window))
 
 
-async def test_new_timelines_and_an_unload_stop_the_warm_up_in_flight(
-    hass: HomeAssistant, setup_integration: MockConfigEntry
+@contextmanager
+def readied_off_the_loop() -> Iterator[tuple[threading.Event, threading.Event]]:
+    """Hold every range being readied until go_on is set; check none ran here."""
+    readying, go_on = threading.Event(), threading.Event()
+    threads: set[str] = set()
+    prepare = timeline_module.prepare_range
+
+    def held(*args: Any) -> Prepared:
+        threads.add(threading.current_thread().name)
+        readying.set()
+        go_on.wait()
+        return prepare(*args)
+
+    try:
+        with patch.object(timeline_module, "prepare_range", held):
+            yield readying, go_on
+    finally:
+        go_on.set()
+    assert threads
+    assert threading.current_thread().name not in threads
+
+
+async def test_a_first_read_is_readied_in_the_executor(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    calendar_entity_id: Callable[[str], str],
 ) -> None:
-    """Full syncs in a row, then an unload, without waiting: nothing is left."""
+    """The loop goes on while a new month is found and converted; then it looks up."""
+    entity = _entity(hass, calendar_entity_id(ACCOUNT))
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start += timedelta(days=200)
+    setup_integration.runtime_data.coordinators[ACCOUNT].async_apply_remote_write(
+        {"id": "far", "status": "confirmed", "summary": "Far", **_at(start)}
+    )
+    await hass.async_block_till_done()
+
+    with readied_off_the_loop() as (readying, go_on):
+        read = hass.async_create_task(
+            entity.async_get_events(hass, start, start + timedelta(days=1))
+        )
+        assert await hass.async_add_executor_job(readying.wait, 30)
+        assert not read.done()
+        go_on.set()
+        events = await read
+
+    assert [event.summary for event in events] == ["Far"]
+
+
+def _many_changes(emulator: GoogleCalendarEmulator, count: int) -> None:
+    """Create more events in Google than a sync places in the index in place."""
+    start = datetime.now(UTC).replace(microsecond=0)
+    for number in range(count):
+        emulator.insert_event(
+            ACCOUNT,
+            {
+                "summary": f"Change {number}",
+                "start": {"dateTime": (start + timedelta(days=number)).isoformat()},
+                "end": {
+                    "dateTime": (start + timedelta(days=number, hours=1)).isoformat()
+                },
+            },
+        )
+
+
+async def test_a_new_timeline_is_warmed_in_the_executor(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """After a sync of many changes the months around now are converted off the loop."""
+    coordinator = setup_integration.runtime_data.coordinators[ACCOUNT]
+    _many_changes(calendar_emulator, REBUILD_ABOVE + 1)
+
+    with readied_off_the_loop() as (readying, go_on):
+        await coordinator.async_sync()
+        assert await hass.async_add_executor_job(readying.wait, 30)
+        go_on.set()
+        await hass.async_block_till_done()
+
+
+async def test_new_timelines_and_an_unload_stop_the_warm_up_in_flight(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    calendar_emulator: GoogleCalendarEmulator,
+) -> None:
+    """Syncs that index anew in a row, then an unload, without waiting: nothing is left."""
     coordinator = setup_integration.runtime_data.coordinators[ACCOUNT]
     for _ in range(2):
-        # Without a sync token the next sync lists (and indexes) everything.
-        coordinator.snapshot.sync_token = None
+        _many_changes(calendar_emulator, REBUILD_ABOVE + 1)
         await coordinator.async_sync()
     assert await hass.config_entries.async_unload(setup_integration.entry_id)
     await hass.async_block_till_done()

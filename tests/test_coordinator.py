@@ -30,12 +30,14 @@ from custom_components.google_calendar_sync.const import (
     SAFETY_NET_INTERVAL,
 )
 from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
+from custom_components.google_calendar_sync.google import sync as sync_module
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
 from custom_components.google_calendar_sync.google.errors import (
     GoogleNotFoundError,
     GoogleRateLimitError,
     GoogleTransientError,
 )
+from custom_components.google_calendar_sync.google.event_views import CalendarViews
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.faults import FaultKind
 
@@ -598,13 +600,13 @@ async def test_many_writes_update_the_timeline_in_place_once(
     updates: list[None] = []
     unsub = coordinator.async_add_listener(lambda: updates.append(None))
     builds: list[None] = []
-    build = coordinator_module._build_warm_views
+    build = CalendarViews.build
 
-    def counting_build(*args: Any) -> Any:
+    def counting_build(*args: Any, **kwargs: Any) -> CalendarViews:
         builds.append(None)
-        return build(*args)
+        return build(*args, **kwargs)
 
-    with patch.object(coordinator_module, "_build_warm_views", counting_build):
+    with patch.object(CalendarViews, "build", counting_build):
         coordinator.async_apply_remote_writes(
             [{**event, "summary": "Renamed"} for event in written[:40]],
             deleted_ids=[event["id"] for event in written[40:]],
@@ -618,15 +620,17 @@ async def test_many_writes_update_the_timeline_in_place_once(
 
 async def test_timeline_is_built_off_the_loop_and_keeps_writes_made_meanwhile(
     hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
     coordinator: CalendarSyncCoordinator,
     get_events: GetEvents,
     now: datetime,
 ) -> None:
-    """A full sync builds the timeline in the executor; a write landing then survives.
+    """A sync of many changes builds the timeline in the executor; a write then survives.
 
-    Incremental syncs update the timeline in place; only a full sync (here: no
-    sync token) indexes the whole calendar anew.
+    Syncs of at most REBUILD_ABOVE changes update the timeline in place; here
+    one change counts as many.
     """
+    calendar_emulator.insert_event(ACCOUNT, _timed("Later", now + timedelta(days=3)))
     written = {
         "id": "meanwhile1",
         "etag": '"1"',
@@ -634,24 +638,172 @@ async def test_timeline_is_built_off_the_loop_and_keeps_writes_made_meanwhile(
         **_timed("Written meanwhile", now + timedelta(hours=2)),
     }
     threads: list[bool] = []
-    build = coordinator_module._build_warm_views
+    build = CalendarViews.build
 
-    def build_while_a_write_lands(*args: Any) -> Any:
+    def build_while_a_write_lands(*args: Any, **kwargs: Any) -> CalendarViews:
         threads.append(hass.loop_thread_id == threading.get_ident())
         asyncio.run_coroutine_threadsafe(write(), hass.loop).result()
-        return build(*args)
+        return build(*args, **kwargs)
 
     async def write() -> None:
         coordinator.async_apply_remote_write(written)
 
-    coordinator.snapshot.sync_token = None
-    with patch.object(
-        coordinator_module, "_build_warm_views", build_while_a_write_lands
+    with (
+        patch.object(coordinator_module, "REBUILD_ABOVE", 0),
+        patch.object(CalendarViews, "build", build_while_a_write_lands),
     ):
         await coordinator.async_sync()
 
     assert threads == [False]
     assert await _summaries_of_the_day(get_events, now) == ["Written meanwhile"]
+
+
+async def test_full_sync_compares_in_the_executor_and_updates_the_views_in_place(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    coordinator: CalendarSyncCoordinator,
+    get_events: GetEvents,
+    now: datetime,
+) -> None:
+    """A 410 lists everything again; the loop only handles what changed.
+
+    The whole listing is compared with the snapshot in the executor; unchanged
+    events keep their stored object, and the views are updated in place.
+    """
+    kept = calendar_emulator.insert_event(ACCOUNT, _timed("Kept", now))
+    edited = calendar_emulator.insert_event(ACCOUNT, _timed("Old", now))
+    await coordinator.async_sync()
+    stored = coordinator.snapshot.events[kept["id"]]
+    views = coordinator.data
+    calendar_emulator.invalidate_sync_tokens(ACCOUNT)
+    calendar_emulator.patch_event(ACCOUNT, edited["id"], {"summary": "New"})
+    threads: list[bool] = []
+    apply_full = sync_module.apply_full
+
+    def recording_apply_full(*args: Any, **kwargs: Any) -> Any:
+        threads.append(hass.loop_thread_id == threading.get_ident())
+        return apply_full(*args, **kwargs)
+
+    with patch.object(sync_module, "apply_full", recording_apply_full):
+        changes = await coordinator.async_sync()
+
+    assert threads == [False]
+    assert [change.event["id"] for change in changes] == [edited["id"]]
+    assert coordinator.snapshot.events[kept["id"]] is stored
+    assert coordinator.data is views
+    assert sorted(await _summaries_of_the_day(get_events, now)) == ["Kept", "New"]
+
+
+async def test_a_write_stored_while_a_full_sync_compares_is_kept_and_not_news(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    coordinator: CalendarSyncCoordinator,
+    get_events: GetEvents,
+    now: datetime,
+) -> None:
+    """Our write lands while the executor compares a full listing made before it.
+
+    The listing does not hold it: the write is kept, not announced, and the
+    next sync (a full one, to be sure) finds it in Google.
+    """
+    await coordinator.async_sync()
+    calendar_emulator.invalidate_sync_tokens(ACCOUNT)
+    changes = async_capture_events(hass, EVENT_CHANGED)
+    apply_full = sync_module.apply_full
+
+    def write_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        asyncio.run_coroutine_threadsafe(write(), hass.loop).result()
+        return apply_full(*args, **kwargs)
+
+    async def write() -> None:
+        async with coordinator.async_own_writes():
+            coordinator.async_apply_remote_write(
+                calendar_emulator.insert_event(
+                    ACCOUNT, _timed("Written meanwhile", now + timedelta(hours=2))
+                )
+            )
+
+    with patch.object(sync_module, "apply_full", write_meanwhile):
+        await coordinator.async_sync()
+    assert await _summaries_of_the_day(get_events, now) == ["Written meanwhile"]
+    await coordinator.async_sync()
+    await hass.async_block_till_done()
+
+    assert changes == []
+    assert await _summaries_of_the_day(get_events, now) == ["Written meanwhile"]
+
+
+@pytest.mark.parametrize("first_fails", [False, True])
+async def test_the_newest_build_is_published_whichever_finishes_last(  # noqa: PLR0917
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    coordinator: CalendarSyncCoordinator,
+    get_events: GetEvents,
+    now: datetime,
+    first_fails: bool,
+) -> None:
+    """Two syncs in quick succession each build the timeline; the older one is late.
+
+    The views of the later sync are published, and stay so when the older
+    build finishes after them, or fails: both syncs answer with the newest.
+    """
+    event = calendar_emulator.insert_event(ACCOUNT, _timed("Original", now))
+    await coordinator.async_sync()
+    first_started, first_go_on = threading.Event(), threading.Event()
+    builds: list[None] = []
+    build = CalendarViews.build
+
+    def first_build_held(*args: Any, **kwargs: Any) -> CalendarViews:
+        builds.append(None)
+        if len(builds) == 1:
+            first_started.set()
+            first_go_on.wait(timeout=10)
+            if first_fails:
+                raise RuntimeError("out of memory")
+        return build(*args, **kwargs)
+
+    with (
+        patch.object(coordinator_module, "REBUILD_ABOVE", 0),
+        patch.object(CalendarViews, "build", first_build_held),
+    ):
+        calendar_emulator.patch_event(ACCOUNT, event["id"], {"summary": "First"})
+        first = hass.async_create_task(coordinator.async_sync())
+        await hass.async_add_executor_job(first_started.wait, 10)
+        calendar_emulator.patch_event(ACCOUNT, event["id"], {"summary": "Second"})
+        await coordinator.async_sync()
+        assert await _summaries_of_the_day(get_events, now) == ["Second"]
+        first_go_on.set()
+        await first
+
+    assert len(builds) == 2
+    assert await _summaries_of_the_day(get_events, now) == ["Second"]
+
+
+async def test_a_failed_build_fails_the_sync_and_the_next_sync_builds_again(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    coordinator: CalendarSyncCoordinator,
+    get_events: GetEvents,
+    now: datetime,
+) -> None:
+    """The change a failed build left out shows after the next sync."""
+    event = calendar_emulator.insert_event(ACCOUNT, _timed("Original", now))
+    await coordinator.async_sync()
+    calendar_emulator.patch_event(ACCOUNT, event["id"], {"summary": "Changed"})
+
+    def failing_build(*args: Any, **kwargs: Any) -> CalendarViews:
+        raise RuntimeError("out of memory")
+
+    with (
+        patch.object(coordinator_module, "REBUILD_ABOVE", 0),
+        patch.object(CalendarViews, "build", failing_build),
+        pytest.raises(RuntimeError),
+    ):
+        await coordinator.async_sync()
+    assert await _summaries_of_the_day(get_events, now) == ["Original"]
+
+    assert len(await coordinator.async_sync()) == 0
+    assert await _summaries_of_the_day(get_events, now) == ["Changed"]
 
 
 async def test_cancelled_queued_sync_does_not_block_later_syncs(
@@ -668,7 +820,7 @@ async def test_cancelled_queued_sync_does_not_block_later_syncs(
     with patch.object(GoogleCalendarApi, "list_events", _slow):
         running = hass.async_create_task(coordinator.async_sync())
         queued = hass.async_create_task(coordinator.async_sync())
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # both start: one syncs, one waits its turn
         queued.cancel()
         with pytest.raises(asyncio.CancelledError):
             await queued

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+import orjson
 import pytest
 
 from custom_components.google_calendar_sync.google.sync import CalendarSnapshot
@@ -96,14 +97,20 @@ def test_the_file_is_compacted_once_dead_lines_outweigh_live_ones(path: Path) ->
 
 
 def test_a_torn_last_line_is_ignored_and_the_file_rewritten(path: Path) -> None:
-    """A crash mid-append: that batch never was, and the next write starts afresh."""
+    """A crash mid-append: the batch's whole lines count, its sync token does not.
+
+    The token line comes last in a batch, so the next sync lists the batch's
+    changes again from the token before it; the next write starts afresh.
+    """
     log = CalendarLog(str(path), CALENDAR)
     log.save("token-1", events(2), SYNCED)
+    whole = events(3)["event2"]
     with path.open("ab") as file:
+        file.write(orjson.dumps({"event": whole}) + b"\n")
         file.write(b'{"event": {"id": "event9", "summ')
 
     log = CalendarLog(str(path), CALENDAR)
-    assert log.load() == CalendarSnapshot("token-1", events(2), SYNCED)
+    assert log.load() == CalendarSnapshot("token-1", events(3), SYNCED)
     log.save("token-2", events(3), SYNCED)
 
     assert reopened(path) == CalendarSnapshot("token-2", events(3), SYNCED)

@@ -42,10 +42,6 @@ def _timed(summary: str, start: datetime) -> dict[str, Any]:
     }
 
 
-# The real loader, before the test harness swaps in its in-memory storage.
-REAL_LOAD = Store._async_load
-
-
 @pytest.fixture(name="now")
 def now_fixture() -> datetime:
     """Return the current hour."""
@@ -69,7 +65,7 @@ async def entry(
 async def _crash(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Stop the entry as a power cut would: whatever was not saved yet is lost."""
     with (
-        patch.object(Store, "_async_write_data", AsyncMock()),
+        patch.object(Store, "async_save", AsyncMock()),
         patch.object(CalendarLog, "save", return_value=0),
     ):
         await unload_entry(hass, entry)
@@ -195,6 +191,7 @@ _BROKEN_CALENDAR_FILES = [
 ]
 
 
+@pytest.mark.parametrize("disk_storage", [True])
 @pytest.mark.parametrize(
     ("single_store", "content"),
     [
@@ -233,14 +230,11 @@ async def test_corrupted_store_file_leads_to_a_full_resync_and_a_log_line(  # no
         else calendar_file_name(config_entry.entry_id, ACCOUNT)
     )
     path = tmp_path / ".storage" / key
-    path.parent.mkdir()
+    path.parent.mkdir(exist_ok=True)
     path.write_bytes(content)
     caplog.set_level(logging.WARNING)
 
-    with (
-        patch.object(Store, "_async_load", REAL_LOAD),
-        record_announcements(hass) as announced,
-    ):
+    with record_announcements(hass) as announced:
         await setup_entry(hass, config_entry)
 
     coordinator = coordinator_of(config_entry, ACCOUNT)

@@ -15,6 +15,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.google_calendar_sync.const import DOMAIN
+from custom_components.google_calendar_sync.google.sync import PAGE_SIZE
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT, CLIENT_ID
@@ -29,8 +30,6 @@ from .reliability_helpers import (
     store_state,
     unload_entry,
 )
-
-PAGE = 2500  # the integration asks for the largest page Google serves
 
 
 def _timed(summary: str, start: datetime) -> dict[str, Any]:
@@ -73,7 +72,7 @@ async def test_access_token_rejected_between_pages_refreshes_once_and_continues(
     entry = make_entry(calendar_emulator, [ACCOUNT])
     await setup_entry(hass, entry)
     coordinator = coordinator_of(entry, ACCOUNT)
-    _seed(calendar_emulator, PAGE + 300, now)
+    _seed(calendar_emulator, PAGE_SIZE + 300, now)
     calendar_emulator.invalidate_sync_tokens(ACCOUNT)  # a full, paged listing
     token_before = entry.data["token"]["access_token"]
     calendar_emulator.requests.clear()

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
+import gc
 import logging
 from pathlib import Path
 import threading
@@ -31,12 +32,11 @@ from custom_components.google_calendar_sync.journal import CalendarLog
 from custom_components.google_calendar_sync.store import (
     SAVE_DELAY,
     STORAGE_MINOR_VERSION,
-    StoredChannel,
-    StoredData,
     SyncStore,
     calendar_file_name,
     index_store_key,
 )
+from custom_components.google_calendar_sync.stored import StoredChannel, StoredData
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .conftest import ACCOUNT
@@ -53,8 +53,6 @@ OTHER = "empty@example.com"
 INDEX = index_store_key(ENTRY_ID)
 # The single store of earlier versions.
 SINGLE = f"{DOMAIN}.{ENTRY_ID}"
-# Captured before the hass fixture replaces file access with an in-memory dict.
-REAL_LOAD = storage.Store._async_load
 
 
 def file_of(hass: HomeAssistant, calendar_id: str, entry_id: str = ENTRY_ID) -> Path:
@@ -295,7 +293,7 @@ async def test_flush_waits_for_a_save_already_writing(hass: HomeAssistant) -> No
         )
         assert await hass.async_add_executor_job(writing.wait, 60)
         flushing = hass.async_create_task(store.async_flush())
-        for _ in range(20):
+        for _ in range(20):  # yield: a flush that did not wait would end meanwhile
             await asyncio.sleep(0)
         assert not flushing.done()  # the timer's save still writes
         go_on.set()
@@ -374,6 +372,29 @@ async def test_the_single_store_of_earlier_versions_moves_to_one_store_per_calen
 
     assert SINGLE not in hass_storage
     assert file_of(hass, ACCOUNT).exists()
+    assert await load(hass) == sample_data()
+
+
+async def test_the_single_store_stays_until_every_calendar_was_written(
+    hass: HomeAssistant, hass_storage: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failed write keeps the old store: the next start moves that calendar."""
+    hass_storage[SINGLE] = single_store(sample_data())
+    real_save = CalendarLog.save
+
+    def full_disk_for_account(log: CalendarLog, *args: Any) -> int:
+        if log.calendar_id == ACCOUNT:
+            raise OSError("disk full")
+        return real_save(log, *args)
+
+    with patch.object(CalendarLog, "save", full_disk_for_account):
+        assert await load(hass) == sample_data()
+
+    assert SINGLE in hass_storage
+    assert not file_of(hass, ACCOUNT).exists()
+    assert "disk full" in caplog.text
+    assert await load(hass) == sample_data()
+    assert SINGLE not in hass_storage
     assert await load(hass) == sample_data()
 
 
@@ -660,14 +681,14 @@ async def test_store_that_raises_on_load_is_ignored(
     assert STORAGE_MINOR_VERSION == 2
 
 
+@pytest.mark.parametrize("disk_storage", [True])
 async def test_corrupt_json_index_on_disk_is_set_aside(hass: HomeAssistant) -> None:
     """Home Assistant keeps the broken index aside for the user; calendars load."""
     await save(hass, sample_data())
     path = Path(hass.config.path(".storage", INDEX))
     path.write_text('{"version": 1, "data": {"calendars": ', encoding="utf-8")
 
-    with patch.object(storage.Store, "_async_load", REAL_LOAD):
-        assert await load(hass) == StoredData(calendars=sample_data().calendars)
+    assert await load(hass) == StoredData(calendars=sample_data().calendars)
 
     assert not path.exists()
     assert list(path.parent.glob(f"{INDEX}.corrupt.*"))
@@ -707,10 +728,16 @@ async def test_20000_events_are_saved_and_loaded_without_stalling_the_loop(
     stored.calendars[ACCOUNT] = CalendarSnapshot(sync_token="t", events=events)
     store.async_delay_save(ACCOUNT)
 
-    async with longest_stall() as saving:
-        await store.async_flush()
-    async with longest_stall() as loading:
-        loaded = await load(hass, ACCOUNT)
+    # A full garbage collection of the test process holds the loop whichever
+    # thread runs it, for as long as a loaded machine makes it: not the store's.
+    gc.disable()
+    try:
+        async with longest_stall() as saving:
+            await store.async_flush()
+        async with longest_stall() as loading:
+            loaded = await load(hass, ACCOUNT)
+    finally:
+        gc.enable()
 
     assert loaded.calendars[ACCOUNT].events == events
     # One call over the whole document holds the loop for hundreds of milliseconds

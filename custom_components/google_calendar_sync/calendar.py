@@ -29,6 +29,7 @@ from .coordinator import (
 from .entity import GoogleCalendarSyncEntity, calendar_name
 from .google.entries import TimelineEvent
 from .google.event_views import BusyTimeline, EventView, event_type
+from .google.model import Event
 from .google.timeline import CalendarTimeline
 from .writer import EventWriter
 
@@ -42,8 +43,8 @@ PARALLEL_UPDATES = 1
 # Home Assistant validates every CalendarEvent it is given (the rrule is parsed
 # too), about 0.05 ms each: a month of a large calendar would cost more than the
 # query. Each timeline entry keeps what _convert made of it (a changed event is
-# a new entry), and the months around now are converted ahead of reads, on the
-# loop a batch at a time (timelines are changed and read on the loop only).
+# a new entry), and the months around now are converted ahead of reads, in the
+# executor (a month of a large calendar takes far more than a loop step).
 _WARM_WINDOWS = (
     (timedelta(days=-31), timedelta(0)),
     (timedelta(0), timedelta(days=31)),
@@ -59,7 +60,7 @@ class _Refused:
     """An event Home Assistant's CalendarEvent refuses, and why."""
 
     uid: str
-    source: dict[str, Any]
+    source: Event
     reason: str
 
 
@@ -212,11 +213,12 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
     ) -> list[CalendarEvent]:
         """Return the events overlapping a range that Home Assistant accepts.
 
-        A range asked for the first time is expanded and converted in the
-        executor first: the loop then only looks it up.
+        A range asked for the first time is found and converted in the executor
+        first: the loop then only looks it up.
         """
-        if (ready := self.timeline.prepare(start_date, end_date, _convert)) is not None:
-            await hass.async_add_executor_job(ready)
+        timeline = self.timeline
+        if (ready := timeline.prepare(start_date, end_date, _convert)) is not None:
+            timeline.keep(await hass.async_add_executor_job(ready))
         return [
             converted
             for value in self.timeline.converted(start_date, end_date, _convert)
@@ -254,12 +256,12 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         )
 
     async def _async_warm(self, timeline: CalendarTimeline) -> None:
-        """Convert the months around now a batch at a time, yielding in between."""
+        """Convert the months around now in the executor, one at a time."""
         now = dt_util.now()
         for before, after in _WARM_WINDOWS:
-            for _ in timeline.convert_ahead(now + before, now + after, _convert):
-                await asyncio.sleep(0)
-            await asyncio.sleep(0)
+            if (ready := timeline.prepare(now + before, now + after, _convert)) is None:
+                continue
+            await self.hass.async_add_executor_job(ready)
         self._warm_task = None
 
     @property

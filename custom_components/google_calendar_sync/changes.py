@@ -12,12 +12,14 @@ from .google.colors import ColorPalette
 from .google.diff import ChangeKind, ChangeSet, EventChange
 from .google.event_views import event_type, response_status
 from .google.meet import meet_link
+from .google.model import CalendarListEntry, Event
 
-# Receives the payload of each announced change, the one the bus event carries.
+# Receives the payload of each announced change, the one the bus event carries
+# (JSON for automations, hence free-form).
 type ChangeListener = Callable[[Mapping[str, Any]], None]
 
 
-def _time_value(moment: Any) -> str | None:
+def _time_value(moment: object) -> str | None:
     """Return the ISO string of a Google start/end object."""
     if not isinstance(moment, dict):
         return None
@@ -25,12 +27,12 @@ def _time_value(moment: Any) -> str | None:
     return str(value) if value is not None else None
 
 
-def _is_date(moment: Any) -> bool:
+def _is_date(moment: object) -> bool:
     """Return True for the start/end object of an all-day event."""
     return isinstance(moment, dict) and "date" in moment
 
 
-def event_fields(event: Mapping[str, Any]) -> dict[str, Any]:
+def event_fields(event: Event) -> dict[str, Any]:
     """Return what automations see of a Google event (bus event, action answers)."""
     return {
         "event_id": event.get("id"),
@@ -49,7 +51,7 @@ def change_data(
     change: EventChange,
     *,
     entity_id: str | None,
-    calendar: Mapping[str, Any],
+    calendar: CalendarListEntry,
     palette: ColorPalette,
 ) -> dict[str, Any]:
     """Return the bus event payload of one change in a calendar."""
@@ -74,7 +76,7 @@ class ChangeAnnouncer:
     """Announce the changes of one calendar: a bus event each, and its listeners."""
 
     def __init__(
-        self, hass: HomeAssistant, calendar: Mapping[str, Any], palette: ColorPalette
+        self, hass: HomeAssistant, calendar: CalendarListEntry, palette: ColorPalette
     ) -> None:
         """Announce for a calendar (its list entry) colored with palette."""
         self._hass = hass

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 import logging
-import secrets
 from typing import TYPE_CHECKING, Any
-import uuid
 
 from aiohttp.hdrs import METH_POST
 from homeassistant.components import webhook
@@ -19,12 +17,6 @@ from homeassistant.helpers.event import async_call_later, async_track_point_in_u
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_WEBHOOK_ID, DOMAIN
-from .google.errors import (
-    GoogleAuthError,
-    GoogleCalendarApiError,
-    GoogleRateLimitError,
-    GoogleTransientError,
-)
 from .notifications import NotificationReceiver, async_webhook_address
 from .push_status import (
     REDACTED,
@@ -33,37 +25,24 @@ from .push_status import (
     async_report_push_failure,
     channel_state,
 )
-from .store import StoredChannel
+from .stored import StoredChannel
+from .watch import Watcher, WatchRefusedError
 
 if TYPE_CHECKING:
     from homeassistant.components.cloud import CloudConnectionState
 
     from .google.client import GoogleCalendarApi
-    from .store import StoredData, SyncStore
+    from .store import SyncStore
+    from .stored import StoredData
 
 _LOGGER = logging.getLogger(__name__)
 
-# Google's default and maximum channel lifetime for calendar events.
-CHANNEL_TTL = timedelta(days=7)
 # Renew a day early so a slow or failing renewal still has many retries left.
 RENEWAL_MARGIN = timedelta(days=1)
 # Retry after Google refused the channel or no public URL exists.
 SETUP_RETRY_INTERVAL = timedelta(hours=1)
 # Retry after a transient failure (network, 5xx, rate limit).
 TRANSIENT_RETRY_INTERVAL = timedelta(minutes=5)
-# How long an unload waits for Google to confirm stopping the channels (seconds);
-# channels it does not confirm expire by themselves.
-CHANNEL_STOP_TIMEOUT = 3
-
-
-class _WatchRefusedError(Exception):
-    """Google refused to open a channel for a reason retrying soon will not fix."""
-
-    def __init__(self, calendar_id: str, error: GoogleCalendarApiError) -> None:
-        """Keep the calendar and Google's error."""
-        super().__init__(str(error))
-        self.calendar_id = calendar_id
-        self.error = error
 
 
 class PushManager:
@@ -83,7 +62,6 @@ class PushManager:
         """Prepare push for an entry; nothing happens before async_start."""
         self._hass = hass
         self._entry = entry
-        self._api = api
         self._store_data = store_data
         self._store = store
         self._on_push_state = on_push_state
@@ -91,6 +69,7 @@ class PushManager:
         self._allow_insecure = api.endpoints.allow_insecure_webhook
         self._calendar_ids: list[str] = []
         self._receiver = NotificationReceiver(entry.title, on_change)
+        self._watcher = Watcher(api, self._receiver, entry.title)
         self._renewal_timers: dict[str, CALLBACK_TYPE] = {}
         self._push_state: dict[str, bool] = {}
         self._cancel_retry: CALLBACK_TYPE | None = None
@@ -178,7 +157,7 @@ class PushManager:
             if remove_channels:
                 channels = list(self._store_data.channels.values())
                 self._store_data.channels.clear()
-                await self._async_stop_channels(channels)
+                await self._watcher.async_stop_all(channels)
                 await self._async_save()
             if self._webhook_registered:
                 webhook.async_unregister(self._hass, self.webhook_id)
@@ -237,7 +216,7 @@ class PushManager:
                 return False
             for calendar_id in list(self._store_data.channels):
                 if calendar_id not in self._calendar_ids:
-                    await self._async_stop_channel(
+                    await self._watcher.async_stop(
                         self._store_data.channels.pop(calendar_id)
                     )
             outcomes = await asyncio.gather(
@@ -252,10 +231,10 @@ class PushManager:
                 return_exceptions=True,
             )
             await self._async_save()
-            refused: _WatchRefusedError | None = None
+            refused: WatchRefusedError | None = None
             temporary: BaseException | None = None
             for calendar_id, outcome in zip(self._calendar_ids, outcomes, strict=True):
-                if isinstance(outcome, _WatchRefusedError):
+                if isinstance(outcome, WatchRefusedError):
                     refused = outcome
                 elif isinstance(outcome, BaseException):
                     temporary = outcome
@@ -284,81 +263,14 @@ class PushManager:
             and existing.expiration - RENEWAL_MARGIN > now
             and not moved
         ):
-            self._receiver.expect(
-                existing.channel_id,
-                calendar_id,
-                existing.token,
-                existing.resource_id or None,
-            )
+            self._watcher.expect(existing)
             self._schedule_renewal(existing)
             return
-        await self._async_open_channel(calendar_id, address)
-        if existing is not None:
-            await self._async_stop_channel(existing)
-
-    async def _async_open_channel(self, calendar_id: str, address: str) -> None:
-        """Open a channel with a fresh id and secret and remember it."""
-        channel_id = str(uuid.uuid4())
-        token = secrets.token_urlsafe(32)
-        # Accept the "sync" handshake, which may arrive before the watch answer.
-        self._receiver.expect(channel_id, calendar_id, token)
-        try:
-            answer = await self._api.watch_events(
-                calendar_id,
-                channel_id=channel_id,
-                address=address,
-                token=token,
-                ttl=CHANNEL_TTL,
-            )
-        except BaseException as err:
-            self._receiver.forget(channel_id)
-            _LOGGER.debug("Watching %s failed: %r", calendar_id, err)
-            if isinstance(err, GoogleCalendarApiError) and _is_refusal(err):
-                raise _WatchRefusedError(calendar_id, err) from err
-            raise
-        resource_id = str(answer.get("resourceId", ""))
-        self._receiver.set_resource_id(channel_id, resource_id or None)
-        channel = StoredChannel(
-            calendar_id=calendar_id,
-            channel_id=channel_id,
-            resource_id=resource_id,
-            token=token,
-            expiration=_parse_expiration(answer.get("expiration")),
-        )
+        channel = await self._watcher.async_open(calendar_id, address)
         self._store_data.channels[calendar_id] = channel
         self._schedule_renewal(channel)
-        _LOGGER.debug(
-            "Opened channel %s for %s until %s",
-            channel_id,
-            calendar_id,
-            channel.expiration,
-        )
-
-    async def _async_stop_channels(self, channels: list[StoredChannel]) -> None:
-        """Stop channels at Google, waiting at most CHANNEL_STOP_TIMEOUT seconds."""
-        try:
-            async with asyncio.timeout(CHANNEL_STOP_TIMEOUT):
-                await asyncio.gather(
-                    *(self._async_stop_channel(channel) for channel in channels)
-                )
-        except TimeoutError:
-            _LOGGER.warning(
-                "Google did not confirm stopping the push channels of %s within %d "
-                "seconds; they expire by themselves",
-                self._entry.title,
-                CHANNEL_STOP_TIMEOUT,
-            )
-
-    async def _async_stop_channel(self, channel: StoredChannel) -> None:
-        """Stop a channel at Google; errors are logged, never raised."""
-        self._receiver.forget(channel.channel_id)
-        try:
-            await self._api.stop_channel(channel.channel_id, channel.resource_id)
-        except GoogleCalendarApiError as err:
-            # An expired or already stopped channel is gone anyway.
-            _LOGGER.debug("Stopping channel %s failed: %s", channel.channel_id, err)
-        else:
-            _LOGGER.debug("Stopped channel %s", channel.channel_id)
+        if existing is not None:
+            await self._watcher.async_stop(existing)
 
     @callback
     def _schedule_renewal(self, channel: StoredChannel) -> None:
@@ -450,18 +362,3 @@ class PushManager:
         """Persist channels now: a lost channel id cannot be stopped later."""
         if self._store is not None:
             await self._store.async_save_channels()
-
-
-def _is_refusal(err: GoogleCalendarApiError) -> bool:
-    """Return True for a 4xx that retrying in minutes will not fix."""
-    if isinstance(err, GoogleTransientError | GoogleRateLimitError | GoogleAuthError):
-        return False
-    return err.status is not None and 400 <= err.status < 500
-
-
-def _parse_expiration(value: Any) -> datetime:
-    """Parse Google's expiration (milliseconds since the epoch, as a string)."""
-    try:
-        return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
-    except TypeError, ValueError:
-        return dt_util.utcnow() + CHANNEL_TTL

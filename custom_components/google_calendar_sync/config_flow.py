@@ -63,7 +63,7 @@ from .google.auth import ServiceAccountKey
 from .google.client import GoogleCalendarApi
 from .google.endpoints import endpoints_from_environment
 from .google.errors import GoogleAuthError, GoogleCalendarApiError
-from .google.model import display_name
+from .google.model import CalendarListEntry, display_name
 from .google.transport import StaticTokenAuth
 
 _LOGGER = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class OAuth2FlowHandler(
         super().__init__()
         self._data: dict[str, Any] = {}
         self._account: str | None = None
-        self._calendars: list[dict[str, Any]] = []
+        self._calendars: list[CalendarListEntry] = []
         self._given_calendars: list[str] = []
 
     @property
@@ -427,7 +427,7 @@ class GoogleCalendarSyncOptionsFlow(OptionsFlowWithReload):
                         data.pop(key, None)
                 return self.async_create_entry(data=data)
         options = {**DEFAULT_OPTIONS, **entry.options}
-        calendars: list[dict[str, Any]] = []
+        calendars: list[CalendarListEntry] = []
         if entry.state is ConfigEntryState.LOADED:
             calendars = [
                 coordinator.calendar

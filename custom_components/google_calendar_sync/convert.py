@@ -8,12 +8,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 import logging
-from typing import Any
+from typing import Any, cast
 
 from dateutil.rrule import rrule, rrulestr
 from homeassistant.components.calendar.const import EVENT_END, EVENT_START
 
-from .google.model import format_time, parse_suffix, parse_time, split_instance_id
+from .google.model import (
+    Event,
+    EventBody,
+    format_time,
+    parse_suffix,
+    parse_time,
+    split_instance_id,
+)
 from .google.recurrence import check_recurrence
 
 _LOGGER = logging.getLogger(__name__)
@@ -79,13 +86,13 @@ def validate_rrule(value: str, dtstart: date | datetime) -> str:
 
 def event_body(
     event: Mapping[str, Any], *, time_zone: str, recurring: bool = True
-) -> dict[str, Any]:
+) -> EventBody:
     """Return a Google event body for a Home Assistant calendar event dict.
 
     The dict is what calendar entities receive: summary, dtstart, dtend, and
     optionally description, location and rrule.
     """
-    body: dict[str, Any] = {
+    body: EventBody = {
         "summary": event.get("summary", ""),
         "description": event.get("description") or "",
         "location": event.get("location") or "",
@@ -244,10 +251,10 @@ _SERIES_OWN_FIELDS = frozenset(
 
 
 def following_series(
-    master: Mapping[str, Any],
+    master: Event,
     original_start: date | datetime | None,
-    changes: Mapping[str, Any],
-) -> dict[str, Any]:
+    changes: EventBody,
+) -> EventBody:
     """Return the body of the series that continues master at an occurrence.
 
     It keeps the master's fields (attendees, reminders, the Meet conference) and
@@ -256,11 +263,15 @@ def following_series(
     series_start = parse_time(master["start"])
     series_end = parse_time(master["end"])
     cut = original_start or series_start
-    body = {
-        key: copy.deepcopy(value)
-        for key, value in master.items()
-        if key not in _SERIES_OWN_FIELDS
-    }
+    # The master's fields less those of the series alone: still an event's fields.
+    body = cast(
+        "EventBody",
+        {
+            key: copy.deepcopy(value)
+            for key, value in master.items()
+            if key not in _SERIES_OWN_FIELDS
+        },
+    )
     if isinstance(series_start, datetime) and isinstance(cut, datetime):
         zone = master["start"].get("timeZone")
         start: date | datetime = cut.astimezone(series_start.tzinfo)
@@ -275,18 +286,16 @@ def following_series(
     )
     if conference := master.get("conferenceData"):
         # The same conference: a new request would make a new Meet link.
-        body["conferenceData"] = {
-            key: copy.deepcopy(value)
-            for key, value in conference.items()
-            if key != "createRequest"
-        }
-    body.update(copy.deepcopy(dict(changes)))
+        kept = copy.deepcopy(conference)
+        kept.pop("createRequest", None)
+        body["conferenceData"] = kept
+    body.update(copy.deepcopy(changes))
     if body.get("conferenceData", {}) is None:
         del body["conferenceData"]
     return body
 
 
-def same_rule(recurrence: list[str], master: Mapping[str, Any]) -> bool:
+def same_rule(recurrence: list[str], master: Event) -> bool:
     """Return True when a rule list repeats the master's RRULE lines."""
     master_rules = [
         normalize_rrule(line).upper()

@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
-from typing import Any, override
+from typing import override
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import Platform
@@ -42,16 +42,20 @@ from .google.errors import (
     GoogleRateLimitError,
 )
 from .google.event_views import CalendarViews, EventView
-from .google.model import display_name
+from .google.model import CalendarListEntry, Event, display_name
 from .google.recurrence import Series
 from .google.skipped import SkippedEvents
 from .google.sync import CalendarSnapshot, async_sync_calendar
 from .own_writes import OwnWrites
-from .store import StoredData, SyncStore
+from .store import SyncStore
+from .stored import StoredData
 
 _LOGGER = logging.getLogger(__name__)
 
 WRITABLE_ROLES = frozenset({"owner", "writer"})
+# A sync that changes more events than this is indexed anew in the executor;
+# fewer are placed in the published views on the loop (tens of microseconds each).
+REBUILD_ABOVE = 100
 
 
 @dataclass
@@ -79,7 +83,7 @@ def calendar_unique_id(
 
 
 def _build_warm_views(
-    events: list[dict[str, Any]],
+    events: list[Event],
     time_zone: str,
     now: datetime,
     on_skip: OnSkip,
@@ -105,7 +109,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         *,
         api: GoogleCalendarApi,
         account: str,
-        calendar: dict[str, Any],
+        calendar: CalendarListEntry,
         store: SyncStore,
         stored: StoredData,
         palette: ColorPalette,
@@ -127,12 +131,17 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         self._closed = False
         # Our writes, kept from being announced as changes made in Google.
         self._own_writes = OwnWrites()
-        # The views need a full build: none yet, or a full sync replaced the
-        # snapshot. Otherwise changes update them in place (_async_apply).
+        # The views need a full build: none yet, or a sync changed more than
+        # REBUILD_ABOVE events. Otherwise changes update them in place
+        # (_async_apply).
         self._rebuild = True
         # Full builds in flight, each with the ids changed since it copied the
         # snapshot: applied to it before it is published.
         self._builds: list[set[str]] = []
+        # The newest full build and how many were started: only the newest
+        # build's views are published.
+        self._build: asyncio.Task[CalendarViews] | None = None
+        self._generation = 0
         # Callers arriving while a sync runs share this queued sync's result.
         self._queued: asyncio.Future[ChangeSet] | None = None
         self._announcer = ChangeAnnouncer(hass, calendar, palette)
@@ -293,6 +302,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
                 now=dt_util.utcnow(),
                 window=window,
                 on_skip=self.skipped,
+                executor=self.hass.async_add_executor_job,
             )
         except GoogleClientClosedError:
             # Unloading cancelled the listing: nothing was stored, nothing is news.
@@ -328,10 +338,13 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
             written = self._own_writes.end_listing()
         changes = self._own_writes.reconcile(result, written)
         self._stored.calendars[self.calendar_id] = result.snapshot
-        if result.touched is None:
+        # A full listing keeps the stored object of every unchanged event, so
+        # the views (and any build in flight) only need the changed ones.
+        touched = result.touched | written.keys()
+        if len(touched) > REBUILD_ABOVE:
             self._rebuild = True
         else:
-            self._async_apply(result.touched | written.keys())
+            self._async_apply(touched)
         self._schedule_save()
         _LOGGER.debug(
             "Synced %s (%s, %d requests): %s",
@@ -360,18 +373,40 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
 
         Indexing 20,000 events and expanding their series takes a few hundred
         milliseconds; warmed, the first query after a restart reads caches.
-        Changes landing meanwhile are applied to the new views before they are
-        published.
+        Two syncs in quick succession may each start a build: the newest one is
+        returned to both callers, whichever build finishes first. Without a
+        build to do, the newest views are returned (updated in place since).
         """
-        if not self._rebuild and self.data is not None:
-            return self.data
-        self._rebuild = False
+        if self._rebuild or self._build is None:
+            self._rebuild = False
+            self._generation += 1
+            self._build = self.config_entry.async_create_background_task(
+                self.hass, self._async_build(self._generation), f"{self.name} index"
+            )
+        while True:
+            build = self._build
+            try:
+                views = await asyncio.shield(build)
+            except Exception:
+                if build is self._build:
+                    raise
+                continue
+            if build is self._build:
+                return views
+
+    async def _async_build(self, generation: int) -> CalendarViews:
+        """Index the snapshot in the executor; apply the changes made meanwhile.
+
+        The executor works on a copy of the events: the loop changes the
+        snapshot meanwhile. It reuses the published series, which never make the
+        loop wait (see Series.overlapping). Only the newest build (generation)
+        failing calls for another.
+        """
         changed: set[str] = set()
         self._builds.append(changed)
         try:
             views = await self.hass.async_add_executor_job(
                 _build_warm_views,
-                # Copies: the loop changes the snapshot and the views meanwhile.
                 list(self.snapshot.events.values()),
                 self._time_zone,
                 dt_util.utcnow(),
@@ -379,7 +414,8 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
                 self.data.series if self.data is not None else None,
             )
         except BaseException:
-            self._rebuild = True
+            if generation == self._generation:
+                self._rebuild = True
             raise
         finally:
             self._builds.remove(changed)
@@ -424,7 +460,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         return self._own_writes.writing()
 
     @callback
-    def async_apply_remote_write(self, event: dict[str, Any]) -> None:
+    def async_apply_remote_write(self, event: Event) -> None:
         """Store Google's answer to our own write so reads see it at once."""
         self.async_apply_remote_writes((event,))
 
@@ -435,7 +471,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
 
     @callback
     def async_apply_remote_writes(
-        self, events: Iterable[dict[str, Any]], deleted_ids: Iterable[str] = ()
+        self, events: Iterable[Event], deleted_ids: Iterable[str] = ()
     ) -> None:
         """Store many answers to our own writes, then deletions, in one update.
 

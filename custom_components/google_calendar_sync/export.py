@@ -46,7 +46,7 @@ from .google.export_plan import (
     plan_export,
     private_properties,
 )
-from .google.model import Event as GoogleEvent
+from .google.model import Event as GoogleEvent, EventBody
 
 if TYPE_CHECKING:
     from .coordinator import GoogleCalendarSyncConfigEntry
@@ -60,7 +60,7 @@ AUTO_EXPORT_INTERVAL = timedelta(hours=1)
 AUTO_EXPORT_COOLDOWN = 5.0
 
 # Stores every written event and deleted id of one export at once.
-type ApplyCallback = Callable[[list[dict[str, Any]], list[str]], None]
+type ApplyCallback = Callable[[list[GoogleEvent], list[str]], None]
 # The coordinator's async_own_writes: a sync waits for the writes made in it.
 type OwnWrites = Callable[[], AbstractAsyncContextManager[object]]
 
@@ -159,7 +159,7 @@ async def async_run_export(
     writes = plan.operations
     if not writes:
         return result
-    written: list[dict[str, Any]] = []
+    written: list[GoogleEvent] = []
     removed: list[str] = []
     async with own_writes() if own_writes is not None else contextlib.nullcontext():
         try:
@@ -176,7 +176,7 @@ async def _async_execute(  # noqa: PLR0917
     calendar_id: str,
     writes: Sequence[PlannedWrite],
     result: ExportResult,
-    written: list[dict[str, Any]],
+    written: list[GoogleEvent],
     removed: list[str],
 ) -> None:
     """Run the planned writes, reviving conflicting inserts with a second batch."""
@@ -189,9 +189,8 @@ async def _async_execute(  # noqa: PLR0917
             write.operation.method == "insert"
         ):
             # The id exists already (often a cancelled earlier export): revive it.
-            body = dict(write.operation.body or {})
+            body: EventBody = {**(write.operation.body or {}), "status": "confirmed"}
             event_id = str(body.pop("id"))
-            body["status"] = "confirmed"
             retries.append(
                 PlannedWrite(
                     BatchOperation("patch", calendar_id, body=body, event_id=event_id),
@@ -212,7 +211,7 @@ def _count(
     result: ExportResult,
     write: PlannedWrite,
     outcome: BatchOutcome,
-    written: list[dict[str, Any]],
+    written: list[GoogleEvent],
     removed: list[str],
 ) -> None:
     """Count one outcome and collect what Google answered."""

@@ -30,6 +30,7 @@ from .const import (
 from .coordinator import WRITABLE_ROLES
 from .export_routes import configured_routes, looping_routes, option_routes
 from .flow_schemas import calendar_selector, calendars_schema
+from .google.model import CalendarListEntry
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_SYNC_WINDOW_DAYS: DEFAULT_SYNC_WINDOW_DAYS,
@@ -61,7 +62,7 @@ def _whole_number(*, maximum: int, unit: str, error: str) -> probatio.All[int]:
 
 
 def options_schema(
-    calendars: list[dict[str, Any]], options: Mapping[str, Any]
+    calendars: list[CalendarListEntry], options: Mapping[str, Any]
 ) -> probatio.Schema:
     """Return the options form: calendars offered, current options filled in."""
     selected: list[str] = list(options.get(CONF_CALENDARS, []))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 import hashlib
 import logging
-from typing import Any
 
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
@@ -19,6 +18,7 @@ from .google.errors import (
     GoogleForbiddenError,
     GoogleNotFoundError,
 )
+from .google.model import CalendarListEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -46,10 +46,10 @@ async def async_read_public_calendars(
     *,
     errors: dict[str, str],
     placeholders: dict[str, str],
-) -> list[dict[str, Any]] | None:
+) -> list[CalendarListEntry] | None:
     """Read each calendar with the key; record why not in errors."""
     api = await async_api_key_api(hass, api_key)
-    calendars: list[dict[str, Any]] = []
+    calendars: list[CalendarListEntry] = []
     for calendar_id in calendar_ids:
         try:
             calendars.append(await api.get_calendar_resource(calendar_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from homeassistant.const import CONF_API_KEY
@@ -21,7 +21,7 @@ import probatio
 
 from .const import CONF_CALENDARS, CONF_SUBJECT
 from .coordinator import WRITABLE_ROLES
-from .google.model import display_name
+from .google.model import CalendarListEntry, display_name
 
 # Service account form: the JSON key (uploaded or pasted), a user to act for, calendars.
 CONF_KEY_FILE = "key_file"
@@ -30,7 +30,7 @@ CONF_CALENDAR_IDS = "calendar_ids"
 
 
 def _calendar_options(
-    calendars: Iterable[Mapping[str, Any]],
+    calendars: Iterable[CalendarListEntry],
 ) -> list[SelectOptionDict]:
     """Return select options naming calendars the way the user knows them."""
     return [
@@ -40,7 +40,7 @@ def _calendar_options(
 
 
 def calendar_selector(
-    calendars: Iterable[Mapping[str, Any]],
+    calendars: Iterable[CalendarListEntry],
     *,
     multiple: bool = True,
     mode: SelectSelectorMode = SelectSelectorMode.LIST,
@@ -54,7 +54,7 @@ def calendar_selector(
 
 
 def calendars_schema(
-    calendars: list[dict[str, Any]], default: list[str]
+    calendars: list[CalendarListEntry], default: list[str]
 ) -> probatio.Schema:
     """Return a form to pick calendars from the account's calendar list."""
     return probatio.Schema(
@@ -67,7 +67,7 @@ def calendars_schema(
 
 
 def default_selection(
-    calendars: list[dict[str, Any]],
+    calendars: list[CalendarListEntry],
     given: Iterable[str] = (),
     synced: Iterable[str] | None = None,
 ) -> list[str]:

@@ -18,6 +18,7 @@ from .google.errors import (
     GoogleForbiddenError,
     GoogleNotFoundError,
 )
+from .google.model import CalendarListEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ async def async_check_service_account(
     *,
     errors: dict[str, str],
     placeholders: dict[str, str],
-) -> list[dict[str, Any]] | None:
+) -> list[CalendarListEntry] | None:
     """Sign in as the service account, add the named calendars, list them all.
 
     Record why not in errors (and what to name in placeholders).

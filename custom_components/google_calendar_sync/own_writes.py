@@ -6,14 +6,13 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 import contextlib
 from datetime import datetime
-from typing import Any
 
 from .google.diff import ChangeSet, EventChange, is_cancelled
-from .google.model import EventList
+from .google.model import Event, EventList
 from .google.sync import CalendarSnapshot, EventSource, SyncResult
 
 
-def _updated(event: Mapping[str, Any]) -> datetime | None:
+def _updated(event: Event) -> datetime | None:
     """Return when Google last changed an event, None if unknown."""
     try:
         return datetime.fromisoformat(str(event["updated"]))
@@ -24,7 +23,7 @@ def _updated(event: Mapping[str, Any]) -> datetime | None:
 def _keep_our_writes(
     snapshot: CalendarSnapshot,
     changes: ChangeSet,
-    written: Mapping[str, dict[str, Any] | None],
+    written: Mapping[str, Event | None],
     *,
     full_sync: bool = False,
 ) -> ChangeSet:
@@ -126,7 +125,7 @@ class OwnWrites:
         self._settled = asyncio.Event()
         self._settled.set()
         # id -> our event (None when deleted), while a listing is on its way.
-        self._during_listing: dict[str, dict[str, Any] | None] | None = None
+        self._during_listing: dict[str, Event | None] | None = None
 
     @contextlib.asynccontextmanager
     async def writing(self) -> AsyncIterator[None]:
@@ -152,15 +151,15 @@ class OwnWrites:
         """Record our stored answers from now on: a listing is on its way."""
         self._during_listing = {}
 
-    def end_listing(self) -> dict[str, dict[str, Any] | None]:
+    def end_listing(self) -> dict[str, Event | None]:
         """Stop recording; return what was recorded."""
         written, self._during_listing = self._during_listing or {}, None
         return written
 
     def store(
         self,
-        stored: dict[str, dict[str, Any]],
-        events: Iterable[dict[str, Any]],
+        stored: dict[str, Event],
+        events: Iterable[Event],
         deleted_ids: Iterable[str] = (),
     ) -> set[str]:
         """Store Google's answers to our writes, then forget deleted events.
@@ -193,9 +192,7 @@ class OwnWrites:
         return touched
 
     @staticmethod
-    def reconcile(
-        result: SyncResult, written: Mapping[str, dict[str, Any] | None]
-    ) -> ChangeSet:
+    def reconcile(result: SyncResult, written: Mapping[str, Event | None]) -> ChangeSet:
         """Return the changes of a sync that are news, our writes put back."""
         if not written:
             return result.changes

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 import logging
-from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -23,6 +22,7 @@ from .google.errors import (
     GoogleForbiddenError,
     GoogleNotFoundError,
 )
+from .google.model import CalendarListEntry
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,12 +75,12 @@ def async_report(
 
 async def async_public_calendars(
     hass: HomeAssistant, entry: GoogleCalendarSyncConfigEntry, api: GoogleCalendarApi
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, CalendarListEntry]:
     """Read the entry's calendars with its key; skip (and report) private ones.
 
     A refused key raises, so that setup is retried: Google may allow it again.
     """
-    calendars: dict[str, dict[str, Any]] = {}
+    calendars: dict[str, CalendarListEntry] = {}
     for calendar_id in entry.options.get(CONF_CALENDARS, []):
         try:
             resource = await api.get_calendar_resource(calendar_id)

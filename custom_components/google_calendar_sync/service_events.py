@@ -42,7 +42,7 @@ from .fields import (
     service_error,
 )
 from .google.meet import meet_link
-from .google.model import format_time, split_instance_id
+from .google.model import EventBody, format_time, split_instance_id
 from .writer import EventWriter
 
 # The fields of an event that create_event and update_event both take.
@@ -142,11 +142,11 @@ async def _async_validated_rrule(
 
 async def async_create_event_body(
     hass: HomeAssistant, data: dict[str, Any]
-) -> dict[str, Any]:
+) -> EventBody:
     """Return the Google body of a create_event call, validating everything."""
     time_zone: str = data.get(ATTR_TIME_ZONE) or hass.config.time_zone
     start, end = _create_time_span(data, await fields.async_time_zone(time_zone))
-    body: dict[str, Any] = {
+    body: EventBody = {
         "summary": data[ATTR_SUMMARY],
         "start": format_time(start, time_zone),
         "end": format_time(end, time_zone),
@@ -156,13 +156,13 @@ async def async_create_event_body(
 
 async def async_update_event_body(
     hass: HomeAssistant, data: dict[str, Any]
-) -> dict[str, Any]:
+) -> EventBody:
     """Return the Google patch of an update_event call, validating everything.
 
     Times change together: a new start needs an end or a duration, as in
     create_event, so an event is never stretched by accident.
     """
-    body: dict[str, Any] = {}
+    body: EventBody = {}
     start: date | datetime | None = None
     if any(key in data for key in _TIME_FIELDS):
         time_zone: str = data.get(ATTR_TIME_ZONE) or hass.config.time_zone
@@ -183,12 +183,15 @@ async def async_update_event_body(
 
 async def _async_field_changes(
     hass: HomeAssistant, data: dict[str, Any], start: date | datetime
-) -> dict[str, Any]:
+) -> EventBody:
     """Return the Google fields of the optional fields of a call."""
-    body: dict[str, Any] = {}
-    for key in (ATTR_DESCRIPTION, ATTR_LOCATION, ATTR_TRANSPARENCY):
-        if key in data:
-            body[key] = data[key]
+    body: EventBody = {}
+    if ATTR_DESCRIPTION in data:
+        body["description"] = data[ATTR_DESCRIPTION]
+    if ATTR_LOCATION in data:
+        body["location"] = data[ATTR_LOCATION]
+    if ATTR_TRANSPARENCY in data:
+        body["transparency"] = data[ATTR_TRANSPARENCY]
     if rrule := data.get(ATTR_RRULE):
         rule = await _async_validated_rrule(hass, rrule, start)
         body["recurrence"] = [f"RRULE:{normalize_rrule(rule)}"]

@@ -9,8 +9,9 @@ Layout (private, in .storage/):
   calendar's events, sync token and time of its last sync, as a log a change
   appends to (journal.py). A change writes about its own size, in its calendar.
 
-Earlier versions kept one store, ``google_calendar_sync.<entry_id>``, held everything;
-the first load moves its content into this layout, sync tokens included.
+Earlier versions kept everything in one store, ``google_calendar_sync.<entry_id>``;
+loading moves its calendars into this layout, sync tokens included, and removes it
+once all of them were written.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection, Iterable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass, field
 from datetime import datetime
 import hashlib
 import logging
@@ -31,25 +31,22 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import STORAGE_DIR, Store
 
 from .const import DOMAIN
-from .google.sync import CalendarSnapshot, malformed
-from .journal import CalendarLog, aware_datetime
+from .google.sync import CalendarSnapshot
+from .journal import CalendarLog
+from .stored import (
+    UNREADABLE,
+    JsonDict,
+    StoredData,
+    channel_to_dict,
+    parse_index,
+    parse_stored_data,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 1
 # The single store of earlier versions; 2: each snapshot names its calendar.
 STORAGE_MINOR_VERSION = 2
-# Whatever a file holds, reading it raises one of these (or nothing).
-_UNREADABLE = (
-    HomeAssistantError,
-    NotImplementedError,
-    OSError,
-    ValueError,
-    TypeError,
-    KeyError,
-    AttributeError,
-    IndexError,
-)
 # Changes wait this long so that bursts (a sync of many changes, an export, an edit
 # session in Google) land in one append per calendar. What a crash loses is never
 # data: Google keeps it, and the next sync from the saved sync token fetches it
@@ -61,29 +58,8 @@ SAVE_DELAY = 10
 # What reading an unreadable store gives, as opposed to None for a missing one.
 _BROKEN = object()
 
-type _JsonDict = dict[str, Any]
 
-
-@dataclass(slots=True)
-class StoredChannel:
-    """A watch channel that Google pushes notifications to."""
-
-    calendar_id: str
-    channel_id: str
-    resource_id: str
-    token: str
-    expiration: datetime
-
-
-@dataclass(slots=True)
-class StoredData:
-    """Everything the integration keeps between restarts."""
-
-    calendars: dict[str, CalendarSnapshot] = field(default_factory=dict)
-    channels: dict[str, StoredChannel] = field(default_factory=dict)
-
-
-class _VersionedStore(Store[_JsonDict]):
+class _VersionedStore(Store[JsonDict]):
     """Private store of ours: reads older minor versions, written off the loop.
 
     What it writes is made for the write and never changed afterwards, so Home
@@ -102,8 +78,8 @@ class _VersionedStore(Store[_JsonDict]):
         )
 
     async def _async_migrate_func(
-        self, old_major_version: int, old_minor_version: int, old_data: _JsonDict
-    ) -> _JsonDict:
+        self, old_major_version: int, old_minor_version: int, old_data: JsonDict
+    ) -> JsonDict:
         """Migrate stored data to the current version; refuse any other layout.
 
         Minor versions only add keys (Home Assistant's rule): parsing fills the
@@ -161,18 +137,16 @@ class SyncStore:
         runs in the executor: 20,000 events would stall the loop.
         """
         index = await self._async_read(self._index)
-        if index is None:
-            self._data = await self._async_migrate_single_store()
-        elif index is not _BROKEN:
+        if index not in (None, _BROKEN):
             try:
-                channels, indexed, problems = _parse_index(index)
-            except _UNREADABLE as err:
+                channels, indexed, problems = parse_index(index)
+            except UNREADABLE as err:
                 self._warn(self._index.key, "has an unexpected shape", err)
                 channels, indexed, problems = {}, [], {}
             self._log_problems(self._index.key, problems)
             self._indexed = set(indexed)
             self._data = StoredData(channels=channels)
-        wanted = [cid for cid in calendar_ids if cid not in self._data.calendars]
+        wanted = list(calendar_ids)
         for calendar_id, snapshot in zip(
             wanted,
             await asyncio.gather(*(self._async_load_calendar(c) for c in wanted)),
@@ -180,6 +154,7 @@ class SyncStore:
         ):
             if snapshot is not None:
                 self._data.calendars[calendar_id] = snapshot
+        await self._async_migrate_single_store(wanted, channels=index is None)
         return self._data
 
     async def _async_load_calendar(self, calendar_id: str) -> CalendarSnapshot | None:
@@ -188,39 +163,59 @@ class SyncStore:
         async with lock:
             try:
                 return await self._hass.async_add_executor_job(log.load)
-            except _UNREADABLE as err:
+            except UNREADABLE as err:
                 self._log_problems(
                     log.path,
                     {f"calendar {calendar_id}": f"{err!r}, running a full sync"},
                 )
                 return None
 
-    async def _async_migrate_single_store(self) -> StoredData:
-        """Move the single store of earlier versions into this layout; nothing is lost.
+    async def _async_migrate_single_store(
+        self, calendar_ids: Iterable[str], *, channels: bool
+    ) -> None:
+        """Take from the single store of earlier versions what no file holds yet.
 
-        Calendars are written first, then the index, then the old store goes: a
-        crash at any point leaves the old store to migrate again.
+        Each asked calendar without a file of its own is taken from it, with its
+        sync token, and written; so are its channels when there is no index. The
+        old store goes only once every such calendar was written: after a failed
+        write (a full disk) the next start takes that calendar from it again, so
+        its sync token and the changes made meanwhile are never lost.
         """
         legacy = _VersionedStore(
             self._hass, f"{DOMAIN}.{self._entry_id}", STORAGE_MINOR_VERSION
         )
         raw = await self._async_read(legacy)
         if raw in (None, _BROKEN):
-            return StoredData()
+            return
         try:
+            # A plain loop over every event: in the executor, it never holds the
+            # loop for long.
             data, problems = await self._hass.async_add_executor_job(
                 parse_stored_data, raw
             )
-        except _UNREADABLE as err:
+        except UNREADABLE as err:
             self._warn(legacy.key, "has an unexpected shape", err)
-            return StoredData()
+            return
         self._log_problems(legacy.key, problems)
-        self._data = data
-        self._indexed = set(data.calendars)
-        await asyncio.gather(*(self._async_write_calendar(c) for c in data.calendars))
+        if channels:
+            self._data.channels = data.channels
+        moved = [
+            calendar_id
+            for calendar_id in calendar_ids
+            if calendar_id in data.calendars and calendar_id not in self._data.calendars
+        ]
+        for calendar_id in moved:
+            self._data.calendars[calendar_id] = data.calendars[calendar_id]
+        # Listed before written: the index never misses a store.
+        self._indexed.update(moved)
         await self._async_write_index()
-        await legacy.async_remove()
-        return data
+        written = await asyncio.gather(*(self._async_write_calendar(c) for c in moved))
+        if all(written):
+            await legacy.async_remove()
+        else:
+            _LOGGER.warning(
+                "Kept %s: the next start moves what could not be written", legacy.key
+            )
 
     @callback
     def async_delay_save(self, calendar_id: str) -> None:
@@ -289,11 +284,11 @@ class SyncStore:
     async def async_remove(self) -> None:
         """Remove every store of the entry, the single store of earlier versions too."""
         if (index := await self._async_read(self._index)) not in (None, _BROKEN):
-            with suppress(*_UNREADABLE):
-                self._indexed |= set(_parse_index(index)[1])
+            with suppress(*UNREADABLE):
+                self._indexed |= set(parse_index(index)[1])
         await self.async_forget_calendars_except(())
         await self._index.async_remove()
-        await Store[_JsonDict](
+        await Store[JsonDict](
             self._hass, STORAGE_VERSION, f"{DOMAIN}.{self._entry_id}"
         ).async_remove()
 
@@ -303,14 +298,17 @@ class SyncStore:
             {
                 "calendars": sorted(self._indexed),
                 "channels": {
-                    key: _channel_to_dict(channel)
+                    key: channel_to_dict(channel)
                     for key, channel in self._data.channels.items()
                 },
             }
         )
 
-    async def _async_write_calendar(self, calendar_id: str) -> None:
-        """Write what changed in one calendar, as it is now, off the loop."""
+    async def _async_write_calendar(self, calendar_id: str) -> bool:
+        """Write what changed in one calendar, as it is now, off the loop.
+
+        Return whether it was written; a failure is logged.
+        """
         snapshot = self._data.calendars[calendar_id]
         # A copy of the dict, made here: the loop goes on changing the snapshot's
         # dict, never an event in it (a change replaces the event).
@@ -323,6 +321,8 @@ class SyncStore:
                 )
             except (HomeAssistantError, OSError) as err:
                 _LOGGER.error("Cannot write %s: %s", log.path, err)
+                return False
+        return True
 
     async def _async_remove_file(self, calendar_id: str) -> None:
         """Delete the file of one calendar."""
@@ -346,7 +346,7 @@ class SyncStore:
         """Return the raw content of a store: None if missing, _BROKEN if unreadable."""
         try:
             return await store.async_load()
-        except _UNREADABLE as err:
+        except UNREADABLE as err:
             self._warn(store.key, "cannot be read", err)
             return _BROKEN
 
@@ -369,88 +369,3 @@ class SyncStore:
         _LOGGER.warning(
             "Stored sync state %s %s (%s); running a full sync", key, problem, err
         )
-
-
-def _channel_to_dict(channel: StoredChannel) -> _JsonDict:
-    """Serialize one channel."""
-    return {
-        "calendar_id": channel.calendar_id,
-        "channel_id": channel.channel_id,
-        "resource_id": channel.resource_id,
-        "token": channel.token,
-        "expiration": channel.expiration.isoformat(),
-    }
-
-
-def parse_stored_data(raw: Any) -> tuple[StoredData, dict[str, str]]:
-    """Parse the single store of earlier versions, leaving out what is unusable.
-
-    Return what is usable and, per calendar or channel left out, why. Raise when
-    the whole is of the wrong shape.
-    """
-    calendars: dict[str, CalendarSnapshot] = {}
-    problems: dict[str, str] = {}
-    for calendar_id, item in _mapping(_mapping(raw).get("calendars", {})).items():
-        try:
-            calendars[calendar_id] = _parse_calendar(calendar_id, item)
-        except _UNREADABLE as err:
-            problems[f"calendar {calendar_id}"] = f"{err!r}, running a full sync"
-    channels, channel_problems = _parse_channels(raw.get("channels", {}))
-    return StoredData(calendars, channels), problems | channel_problems
-
-
-def _parse_index(
-    raw: Any,
-) -> tuple[dict[str, StoredChannel], list[str], dict[str, str]]:
-    """Parse the index: channels, the calendars with a store, what is unusable."""
-    raw = _mapping(raw)
-    calendars = raw.get("calendars", [])
-    if not isinstance(calendars, list):
-        raise TypeError(f"calendars: expected a list, got {type(calendars).__name__}")
-    channels, problems = _parse_channels(raw.get("channels", {}))
-    return channels, [str(calendar_id) for calendar_id in calendars], problems
-
-
-def _parse_channels(raw: Any) -> tuple[dict[str, StoredChannel], dict[str, str]]:
-    """Parse stored channels, leaving out (and naming) the unusable ones."""
-    channels: dict[str, StoredChannel] = {}
-    problems: dict[str, str] = {}
-    for key, item in _mapping(raw).items():
-        try:
-            channels[key] = StoredChannel(
-                calendar_id=str(item["calendar_id"]),
-                channel_id=str(item["channel_id"]),
-                resource_id=str(item["resource_id"]),
-                token=str(item["token"]),
-                expiration=aware_datetime(item["expiration"]),
-            )
-        except _UNREADABLE as err:
-            problems[f"channel {key}"] = f"{err!r}, watching anew"
-    return channels, problems
-
-
-def _parse_calendar(calendar_id: str, item: Any) -> CalendarSnapshot:
-    """Parse the stored snapshot of one calendar; raise if it is unusable."""
-    item = _mapping(item)
-    if item.get("calendar_id", calendar_id) != calendar_id:
-        raise ValueError(f"holds the snapshot of {item['calendar_id']!r}")
-    events = _mapping(item.get("events", {}))
-    for event_id, event in events.items():
-        if (problem := malformed(event)) is not None or event["id"] != event_id:
-            raise ValueError(f"bad event {event_id!r}: {problem or 'id differs'}")
-    token = item.get("sync_token")
-    if token is not None and not isinstance(token, str):
-        raise TypeError("sync_token")
-    last_synced = item.get("last_synced")
-    return CalendarSnapshot(
-        sync_token=token,
-        events=dict(events),
-        last_synced=aware_datetime(last_synced) if last_synced else None,
-    )
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    """Return value if it is a mapping, else raise."""
-    if not isinstance(value, Mapping):
-        raise TypeError(f"expected a mapping, got {type(value).__name__}")
-    return value

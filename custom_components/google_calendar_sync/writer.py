@@ -30,7 +30,15 @@ from .google.errors import (
     GooglePreconditionFailedError,
 )
 from .google.meet import meet_link, written_description
-from .google.model import format_time, parse_suffix, parse_time, split_instance_id
+from .google.model import (
+    CalendarListEntry,
+    Event,
+    EventBody,
+    format_time,
+    parse_suffix,
+    parse_time,
+    split_instance_id,
+)
 from .google.sync import CalendarSnapshot
 
 _LOGGER = logging.getLogger(__name__)
@@ -52,14 +60,14 @@ class WriteTarget(Protocol):
         """Return the calendar's id."""
 
     @property
-    def calendar(self) -> Mapping[str, Any]:
+    def calendar(self) -> CalendarListEntry:
         """Return the calendar's list entry (its timeZone)."""
 
     @property
     def snapshot(self) -> CalendarSnapshot:
         """Return the stored snapshot of the calendar."""
 
-    def async_apply_remote_write(self, event: dict[str, Any]) -> None:
+    def async_apply_remote_write(self, event: Event) -> None:
         """Store Google's answer to our write."""
 
     def async_apply_remote_delete(self, event_id: str) -> None:
@@ -90,8 +98,8 @@ class EventWriter:
         calendar_id: str,
         *,
         time_zone: str,
-        lookup: Callable[[str], dict[str, Any] | None],
-        on_write: Callable[[dict[str, Any]], None],
+        lookup: Callable[[str], Event | None],
+        on_write: Callable[[Event], None],
         on_delete: Callable[[str], None],
         on_conflict: Callable[[], Awaitable[None]] | None = None,
         own_writes: Callable[[], AbstractAsyncContextManager[object]] | None = None,
@@ -114,7 +122,7 @@ class EventWriter:
     def for_coordinator(cls, coordinator: WriteTarget) -> EventWriter:
         """Return a writer for the calendar of a coordinator."""
 
-        def lookup(event_id: str) -> dict[str, Any] | None:
+        def lookup(event_id: str) -> Event | None:
             return coordinator.snapshot.events.get(event_id)
 
         return cls(
@@ -136,8 +144,8 @@ class EventWriter:
         return self._own_writes()
 
     async def async_insert(
-        self, body: dict[str, Any], *, conference_data_version: int | None = None
-    ) -> dict[str, Any]:
+        self, body: EventBody, *, conference_data_version: int | None = None
+    ) -> Event:
         """Insert an event body and store Google's answer."""
         try:
             async with self._writing():
@@ -151,7 +159,7 @@ class EventWriter:
             raise _translated("api_error", message=str(err)) from err
         return created
 
-    async def async_create(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    async def async_create(self, event: Mapping[str, Any]) -> Event:
         """Create an event from a Home Assistant event dict."""
         return await self.async_insert(event_body(event, time_zone=self._time_zone))
 
@@ -197,11 +205,11 @@ class EventWriter:
     async def async_edit(
         self,
         event_id: str,
-        body: dict[str, Any],
+        body: EventBody,
         scope: EditScope = EditScope.EVENT,
         *,
         conference_data_version: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> Event:
         """Patch Google fields of an event, one occurrence, or this and following.
 
         event_id is an event, series or instance id; the occurrence scopes need an
@@ -236,7 +244,7 @@ class EventWriter:
 
     def _body(
         self, target: EventTarget, event: Mapping[str, Any], *, recurring: bool = True
-    ) -> dict[str, Any]:
+    ) -> EventBody:
         """Return the body of an edit, without the Meet link the description shows."""
         body = event_body(event, time_zone=self._time_zone, recurring=recurring)
         stored = self._lookup(target.event_id)
@@ -264,7 +272,7 @@ class EventWriter:
             return
         await self._async_delete(target.event_id, target)
 
-    async def _async_split(self, target: EventTarget) -> dict[str, Any] | None:
+    async def _async_split(self, target: EventTarget) -> Event | None:
         """End the series before the instance; None when it is the first one."""
         if target.master_id is None:  # pragma: no cover - callers pass instances
             return None
@@ -277,9 +285,7 @@ class EventWriter:
         await self._async_patch(target.master_id, {"recurrence": trimmed})
         return master
 
-    async def _async_undo_split(
-        self, master: dict[str, Any], error: HomeAssistantError
-    ) -> None:
+    async def _async_undo_split(self, master: Event, error: HomeAssistantError) -> None:
         """Give a trimmed series its recurrence back after the new one failed."""
         try:
             # The stored master carries the trim's etag, so If-Match still holds.
@@ -296,13 +302,13 @@ class EventWriter:
                 "series_split_incomplete", event_id=master["id"], message=str(error)
             ) from err
 
-    async def _async_current(self, event_id: str) -> dict[str, Any]:
+    async def _async_current(self, event_id: str) -> Event:
         """Return the stored event, or read it from Google."""
         if (stored := self._lookup(event_id)) is not None:
             return stored
         return await self._async_get(event_id)
 
-    async def _async_get(self, event_id: str) -> dict[str, Any]:
+    async def _async_get(self, event_id: str) -> Event:
         """Read an event from Google."""
         try:
             return await self._api.get_event(self._calendar_id, event_id)
@@ -314,14 +320,14 @@ class EventWriter:
     async def _async_patch(
         self,
         event_id: str,
-        body: dict[str, Any],
+        body: EventBody,
         *,
         conference_data_version: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> Event:
         """Patch an event with If-Match on the stored etag; store Google's answer."""
-        answers: list[dict[str, Any]] = []
+        answers: list[Event] = []
 
-        async def store(result: dict[str, Any]) -> None:
+        async def store(result: Event) -> None:
             self._on_write(result)
             answers.append(result)
 
@@ -345,8 +351,8 @@ class EventWriter:
 
         async def forget(_: None) -> None:
             self._on_delete(event_id)
-            if target is not None and target.is_instance:
-                await self._async_store_cancelled_instance(target)
+            if target is not None and target.master_id is not None:
+                await self._async_store_cancelled_instance(target, target.master_id)
 
         await self._async_conditional(
             event_id,
@@ -394,7 +400,9 @@ class EventWriter:
         else:
             self._on_write(current)
 
-    async def _async_store_cancelled_instance(self, target: EventTarget) -> None:
+    async def _async_store_cancelled_instance(
+        self, target: EventTarget, master_id: str
+    ) -> None:
         """Keep the cancelled exception so the timeline hides that instance."""
         try:
             cancelled = await self._api.get_event(self._calendar_id, target.event_id)
@@ -404,6 +412,6 @@ class EventWriter:
             cancelled["originalStartTime"] = format_time(
                 target.original_start, self._time_zone
             )
-        cancelled.setdefault("recurringEventId", target.master_id)
+        cancelled.setdefault("recurringEventId", master_id)
         cancelled["status"] = "cancelled"
         self._on_write(cancelled)

@@ -184,6 +184,29 @@ async def test_request_log_records_and_clears(
     assert len(calendar_emulator.requests) == 0
 
 
+async def test_a_test_can_wait_for_a_fault_or_a_logged_request(
+    calendar_emulator: GoogleCalendarEmulator, calendar_client: CalendarClient
+) -> None:
+    fault = calendar_emulator.faults.fail_next(500, times=2, path_contains="/events")
+    first_hit = asyncio.ensure_future(fault.reached())
+    both_hits = asyncio.ensure_future(fault.reached(2))
+    logged = asyncio.ensure_future(calendar_emulator.requests.wait_for(2, "GET"))
+    await asyncio.sleep(0)  # each waiter is waiting now
+    assert not (first_hit.done() or both_hits.done() or logged.done())
+
+    with pytest.raises(HttpError):
+        await calendar_client(list_primary)
+    await first_hit
+    assert not both_hits.done()
+
+    await calendar_client(lambda s: s.calendarList().list())
+    await logged  # answered, the failed listing and the calendar list
+    with pytest.raises(HttpError):
+        await calendar_client(list_primary)
+    await both_hits
+    assert fault.as_dict()["hits"] == 2
+
+
 async def test_dispatch_runs_an_api_call_in_process(
     calendar_emulator: GoogleCalendarEmulator, emulator_token: dict[str, Any]
 ) -> None:

@@ -1,14 +1,26 @@
-"""Tests of the model: the one parser of Google times, instance ids and names."""
+"""Tests of the model: Google's resources and the one parser of each concept."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, strategies as st
 import pytest
 
+from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
 from custom_components.google_calendar_sync.google.model import (
+    Attendee,
+    CalendarListEntry,
+    Channel,
+    Colors,
+    ConferenceData,
+    Event,
+    EventBody,
+    EventList,
+    Person,
+    channel_expiration,
     display_name,
     format_time,
     instance_suffix,
@@ -17,6 +29,7 @@ from custom_components.google_calendar_sync.google.model import (
     split_instance_id,
     zone_named,
 )
+from tests.conftest import ACCOUNT
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -156,3 +169,65 @@ def test_display_name_prefers_the_users_name_for_a_calendar() -> None:
     assert display_name(calendar) == "Home"
     assert display_name({"id": "c@group", "summary": "Family"}) == "Family"
     assert display_name({"id": "c@group", "summary": ""}) == "c@group"
+
+
+def _fields(resource: Any) -> frozenset[str]:
+    """Return the keys a TypedDict names."""
+    return frozenset(resource.__required_keys__ | resource.__optional_keys__)
+
+
+async def test_googles_answers_hold_only_fields_the_model_names(
+    client: GoogleCalendarApi,
+) -> None:
+    """The TypedDicts name every field of the events, pages and calendars Google sends."""
+    body: EventBody = {
+        "summary": "Standup",
+        "start": {"dateTime": "2030-01-07T09:00:00", "timeZone": "Europe/Berlin"},
+        "end": {"dateTime": "2030-01-07T09:15:00", "timeZone": "Europe/Berlin"},
+        "attendees": [{"email": ACCOUNT}, {"email": "guest@example.com"}],
+        "reminders": {
+            "useDefault": False,
+            "overrides": [{"method": "popup", "minutes": 5}],
+        },
+        "extendedProperties": {"private": {"origin": "test"}},
+        "recurrence": ["RRULE:FREQ=DAILY;COUNT=2"],
+        "conferenceData": {
+            "createRequest": {
+                "requestId": "standup",
+                "conferenceSolutionKey": {"type": "hangoutsMeet"},
+            }
+        },
+    }
+    created = await client.insert_event(ACCOUNT, body, conference_data_version=1)
+    page = await client.list_events(ACCOUNT)
+    calendars = await client.list_calendars()
+
+    assert {"attendees", "conferenceData", "creator", "organizer"} <= set(created)
+    assert set(page) <= _fields(EventList)
+    for event in [created, *page.get("items", [])]:
+        assert set(event) <= _fields(Event)
+        for attendee in event.get("attendees", []):
+            assert set(attendee) <= _fields(Attendee)
+        for person in (event.get("creator", {}), event.get("organizer", {})):
+            assert set(person) <= _fields(Person)
+        assert set(event.get("conferenceData", {})) <= _fields(ConferenceData)
+    for calendar in calendars:
+        assert set(calendar) <= _fields(CalendarListEntry)
+    assert set(await client.get_colors()) <= _fields(Colors)
+
+
+def test_channel_expiration_is_in_milliseconds_since_the_epoch() -> None:
+    """Google sends the expiration as a string of milliseconds."""
+    assert channel_expiration({"expiration": "1700000000000"}) == datetime(
+        2023, 11, 14, 22, 13, 20, tzinfo=UTC
+    )
+    assert channel_expiration({}) is None
+    assert channel_expiration({"expiration": "soon"}) is None
+
+
+@given(st.one_of(st.text(), st.integers(), st.none(), st.floats()))
+def test_channel_expiration_never_raises(value: object) -> None:
+    """Whatever Google puts there is a time or unknown."""
+    channel: Channel = {"expiration": value}  # type: ignore[typeddict-item]
+    expiration = channel_expiration(channel)
+    assert expiration is None or expiration.tzinfo is UTC

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
+import threading
 import tracemalloc
 from typing import Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 from hypothesis import given, settings, strategies as st
 import pytest
 
+from custom_components.google_calendar_sync.google import (
+    recurrence as recurrence_module,
+)
 from custom_components.google_calendar_sync.google.recurrence import (
     MAX_INSTANCES,
     check_recurrence,
@@ -660,3 +666,52 @@ def test_moving_the_start_keeps_every_instance(  # noqa: PLR0917
         }
     )
     assert [moment.timestamp() for moment in found] == expected
+
+
+def test_a_query_never_waits_for_a_thread_expanding_the_same_series() -> None:
+    """A rebuild in the executor expands a series the loop reads: the loop answers.
+
+    The rebuilt timeline reuses the published one's series. While the rebuild
+    expands one (here: held while it reads the rules), a query of the published
+    timeline answers from the rules instead of waiting for it.
+    """
+    master = daily("standup", "RRULE:FREQ=DAILY")
+    published = CalendarTimeline([master], default_time_zone="UTC")
+    published.overlapping(
+        datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
+    )
+    june = (datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC))
+    expanding, answered = threading.Event(), threading.Event()
+    released: list[bool] = []
+    parse_rule = recurrence_module.parse_rule
+    querying = threading.get_ident()
+
+    def held_parse_rule(*args: Any) -> Any:
+        if threading.get_ident() != querying:
+            expanding.set()
+            # Held until the query below answered; the timeout only ends a hang.
+            released.append(answered.wait(timeout=5))
+        return parse_rule(*args)
+
+    def rebuild() -> list[str]:
+        rebuilt = CalendarTimeline(
+            [master], default_time_zone="UTC", reuse=published.series
+        )
+        return [event.uid for event in rebuilt.overlapping(*june)]
+
+    with (
+        patch.object(recurrence_module, "parse_rule", held_parse_rule),
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
+        pending = pool.submit(rebuild)
+        assert expanding.wait(timeout=5)
+        answer = [event.uid for event in published.overlapping(*june)]
+        following = published.active_or_next(datetime(2026, 6, 10, 11, tzinfo=UTC))
+        answered.set()
+        rebuilt = pending.result()
+
+    assert released == [True]
+    assert answer == rebuilt
+    assert len(answer) == 30
+    assert following is not None
+    assert following.start == datetime(2026, 6, 11, 10, tzinfo=UTC)

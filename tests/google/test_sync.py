@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+import threading
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -460,3 +463,46 @@ async def test_gone_sync_token_recovers_without_lost_or_doubled_changes(
 
     assert not after.full_sync
     assert len(after.changes) == 0
+
+
+async def test_full_listing_keeps_unchanged_events_and_compares_in_the_executor(
+    api: GoogleCalendarApi, calendar_emulator: GoogleCalendarEmulator
+) -> None:
+    """A full listing keeps the stored object of each event Google did not change.
+
+    Only the changed ids are touched, so the views and the store redo nothing
+    else; the whole listing is compared with the snapshot through the executor.
+    """
+    emulator = calendar_emulator
+    kept = emulator.insert_event(USER, body("Kept", START))
+    edited = emulator.insert_event(USER, body("Edited", START + timedelta(days=1)))
+    first = await async_sync_calendar(api, USER, CalendarSnapshot(), now=NOW)
+    emulator.patch_event(USER, edited["id"], {"location": "Room 5"})
+    added = emulator.insert_event(USER, body("Added", START + timedelta(days=2)))
+    emulator.invalidate_sync_tokens(USER)
+    threads: list[bool] = []
+
+    async def in_a_thread(func: Callable[..., Any], *args: Any) -> Any:
+        def run() -> Any:
+            threads.append(threading.current_thread() is threading.main_thread())
+            return func(*args)
+
+        return await asyncio.to_thread(run)
+
+    recovered = await async_sync_calendar(
+        api, USER, first.snapshot, now=NOW, executor=in_a_thread
+    )
+    after = await async_sync_calendar(
+        api, USER, recovered.snapshot, now=NOW, executor=in_a_thread
+    )
+
+    assert recovered.full_sync
+    assert threads == [False]
+    assert recovered.snapshot.events[kept["id"]] is first.snapshot.events[kept["id"]]
+    assert recovered.touched == {edited["id"], added["id"]}
+    assert kinds(recovered.changes) == [
+        ("created", added["id"]),
+        ("updated", edited["id"]),
+    ]
+    assert not after.full_sync
+    assert after.touched == frozenset()

@@ -8,11 +8,11 @@ Transport sends it on the aiohttp session.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 import functools
 import logging
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from googleapiclient.http import BatchHttpRequest, HttpRequest
 import httplib2
@@ -23,6 +23,7 @@ from .errors import (
     GoogleTransientError,
     error_from_http_error,
 )
+from .model import Event, EventBody
 from .transport import AccessTokenProvider, Transport, if_match
 
 _LOGGER = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class BatchOperation:
 
     method: Literal["insert", "patch", "delete"]
     calendar_id: str
-    body: Mapping[str, Any] | None = None
+    body: EventBody | None = None
     event_id: str | None = None
     etag: str | None = None
 
@@ -46,7 +47,7 @@ class BatchOutcome:
     """What Google answered to one operation of a batch."""
 
     operation: BatchOperation
-    result: dict[str, Any] | None
+    result: Event | None
     error: GoogleCalendarApiError | None
 
 
@@ -206,7 +207,8 @@ class BatchSender:
                 )
             elif isinstance(response, dict) or operation.method == "delete":
                 # A delete answers nothing worth reading.
-                result = response if isinstance(response, dict) else None
+                # The answer to an insert or a patch is an events resource.
+                result = cast("Event", response) if isinstance(response, dict) else None
                 outcomes[index] = BatchOutcome(operation, result, None)
             else:
                 outcomes[index] = BatchOutcome(

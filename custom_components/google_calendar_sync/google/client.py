@@ -15,10 +15,12 @@ from typing import Any
 
 import aiohttp
 from googleapiclient.discovery import build
+from googleapiclient.model import JsonModel
+import orjson
 
 from .batch import DEFAULT_BATCH_SIZE, BatchOperation, BatchOutcome, BatchSender
 from .endpoints import GoogleEndpoints
-from .model import Channel, EventList
+from .model import CalendarListEntry, Channel, Colors, Event, EventBody, EventList
 from .transport import AccessTokenProvider, RetryPolicy, Transport, if_match
 
 # Google allows 2,500 events per page but 250 calendars per calendarList page.
@@ -31,6 +33,23 @@ class _NeverSendHttp:
     def request(self, *args: Any, **kwargs: Any) -> Any:
         """Refuse: every request goes out on the aiohttp session."""
         raise RuntimeError("Requests are sent on the aiohttp session")
+
+
+class _OrjsonModel(JsonModel):  # type: ignore[misc]
+    """The client library's JSON model, parsing answers with orjson.
+
+    A page of 2,500 events (2 MB) parses on the event loop in a third less time,
+    and a parse holds the GIL in any thread. What orjson refuses (a lone
+    surrogate escape, NaN, text that is not UTF-8) goes to the library's own
+    parser, which decides as before. Numbers past 64 bits become floats.
+    """
+
+    def deserialize(self, content: bytes | str) -> Any:
+        """Return the parsed answer (the text itself if it is not JSON)."""
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            return super().deserialize(content)
 
 
 def _rfc3339(value: datetime) -> str:
@@ -59,6 +78,7 @@ def _build_service(api_endpoint: str, api_key: str | None) -> Any:
         client_options={"api_endpoint": api_endpoint},
         developerKey=api_key,
         http=_NeverSendHttp(),
+        model=_OrjsonModel(),
     )
 
 
@@ -123,9 +143,9 @@ class GoogleCalendarApi:
         """
         self.transport.close()
 
-    async def list_calendars(self) -> list[dict[str, Any]]:
+    async def list_calendars(self) -> list[CalendarListEntry]:
         """Return every calendarList entry of the account (all pages)."""
-        items: list[dict[str, Any]] = []
+        items: list[CalendarListEntry] = []
         page_token: str | None = None
         while True:
             page = await self.transport.execute(
@@ -139,34 +159,34 @@ class GoogleCalendarApi:
             if not (page_token := page.get("nextPageToken")):
                 return items
 
-    async def get_calendar(self, calendar_id: str) -> dict[str, Any]:
+    async def get_calendar(self, calendar_id: str) -> CalendarListEntry:
         """Return the calendarList entry (summary, accessRole, timeZone) of a calendar."""
-        result: dict[str, Any] = await self.transport.execute(
+        result: CalendarListEntry = await self.transport.execute(
             lambda: self._calendar_list.get(calendarId=calendar_id)
         )
         return result
 
-    async def add_to_calendar_list(self, calendar_id: str) -> dict[str, Any]:
+    async def add_to_calendar_list(self, calendar_id: str) -> CalendarListEntry:
         """Add a calendar shared with the account to its calendarList; return the entry.
 
         A service account's calendarList starts empty: shared calendars appear in it
         only once inserted.
         """
-        result: dict[str, Any] = await self.transport.execute(
+        result: CalendarListEntry = await self.transport.execute(
             lambda: self._calendar_list.insert(body={"id": calendar_id})
         )
         return result
 
-    async def get_calendar_resource(self, calendar_id: str) -> dict[str, Any]:
+    async def get_calendar_resource(self, calendar_id: str) -> CalendarListEntry:
         """Return calendars.get (summary, timeZone): what an API key may read."""
-        result: dict[str, Any] = await self.transport.execute(
+        result: CalendarListEntry = await self.transport.execute(
             lambda: self._calendars.get(calendarId=calendar_id)
         )
         return result
 
-    async def get_colors(self) -> dict[str, Any]:
+    async def get_colors(self) -> Colors:
         """Return Google's color palette (colors.get): calendar and event colors."""
-        result: dict[str, Any] = await self.transport.execute(self._colors.get)
+        result: Colors = await self.transport.execute(self._colors.get)
         return result
 
     async def list_events(
@@ -206,9 +226,9 @@ class GoogleCalendarApi:
         )
         return result
 
-    async def get_event(self, calendar_id: str, event_id: str) -> dict[str, Any]:
+    async def get_event(self, calendar_id: str, event_id: str) -> Event:
         """Return one event."""
-        result: dict[str, Any] = await self.transport.execute(
+        result: Event = await self.transport.execute(
             lambda: self._events.get(calendarId=calendar_id, eventId=event_id)
         )
         return result
@@ -216,12 +236,12 @@ class GoogleCalendarApi:
     async def insert_event(
         self,
         calendar_id: str,
-        body: dict[str, Any],
+        body: EventBody,
         *,
         conference_data_version: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> Event:
         """Create an event and return Google's copy."""
-        result: dict[str, Any] = await self.transport.execute(
+        result: Event = await self.transport.execute(
             lambda: self._events.insert(
                 **_write_params(calendar_id, None, body, conference_data_version)
             )
@@ -232,13 +252,13 @@ class GoogleCalendarApi:
         self,
         calendar_id: str,
         event_id: str,
-        body: dict[str, Any],
+        body: EventBody,
         *,
         etag: str | None = None,
         conference_data_version: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> Event:
         """Merge body into an event; with etag, only if it is unchanged."""
-        result: dict[str, Any] = await self.transport.execute(
+        result: Event = await self.transport.execute(
             lambda: if_match(
                 self._events.patch(
                     **_write_params(
@@ -270,7 +290,7 @@ class GoogleCalendarApi:
         ttl: timedelta | None = None,
     ) -> Channel:
         """Open a push channel for the events of a calendar."""
-        body: dict[str, Any] = {
+        body: Channel = {
             "id": channel_id,
             "type": "web_hook",
             "address": address,
@@ -308,7 +328,7 @@ class GoogleCalendarApi:
 def _write_params(
     calendar_id: str,
     event_id: str | None,
-    body: dict[str, Any],
+    body: EventBody,
     conference_data_version: int | None,
 ) -> dict[str, Any]:
     """Return the parameters of an insert or a patch."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+
+from .model import CalendarListEntry, Colors, Event
 
 
-def _backgrounds(palette: Any) -> dict[str, str]:
+def _backgrounds(palette: object) -> dict[str, str]:
     """Return color id -> background of one palette of a colors.get answer."""
     if not isinstance(palette, dict):
         return {}
@@ -26,22 +27,20 @@ class ColorPalette:
     event: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_colors(cls, colors: Mapping[str, Any]) -> ColorPalette:
+    def from_colors(cls, colors: Colors) -> ColorPalette:
         """Read a colors.get answer."""
         return cls(
             calendar=_backgrounds(colors.get("calendar")),
             event=_backgrounds(colors.get("event")),
         )
 
-    def calendar_color(self, calendar: Mapping[str, Any]) -> str | None:
+    def calendar_color(self, calendar: CalendarListEntry) -> str | None:
         """Return a calendar's color: the user's choice, else its palette color."""
         if background := calendar.get("backgroundColor"):
             return str(background)
         return self.calendar.get(str(calendar.get("colorId")))
 
-    def event_color(
-        self, event: Mapping[str, Any], calendar: Mapping[str, Any]
-    ) -> str | None:
+    def event_color(self, event: Event, calendar: CalendarListEntry) -> str | None:
         """Return the color Google shows an event in: its own, else its calendar's."""
         if (color_id := event.get("colorId")) is not None and (
             color := self.event.get(str(color_id))

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 import logging
-from typing import Any
+from typing import cast
 
 from .entries import BAD_EVENT_DATA
-from .model import EventDateTime, parse_time
+from .model import Event, EventDateTime, parse_time
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class EventChange:
     """One changed event."""
 
     kind: ChangeKind
-    event: dict[str, Any]
+    event: Event
     changed_fields: tuple[str, ...] = ()
 
 
@@ -71,17 +71,17 @@ class ChangeSet:
         }
 
 
-def is_exception(event: Mapping[str, Any]) -> bool:
+def is_exception(event: Event) -> bool:
     """Return True for an instance exception of a recurring event."""
     return "recurringEventId" in event
 
 
-def is_cancelled(event: Mapping[str, Any]) -> bool:
+def is_cancelled(event: Event) -> bool:
     """Return True if Google marks the event as cancelled."""
     return event.get("status") == STATUS_CANCELLED
 
 
-def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, ...]:
+def changed_fields(old: Event, new: Event) -> tuple[str, ...]:
     """Return the user-visible top-level fields that differ between two versions."""
     return tuple(
         sorted(
@@ -93,8 +93,8 @@ def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str,
 
 
 def diff_events(
-    old: Mapping[str, dict[str, Any]],
-    new: Mapping[str, dict[str, Any]],
+    old: Mapping[str, Event],
+    new: Mapping[str, Event],
     ids: Iterable[str],
 ) -> ChangeSet:
     """Compare two event maps on the given ids and classify every difference."""
@@ -141,19 +141,16 @@ def diff_events(
     return ChangeSet(tuple(created), tuple(updated), tuple(cancelled))
 
 
-def _describe_cancelled(
-    event: dict[str, Any], events: Mapping[str, dict[str, Any]]
-) -> dict[str, Any]:
+def _describe_cancelled(event: Event, events: Mapping[str, Event]) -> Event:
     """Fill a bare cancelled instance with its master's texts and its own times."""
     master = events.get(event["recurringEventId"])
     original = event.get("originalStartTime")
     if master is None or original is None:
         return event
-    described: dict[str, Any] = {
-        key: master[key]
-        for key in ("summary", "description", "location")
-        if key in master
-    }
+    described: Event = {}
+    for key in ("summary", "description", "location"):
+        if key in master:
+            described[key] = master[key]
     described.update(event)
     described.setdefault("start", original)
     if "end" not in described and (end := _shifted_end(master, original)):
@@ -162,18 +159,16 @@ def _describe_cancelled(
 
 
 def _master_is_new(
-    event: Mapping[str, Any],
-    old: Mapping[str, dict[str, Any]],
-    new: Mapping[str, dict[str, Any]],
+    event: Event,
+    old: Mapping[str, Event],
+    new: Mapping[str, Event],
 ) -> bool:
     """Return True if the event's recurring master appeared in this sync."""
     master_id = event.get("recurringEventId")
     return master_id is not None and master_id in new and master_id not in old
 
 
-def _generated_instance(
-    event: Mapping[str, Any], events: Mapping[str, dict[str, Any]]
-) -> dict[str, Any] | None:
+def _generated_instance(event: Event, events: Mapping[str, Event]) -> Event | None:
     """Return the instance the master generated where an exception now stands."""
     if (master_id := event.get("recurringEventId")) is None:
         return None
@@ -181,20 +176,22 @@ def _generated_instance(
     original = event.get("originalStartTime")
     if master is None or original is None:
         return None
-    generated = {
-        key: value
-        for key, value in master.items()
-        if key not in NON_USER_FIELDS and key != "recurrence"
-    }
+    # The master's own fields, less its bookkeeping and its rule.
+    generated = cast(
+        "Event",
+        {
+            key: value
+            for key, value in master.items()
+            if key not in NON_USER_FIELDS and key != "recurrence"
+        },
+    )
     generated["start"] = original
     if (end := _shifted_end(master, original)) is not None:
         generated["end"] = end
     return generated
 
 
-def _instance_changes(
-    generated: Mapping[str, Any], exception: Mapping[str, Any]
-) -> tuple[str, ...]:
+def _instance_changes(generated: Event, exception: Event) -> tuple[str, ...]:
     """Return the fields an exception changes on its generated instance."""
     fields = []
     for key in changed_fields(generated, exception):
@@ -208,7 +205,7 @@ def _instance_changes(
     return tuple(fields)
 
 
-def _same_time(first: Any, second: Any) -> bool:
+def _same_time(first: object, second: object) -> bool:
     """Return True if two Google start/end values are the same moment."""
     if not isinstance(first, Mapping) or not isinstance(second, Mapping):
         return bool(first == second)
@@ -217,7 +214,7 @@ def _same_time(first: Any, second: Any) -> bool:
     )
 
 
-def _shifted_end(master: Mapping[str, Any], original: Any) -> EventDateTime | None:
+def _shifted_end(master: Event, original: object) -> EventDateTime | None:
     """Return the end of the instance starting at original, from the master's length."""
     start, end = master.get("start"), master.get("end")
     if not (
@@ -247,7 +244,7 @@ def _shifted_end(master: Mapping[str, Any], original: Any) -> EventDateTime | No
     return None
 
 
-def time_of(value: Any) -> datetime | None:
+def time_of(value: object) -> datetime | None:
     """Return an aware datetime for a Google start/end (dates at UTC midnight)."""
     if not isinstance(value, Mapping):
         return None

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Protocol
 
 from .meet import meet_link, shown_description
-from .model import instance_suffix, parse_time
+from .model import Event, EventDateTime, instance_suffix, parse_time
 
 # What malformed event data raises while it is indexed, expanded or built: one
 # such event is skipped, never the calendar (OSError: a 300-character zone name).
@@ -22,7 +22,7 @@ BAD_EVENT_DATA: tuple[type[Exception], ...] = (
     OSError,
 )
 # Told about every event left out: (event or instance id if any, resource, reason).
-type OnSkip = Callable[[str | None, Any, str], None]
+type OnSkip = Callable[[str | None, object, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +38,14 @@ class TimelineEvent:
     location: str | None
     start: date | datetime
     end: date | datetime
-    source: dict[str, Any]
+    source: Event
 
 
 class InstanceSource(Protocol):
     """What an entry needs of the series that generated it (recurrence.Series)."""
 
     @property
-    def master(self) -> dict[str, Any]:
+    def master(self) -> Event:
         """Return the recurring event."""
 
     def build(self, local_start: datetime, uid: str) -> TimelineEvent:
@@ -77,7 +77,7 @@ class Entry:
         end_ts: float,
         uid: str,
         *,
-        raw: dict[str, Any] | None = None,
+        raw: Event | None = None,
         tz: tzinfo = UTC,
         series: InstanceSource | None = None,
         local: datetime | None = None,
@@ -99,7 +99,7 @@ class Entry:
         return self._series
 
     @property
-    def source(self) -> Mapping[str, Any]:
+    def source(self) -> Event:
         """Return the Google event the entry comes from (the master of instances)."""
         if self._series is not None:
             return self._series.master
@@ -142,7 +142,7 @@ def sort_key(entry: Entry) -> tuple[float, float, str]:
 
 
 def timeline_event(  # noqa: PLR0917
-    event: dict[str, Any],
+    event: Event,
     uid: str,
     recurring_event_id: str | None,
     recurrence_id: str | None,
@@ -180,7 +180,7 @@ class Bounds:
         self._tz = tz
         self._days: dict[str, float] = {}
 
-    def of(self, value: Mapping[str, Any]) -> float:
+    def of(self, value: EventDateTime) -> float:
         """Return the UTC timestamp of a Google start/end."""
         if (text := value.get("dateTime")) is not None:
             parsed = datetime.fromisoformat(text)
@@ -201,7 +201,7 @@ class Bounds:
         return value.timestamp()
 
 
-def original_key(value: Any, tz: tzinfo) -> float | date | None:
+def original_key(value: object, tz: tzinfo) -> float | date | None:
     """Return how an exception's originalStartTime matches a generated instance."""
     if not isinstance(value, Mapping):
         return None
@@ -212,7 +212,7 @@ def original_key(value: Any, tz: tzinfo) -> float | date | None:
     return moment.timestamp() if isinstance(moment, datetime) else moment
 
 
-def recurrence_suffix(value: Mapping[str, Any], tz: tzinfo) -> str | None:
+def recurrence_suffix(value: EventDateTime, tz: tzinfo) -> str | None:
     """Return Google's instance id suffix for an originalStartTime."""
     try:
         return instance_suffix(parse_time(value, tz))

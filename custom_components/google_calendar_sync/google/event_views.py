@@ -12,9 +12,9 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from .entries import OnSkip, TimelineEvent
+from .model import Event
 from .recurrence import Series
 from .timeline import CalendarTimeline
 
@@ -64,12 +64,12 @@ _RESPONSES = {
 }
 
 
-def event_type(event: Mapping[str, Any]) -> EventType:
+def event_type(event: Event) -> EventType:
     """Return an event's type; types Google adds later count as default."""
     return _EVENT_TYPES.get(str(event.get("eventType")), EventType.DEFAULT)
 
 
-def response_status(event: Mapping[str, Any]) -> ResponseStatus | None:
+def response_status(event: Event) -> ResponseStatus | None:
     """Return the user's own answer, None when the user is not an attendee."""
     attendees = event.get("attendees")
     if not isinstance(attendees, list):
@@ -82,12 +82,12 @@ def response_status(event: Mapping[str, Any]) -> ResponseStatus | None:
     return None
 
 
-def is_free(event: Mapping[str, Any]) -> bool:
+def is_free(event: Event) -> bool:
     """Return whether an event is marked free (does not block time)."""
     return event.get("transparency") == "transparent"
 
 
-def event_view(event: Mapping[str, Any]) -> EventView:
+def event_view(event: Event) -> EventView:
     """Return the view that shows an event."""
     match event_type(event):
         case EventType.BIRTHDAY:
@@ -100,8 +100,8 @@ def event_view(event: Mapping[str, Any]) -> EventView:
 
 
 def partition[K: Hashable](
-    events: Iterable[dict[str, Any]], key: Callable[[dict[str, Any]], K]
-) -> dict[K, list[dict[str, Any]]]:
+    events: Iterable[Event], key: Callable[[Event], K]
+) -> dict[K, list[Event]]:
     """Split a snapshot's events by key, keeping each part a valid snapshot.
 
     An exception keyed apart from its series (one declined instance) goes to its
@@ -114,22 +114,25 @@ def partition[K: Hashable](
         for event in events
         if event.get("recurrence") and "recurringEventId" not in event
     }
-    parts: dict[K, list[dict[str, Any]]] = {}
+    parts: dict[K, list[Event]] = {}
     for event in events:
         master_id = event.get("recurringEventId")
-        in_series = master_id is not None and master_id in series_keys
-        if in_series and event.get("status") == "cancelled":
+        if master_id is None or master_id not in series_keys:
+            parts.setdefault(key(event), []).append(event)
+            continue
+        series_key = series_keys[master_id]
+        if event.get("status") == "cancelled":
             # A cancelled exception only ever hides an instance of its series.
-            parts.setdefault(series_keys[master_id], []).append(event)
+            parts.setdefault(series_key, []).append(event)
             continue
         own = key(event)
         parts.setdefault(own, []).append(event)
-        if in_series and (series_key := series_keys[master_id]) != own:
+        if series_key != own:
             parts.setdefault(series_key, []).append(_stand_in(event))
     return parts
 
 
-def _stand_in(exception: Mapping[str, Any]) -> dict[str, Any]:
+def _stand_in(exception: Event) -> Event:
     """Return a cancelled exception that hides an instance moved to another part."""
     return {
         "id": exception["id"],
@@ -178,7 +181,7 @@ class CalendarViews:
     @classmethod
     def build(
         cls,
-        events: Iterable[dict[str, Any]],
+        events: Iterable[Event],
         *,
         default_time_zone: str,
         on_skip: OnSkip | None = None,
@@ -218,7 +221,7 @@ class CalendarViews:
             found.update(timeline.series)
         return found
 
-    def apply(self, events: Mapping[str, dict[str, Any]], ids: Iterable[str]) -> None:
+    def apply(self, events: Mapping[str, Event], ids: Iterable[str]) -> None:
         """Make the views agree with a snapshot (events by id) on changed ids.
 
         Each changed event is placed again with its family (a series with its
@@ -244,7 +247,7 @@ class CalendarViews:
         for view, timeline in self.timelines.items():
             timeline.update(parts.get(view, ()), removed=reset)
 
-    def _note_series(self, event_id: str, event: Mapping[str, Any] | None) -> str:
+    def _note_series(self, event_id: str, event: Event | None) -> str:
         """Remember the series of an exception; return the family of the event."""
         master_id = event.get("recurringEventId") if event is not None else None
         if not isinstance(master_id, str):

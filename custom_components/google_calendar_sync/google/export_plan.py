@@ -8,15 +8,14 @@ properties, so running an export again writes only what changed.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 import hashlib
 import json
-from typing import Any
 
 from .batch import BatchOperation
-from .model import format_time, parse_time, zone_named
+from .model import Event, EventBody, format_time, parse_time, zone_named
 
 ORIGIN_KEY = "gcs_origin"
 SOURCE_UID_KEY = "gcs_source_uid"
@@ -44,9 +43,9 @@ def export_event_id(origin: str, uid: str) -> str:
 
 def appointment_body(
     appointment: Appointment, *, origin: str, time_zone: str
-) -> dict[str, Any]:
+) -> EventBody:
     """Return the Google body of an appointment, tagged with origin and hash."""
-    content: dict[str, Any] = {
+    content: EventBody = {
         "summary": appointment.summary,
         "description": appointment.description or "",
         "location": appointment.location or "",
@@ -66,10 +65,9 @@ def appointment_body(
     return content
 
 
-def private_properties(event: Mapping[str, Any]) -> dict[str, Any]:
+def private_properties(event: Event | EventBody) -> dict[str, str]:
     """Return the private extended properties of a Google event."""
-    properties: dict[str, Any] = event.get("extendedProperties", {}).get("private", {})
-    return properties
+    return event.get("extendedProperties", {}).get("private", {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +94,7 @@ class ExportPlan:
 
 
 def _in_window(
-    event: Mapping[str, Any],
+    event: Event,
     window: tuple[datetime, datetime] | None,
     time_zone: str,
 ) -> bool:
@@ -117,7 +115,7 @@ def _in_window(
 
 def plan_export(
     appointments: Iterable[Appointment],
-    existing: Iterable[Mapping[str, Any]],
+    existing: Iterable[Event],
     *,
     calendar_id: str,
     origin: str,

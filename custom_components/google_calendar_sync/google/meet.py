@@ -9,13 +9,14 @@ Google keeps it (conferenceData) and never lands in the event's own description.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+
+from .model import Event
 
 MEET_LABEL = "Google Meet: "
 _SEPARATOR = "\n\n"
 
 
-def meet_link(event: Mapping[str, Any]) -> str | None:
+def meet_link(event: Event) -> str | None:
     """Return the Meet link of an event, if Google made one."""
     if link := event.get("hangoutLink"):
         return str(link)

@@ -3,7 +3,9 @@
 The TypedDicts describe the resources of Calendar API v3 as far as this package
 reads them (https://developers.google.com/calendar/api/v3/reference). Google
 adds fields over time and sends data its own checks would refuse: every key is
-optional, and readers still check types before they trust a value.
+optional, and readers still check types before they trust a value. Objects this
+package passes on without reading (birthdayProperties, attachments...) stay
+free-form JSON.
 
 The one parser of each concept lives here:
 - Google times (an event's start, end and originalStartTime): parse_time and,
@@ -11,6 +13,7 @@ The one parser of each concept lives here:
 - instance ids (series id + "_" + the original start in UTC, or its date):
   instance_suffix, parse_suffix, split_instance_id;
 - calendar names (summaryOverride, else summary, else the id): display_name;
+- a channel's expiration (milliseconds since the epoch): channel_expiration;
 - time zone names: zone_named.
 """
 
@@ -83,11 +86,25 @@ class EntryPoint(TypedDict, total=False):
     label: str
 
 
+class ConferenceSolutionKey(TypedDict, total=False):
+    """Which conference solution: hangoutsMeet, addOn..."""
+
+    type: str
+
+
+class CreateConferenceRequest(TypedDict, total=False):
+    """A request for a new conference; Google ignores a requestId it has seen."""
+
+    requestId: str
+    conferenceSolutionKey: ConferenceSolutionKey
+    status: dict[str, str]
+
+
 class ConferenceData(TypedDict, total=False):
     """An event's conference (Google Meet or an add-on's)."""
 
     conferenceId: str
-    createRequest: dict[str, Any]
+    createRequest: CreateConferenceRequest
     entryPoints: list[EntryPoint]
     conferenceSolution: dict[str, Any]
     notes: str
@@ -101,8 +118,8 @@ class ExtendedProperties(TypedDict, total=False):
     shared: dict[str, str]
 
 
-class Event(TypedDict, total=False):
-    """An events resource as events.list, get, insert and patch answer it."""
+class _EventFields(TypedDict, total=False):
+    """The fields of an events resource but its conference."""
 
     kind: str
     etag: str
@@ -131,7 +148,6 @@ class Event(TypedDict, total=False):
     attendeesOmitted: bool
     extendedProperties: ExtendedProperties
     hangoutLink: str
-    conferenceData: ConferenceData
     reminders: Reminders
     eventType: str
     birthdayProperties: dict[str, Any]
@@ -147,15 +163,32 @@ class Event(TypedDict, total=False):
     locked: bool
 
 
+class Event(_EventFields, total=False):
+    """An events resource as events.list, get, insert and patch answer it."""
+
+    conferenceData: ConferenceData
+
+
+class EventBody(_EventFields, total=False):
+    """What events.insert and events.patch take: the fields to set.
+
+    A patch sets conferenceData to None to remove the conference.
+    """
+
+    conferenceData: ConferenceData | None
+
+
 class EventList(TypedDict, total=False):
     """One page of events.list."""
 
     kind: str
     etag: str
     summary: str
+    description: str
     timeZone: str
     accessRole: str
     updated: str
+    defaultReminders: list[ReminderOverride]
     nextPageToken: str
     nextSyncToken: str
     items: list[Event]
@@ -181,6 +214,26 @@ class CalendarListEntry(TypedDict, total=False):
     primary: bool
     deleted: bool
     defaultReminders: list[ReminderOverride]
+    notificationSettings: dict[str, list[dict[str, str]]]
+    conferenceProperties: dict[str, list[str]]
+    dataOwner: str
+    autoAcceptInvitations: bool
+
+
+class ColorDefinition(TypedDict, total=False):
+    """One color of Google's palette."""
+
+    background: str
+    foreground: str
+
+
+class Colors(TypedDict, total=False):
+    """Google's color palette (colors.get), by color id."""
+
+    kind: str
+    updated: str
+    calendar: dict[str, ColorDefinition]
+    event: dict[str, ColorDefinition]
 
 
 class Channel(TypedDict, total=False):
@@ -271,8 +324,16 @@ def split_instance_id(event_id: str) -> tuple[str, str] | None:
     return None
 
 
-def display_name(calendar: CalendarListEntry | Mapping[str, Any]) -> str:
+def display_name(calendar: CalendarListEntry) -> str:
     """Return how the user knows a calendar: their name for it, its name, its id."""
     return str(
         calendar.get("summaryOverride") or calendar.get("summary") or calendar["id"]
     )
+
+
+def channel_expiration(channel: Channel) -> datetime | None:
+    """Return when a watch channel expires, None if Google did not say usably."""
+    try:
+        return datetime.fromtimestamp(int(channel["expiration"]) / 1000, tz=UTC)
+    except KeyError, TypeError, ValueError, OverflowError, OSError:
+        return None

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 import copy
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from itertools import islice
 import threading
 import time
-from typing import Any
 
 from dateutil.rrule import rrulebase, rruleset
 
@@ -20,7 +19,7 @@ from .entries import (
     sort_key,
     timeline_event,
 )
-from .model import parse_time, zone_named
+from .model import Event, parse_time, zone_named
 from .rules import (
     content_line,
     count_to_until,
@@ -50,6 +49,9 @@ _MAX_CACHED = 10_000
 # Slack between a moment and its wall-clock time in the rules' zone, more than
 # any DST change: instances are generated in wall-clock time.
 _MARGIN = timedelta(hours=3)
+# What most buckets hold: one tuple for all, which the garbage collector (whose
+# full passes hold every thread) never has to walk, unlike an empty list each.
+_NO_INSTANCES: tuple[Entry, ...] = ()
 
 
 class Series:
@@ -57,8 +59,7 @@ class Series:
 
     __slots__ = (
         "_all_day",
-        "_anchor",
-        "_anchored_set",
+        "_anchored",
         "_buckets",
         "_cached",
         "_dtstart",
@@ -79,7 +80,7 @@ class Series:
     )
 
     def __init__(
-        self, master: dict[str, Any], overrides: frozenset[float | date], tz: tzinfo
+        self, master: Event, overrides: frozenset[float | date], tz: tzinfo
     ) -> None:
         """Parse the master's start, length and recurrence lines.
 
@@ -142,12 +143,14 @@ class Series:
             # Without a rule the start itself is the first instance (RFC 5545).
             self._rdates.append(self._dtstart)
         self._period = repeat_period(rule_params, self._dtstart)
-        self._anchor = self._dtstart
-        self._anchored_set: rrulebase | None = None
-        self._buckets: dict[int, list[Entry]] = {}
+        # The rule set from an anchor on, read and replaced as one tuple: threads
+        # expanding the series at once never pair an anchor with another's set.
+        self._anchored: tuple[datetime, rrulebase] | None = None
+        self._buckets: dict[int, Sequence[Entry]] = {}
         self._cached = 0
-        # A timeline built in the executor reuses the series of the one the loop
-        # reads.
+        # Held while the buckets are filled. A timeline built in the executor
+        # reuses the series the loop reads: a thread that finds the series busy
+        # answers from the rules instead of waiting (the loop never waits).
         self._lock = threading.RLock()
         # Parses every rule, and finds out once (the series is reused) that a rule
         # such as 30 February never occurs: dateutil would scan to year 9999 on
@@ -156,12 +159,12 @@ class Series:
             raise ValueError("the recurrence never occurs")
 
     @property
-    def master(self) -> dict[str, Any]:
+    def master(self) -> Event:
         """Return the recurring event."""
         return self._master
 
     def reused_for(
-        self, master: dict[str, Any], overrides: frozenset[float | date], tz: tzinfo
+        self, master: Event, overrides: frozenset[float | date], tz: tzinfo
     ) -> Series | None:
         """Return this series for a master with these exceptions, if it can be.
 
@@ -183,11 +186,14 @@ class Series:
     def overlapping(self, start_ts: float, end_ts: float) -> list[Entry]:
         """Return the generated instances overlapping [start_ts, end_ts).
 
-        At most MAX_INSTANCES, the earliest ones.
+        At most MAX_INSTANCES, the earliest ones. While another thread fills
+        the buckets, the answer comes from the rules, uncached.
         """
         first = int((start_ts - self._length_ts) // _BUCKET)
         last = int(end_ts // _BUCKET)
-        with self._lock:
+        if not self._lock.acquire(blocking=False):
+            return self._direct(start_ts, end_ts)
+        try:
             if len(self._buckets) > _MAX_BUCKETS or self._cached > _MAX_CACHED:
                 # Series live on across rebuilds: forget old queries now and then.
                 self._buckets.clear()
@@ -197,6 +203,8 @@ class Series:
                 # Too many instances to cache: answer from the rules directly.
                 return self._direct(start_ts, end_ts)
             buckets = [self._buckets[bucket] for bucket in range(first, last + 1)]
+        finally:
+            self._lock.release()
         return [
             entry
             for bucket in buckets
@@ -209,8 +217,12 @@ class Series:
 
     def first_ending_after(self, now_ts: float) -> Entry | None:
         """Return the earliest instance still running or starting after now."""
-        with self._lock:
+        if not self._lock.acquire(blocking=False):
+            return self._next_from_rules(now_ts)
+        try:
             return self._first_ending_after(now_ts)
+        finally:
+            self._lock.release()
 
     def _first_ending_after(self, now_ts: float) -> Entry | None:
         """Find the next instance; the caller holds the lock."""
@@ -224,6 +236,10 @@ class Series:
             ]
             if running:
                 return min(running, key=sort_key)
+        return self._next_from_rules(now_ts)
+
+    def _next_from_rules(self, now_ts: float) -> Entry | None:
+        """Find the next instance from the rules, without the buckets."""
         since = datetime.fromtimestamp(now_ts - self._length_ts, UTC)
         return next(
             (entry for entry in self._generate(since) if entry.end_ts > now_ts), None
@@ -251,7 +267,7 @@ class Series:
                 break
             fresh.setdefault(bucket, []).append(entry)
         for bucket in range(first, complete + 1):
-            self._buckets.setdefault(bucket, fresh.get(bucket, []))
+            self._buckets.setdefault(bucket, fresh.get(bucket, _NO_INSTANCES))
         self._cached += count
         return complete == last
 
@@ -329,15 +345,15 @@ class Series:
         buckets do.
         """
         anchor = self._shift_to(near) or self._dtstart
-        if self._anchored_set is not None and anchor == self._anchor:
-            return self._anchored_set
-        self._anchor = anchor
+        if (anchored := self._anchored) is not None and anchored[0] == anchor:
+            return anchored[1]
         if len(self._rules) == 1 and not (
             self._exrules or self._rdates or self._exdates
         ):
             # The common case: a lone rule iterates faster without a set around it.
-            self._anchored_set = parse_rule(self._rules[0], anchor)
-            return self._anchored_set
+            rule = parse_rule(self._rules[0], anchor)
+            self._anchored = (anchor, rule)
+            return rule
         rule_set = rruleset()
         for value in self._rules:
             rule_set.rrule(parse_rule(value, anchor))
@@ -347,7 +363,7 @@ class Series:
             rule_set.rdate(moment)
         for moment in self._exdates:
             rule_set.exdate(moment)
-        self._anchored_set = rule_set
+        self._anchored = (anchor, rule_set)
         return rule_set
 
     def _shift_to(self, near: datetime) -> datetime | None:
@@ -405,22 +421,22 @@ class Series:
         return aware.astimezone(self._start_zone)
 
 
-def check_recurrence(event: Mapping[str, Any]) -> None:
+def check_recurrence(event: Event) -> None:
     """Raise ValueError unless the timeline can expand a recurring Google event.
 
     The very parsing the timeline does, for writes to refuse before they reach
     Google. A rule that never occurs can take seconds: call this in the executor.
     """
     try:
-        Series(dict(event), frozenset(), UTC)
+        Series(event.copy(), frozenset(), UTC)
     except (KeyError, TypeError) as err:
         raise ValueError(str(err)) from err
 
 
-def series_ends_before(master: Mapping[str, Any], bound_: datetime) -> bool:
+def series_ends_before(master: Event, bound_: datetime) -> bool:
     """Return True if no instance of a recurring event ends after bound_."""
     try:
-        series = Series(dict(master), frozenset(), UTC)
+        series = Series(master.copy(), frozenset(), UTC)
         return series.first_ending_after(bound_.timestamp()) is None
     except BAD_EVENT_DATA:
         return False

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 import logging
 import threading
-from typing import Any
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -27,7 +26,7 @@ class SkippedEvents:
         self._seen: set[tuple[str | None, str | None]] = set()
         self._lock = threading.Lock()
 
-    def __call__(self, event_id: str | None, event: Any, reason: str) -> None:
+    def __call__(self, event_id: str | None, event: object, reason: str) -> None:
         """Log a warning the first time a version of an event is skipped."""
         source_id = event.get("id") if isinstance(event, Mapping) else None
         etag = event.get("etag") if isinstance(event, Mapping) else None
@@ -48,8 +47,10 @@ class SkippedEvents:
         )
 
 
-def unusable(event: Mapping[str, Any]) -> str | None:
+def unusable(event: Mapping[str, object]) -> str | None:
     """Return why an event cannot be shown, judged by the shape of its fields.
+
+    It trusts no field of the event: Google's data may break the Event model.
 
     Values are parsed later, per event; a cancelled exception only hides an
     instance and needs no times.

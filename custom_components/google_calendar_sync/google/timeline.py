@@ -8,7 +8,7 @@ only the series whose master or exceptions changed are expanded again.
 Threads: a timeline is changed only on the event loop, and read there; one that
 is built or warmed in the executor is published to the loop only when ready.
 A new timeline may reuse the series of the published one (their expansions):
-a series takes its lock while it expands.
+a series busy expanding in one thread answers another from its rules.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 import logging
-from typing import Any
 
-from .conversions import convert_in_batches, convert_range
+from .conversions import Hide, Prepared, overlapping, prepare_range
 from .entries import (
     BAD_EVENT_DATA,
     Bounds,
@@ -29,7 +28,7 @@ from .entries import (
     original_key,
     sort_key,
 )
-from .model import zone_named
+from .model import Event, zone_named
 from .recurrence import Series
 from .skipped import unusable
 
@@ -42,8 +41,6 @@ _LONG_EVENT = timedelta(days=7).total_seconds()
 _BULK = 64
 # Ranges whose answers a timeline keeps until it changes.
 _ANSWERS = 8
-# Picks the events a query leaves out, by their Google event.
-type Hide = Callable[[Mapping[str, Any]], bool]
 
 
 class CalendarTimeline:
@@ -51,7 +48,7 @@ class CalendarTimeline:
 
     def __init__(
         self,
-        events: Iterable[dict[str, Any]] = (),
+        events: Iterable[Event] = (),
         *,
         default_time_zone: str,
         on_skip: OnSkip | None = None,
@@ -76,12 +73,14 @@ class CalendarTimeline:
         self._long: dict[str, Entry] = {}
         # Recurring events, their series, and the instances their exceptions
         # replace (master id -> exception id -> original start).
-        self._masters: dict[str, dict[str, Any]] = {}
+        self._masters: dict[str, Event] = {}
         self._series: dict[str, Series] = {}
         self._overrides: dict[str, dict[str, float | date]] = {}
         self._master_of: dict[str, str] = {}
         self._reuse = reuse or {}
         self._answers: dict[tuple[float, float, Hide | None], list[Entry]] = {}
+        # Counts updates: an answer prepared in the executor holds for one.
+        self._version = 0
         # What active_or_next found, and for which moment, per hide.
         self._next: dict[Hide | None, tuple[float, Entry | None]] = {}
         self.update(events)
@@ -92,9 +91,7 @@ class CalendarTimeline:
         """Return a copy of the series by master id, for a rebuild to reuse."""
         return dict(self._series)
 
-    def update(
-        self, events: Iterable[dict[str, Any]], removed: Iterable[str] = ()
-    ) -> None:
+    def update(self, events: Iterable[Event], removed: Iterable[str] = ()) -> None:
         """Replace what the index holds for some event ids, in place.
 
         The ids of removed and of events are forgotten first, then events are
@@ -104,7 +101,8 @@ class CalendarTimeline:
         loop, the only thread that reads a published timeline.
         """
         self._answers.clear()
-        latest: dict[str, dict[str, Any]] = {}
+        self._version += 1
+        latest: dict[str, Event] = {}
         for event in events:
             if isinstance(event_id := event.get("id"), str):
                 latest[event_id] = event
@@ -150,9 +148,7 @@ class CalendarTimeline:
             if not overrides:
                 self._overrides.pop(master_id, None)
 
-    def _index(
-        self, event: dict[str, Any], touched: set[str], fresh: list[Entry]
-    ) -> None:
+    def _index(self, event: Event, touched: set[str], fresh: list[Entry]) -> None:
         """Index one event; new single events are left in fresh (short ones to sort in)."""
         if event.get("status") == "cancelled" and "recurringEventId" not in event:
             return
@@ -233,42 +229,31 @@ class CalendarTimeline:
 
     def prepare[T](
         self, start: datetime, end: datetime, convert: Callable[[TimelineEvent], T]
-    ) -> Callable[[], None] | None:
+    ) -> Callable[[], Prepared] | None:
         """Return what readies a first query of [start, end): work for the executor.
 
         A range no query asked yet may need its series expanded and its events
-        converted, which can take a second for a large calendar. The work only
-        touches the series (each behind its lock) and the entries of the range,
-        never the index, so the loop may go on changing and reading it. None
-        when the range was answered since the last change.
+        found and converted, which can take a second for a large calendar. The
+        work reads copies of the index's lists, the series (each behind its lock)
+        and the entries of the range, so the loop may go on changing and reading
+        the index; keep then makes its answer the range's. None when the range
+        was answered since the last change.
         """
         start_ts = self._bounds.timestamp(start)
         end_ts = self._bounds.timestamp(end)
         if (start_ts, end_ts, None) in self._answers:
             return None
-        low = bisect_left(self._short_starts, start_ts - _LONG_EVENT)
-        high = bisect_left(self._short_starts, end_ts)
-        singles = [*self._short[low:high], *self._long.values()]
+        singles = self._singles_near(start_ts, end_ts)
         series = list(self._series.values())
-        return lambda: convert_range(singles, series, start_ts, end_ts, convert)
+        version = self._version
+        return lambda: prepare_range(
+            singles, series, start_ts, end_ts, convert, version
+        )
 
-    def convert_ahead[T](
-        self,
-        start: datetime,
-        end: datetime,
-        convert: Callable[[TimelineEvent], T],
-        *,
-        batch: int = 50,
-    ) -> Iterator[None]:
-        """Convert the events overlapping [start, end) ahead of queries.
-
-        A generator that pauses after each batch: the loop, the only thread that
-        reads a published timeline, does other work in between. Events that
-        cannot be built are left to the query, which reports them.
-        """
-        entries = self._overlapping(start, end)
-        yield
-        yield from convert_in_batches(entries, convert, batch)
+    def keep(self, prepared: Prepared) -> None:
+        """Answer a range with what was prepared, unless the index changed since."""
+        if prepared.version == self._version and prepared.entries is not None:
+            self._remember((prepared.start_ts, prepared.end_ts, None), prepared.entries)
 
     def _overlapping(
         self, start: datetime, end: datetime, hide: Hide | None = None
@@ -283,33 +268,30 @@ class CalendarTimeline:
         end_ts = self._bounds.timestamp(end)
         if (known := self._answers.get((start_ts, end_ts, hide))) is not None:
             return known
-        found: list[Entry] = []
+        found = overlapping(
+            self._singles_near(start_ts, end_ts),
+            self._series.values(),
+            start_ts,
+            end_ts,
+            hide=hide,
+            on_error=self._unexpandable,
+        )
+        self._remember((start_ts, end_ts, hide), found)
+        return found
+
+    def _singles_near(self, start_ts: float, end_ts: float) -> list[Entry]:
+        """Return the single events that may overlap [start_ts, end_ts)."""
         low = bisect_left(self._short_starts, start_ts - _LONG_EVENT)
         high = bisect_left(self._short_starts, end_ts)
-        found.extend(
-            entry
-            for entry in self._short[low:high]
-            if entry.end_ts > start_ts or (entry.end_ts == entry.start_ts == start_ts)
-        )
-        found.extend(
-            entry
-            for entry in self._long.values()
-            if entry.start_ts < end_ts and entry.end_ts > start_ts
-        )
-        for series in self._series.values():
-            if hide is not None and hide(series.master):
-                continue
-            try:
-                found.extend(series.overlapping(start_ts, end_ts))
-            except BAD_EVENT_DATA as err:
-                self._skip(series.master, f"cannot expand its recurrence: {err}")
-        if hide is not None:
-            found = [entry for entry in found if not hide(entry.source)]
-        found.sort(key=sort_key)
+        return [*self._short[low:high], *self._long.values()]
+
+    def _remember(
+        self, key: tuple[float, float, Hide | None], found: list[Entry]
+    ) -> None:
+        """Keep the answer to a range, forgetting the oldest one kept."""
         if len(self._answers) >= _ANSWERS:
             del self._answers[next(iter(self._answers))]
-        self._answers[start_ts, end_ts, hide] = found
-        return found
+        self._answers[key] = found
 
     def warm(
         self,
@@ -376,7 +358,7 @@ class CalendarTimeline:
             try:
                 found = one.first_ending_after(now_ts)
             except BAD_EVENT_DATA as err:
-                self._skip(one.master, f"cannot expand its recurrence: {err}")
+                self._unexpandable(one, err)
                 continue
             if found is not None:
                 yield found
@@ -418,9 +400,11 @@ class CalendarTimeline:
             self._skip(entry.source, f"unreadable: {err}", entry.uid)
             return None
 
-    def _skip(
-        self, event: Mapping[str, Any], reason: str, uid: str | None = None
-    ) -> None:
+    def _unexpandable(self, series: Series, err: Exception) -> None:
+        """Report a series whose recurrence cannot be expanded."""
+        self._skip(series.master, f"cannot expand its recurrence: {err}")
+
+    def _skip(self, event: Event, reason: str, uid: str | None = None) -> None:
         """Report an event left out of this timeline (log it without on_skip)."""
         if self._on_skip is not None:
             self._on_skip(uid or event.get("id"), event, reason)
@@ -429,7 +413,7 @@ class CalendarTimeline:
                 "Skipping event %.200s: %.200s", uid or event.get("id"), reason
             )
 
-    def _entry(self, event: dict[str, Any]) -> Entry | None:
+    def _entry(self, event: Event) -> Entry | None:
         """Build the index entry of a single event or exception."""
         try:
             start_ts = self._bounds.of(event["start"])
