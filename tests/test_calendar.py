@@ -458,6 +458,53 @@ async def test_a_first_read_is_readied_in_the_executor(
     assert [event.summary for event in events] == ["Far"]
 
 
+async def test_the_views_of_a_calendar_ready_one_range_at_a_time(
+    hass: HomeAssistant,
+    setup_integration: MockConfigEntry,
+    calendar_entity_id: Callable[[str], str],
+) -> None:
+    """A read waits while another view of its calendar readies a range.
+
+    Each readying is pure Python and holds the GIL: side by side, the loop would
+    wait for the GIL behind both.
+    """
+    calendar = _entity(hass, calendar_entity_id(ACCOUNT))
+    birthdays = _view_entity_id(hass, ACCOUNT, EventView.BIRTHDAYS)
+    assert birthdays is not None
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start += timedelta(days=200)
+    setup_integration.runtime_data.coordinators[ACCOUNT].async_apply_remote_write(
+        {"id": "far", "status": "confirmed", "summary": "Far", **_at(start)}
+    )
+    await hass.async_block_till_done()
+    handed: list[Callable[..., Any]] = []
+    add_executor_job = hass.async_add_executor_job
+
+    def handing(target: Callable[..., Any], *args: Any) -> Any:
+        handed.append(target)
+        return add_executor_job(target, *args)
+
+    with readied_off_the_loop() as (readying, go_on):
+        read = hass.async_create_task(
+            calendar.async_get_events(hass, start, start + timedelta(days=1))
+        )
+        assert await add_executor_job(readying.wait, 30)
+        with patch.object(hass, "async_add_executor_job", handing):
+            # Started eagerly: it has gone as far as it can before this returns.
+            other = hass.async_create_task(
+                _entity(hass, birthdays).async_get_events(
+                    hass, start, start + timedelta(days=1)
+                )
+            )
+            assert handed == []
+            go_on.set()
+            events = await read
+            assert await other == []
+        assert len(handed) == 1
+
+    assert [event.summary for event in events] == ["Far"]
+
+
 def _many_changes(emulator: GoogleCalendarEmulator, count: int) -> None:
     """Create more events in Google than a sync places in the index in place."""
     start = datetime.now(UTC).replace(microsecond=0)

@@ -69,10 +69,15 @@ async def async_setup_entry(
     entry: GoogleCalendarSyncConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add one calendar entity per view (calendar, birthdays...) of each calendar."""
+    """Add one calendar entity per view (calendar, birthdays...) of each calendar.
+
+    The views of a calendar convert in the executor one at a time (see
+    GoogleCalendarSyncCalendarEntity.converting).
+    """
     async_add_entities(
-        GoogleCalendarSyncCalendarEntity(coordinator, view)
+        GoogleCalendarSyncCalendarEntity(coordinator, view, converting)
         for coordinator in entry.runtime_data.coordinators.values()
+        for converting in (asyncio.Lock(),)
         for view in coordinator.views
     )
 
@@ -113,11 +118,19 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
     def __init__(
         self,
         coordinator: CalendarSyncCoordinator,
-        view: EventView = EventView.CALENDAR,
+        view: EventView,
+        converting: asyncio.Lock,
     ) -> None:
-        """Initialize the calendar entity of one view of a calendar."""
+        """Initialize the calendar entity of one view of a calendar.
+
+        converting is shared by the views of the calendar: its conversions run
+        in the executor one at a time. Each one is pure Python and holds the
+        GIL; side by side (a first read and a warm-up), the loop waits for the
+        GIL behind all of them.
+        """
         super().__init__(coordinator)
         self._view = view
+        self._converting = converting
         calendar = coordinator.calendar
         self._attr_unique_id = calendar_unique_id(
             coordinator.account, coordinator.calendar_id, view
@@ -216,9 +229,10 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         A range asked for the first time is found and converted in the executor
         first: the loop then only looks it up.
         """
-        timeline = self.timeline
-        if (ready := timeline.prepare(start_date, end_date, _convert)) is not None:
-            timeline.keep(await hass.async_add_executor_job(ready))
+        async with self._converting:
+            timeline = self.timeline
+            if (ready := timeline.prepare(start_date, end_date, _convert)) is not None:
+                timeline.keep(await hass.async_add_executor_job(ready))
         return [
             converted
             for value in self.timeline.converted(start_date, end_date, _convert)
@@ -259,9 +273,10 @@ class GoogleCalendarSyncCalendarEntity(GoogleCalendarSyncEntity, CalendarEntity)
         """Convert the months around now in the executor, one at a time."""
         now = dt_util.now()
         for before, after in _WARM_WINDOWS:
-            if (ready := timeline.prepare(now + before, now + after, _convert)) is None:
-                continue
-            await self.hass.async_add_executor_job(ready)
+            async with self._converting:
+                ready = timeline.prepare(now + before, now + after, _convert)
+                if ready is not None:
+                    await self.hass.async_add_executor_job(ready)
         self._warm_task = None
 
     @property
