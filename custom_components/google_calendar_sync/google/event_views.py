@@ -8,7 +8,7 @@ calendar view once more without the events marked free, for the busy state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -100,7 +100,7 @@ def event_view(event: Event) -> EventView:
 
 
 def partition[K: Hashable](
-    events: Iterable[Event], key: Callable[[Event], K]
+    events: Collection[Event], key: Callable[[Event], K]
 ) -> dict[K, list[Event]]:
     """Split a snapshot's events by key, keeping each part a valid snapshot.
 
@@ -108,7 +108,6 @@ def partition[K: Hashable](
     own part as a single event, and leaves a cancelled stand-in with the series
     so that the original instance is hidden there.
     """
-    events = list(events)
     series_keys = {
         event["id"]: key(event)
         for event in events
@@ -181,7 +180,7 @@ class CalendarViews:
     @classmethod
     def build(
         cls,
-        events: Iterable[Event],
+        events: Collection[Event],
         *,
         default_time_zone: str,
         on_skip: OnSkip | None = None,
@@ -192,7 +191,6 @@ class CalendarViews:
         Series of reuse (see series) keep their expansions where they fit.
         """
         views = cls()
-        events = list(events)
         for event in events:
             if isinstance(event_id := event.get("id"), str):
                 views._note_series(event_id, event)

@@ -116,7 +116,10 @@ class CalendarTimeline:
             self._index(event, touched, fresh)
         short = [entry for entry in fresh if entry.uid not in self._long]
         if len(short) > _BULK:
-            self._short.extend(short)
+            if self._short:
+                self._short.extend(short)
+            else:
+                self._short = short
             self._short.sort(key=sort_key)
             self._short_starts = [entry.start_ts for entry in self._short]
         else:
