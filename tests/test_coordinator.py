@@ -593,17 +593,26 @@ async def test_a_write_stored_while_a_full_sync_compares_is_kept_and_not_news(
 ) -> None:
     """Our write lands while the executor compares a full listing made before it.
 
-    The listing does not hold it: the write is kept, not announced, and the
-    next sync (a full one, to be sure) finds it in Google.
+    The comparison goes through the stored events as the write adds one to
+    them; the listing does not hold it: the write is kept, not announced, and
+    the next sync (a full one, to be sure) finds it in Google.
     """
+    calendar_emulator.insert_event(
+        ACCOUNT, timed_body("Booked before", now + timedelta(days=2))
+    )
     await coordinator.async_sync()
     calendar_emulator.invalidate_sync_tokens(ACCOUNT)
     changes = async_capture_events(hass, EVENT_CHANGED)
-    apply_full = sync_module.apply_full
+    is_exception = sync_module.is_exception
+    written = threading.Event()
 
-    def write_meanwhile(*args: Any, **kwargs: Any) -> Any:
-        asyncio.run_coroutine_threadsafe(write(), hass.loop).result()
-        return apply_full(*args, **kwargs)
+    def write_while_comparing(event: dict[str, Any]) -> bool:
+        # Called for each stored event the comparison goes through, in the
+        # executor (no listed event is cancelled): the first one writes.
+        if hass.loop_thread_id != threading.get_ident() and not written.is_set():
+            written.set()
+            asyncio.run_coroutine_threadsafe(write(), hass.loop).result()
+        return is_exception(event)
 
     async def write() -> None:
         async with coordinator.async_own_writes():
@@ -613,8 +622,9 @@ async def test_a_write_stored_while_a_full_sync_compares_is_kept_and_not_news(
                 )
             )
 
-    with patch.object(sync_module, "apply_full", write_meanwhile):
+    with patch.object(sync_module, "is_exception", write_while_comparing):
         await coordinator.async_sync()
+    assert written.is_set()
     assert await summaries_of_the_day(get_events, now) == ["Written meanwhile"]
     await coordinator.async_sync()
     await hass.async_block_till_done()
