@@ -171,3 +171,54 @@ async def test_a_failed_build_fails_the_sync_and_the_next_sync_builds_again(
 
     assert len(await coordinator.async_sync()) == 0
     assert await summaries_of_the_day(get_events, now) == ["Changed"]
+
+
+async def test_a_write_landing_as_a_build_ends_is_in_the_published_views(
+    hass: HomeAssistant,
+    calendar_emulator: GoogleCalendarEmulator,
+    coordinator: CalendarSyncCoordinator,
+    get_events: GetEvents,
+    now: datetime,
+) -> None:
+    """The sync resumes a loop turn after its build ends; a write meanwhile shows.
+
+    The build is held in the executor so the sync really waits for it; the
+    write is queued on the loop as the build's last in-place update ends, before
+    the sync can publish the new views.
+    """
+    calendar_emulator.insert_event(
+        ACCOUNT, timed_body("Later", now + timedelta(days=3))
+    )
+    written = {
+        "id": "meanwhile1",
+        "etag": '"1"',
+        "status": "confirmed",
+        **timed_body("Written meanwhile", now + timedelta(hours=2)),
+    }
+    started, go_on = threading.Event(), threading.Event()
+    build, apply = CalendarViews.build, CalendarViews.apply
+    queued: list[None] = []
+
+    def held_build(*args: Any, **kwargs: Any) -> CalendarViews:
+        started.set()
+        go_on.wait(timeout=10)
+        return build(*args, **kwargs)
+
+    def apply_then_write(views: CalendarViews, events: Any, ids: Any) -> None:
+        apply(views, events, ids)
+        if views is not coordinator.data and not queued:
+            queued.append(None)
+            hass.loop.call_soon(coordinator.async_apply_remote_write, written)
+
+    with (
+        patch.object(views_module, "REBUILD_ABOVE", 0),
+        patch.object(CalendarViews, "build", held_build),
+        patch.object(CalendarViews, "apply", apply_then_write),
+    ):
+        sync = hass.async_create_task(coordinator.async_sync())
+        await hass.async_add_executor_job(started.wait, 10)
+        go_on.set()
+        await sync
+
+    assert queued
+    assert await summaries_of_the_day(get_events, now) == ["Written meanwhile"]

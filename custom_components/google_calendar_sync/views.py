@@ -75,6 +75,10 @@ class ViewKeeper:
         # build's views are published.
         self._build: asyncio.Task[CalendarViews] | None = None
         self._generation = 0
+        # The newest build's views from the moment it ends until the coordinator
+        # publishes them: the caller resumes a loop turn later, and a write
+        # landing meanwhile must reach them too.
+        self._unpublished: CalendarViews | None = None
 
     @callback
     def async_synced(self, ids: Collection[str]) -> None:
@@ -90,15 +94,22 @@ class ViewKeeper:
         ids = set(ids)
         for changed in self._builds:
             changed.update(ids)
-        if (views := self._published()) is not None:
-            views.apply(self._snapshot().events, ids)
+        events = self._snapshot().events
+        published = self._published()
+        if published is not None:
+            published.apply(events, ids)
+        if self._unpublished is published:
+            self._unpublished = None
+        elif self._unpublished is not None:
+            self._unpublished.apply(events, ids)
 
     async def async_views(self) -> CalendarViews:
         """Return the views, built in the executor when they need a full build.
 
         Two syncs in quick succession may each start a build: the newest one is
         returned to both callers, whichever build finishes first. Without a
-        build to do, the newest views are returned (updated in place since).
+        build to do, the newest build's views are returned: changes since were
+        applied to them in place, published or not.
         """
         if self._rebuild or self._build is None:
             self._rebuild = False
@@ -144,4 +155,6 @@ class ViewKeeper:
         finally:
             self._builds.remove(changed)
         views.apply(self._snapshot().events, changed)
+        if generation == self._generation:
+            self._unpublished = views
         return views
