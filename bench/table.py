@@ -274,7 +274,11 @@ def _scale_rows(scale: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
     builtin = large["builtin_google"]
     table.append(
         (
-            f"Longest event-loop stall, {large['events']:,} events",
+            (
+                f"Longest event-loop stall, {large['events']:,} events (each step"
+                " after a full collection of what earlier steps left; startup to"
+                " the entity's answer)"
+            ),
             (
                 f"1-change sync {_ms(large['sync']['stall_s'])}, local write"
                 f" {_ms(large['write']['stall_s'])}, full sync"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 import json
@@ -187,6 +187,27 @@ class FakeSleep:
     async def __call__(self, delay: float) -> None:
         """Record the delay and return at once."""
         self.delays.append(delay)
+
+
+def timed_body(
+    summary: str, start: datetime, hours: float = 1, **extra: Any
+) -> dict[str, Any]:
+    """Return a Google event body for a timed event."""
+    return {
+        "summary": summary,
+        "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(hours=hours)).isoformat()},
+        **extra,
+    }
+
+
+async def summaries_of_the_day(
+    get_events: Callable[[datetime, datetime], Awaitable[list[dict[str, Any]]]],
+    now: datetime,
+) -> list[str]:
+    """Return the summaries the calendar entity shows for the next 24 hours."""
+    events = await get_events(now, now + timedelta(days=1))
+    return [event["summary"] for event in events]
 
 
 def timed_event(summary: str, day: int = 1) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_storage
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -32,6 +33,7 @@ from custom_components.google_calendar_sync.const import (
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
+from custom_components.google_calendar_sync.coordinator import CalendarSyncCoordinator
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
 from custom_components.google_calendar_sync.google.endpoints import (
     ENV_ENDPOINT,
@@ -265,6 +267,21 @@ async def setup_integration(
 
 
 type GetEvents = Callable[[datetime, datetime], Awaitable[list[dict[str, Any]]]]
+
+
+@pytest.fixture
+def coordinator(setup_integration: MockConfigEntry) -> CalendarSyncCoordinator:
+    """Return the coordinator of the set-up primary calendar."""
+    coordinator: CalendarSyncCoordinator = setup_integration.runtime_data.coordinators[
+        ACCOUNT
+    ]
+    return coordinator
+
+
+@pytest.fixture(name="now")
+def now_fixture() -> datetime:
+    """Return the current time rounded to the hour."""
+    return dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
 
 
 @pytest.fixture

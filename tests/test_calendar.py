@@ -30,16 +30,14 @@ from custom_components.google_calendar_sync.const import (
     DECLINED_COLOR,
     DOMAIN,
 )
-from custom_components.google_calendar_sync.coordinator import (
-    REBUILD_ABOVE,
-    calendar_unique_id,
-)
+from custom_components.google_calendar_sync.coordinator import calendar_unique_id
 from custom_components.google_calendar_sync.google import timeline as timeline_module
 from custom_components.google_calendar_sync.google.client import GoogleCalendarApi
 from custom_components.google_calendar_sync.google.conversions import Prepared
 from custom_components.google_calendar_sync.google.entries import TimelineEvent
 from custom_components.google_calendar_sync.google.errors import GoogleTransientError
 from custom_components.google_calendar_sync.google.event_views import EventView
+from custom_components.google_calendar_sync.views import REBUILD_ABOVE
 from google_calendar_emulator import GoogleCalendarEmulator
 
 from .common import loaded_entry

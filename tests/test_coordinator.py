@@ -23,7 +23,6 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.google_calendar_sync import coordinator as coordinator_module
 from custom_components.google_calendar_sync.const import (
     EVENT_CHANGED,
     POLL_INTERVAL,
@@ -37,37 +36,13 @@ from custom_components.google_calendar_sync.google.errors import (
     GoogleRateLimitError,
     GoogleTransientError,
 )
-from custom_components.google_calendar_sync.google.event_views import CalendarViews
 from google_calendar_emulator import GoogleCalendarEmulator
 from google_calendar_emulator.faults import FaultKind
 
+from .common import summaries_of_the_day, timed_body
 from .conftest import ACCOUNT, GetEvents
 
 EVENTS_PATH = f"/calendars/{ACCOUNT}/events"
-
-
-def _timed(
-    summary: str, start: datetime, hours: float = 1, **extra: Any
-) -> dict[str, Any]:
-    """Return a Google event body for a timed event."""
-    return {
-        "summary": summary,
-        "start": {"dateTime": start.isoformat()},
-        "end": {"dateTime": (start + timedelta(hours=hours)).isoformat()},
-        **extra,
-    }
-
-
-def _coordinator(entry: MockConfigEntry) -> CalendarSyncCoordinator:
-    """Return the coordinator of the primary calendar."""
-    coordinator: CalendarSyncCoordinator = entry.runtime_data.coordinators[ACCOUNT]
-    return coordinator
-
-
-@pytest.fixture
-def coordinator(setup_integration: MockConfigEntry) -> CalendarSyncCoordinator:
-    """Return the coordinator of the set-up primary calendar."""
-    return _coordinator(setup_integration)
 
 
 def _list_requests(emulator: GoogleCalendarEmulator) -> list[dict[str, list[str]]]:
@@ -79,18 +54,6 @@ def _list_requests(emulator: GoogleCalendarEmulator) -> list[dict[str, list[str]
     ]
 
 
-async def _summaries_of_the_day(get_events: GetEvents, now: datetime) -> list[str]:
-    """Return the summaries the calendar entity shows for the next 24 hours."""
-    events = await get_events(now, now + timedelta(days=1))
-    return [event["summary"] for event in events]
-
-
-@pytest.fixture(name="now")
-def now_fixture() -> datetime:
-    """Return the current time rounded to the hour."""
-    return dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
-
-
 @pytest.mark.usefixtures("setup_credentials")
 async def test_first_full_sync_fires_no_bus_event(
     hass: HomeAssistant,
@@ -100,7 +63,9 @@ async def test_first_full_sync_fires_no_bus_event(
     now: datetime,
 ) -> None:
     """What is already in Google when the entry is set up is not news."""
-    calendar_emulator.insert_event(ACCOUNT, _timed("Dentist", now + timedelta(hours=2)))
+    calendar_emulator.insert_event(
+        ACCOUNT, timed_body("Dentist", now + timedelta(hours=2))
+    )
     changes = async_capture_events(hass, EVENT_CHANGED)
 
     config_entry.add_to_hass(hass)
@@ -108,7 +73,7 @@ async def test_first_full_sync_fires_no_bus_event(
     await hass.async_block_till_done()
 
     assert changes == []
-    assert await _summaries_of_the_day(get_events, now) == ["Dentist"]
+    assert await summaries_of_the_day(get_events, now) == ["Dentist"]
     assert await hass.config_entries.async_unload(config_entry.entry_id)
 
 
@@ -122,7 +87,7 @@ async def test_edit_in_google_appears_and_fires_one_updated_event(
     """A poll picks up an edit made in Google and announces exactly that edit."""
     now = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
     event = calendar_emulator.insert_event(
-        ACCOUNT, _timed("Standup", now + timedelta(hours=1), location="Room 1")
+        ACCOUNT, timed_body("Standup", now + timedelta(hours=1), location="Room 1")
     )
     await coordinator.async_sync()
     changes = async_capture_events(hass, EVENT_CHANGED)
@@ -149,7 +114,7 @@ async def test_edit_in_google_appears_and_fires_one_updated_event(
     assert data["response_status"] is None
     # The poll was incremental.
     assert all("syncToken" in query for query in _list_requests(calendar_emulator))
-    assert await _summaries_of_the_day(get_events, now) == ["Retro"]
+    assert await summaries_of_the_day(get_events, now) == ["Retro"]
 
 
 async def test_changes_carry_type_color_and_the_users_answer(
@@ -162,7 +127,7 @@ async def test_changes_carry_type_color_and_the_users_answer(
     changes = async_capture_events(hass, EVENT_CHANGED)
     invitation = calendar_emulator.insert_event(
         ACCOUNT,
-        _timed(
+        timed_body(
             "Board meeting",
             now + timedelta(hours=1),
             colorId="11",
@@ -173,7 +138,7 @@ async def test_changes_carry_type_color_and_the_users_answer(
         ),
     )
     calendar_emulator.insert_event(
-        ACCOUNT, _timed("Away", now + timedelta(hours=3), eventType="outOfOffice")
+        ACCOUNT, timed_body("Away", now + timedelta(hours=3), eventType="outOfOffice")
     )
     await coordinator.async_sync()
     calendar_emulator.patch_event(
@@ -215,7 +180,7 @@ async def test_created_and_deleted_events_are_announced(
     """A new event fires `created`, its deletion fires `cancelled` and hides it."""
     changes = async_capture_events(hass, EVENT_CHANGED)
     event = calendar_emulator.insert_event(
-        ACCOUNT, _timed("Lunch", now + timedelta(hours=3), description="Pizza")
+        ACCOUNT, timed_body("Lunch", now + timedelta(hours=3), description="Pizza")
     )
     created = await coordinator.async_sync()
     assert len(created) == 1
@@ -240,7 +205,7 @@ async def test_concurrent_syncs_coalesce(
     now: datetime,
 ) -> None:
     """Many callers at once cause one sync in flight and at most one more."""
-    calendar_emulator.insert_event(ACCOUNT, _timed("A", now))
+    calendar_emulator.insert_event(ACCOUNT, timed_body("A", now))
     calendar_emulator.requests.clear()
 
     results = await asyncio.gather(*(coordinator.async_sync() for _ in range(10)))
@@ -268,14 +233,16 @@ async def test_failed_sync_is_shared_by_queued_callers(
 async def test_restart_resumes_from_stored_sync_token(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
-    setup_integration: MockConfigEntry,
+    coordinator: CalendarSyncCoordinator,
     get_events: GetEvents,
     now: datetime,
 ) -> None:
     """After a reload the calendar continues incrementally, with no full listing."""
-    entry = setup_integration
-    calendar_emulator.insert_event(ACCOUNT, _timed("Kept", now + timedelta(hours=1)))
-    await _coordinator(entry).async_sync()
+    entry = coordinator.config_entry
+    calendar_emulator.insert_event(
+        ACCOUNT, timed_body("Kept", now + timedelta(hours=1))
+    )
+    await coordinator.async_sync()
     changes = async_capture_events(hass, EVENT_CHANGED)
     calendar_emulator.requests.clear()
 
@@ -286,7 +253,7 @@ async def test_restart_resumes_from_stored_sync_token(
     assert queries
     assert all("syncToken" in query for query in queries)
     assert changes == []
-    assert await _summaries_of_the_day(get_events, now) == ["Kept"]
+    assert await summaries_of_the_day(get_events, now) == ["Kept"]
 
 
 async def test_expired_sync_token_loses_and_doubles_nothing(
@@ -296,8 +263,8 @@ async def test_expired_sync_token_loses_and_doubles_nothing(
     now: datetime,
 ) -> None:
     """A 410 leads to one full resync that reports only the real change."""
-    kept = calendar_emulator.insert_event(ACCOUNT, _timed("Kept", now))
-    edited = calendar_emulator.insert_event(ACCOUNT, _timed("Old", now))
+    kept = calendar_emulator.insert_event(ACCOUNT, timed_body("Kept", now))
+    edited = calendar_emulator.insert_event(ACCOUNT, timed_body("Old", now))
     await coordinator.async_sync()
     changes = async_capture_events(hass, EVENT_CHANGED)
 
@@ -321,7 +288,7 @@ async def test_rate_limit_and_server_errors_recover_through_backoff(
     no_backoff: MagicMock,
 ) -> None:
     """429 and 503 answers are retried with backoff and the sync succeeds."""
-    calendar_emulator.insert_event(ACCOUNT, _timed("After the storm", now))
+    calendar_emulator.insert_event(ACCOUNT, timed_body("After the storm", now))
     calendar_emulator.faults.fail_next(429, path_contains=EVENTS_PATH)
     calendar_emulator.faults.fail_next(503, path_contains=EVENTS_PATH)
     calendar_emulator.faults.fail_next(403, path_contains=EVENTS_PATH)
@@ -375,7 +342,7 @@ async def test_garbage_from_google_fails_the_sync_without_applying_anything(
     sync announces the change exactly once.
     """
     token = coordinator.snapshot.sync_token
-    calendar_emulator.insert_event(ACCOUNT, _timed("Behind a proxy", now))
+    calendar_emulator.insert_event(ACCOUNT, timed_body("Behind a proxy", now))
     changes = async_capture_events(hass, EVENT_CHANGED)
     calendar_emulator.faults.add(kind, times=5, path_contains=EVENTS_PATH)
 
@@ -419,10 +386,10 @@ async def test_revoked_refresh_token_starts_reauth(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
     setup_integration: MockConfigEntry,
+    coordinator: CalendarSyncCoordinator,
 ) -> None:
     """When Google revokes the grant, the next sync asks the user to sign in again."""
     entry = setup_integration
-    coordinator = _coordinator(entry)
     calendar_emulator.revoke_refresh_token(entry.data["token"]["refresh_token"])
     calendar_emulator.expire_access_tokens()
     # Home Assistant refreshes a token only when it believes it expired.
@@ -479,7 +446,9 @@ async def test_update_entity_syncs_at_once(
 ) -> None:
     """homeassistant.update_entity fetches Google's changes now and announces them."""
     assert await async_setup_component(hass, "homeassistant", {})
-    calendar_emulator.insert_event(ACCOUNT, _timed("Dentist", now + timedelta(hours=2)))
+    calendar_emulator.insert_event(
+        ACCOUNT, timed_body("Dentist", now + timedelta(hours=2))
+    )
     changes = async_capture_events(hass, EVENT_CHANGED)
 
     await hass.services.async_call(
@@ -490,7 +459,7 @@ async def test_update_entity_syncs_at_once(
     )
     await hass.async_block_till_done()
 
-    assert await _summaries_of_the_day(get_events, now) == ["Dentist"]
+    assert await summaries_of_the_day(get_events, now) == ["Dentist"]
     assert [event.data["summary"] for event in changes] == ["Dentist"]
 
 
@@ -520,20 +489,19 @@ async def test_update_entity_brings_an_unavailable_calendar_back(
 async def test_our_own_writes_show_at_once_and_are_not_reported_again(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
-    setup_integration: MockConfigEntry,
+    coordinator: CalendarSyncCoordinator,
     get_events: GetEvents,
     now: datetime,
 ) -> None:
     """Google's answer to our write is stored; the next sync reports nothing."""
-    coordinator = _coordinator(setup_integration)
-    api: GoogleCalendarApi = setup_integration.runtime_data.api
+    api = coordinator.api
     changes = async_capture_events(hass, EVENT_CHANGED)
 
     created = await api.insert_event(
-        ACCOUNT, _timed("From HA", now + timedelta(hours=1))
+        ACCOUNT, timed_body("From HA", now + timedelta(hours=1))
     )
     coordinator.async_apply_remote_write(created)
-    assert await _summaries_of_the_day(get_events, now) == ["From HA"]
+    assert await summaries_of_the_day(get_events, now) == ["From HA"]
     await coordinator.async_sync()
 
     await api.delete_event(ACCOUNT, created["id"])
@@ -553,7 +521,7 @@ async def test_deleting_a_series_forgets_its_exceptions(
     master = calendar_emulator.insert_event(
         ACCOUNT,
         {
-            **_timed("Daily", now + timedelta(days=1)),
+            **timed_body("Daily", now + timedelta(days=1)),
             "start": {
                 "dateTime": (now + timedelta(days=1)).isoformat(),
                 "timeZone": "UTC",
@@ -580,84 +548,6 @@ async def test_deleting_a_series_forgets_its_exceptions(
     assert master["id"] not in coordinator.snapshot.events
 
 
-async def test_many_writes_update_the_timeline_in_place_once(
-    hass: HomeAssistant,
-    coordinator: CalendarSyncCoordinator,
-    get_events: GetEvents,
-    now: datetime,
-) -> None:
-    """A bulk of our own writes and deletions: no rebuild, one update."""
-    written = [
-        {
-            "id": f"bulk{index}",
-            "etag": f'"{index}"',
-            "status": "confirmed",
-            **_timed(f"Bulk {index}", now + timedelta(hours=index + 1)),
-        }
-        for index in range(50)
-    ]
-    coordinator.async_apply_remote_writes(written)
-    updates: list[None] = []
-    unsub = coordinator.async_add_listener(lambda: updates.append(None))
-    builds: list[None] = []
-    build = CalendarViews.build
-
-    def counting_build(*args: Any, **kwargs: Any) -> CalendarViews:
-        builds.append(None)
-        return build(*args, **kwargs)
-
-    with patch.object(CalendarViews, "build", counting_build):
-        coordinator.async_apply_remote_writes(
-            [{**event, "summary": "Renamed"} for event in written[:40]],
-            deleted_ids=[event["id"] for event in written[40:]],
-        )
-    unsub()
-
-    assert (len(builds), len(updates)) == (0, 1)
-    events = await get_events(now, now + timedelta(days=3))
-    assert [event["summary"] for event in events] == ["Renamed"] * 40
-
-
-async def test_timeline_is_built_off_the_loop_and_keeps_writes_made_meanwhile(
-    hass: HomeAssistant,
-    calendar_emulator: GoogleCalendarEmulator,
-    coordinator: CalendarSyncCoordinator,
-    get_events: GetEvents,
-    now: datetime,
-) -> None:
-    """A sync of many changes builds the timeline in the executor; a write then survives.
-
-    Syncs of at most REBUILD_ABOVE changes update the timeline in place; here
-    one change counts as many.
-    """
-    calendar_emulator.insert_event(ACCOUNT, _timed("Later", now + timedelta(days=3)))
-    written = {
-        "id": "meanwhile1",
-        "etag": '"1"',
-        "status": "confirmed",
-        **_timed("Written meanwhile", now + timedelta(hours=2)),
-    }
-    threads: list[bool] = []
-    build = CalendarViews.build
-
-    def build_while_a_write_lands(*args: Any, **kwargs: Any) -> CalendarViews:
-        threads.append(hass.loop_thread_id == threading.get_ident())
-        asyncio.run_coroutine_threadsafe(write(), hass.loop).result()
-        return build(*args, **kwargs)
-
-    async def write() -> None:
-        coordinator.async_apply_remote_write(written)
-
-    with (
-        patch.object(coordinator_module, "REBUILD_ABOVE", 0),
-        patch.object(CalendarViews, "build", build_while_a_write_lands),
-    ):
-        await coordinator.async_sync()
-
-    assert threads == [False]
-    assert await _summaries_of_the_day(get_events, now) == ["Written meanwhile"]
-
-
 async def test_full_sync_compares_in_the_executor_and_updates_the_views_in_place(
     hass: HomeAssistant,
     calendar_emulator: GoogleCalendarEmulator,
@@ -670,8 +560,8 @@ async def test_full_sync_compares_in_the_executor_and_updates_the_views_in_place
     The whole listing is compared with the snapshot in the executor; unchanged
     events keep their stored object, and the views are updated in place.
     """
-    kept = calendar_emulator.insert_event(ACCOUNT, _timed("Kept", now))
-    edited = calendar_emulator.insert_event(ACCOUNT, _timed("Old", now))
+    kept = calendar_emulator.insert_event(ACCOUNT, timed_body("Kept", now))
+    edited = calendar_emulator.insert_event(ACCOUNT, timed_body("Old", now))
     await coordinator.async_sync()
     stored = coordinator.snapshot.events[kept["id"]]
     views = coordinator.data
@@ -691,7 +581,7 @@ async def test_full_sync_compares_in_the_executor_and_updates_the_views_in_place
     assert [change.event["id"] for change in changes] == [edited["id"]]
     assert coordinator.snapshot.events[kept["id"]] is stored
     assert coordinator.data is views
-    assert sorted(await _summaries_of_the_day(get_events, now)) == ["Kept", "New"]
+    assert sorted(await summaries_of_the_day(get_events, now)) == ["Kept", "New"]
 
 
 async def test_a_write_stored_while_a_full_sync_compares_is_kept_and_not_news(
@@ -703,107 +593,44 @@ async def test_a_write_stored_while_a_full_sync_compares_is_kept_and_not_news(
 ) -> None:
     """Our write lands while the executor compares a full listing made before it.
 
-    The listing does not hold it: the write is kept, not announced, and the
-    next sync (a full one, to be sure) finds it in Google.
+    The comparison goes through the stored events as the write adds one to
+    them; the listing does not hold it: the write is kept, not announced, and
+    the next sync (a full one, to be sure) finds it in Google.
     """
+    calendar_emulator.insert_event(
+        ACCOUNT, timed_body("Booked before", now + timedelta(days=2))
+    )
     await coordinator.async_sync()
     calendar_emulator.invalidate_sync_tokens(ACCOUNT)
     changes = async_capture_events(hass, EVENT_CHANGED)
-    apply_full = sync_module.apply_full
+    is_exception = sync_module.is_exception
+    written = threading.Event()
 
-    def write_meanwhile(*args: Any, **kwargs: Any) -> Any:
-        asyncio.run_coroutine_threadsafe(write(), hass.loop).result()
-        return apply_full(*args, **kwargs)
+    def write_while_comparing(event: dict[str, Any]) -> bool:
+        # Called for each stored event the comparison goes through, in the
+        # executor (no listed event is cancelled): the first one writes.
+        if hass.loop_thread_id != threading.get_ident() and not written.is_set():
+            written.set()
+            asyncio.run_coroutine_threadsafe(write(), hass.loop).result()
+        return is_exception(event)
 
     async def write() -> None:
         async with coordinator.async_own_writes():
             coordinator.async_apply_remote_write(
                 calendar_emulator.insert_event(
-                    ACCOUNT, _timed("Written meanwhile", now + timedelta(hours=2))
+                    ACCOUNT, timed_body("Written meanwhile", now + timedelta(hours=2))
                 )
             )
 
-    with patch.object(sync_module, "apply_full", write_meanwhile):
+    with patch.object(sync_module, "is_exception", write_while_comparing):
         await coordinator.async_sync()
-    assert await _summaries_of_the_day(get_events, now) == ["Written meanwhile"]
+    assert written.is_set()
+    assert await summaries_of_the_day(get_events, now) == ["Written meanwhile"]
     await coordinator.async_sync()
     await hass.async_block_till_done()
 
     assert changes == []
-    assert await _summaries_of_the_day(get_events, now) == ["Written meanwhile"]
-
-
-@pytest.mark.parametrize("first_fails", [False, True])
-async def test_the_newest_build_is_published_whichever_finishes_last(  # noqa: PLR0917
-    hass: HomeAssistant,
-    calendar_emulator: GoogleCalendarEmulator,
-    coordinator: CalendarSyncCoordinator,
-    get_events: GetEvents,
-    now: datetime,
-    first_fails: bool,
-) -> None:
-    """Two syncs in quick succession each build the timeline; the older one is late.
-
-    The views of the later sync are published, and stay so when the older
-    build finishes after them, or fails: both syncs answer with the newest.
-    """
-    event = calendar_emulator.insert_event(ACCOUNT, _timed("Original", now))
-    await coordinator.async_sync()
-    first_started, first_go_on = threading.Event(), threading.Event()
-    builds: list[None] = []
-    build = CalendarViews.build
-
-    def first_build_held(*args: Any, **kwargs: Any) -> CalendarViews:
-        builds.append(None)
-        if len(builds) == 1:
-            first_started.set()
-            first_go_on.wait(timeout=10)
-            if first_fails:
-                raise RuntimeError("out of memory")
-        return build(*args, **kwargs)
-
-    with (
-        patch.object(coordinator_module, "REBUILD_ABOVE", 0),
-        patch.object(CalendarViews, "build", first_build_held),
-    ):
-        calendar_emulator.patch_event(ACCOUNT, event["id"], {"summary": "First"})
-        first = hass.async_create_task(coordinator.async_sync())
-        await hass.async_add_executor_job(first_started.wait, 10)
-        calendar_emulator.patch_event(ACCOUNT, event["id"], {"summary": "Second"})
-        await coordinator.async_sync()
-        assert await _summaries_of_the_day(get_events, now) == ["Second"]
-        first_go_on.set()
-        await first
-
-    assert len(builds) == 2
-    assert await _summaries_of_the_day(get_events, now) == ["Second"]
-
-
-async def test_a_failed_build_fails_the_sync_and_the_next_sync_builds_again(
-    hass: HomeAssistant,
-    calendar_emulator: GoogleCalendarEmulator,
-    coordinator: CalendarSyncCoordinator,
-    get_events: GetEvents,
-    now: datetime,
-) -> None:
-    """The change a failed build left out shows after the next sync."""
-    event = calendar_emulator.insert_event(ACCOUNT, _timed("Original", now))
-    await coordinator.async_sync()
-    calendar_emulator.patch_event(ACCOUNT, event["id"], {"summary": "Changed"})
-
-    def failing_build(*args: Any, **kwargs: Any) -> CalendarViews:
-        raise RuntimeError("out of memory")
-
-    with (
-        patch.object(coordinator_module, "REBUILD_ABOVE", 0),
-        patch.object(CalendarViews, "build", failing_build),
-        pytest.raises(RuntimeError),
-    ):
-        await coordinator.async_sync()
-    assert await _summaries_of_the_day(get_events, now) == ["Original"]
-
-    assert len(await coordinator.async_sync()) == 0
-    assert await _summaries_of_the_day(get_events, now) == ["Changed"]
+    assert await summaries_of_the_day(get_events, now) == ["Written meanwhile"]
 
 
 async def test_cancelled_queued_sync_does_not_block_later_syncs(

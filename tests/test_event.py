@@ -40,12 +40,6 @@ def family(calendar_emulator: GoogleCalendarEmulator) -> str:
     return calendar_emulator.add_calendar(ACCOUNT, "Family", calendar_id=FAMILY)
 
 
-@pytest.fixture(name="now")
-def now_fixture() -> datetime:
-    """Return the current time rounded to the hour."""
-    return dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
-
-
 def _coordinator(entry: MockConfigEntry, calendar_id: str) -> CalendarSyncCoordinator:
     """Return the coordinator of one calendar."""
     coordinator: CalendarSyncCoordinator = entry.runtime_data.coordinators[calendar_id]

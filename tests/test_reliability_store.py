@@ -11,7 +11,6 @@ from unittest.mock import AsyncMock, patch
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
-from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -40,12 +39,6 @@ def _timed(summary: str, start: datetime) -> dict[str, Any]:
         "start": {"dateTime": start.isoformat()},
         "end": {"dateTime": (start + timedelta(hours=1)).isoformat()},
     }
-
-
-@pytest.fixture(name="now")
-def now_fixture() -> datetime:
-    """Return the current hour."""
-    return dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
 
 
 @pytest.fixture

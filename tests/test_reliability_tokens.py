@@ -10,8 +10,6 @@ from unittest.mock import patch
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.util import dt as dt_util
-import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.google_calendar_sync.const import DOMAIN
@@ -54,12 +52,6 @@ def _seed(emulator: GoogleCalendarEmulator, count: int, start: datetime) -> None
 def _token_requests(emulator: GoogleCalendarEmulator) -> int:
     """Return how many token-endpoint requests the emulator answered."""
     return sum(1 for request in emulator.requests if request.path == "/token")
-
-
-@pytest.fixture(name="now")
-def now_fixture() -> datetime:
-    """Return the current hour."""
-    return dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
 
 
 async def test_access_token_rejected_between_pages_refreshes_once_and_continues(

@@ -438,6 +438,42 @@ async def test_an_update_starts_without_a_full_sync(
     assert file_of(hass, ACCOUNT, entry.entry_id).exists()
 
 
+async def test_an_unreadable_file_is_not_replaced_by_the_kept_single_store(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    calendar_emulator: GoogleCalendarEmulator,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A calendar whose file exists but is unreadable gets a full sync.
+
+    The single store, kept after a failed write, holds its state at the move:
+    its old sync token would announce again every change made since then.
+    """
+    entry = make_entry(calendar_emulator, [ACCOUNT])
+    await setup_entry(hass, entry)
+    await unload_entry(hass, entry)
+    single = f"{DOMAIN}.{entry.entry_id}"
+    stored = await SyncStore(hass, entry.entry_id).async_load([ACCOUNT])
+    hass_storage[single] = {**single_store(stored), "key": single}
+    calendar_emulator.insert_event(ACCOUNT, {**dentist(), "id": None})
+    file_of(hass, ACCOUNT, entry.entry_id).write_bytes(b"{not json")
+    calendar_emulator.requests.clear()
+
+    with record_announcements(hass) as announced:
+        await setup_entry(hass, entry)
+
+    listings = [
+        entry.query
+        for entry in calendar_emulator.requests.entries
+        if entry.path.endswith("/events")
+    ]
+    assert listings
+    assert not any("syncToken" in query for query in listings)
+    assert announced == []
+    assert single not in hass_storage
+    await unload_entry(hass, entry)
+
+
 async def test_calendars_no_longer_synced_lose_their_store(
     hass: HomeAssistant, hass_storage: dict[str, Any]
 ) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 import contextlib
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 import logging
 from typing import override
 
@@ -33,7 +33,6 @@ from .const import (
 from .google.client import GoogleCalendarApi
 from .google.colors import ColorPalette
 from .google.diff import ChangeSet
-from .google.entries import OnSkip
 from .google.errors import (
     GoogleAuthError,
     GoogleCalendarApiError,
@@ -43,19 +42,16 @@ from .google.errors import (
 )
 from .google.event_views import CalendarViews, EventView
 from .google.model import CalendarListEntry, Event, display_name
-from .google.recurrence import Series
 from .google.skipped import SkippedEvents
 from .google.sync import CalendarSnapshot, async_sync_calendar
 from .own_writes import OwnWrites
 from .store import SyncStore
 from .stored import StoredData
+from .views import ViewKeeper
 
 _LOGGER = logging.getLogger(__name__)
 
 WRITABLE_ROLES = frozenset({"owner", "writer"})
-# A sync that changes more events than this is indexed anew in the executor;
-# fewer are placed in the published views on the loop (tens of microseconds each).
-REBUILD_ABOVE = 100
 
 
 @dataclass
@@ -80,21 +76,6 @@ def calendar_unique_id(
     if view is EventView.CALENDAR:
         return f"{account}-{calendar_id}"
     return f"{account}-{calendar_id}-{view}"
-
-
-def _build_warm_views(
-    events: list[Event],
-    time_zone: str,
-    now: datetime,
-    on_skip: OnSkip,
-    reuse: Mapping[str, Series] | None,
-) -> CalendarViews:
-    """Index events and expand the months around now; runs in the executor."""
-    views = CalendarViews.build(
-        events, default_time_zone=time_zone, on_skip=on_skip, reuse=reuse
-    )
-    views.warm(now)
-    return views
 
 
 class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
@@ -131,20 +112,18 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         self._closed = False
         # Our writes, kept from being announced as changes made in Google.
         self._own_writes = OwnWrites()
-        # The views need a full build: none yet, or a sync changed more than
-        # REBUILD_ABOVE events. Otherwise changes update them in place
-        # (_async_apply).
-        self._rebuild = True
-        # Full builds in flight, each with the ids changed since it copied the
-        # snapshot: applied to it before it is published.
-        self._builds: list[set[str]] = []
-        # The newest full build and how many were started: only the newest
-        # build's views are published.
-        self._build: asyncio.Task[CalendarViews] | None = None
-        self._generation = 0
         # Callers arriving while a sync runs share this queued sync's result.
         self._queued: asyncio.Future[ChangeSet] | None = None
         self._announcer = ChangeAnnouncer(hass, calendar, palette)
+        self._views = ViewKeeper(
+            hass,
+            config_entry,
+            f"{DOMAIN} {self.calendar_id}",
+            snapshot=lambda: self.snapshot,
+            published=lambda: self.data,
+            time_zone=lambda: self._time_zone,
+            on_skip=self.skipped,
+        )
         super().__init__(
             hass,
             _LOGGER,
@@ -212,7 +191,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
     async def _async_update_data(self) -> CalendarViews:
         """Sync the calendar and return its timeline."""
         await self._async_coalesced_sync()
-        return await self._async_views()
+        return await self._views.async_views()
 
     async def async_sync(self) -> ChangeSet:
         """Sync now, coalesced with syncs in flight, and publish the result."""
@@ -225,7 +204,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         except UpdateFailed as err:
             self.async_set_update_error(err)
             raise
-        self.async_set_updated_data(await self._async_views())
+        self.async_set_updated_data(await self._views.async_views())
         return changes
 
     async def async_request_sync(self) -> None:
@@ -340,11 +319,7 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         self._stored.calendars[self.calendar_id] = result.snapshot
         # A full listing keeps the stored object of every unchanged event, so
         # the views (and any build in flight) only need the changed ones.
-        touched = result.touched | written.keys()
-        if len(touched) > REBUILD_ABOVE:
-            self._rebuild = True
-        else:
-            self._async_apply(touched)
+        self._views.async_synced(result.touched | written.keys())
         self._schedule_save()
         _LOGGER.debug(
             "Synced %s (%s, %d requests): %s",
@@ -367,69 +342,6 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
     def _time_zone(self) -> str:
         """Return the zone of all-day events and floating times."""
         return str(self.calendar.get("timeZone") or self.hass.config.time_zone)
-
-    async def _async_views(self) -> CalendarViews:
-        """Return the views, built in the executor when they need a full build.
-
-        Indexing 20,000 events and expanding their series takes a few hundred
-        milliseconds; warmed, the first query after a restart reads caches.
-        Two syncs in quick succession may each start a build: the newest one is
-        returned to both callers, whichever build finishes first. Without a
-        build to do, the newest views are returned (updated in place since).
-        """
-        if self._rebuild or self._build is None:
-            self._rebuild = False
-            self._generation += 1
-            self._build = self.config_entry.async_create_background_task(
-                self.hass, self._async_build(self._generation), f"{self.name} index"
-            )
-        while True:
-            build = self._build
-            try:
-                views = await asyncio.shield(build)
-            except Exception:
-                if build is self._build:
-                    raise
-                continue
-            if build is self._build:
-                return views
-
-    async def _async_build(self, generation: int) -> CalendarViews:
-        """Index the snapshot in the executor; apply the changes made meanwhile.
-
-        The executor works on a copy of the events: the loop changes the
-        snapshot meanwhile. It reuses the published series, which never make the
-        loop wait (see Series.overlapping). Only the newest build (generation)
-        failing calls for another.
-        """
-        changed: set[str] = set()
-        self._builds.append(changed)
-        try:
-            views = await self.hass.async_add_executor_job(
-                _build_warm_views,
-                list(self.snapshot.events.values()),
-                self._time_zone,
-                dt_util.utcnow(),
-                self.skipped,
-                self.data.series if self.data is not None else None,
-            )
-        except BaseException:
-            if generation == self._generation:
-                self._rebuild = True
-            raise
-        finally:
-            self._builds.remove(changed)
-        views.apply(self.snapshot.events, changed)
-        return views
-
-    @callback
-    def _async_apply(self, ids: Iterable[str]) -> None:
-        """Update the views in place for events changed in the snapshot."""
-        ids = set(ids)
-        for changed in self._builds:
-            changed.update(ids)
-        if self.data is not None:
-            self.data.apply(self.snapshot.events, ids)
 
     @callback
     def _schedule_save(self) -> None:
@@ -479,6 +391,6 @@ class CalendarSyncCoordinator(DataUpdateCoordinator[CalendarViews]):
         """
         touched = self._own_writes.store(self.snapshot.events, events, deleted_ids)
         self._schedule_save()
-        self._async_apply(touched)
+        self._views.async_apply(touched)
         # Keep the poll schedule: a local write is not a sync.
         self.async_update_listeners()

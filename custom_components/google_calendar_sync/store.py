@@ -10,8 +10,9 @@ Layout (private, in .storage/):
   appends to (journal.py). A change writes about its own size, in its calendar.
 
 Earlier versions kept everything in one store, ``google_calendar_sync.<entry_id>``;
-loading moves its calendars into this layout, sync tokens included, and removes it
-once all of them were written.
+loading moves the synced calendars that have no file yet into this layout, sync
+tokens included, and removes it once those are written, with the calendars no
+longer synced.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import asyncio
 from collections.abc import Collection, Iterable, Mapping
 from contextlib import suppress
 from datetime import datetime
+from enum import Enum
 import hashlib
 import logging
-from typing import Any
+from typing import Any, Final, Literal
 
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
@@ -55,8 +57,15 @@ STORAGE_MINOR_VERSION = 2
 # its whole store and announces nothing); as an append costs about the size of the
 # change, waiting longer would save SD cards little.
 SAVE_DELAY = 10
-# What reading an unreadable store gives, as opposed to None for a missing one.
-_BROKEN = object()
+
+
+class _Unreadable(Enum):
+    """What reading an unusable store or file gives; None means a missing one."""
+
+    BROKEN = "broken"
+
+
+_BROKEN: Final = _Unreadable.BROKEN
 
 
 class _VersionedStore(Store[JsonDict]):
@@ -147,18 +156,23 @@ class SyncStore:
             self._indexed = set(indexed)
             self._data = StoredData(channels=channels)
         wanted = list(calendar_ids)
+        missing: list[str] = []
         for calendar_id, snapshot in zip(
             wanted,
             await asyncio.gather(*(self._async_load_calendar(c) for c in wanted)),
             strict=True,
         ):
-            if snapshot is not None:
+            if snapshot is None:
+                missing.append(calendar_id)
+            elif snapshot is not _BROKEN:
                 self._data.calendars[calendar_id] = snapshot
-        await self._async_migrate_single_store(wanted, channels=index is None)
+        await self._async_migrate_single_store(missing, channels=index is None)
         return self._data
 
-    async def _async_load_calendar(self, calendar_id: str) -> CalendarSnapshot | None:
-        """Load one calendar's file; None when there is none or it is unusable."""
+    async def _async_load_calendar(
+        self, calendar_id: str
+    ) -> CalendarSnapshot | Literal[_Unreadable.BROKEN] | None:
+        """Load one calendar's file: None when there is none, _BROKEN if unusable."""
         log, lock = self._log(calendar_id)
         async with lock:
             try:
@@ -168,18 +182,21 @@ class SyncStore:
                     log.path,
                     {f"calendar {calendar_id}": f"{err!r}, running a full sync"},
                 )
-                return None
+                return _BROKEN
 
     async def _async_migrate_single_store(
         self, calendar_ids: Iterable[str], *, channels: bool
     ) -> None:
         """Take from the single store of earlier versions what no file holds yet.
 
-        Each asked calendar without a file of its own is taken from it, with its
-        sync token, and written; so are its channels when there is no index. The
-        old store goes only once every such calendar was written: after a failed
-        write (a full disk) the next start takes that calendar from it again, so
-        its sync token and the changes made meanwhile are never lost.
+        Each given calendar (a synced one without a file of its own) is taken
+        from it, with its sync token, and written; so are its channels when there
+        is no index. A calendar whose file exists but is unreadable is not: its
+        old sync token would announce again every change made since the move.
+        The old store goes, with the calendars no longer synced, only once every
+        taken calendar was written: after a failed write (a full disk) the next
+        start takes that calendar from it again, so its sync token and the
+        changes made meanwhile are never lost.
         """
         legacy = _VersionedStore(
             self._hass, f"{DOMAIN}.{self._entry_id}", STORAGE_MINOR_VERSION
@@ -199,11 +216,7 @@ class SyncStore:
         self._log_problems(legacy.key, problems)
         if channels:
             self._data.channels = data.channels
-        moved = [
-            calendar_id
-            for calendar_id in calendar_ids
-            if calendar_id in data.calendars and calendar_id not in self._data.calendars
-        ]
+        moved = [c for c in calendar_ids if c in data.calendars]
         for calendar_id in moved:
             self._data.calendars[calendar_id] = data.calendars[calendar_id]
         # Listed before written: the index never misses a store.
