@@ -425,6 +425,23 @@ def test_updates_answer_what_a_rebuild_answers(
     assert answers(timeline, windows) == answers(rebuilt, windows)
 
 
+def test_an_update_of_many_events_sorts_them_in_with_the_indexed_ones() -> None:
+    """Many events at once are sorted in bulk with those already indexed."""
+    early = [
+        timed(f"a{hour}", _DAY0 + timedelta(hours=2 * hour)) for hour in range(100)
+    ]
+    late = [
+        timed(f"b{hour}", _DAY0 + timedelta(hours=2 * hour + 1)) for hour in range(100)
+    ]
+    timeline = CalendarTimeline(early, default_time_zone="Europe/Berlin")
+    timeline.update(late)
+
+    rebuilt = CalendarTimeline([*early, *late], default_time_zone="Europe/Berlin")
+    window = (_DAY0, _DAY0 + timedelta(days=10))
+    assert query(timeline, *window) == query(rebuilt, *window)
+    assert len(query(timeline, *window)) == 200
+
+
 def test_the_next_event_follows_updates_and_time() -> None:
     now = datetime(2026, 3, 2, 8, tzinfo=UTC)
     timeline = CalendarTimeline(
